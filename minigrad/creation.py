@@ -1,0 +1,174 @@
+"""Tensor constructors in the PyTorch style: tensor, zeros, ones, full, randn, rand, arange, *_like."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from minigrad import backend
+from minigrad.tensor import Tensor
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+float16 = np.dtype("float16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
+long = int64
+double = float64
+half = float16
+
+_default_dtype = float32
+
+
+def set_default_dtype(dtype) -> None:
+    global _default_dtype
+    _default_dtype = np.dtype(dtype)
+
+
+def get_default_dtype():
+    return _default_dtype
+
+
+def _make(data, requires_grad):
+    t = Tensor._from_op(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new leaf tensor holding a copy of ``data``.
+
+    Python floats become the default dtype (float32), Python ints int64, and
+    arrays keep their dtype unless ``dtype`` is given; ``device`` is 'cpu'
+    (default) or 'cuda'.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    dev = backend.normalize_device(device) if device is not None else backend.device_of(data)
+    xp = backend.xp_for(dev)
+    if dtype is None and not hasattr(data, "dtype"):
+        probe = np.asarray(backend.as_numpy(data) if backend.device_of(data) == "cuda" else data)
+        if probe.dtype.kind == "f" or isinstance(data, float):
+            dtype = _default_dtype
+        else:
+            dtype = probe.dtype
+    arr = backend.to_device(data, dev) if backend.device_of(data) != dev else data
+    arr = xp.array(arr, dtype=dtype, copy=True)
+    return _make(arr, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory when possible."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array) -> Tensor:
+    return Tensor(np.asarray(array))
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _dtype(dtype):
+    return _default_dtype if dtype is None else np.dtype(dtype)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    xp = backend.xp_for(backend.normalize_device(device))
+    return _make(xp.zeros(_shape(size), dtype=_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    xp = backend.xp_for(backend.normalize_device(device))
+    return _make(xp.ones(_shape(size), dtype=_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    xp = backend.xp_for(backend.normalize_device(device))
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = bool_
+    elif dtype is None and isinstance(fill_value, numbers.Integral):
+        dtype = int64
+    size = (size,) if isinstance(size, int) else tuple(size)
+    return _make(xp.full(size, fill_value, dtype=_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    xp = backend.xp_for(backend.normalize_device(device))
+    return _make(xp.empty(_shape(size), dtype=_dtype(dtype)), requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal draws from minigrad's generator (reproducible with manual_seed)."""
+    dev = backend.normalize_device(device)
+    gen = backend.generator(dev)
+    dt = _dtype(dtype)
+    data = gen.standard_normal(_shape(size), dtype=dt)
+    return _make(data, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform draws on [0, 1) from minigrad's generator."""
+    dev = backend.normalize_device(device)
+    gen = backend.generator(dev)
+    dt = _dtype(dtype)
+    data = gen.random(_shape(size), dtype=dt)
+    return _make(data, requires_grad)
+
+
+def randint(low, high, size, dtype=None, device=None) -> Tensor:
+    dev = backend.normalize_device(device)
+    data = backend.generator(dev).integers(low, high, size=tuple(size))
+    return Tensor(data.astype(int64 if dtype is None else dtype))
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    xp = backend.xp_for(backend.normalize_device(device))
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = _default_dtype if is_float else int64
+    return _make(xp.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None) -> Tensor:
+    xp = backend.xp_for(backend.normalize_device(device))
+    return Tensor(xp.linspace(start, end, steps, dtype=_dtype(dtype)))
+
+
+def _like(x, fill, dtype, device, requires_grad):
+    dev = x.device if device is None else backend.normalize_device(device)
+    xp = backend.xp_for(dev)
+    dt = x.dtype if dtype is None else np.dtype(dtype)
+    return _make(xp.full(x.shape, fill, dtype=dt), requires_grad)
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(x, 0, dtype, device, requires_grad)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(x, 1, dtype, device, requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(x, fill_value, dtype, device, requires_grad)
+
+
+def randn_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return randn(*x.shape, dtype=x.dtype if dtype is None else dtype,
+                 device=x.device if device is None else device, requires_grad=requires_grad)
+
+
+def rand_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return rand(*x.shape, dtype=x.dtype if dtype is None else dtype,
+                device=x.device if device is None else device, requires_grad=requires_grad)

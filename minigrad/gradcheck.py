@@ -1,0 +1,116 @@
+"""gradcheck: compare an op's analytic backward with central finite differences.
+
+For y = fn(*inputs) and a random cotangent v (so non-scalar outputs are
+checked in every direction, not only through a sum), the analytic side is
+the vector-Jacobian product v^T J from ``backward(v)``, and the numeric side
+is, element by element,
+
+    d<v, fn(x)>/dx_j  ~  (<v, fn(x + eps e_j)> - <v, fn(x - eps e_j)>) / (2 eps).
+
+Everything runs in float64: float32 round-off (~1e-7 relative) divided by
+eps = 1e-6 would swamp the derivative.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad import autograd, backend
+from minigrad.tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """Raised by gradcheck when analytic and numeric gradients disagree."""
+
+
+def _fn_name(fn, out):
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    if out is not None and out.grad_fn is not None:
+        return f"{name} (output from {out.grad_fn.name})"
+    return name
+
+
+def _scalar(out, v):
+    """<v, out> as a Python float (out may be a Tensor or a tuple of them)."""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    return float(sum(float((o.data * vi).sum()) for o, vi in zip(outs, v)))
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0, max_report=5):
+    """Check the gradients of ``fn`` at ``inputs`` by finite differences.
+
+    ``inputs`` is a Tensor or a sequence of Tensors (and other arguments,
+    passed through untouched). Every floating tensor with ``requires_grad``
+    is checked; they must be float64. Returns True, or raises
+    ``GradcheckError`` (False with ``raise_exception=False``) naming the
+    function, the input, the worst elements, analytic vs numeric and the
+    difference.
+    """
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    inputs = tuple(inputs)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad; nothing to check")
+    for i in checked:
+        if inputs[i].dtype != np.float64:
+            raise TypeError(
+                f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need float64 "
+                f"(float32 round-off divided by eps={eps} would swamp the derivative). "
+                f"Use x.double() or minigrad.tensor(..., dtype=minigrad.float64)."
+            )
+
+    # analytic: v^T J through backward
+    for i in checked:
+        inputs[i].grad = None
+        # perturbation below writes through a flat view, which needs contiguous data
+        inputs[i].data = inputs[i].xp.ascontiguousarray(inputs[i].data)
+    out = fn(*inputs)
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    rng = np.random.default_rng(seed)
+    v = [backend.to_device(rng.standard_normal(o.shape), o.device).astype(o.dtype) for o in outs]
+    if not any(o.requires_grad for o in outs):
+        raise ValueError(f"gradcheck: the output of {_fn_name(fn, None)} does not require grad (no graph recorded)")
+    loss = None
+    for o, vi in zip(outs, v):
+        if o.requires_grad:
+            term = (o * Tensor(vi)).sum()
+            loss = term if loss is None else loss + term
+    loss.backward()
+    name = _fn_name(fn, outs[0])
+
+    ok = True
+    report = []
+    for i in checked:
+        x = inputs[i]
+        analytic = backend.as_numpy(x.grad.data) if x.grad is not None else np.zeros(x.shape)
+        numeric = np.zeros(x.shape)
+        flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
+        with autograd.no_grad():
+            for j in range(flat.size):
+                orig = float(flat[j])
+                flat[j] = orig + eps
+                f_plus = _scalar(fn(*inputs), v)
+                flat[j] = orig - eps
+                f_minus = _scalar(fn(*inputs), v)
+                flat[j] = orig
+                numeric.reshape(-1)[j] = (f_plus - f_minus) / (2 * eps)
+        diff = np.abs(analytic - numeric)
+        bad = diff > atol + rtol * np.abs(numeric)
+        if bad.any():
+            ok = False
+            worst = np.argsort(-diff, axis=None)[:max_report]
+            lines = [
+                f"gradcheck failed for {name}: input {i} (shape {x.shape}): "
+                f"{int(bad.sum())} of {x.data.size} elements differ (atol={atol}, rtol={rtol})"
+            ]
+            for flat_idx in worst:
+                idx = np.unravel_index(flat_idx, x.shape) if x.shape else ()
+                idx = tuple(int(k) for k in idx)
+                lines.append(
+                    f"  index {idx}: analytic {analytic[idx]:.8g}  numeric {numeric[idx]:.8g}  "
+                    f"diff {diff[idx]:.3g}"
+                )
+            report.append("\n".join(lines))
+    if not ok and raise_exception:
+        raise GradcheckError("\n".join(report))
+    return ok

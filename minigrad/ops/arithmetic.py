@@ -1,0 +1,139 @@
+"""Elementwise arithmetic: + - * / neg and pow, with broadcasting.
+
+In backward, each input's gradient is reduced back to that input's shape with
+``sum_to`` (broadcasting copies a value to many outputs, so its gradient is
+the sum of theirs).
+"""
+from minigrad.autograd import Function, sum_to
+from minigrad.backend import get_array_module
+
+
+class Add(Function):
+    """y = a + b ;  da = gy, db = gy."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a + b
+
+    def backward(self, gy):
+        sa, sb = self.shapes
+        return sum_to(gy, sa), sum_to(gy, sb)
+
+
+class Sub(Function):
+    """y = a - b ;  da = gy, db = -gy."""
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return a - b
+
+    def backward(self, gy):
+        sa, sb = self.shapes
+        gb = -sum_to(gy, sb) if self.needs_input_grad[1] else None
+        return sum_to(gy, sa), gb
+
+
+class Mul(Function):
+    """y = a * b ;  da = gy * b, db = gy * a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    """y = a / b ;  da = gy / b, db = -gy * a / b^2."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """y = -x ;  dx = -gy."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class PowScalar(Function):
+    """y = x^c for a constant c ;  dx = c x^(c-1) gy."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        self.x = x
+        return x ** self.c
+
+    def backward(self, gy):
+        c = self.c
+        return gy * (c * self.x ** (c - 1))
+
+
+class Pow(Function):
+    """y = a^b, both tensors ;  da = b a^(b-1) gy,  db = a^b log(a) gy."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a ** b
+        return self.y
+
+    def backward(self, gy):
+        a, b, y = self.a, self.b, self.y
+        xp = get_array_module(a)
+        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        gb = None
+        if self.needs_input_grad[1]:
+            # a^b log a -> 0 as a -> 0 for b > 0; avoid 0 * -inf = nan there
+            log_a = xp.log(xp.where(a > 0, a, 1))
+            gb = sum_to(gy * y * log_a, b.shape)
+        return ga, gb
+
+
+def add(a, b):
+    return Add()(a, b)
+
+
+def sub(a, b):
+    return Sub()(a, b)
+
+
+def mul(a, b):
+    return Mul()(a, b)
+
+
+def div(a, b):
+    return Div()(a, b)
+
+
+def neg(x):
+    return Neg()(x)
+
+
+def pow(base, exponent):
+    """base ** exponent; a Python-number exponent uses the cheaper PowScalar."""
+    from minigrad.tensor import Tensor
+
+    if isinstance(base, Tensor) and not isinstance(exponent, Tensor) and _is_scalar(exponent):
+        return PowScalar(exponent)(base)
+    return Pow()(base, exponent)
+
+
+def _is_scalar(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)

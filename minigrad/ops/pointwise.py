@@ -1,0 +1,156 @@
+"""Elementwise math: exp, log, sqrt, abs, maximum, minimum, where, clamp."""
+from minigrad.autograd import Function, sum_to
+from minigrad.backend import get_array_module
+
+
+class Exp(Function):
+    """y = e^x ;  dx = y gy."""
+
+    def forward(self, x):
+        self.y = get_array_module(x).exp(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y
+
+
+class Log(Function):
+    """y = ln x ;  dx = gy / x."""
+
+    def forward(self, x):
+        self.x = x
+        return get_array_module(x).log(x)
+
+    def backward(self, gy):
+        return gy / self.x
+
+
+class Sqrt(Function):
+    """y = sqrt(x) ;  dx = gy / (2 y)."""
+
+    def forward(self, x):
+        self.y = get_array_module(x).sqrt(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy / (2 * self.y)
+
+
+class Abs(Function):
+    """y = |x| ;  dx = sign(x) gy (0 at x = 0, as in PyTorch)."""
+
+    def forward(self, x):
+        self.x = x
+        return get_array_module(x).abs(x)
+
+    def backward(self, gy):
+        return gy * get_array_module(gy).sign(self.x)
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise; the gradient goes to the larger input, split evenly on ties."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return get_array_module(a).maximum(a, b)
+
+    def backward(self, gy):
+        return _split_by_winner(gy, self.a > self.b, self.a == self.b, self.a.shape, self.b.shape)
+
+
+class Minimum(Function):
+    """y = min(a, b) elementwise; the gradient goes to the smaller input, split evenly on ties."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return get_array_module(a).minimum(a, b)
+
+    def backward(self, gy):
+        return _split_by_winner(gy, self.a < self.b, self.a == self.b, self.a.shape, self.b.shape)
+
+
+def _split_by_winner(gy, a_wins, tie, shape_a, shape_b):
+    w = a_wins + 0.5 * tie  # weight of a: 1, 0.5 on ties, 0 otherwise
+    w = w.astype(gy.dtype)
+    return sum_to(gy * w, shape_a), sum_to(gy * (1 - w), shape_b)
+
+
+class Where(Function):
+    """y = cond ? a : b ;  da = gy where cond, db = gy elsewhere. ``cond`` is a constant mask."""
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        self.shapes = a.shape, b.shape
+        return get_array_module(a).where(self.cond, a, b)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        zero = xp.zeros((), dtype=gy.dtype)
+        ga = sum_to(xp.where(self.cond, gy, zero), self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = sum_to(xp.where(self.cond, zero, gy), self.shapes[1]) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi) ;  dx = gy where lo <= x <= hi, else 0 (PyTorch's rule)."""
+
+    def __init__(self, lo=None, hi=None):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.x = x
+        return xp.clip(x, self.lo, self.hi)
+
+    def backward(self, gy):
+        x = self.x
+        mask = True
+        if self.lo is not None:
+            mask = mask & (x >= self.lo)
+        if self.hi is not None:
+            mask = mask & (x <= self.hi)
+        return gy * mask
+
+
+def exp(x):
+    return Exp()(x)
+
+
+def log(x):
+    return Log()(x)
+
+
+def sqrt(x):
+    return Sqrt()(x)
+
+
+def abs(x):
+    return Abs()(x)
+
+
+def maximum(a, b):
+    return Maximum()(a, b)
+
+
+def minimum(a, b):
+    return Minimum()(a, b)
+
+
+def where(condition, a, b):
+    """Elementwise select; ``condition`` may be a bool Tensor or array (never differentiated)."""
+    from minigrad.tensor import Tensor
+
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError("where: at least one of a and b must be a Tensor")
+    ref = a if isinstance(a, Tensor) else b
+    cond = ref.xp.asarray(cond)
+    return Where(cond)(a, b)
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp(min, max)(x)

@@ -1,0 +1,161 @@
+"""Reductions: sum, mean, max, min, var, std over an axis, a tuple of axes, or all.
+
+Both spellings are accepted: ``axis``/``dim`` and ``keepdims``/``keepdim``.
+Backward re-inserts the reduced axes into ``gy`` (so it broadcasts against x)
+and spreads it over the reduced elements.
+"""
+import builtins
+
+from minigrad.autograd import Function
+from minigrad.backend import get_array_module
+
+
+def _normalize_axis(axis, ndim, op):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    return tuple(sorted(set(out)))
+
+
+def _resolve(axis, keepdims, dim, keepdim):
+    return (axis if dim is None else dim), bool(keepdims if keepdim is None else keepdim)
+
+
+class _Reduction(Function):
+    def __init__(self, axis=None, keepdims=False):
+        self.axis_arg, self.keepdims = axis, keepdims
+
+    def _setup(self, x):
+        self.axes = _normalize_axis(self.axis_arg, x.ndim, self.name.lower())
+        self.in_shape = x.shape
+        return self.axes if x.ndim else None
+
+    def _expand(self, gy):
+        """gy with the reduced axes put back as size-1 axes."""
+        if self.keepdims or not self.axes:
+            return gy
+        kept = [1 if i in self.axes else n for i, n in enumerate(self.in_shape)]
+        return gy.reshape(kept)
+
+
+class Sum(_Reduction):
+    """y = sum_i x_i ;  dx_i = gy."""
+
+    def forward(self, x):
+        return x.sum(axis=self._setup(x), keepdims=self.keepdims)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return xp.broadcast_to(self._expand(gy), self.in_shape)
+
+
+class Mean(_Reduction):
+    """y = (1/n) sum_i x_i ;  dx_i = gy / n."""
+
+    def forward(self, x):
+        return x.mean(axis=self._setup(x), keepdims=self.keepdims)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        n = 1
+        for a in self.axes:
+            n *= self.in_shape[a]
+        return xp.broadcast_to(self._expand(gy) / n, self.in_shape)
+
+
+class Max(_Reduction):
+    """y = max_i x_i ;  dx_i = gy / (number of maxima) where x_i is a maximum, else 0."""
+
+    def forward(self, x):
+        self.x = x
+        self.y = x.max(axis=self._setup(x), keepdims=True)
+        return self.y if self.keepdims else self.y.reshape(
+            [n for i, n in enumerate(x.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        mask = (self.x == self.y).astype(gy.dtype)
+        mask /= mask.sum(axis=self.axes, keepdims=True)
+        return self._expand(gy) * mask
+
+
+class Min(Max):
+    """y = min_i x_i ;  dx_i = gy / (number of minima) where x_i is a minimum, else 0."""
+
+    def forward(self, x):
+        self.x = x
+        self.y = x.min(axis=self._setup(x), keepdims=True)
+        return self.y if self.keepdims else self.y.reshape(
+            [n for i, n in enumerate(x.shape) if i not in self.axes])
+
+
+class Var(_Reduction):
+    """y = sum_i (x_i - m)^2 / (n - c), m the mean, c the correction (1 = unbiased).
+
+    dx_i = 2 (x_i - m) / (n - c) * gy (the m-dependence cancels since sum_i (x_i - m) = 0).
+    """
+
+    def __init__(self, axis=None, keepdims=False, correction=1):
+        super().__init__(axis, keepdims)
+        self.correction = correction
+
+    def _dof(self):
+        n = 1
+        for a in self.axes:
+            n *= self.in_shape[a]
+        return n - self.correction
+
+    def forward(self, x):
+        axes = self._setup(x)
+        self.centered = x - x.mean(axis=axes, keepdims=True)
+        return (self.centered ** 2).sum(axis=axes, keepdims=self.keepdims) / self._dof()
+
+    def backward(self, gy):
+        return self._expand(gy) * (2 / self._dof()) * self.centered
+
+
+class Std(Var):
+    """y = sqrt(var(x)) ;  dx_i = (x_i - m) / ((n - c) y) * gy."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.y = xp.sqrt(super().forward(x))
+        return self.y
+
+    def backward(self, gy):
+        y = self.y if self.keepdims else self._expand(self.y)
+        return self._expand(gy) / (self._dof() * y) * self.centered
+
+
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return Sum(*_resolve(axis, keepdims, dim, keepdim))(x)
+
+
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return Mean(*_resolve(axis, keepdims, dim, keepdim))(x)
+
+
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return Max(*_resolve(axis, keepdims, dim, keepdim))(x)
+
+
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return Min(*_resolve(axis, keepdims, dim, keepdim))(x)
+
+
+def _correction(unbiased, correction):
+    return (1 if unbiased else 0) if correction is None else correction
+
+
+def var(x, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
+    axis, keep = _resolve(axis, keepdims, dim, keepdim)
+    return Var(axis, keep, _correction(unbiased, correction))(x)
+
+
+def std(x, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
+    axis, keep = _resolve(axis, keepdims, dim, keepdim)
+    return Std(axis, keep, _correction(unbiased, correction))(x)

@@ -1,0 +1,270 @@
+"""Shape ops: reshape/view, transpose/permute, flatten, squeeze/unsqueeze,
+expand, getitem, cat, stack, pad. They move values around without changing
+them, so each backward moves the gradient back the same way.
+"""
+import numpy as np
+
+from minigrad.autograd import Function, sum_to
+from minigrad.backend import get_array_module, scatter_add
+
+
+def _shape_arg(shape):
+    """Accept f(2, 3) and f((2, 3)) alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+class Reshape(Function):
+    """y = x viewed with a new shape ;  dx = gy reshaped back."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise ValueError(f"cannot reshape {tuple(x.shape)} ({x.size} elements) into {self.shape}") from None
+
+    def backward(self, gy):
+        return gy.reshape(self.in_shape)
+
+
+class Permute(Function):
+    """y = x with axes reordered ;  dx = gy with the inverse order."""
+
+    def __init__(self, axes):
+        self.axes = axes
+
+    def forward(self, x):
+        if sorted(a % max(x.ndim, 1) for a in self.axes) != list(range(x.ndim)):
+            raise ValueError(f"permute: {self.axes} is not a permutation of the {x.ndim} axes")
+        return x.transpose(self.axes)
+
+    def backward(self, gy):
+        return gy.transpose(np.argsort([a % gy.ndim for a in self.axes]))
+
+
+class Expand(Function):
+    """y = x broadcast to ``shape`` ;  dx = gy summed back to x's shape."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        shape = tuple(n if n != -1 else x.shape[i - (len(self.shape) - x.ndim)]
+                      for i, n in enumerate(self.shape))
+        try:
+            return get_array_module(x).broadcast_to(x, shape)
+        except ValueError:
+            raise ValueError(f"expand: cannot broadcast shape {tuple(x.shape)} to {shape}") from None
+
+    def backward(self, gy):
+        return sum_to(gy, self.in_shape)
+
+
+def _is_advanced(key):
+    """True if ``key`` uses integer/bool arrays (NumPy advanced indexing)."""
+    keys = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(k, (list, np.ndarray)) or hasattr(k, "__cuda_array_interface__") for k in keys)
+
+
+class GetItem(Function):
+    """y = x[key] ;  dx = zeros with gy scattered into the selected places.
+
+    With integer-array keys an element may be picked more than once, so the
+    scatter accumulates (``add.at``) instead of assigning.
+    """
+
+    def __init__(self, key):
+        self.key = key
+
+    def forward(self, x):
+        self.in_shape, self.dtype = x.shape, x.dtype
+        return x[self.key]
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.in_shape, dtype=gy.dtype)
+        if _is_advanced(self.key):
+            scatter_add(gx, self.key, gy)
+        else:
+            gx[self.key] = gy
+        return gx
+
+
+class Cat(Function):
+    """y = concatenate(xs, axis) ;  dx_i = the slice of gy that came from x_i."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        ref = xs[0]
+        ax = self.axis % ref.ndim if ref.ndim else 0
+        for x in xs[1:]:
+            if x.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, ref.shape)) if i != ax):
+                raise ValueError(
+                    f"cat: shapes {tuple(ref.shape)} and {tuple(x.shape)} differ outside dim {self.axis}")
+        self.sizes = [x.shape[ax] for x in xs]
+        self.ax = ax
+        return get_array_module(ref).concatenate(xs, axis=ax)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        cuts = np.cumsum(self.sizes)[:-1].tolist()
+        return tuple(xp.split(gy, cuts, axis=self.ax))
+
+
+class Stack(Function):
+    """y = stack(xs, axis) ;  dx_i = gy taken at index i along the new axis."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        for x in xs[1:]:
+            if x.shape != xs[0].shape:
+                raise ValueError(f"stack: all shapes must be equal, got {tuple(xs[0].shape)} and {tuple(x.shape)}")
+        self.n = len(xs)
+        return get_array_module(xs[0]).stack(xs, axis=self.axis)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return tuple(xp.take(gy, i, axis=self.axis) for i in range(self.n))
+
+
+class Pad(Function):
+    """Constant padding ;  dx = the interior of gy (the padded border gets no gradient).
+
+    ``pad`` is PyTorch's: (left, right) for the last axis, then (top, bottom)
+    for the one before it, and so on.
+    """
+
+    def __init__(self, pad, value=0.0):
+        if len(pad) % 2:
+            raise ValueError(f"pad: expected an even number of pad sizes, got {len(pad)}")
+        self.pad, self.value = tuple(pad), value
+
+    def forward(self, x):
+        n = len(self.pad) // 2
+        if n > x.ndim:
+            raise ValueError(f"pad: {n} axes of padding for a tensor of {x.ndim} dimensions")
+        width = [(0, 0)] * (x.ndim - n) + [tuple(self.pad[2 * i:2 * i + 2]) for i in reversed(range(n))]
+        if any(p < 0 for pw in width for p in pw):
+            raise ValueError(f"pad: negative pad sizes are not supported, got {self.pad}")
+        self.slices = tuple(slice(lo, lo + s) for (lo, _), s in zip(width, x.shape))
+        return get_array_module(x).pad(x, width, mode="constant", constant_values=self.value)
+
+    def backward(self, gy):
+        return gy[self.slices]
+
+
+class ToCopy(Function):
+    """y = x moved to another device or dtype ;  dx = gy moved back."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def forward(self, x):
+        from minigrad.backend import device_of
+
+        self.device, self.dtype = device_of(x), x.dtype
+        return self.data
+
+    def backward(self, gy):
+        from minigrad.backend import to_device
+
+        return to_device(gy, self.device).astype(self.dtype, copy=False)
+
+
+def reshape(x, *shape):
+    return Reshape(_shape_arg(shape))(x)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    nd = x.ndim
+    if nd == 0:
+        return reshape(x, 1)
+    s, e = start_dim % nd, end_dim % nd
+    shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
+    if 0 in x.shape:
+        n = 1
+        for d in x.shape[s:e + 1]:
+            n *= d
+        shape = x.shape[:s] + (n,) + x.shape[e + 1:]
+    return Reshape(shape)(x)
+
+
+def permute(x, *dims):
+    return Permute(_shape_arg(dims))(x)
+
+
+def transpose(x, *axes):
+    """``transpose(x, d0, d1)`` swaps two axes (PyTorch); ``transpose(x)`` reverses them all."""
+    axes = _shape_arg(axes)
+    if len(axes) == 0:
+        return Permute(tuple(reversed(range(x.ndim))))(x)
+    if len(axes) == 2:
+        d0, d1 = axes[0] % x.ndim, axes[1] % x.ndim
+        perm = list(range(x.ndim))
+        perm[d0], perm[d1] = perm[d1], perm[d0]
+        return Permute(tuple(perm))(x)
+    return Permute(axes)(x)
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        dims = {d % x.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+    return Reshape(shape)(x)
+
+
+def unsqueeze(x, dim):
+    d = dim % (x.ndim + 1)
+    return Reshape(x.shape[:d] + (1,) + x.shape[d:])(x)
+
+
+def expand(x, *shape):
+    return Expand(_shape_arg(shape))(x)
+
+
+broadcast_to = expand
+
+
+def getitem(x, key):
+    from minigrad.tensor import Tensor
+
+    if isinstance(key, Tensor):
+        key = key.data
+    elif isinstance(key, tuple):
+        key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
+    if isinstance(key, list):
+        key = x.xp.asarray(key)
+    return GetItem(key)(x)
+
+
+def cat(tensors, dim=0, *, axis=None):
+    if len(tensors) == 0:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    return Cat(dim if axis is None else axis)(*tensors)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim=0, *, axis=None):
+    if len(tensors) == 0:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    return Stack(dim if axis is None else axis)(*tensors)
+
+
+def pad(x, pad, mode="constant", value=0.0):
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
+    return Pad(pad, value)(x)
