@@ -63,7 +63,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     for i in checked:
         inputs[i].grad = None
         # perturbation below writes through a flat view, which needs contiguous data
-        inputs[i].data = inputs[i].xp.ascontiguousarray(inputs[i].data)
+        if not inputs[i].data.flags.c_contiguous:  # (ascontiguousarray would make a 0-d input 1-d)
+            inputs[i].data = inputs[i].xp.ascontiguousarray(inputs[i].data)
     out = fn(*inputs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
     rng = np.random.default_rng(seed)
@@ -95,6 +96,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                 flat[j] = orig
                 numeric.reshape(-1)[j] = (f_plus - f_minus) / (2 * eps)
         diff = np.abs(analytic - numeric)
+        diff = np.where(np.isnan(diff), np.inf, diff)  # a NaN gradient must fail, and be reported first
         bad = diff > atol + rtol * np.abs(numeric)
         if bad.any():
             ok = False

@@ -179,8 +179,8 @@ class Tensor:
         The copy is a new leaf that keeps ``requires_grad``, like PyTorch's ``.to``
         on a leaf.
         """
-        if device is not None and not isinstance(device, str) and not hasattr(device, "type"):
-            device, dtype = None, device  # t.to(minigrad.float64)
+        if isinstance(device, (np.dtype, type)):  # t.to(minigrad.float64); (a dtype has .type too)
+            device, dtype = None, device
         data = self.data
         if device is not None:
             data = backend.to_device(data, backend.normalize_device(device))

@@ -47,15 +47,20 @@ def arrays(draw, shape, low=-2.0, high=2.0, avoid=(), min_gap=1e-2, dtype=np.flo
         shape = draw(shape)
     elements = st.floats(low, high, allow_nan=False, allow_infinity=False, width=64)
     a = draw(hnp.arrays(np.float64, shape, elements=elements))
-    for p in avoid:
-        near = np.abs(a - p) < min_gap
-        a = np.where(near, p + np.where(a >= p, min_gap, -min_gap) * 2, a)
     if distinct and a.size > 1:
         # spread ties apart: rank order plus a gap keeps values distinct
         order = np.argsort(a, axis=None, kind="stable")
         bump = np.empty(a.size)
         bump[order] = np.arange(a.size) * min_gap * 2
         a = a + bump.reshape(a.shape)
+        if a.max() > high:  # squeeze back into [low, high], keeping the order
+            a = low + (a - a.min()) * ((high - low) / (a.max() - a.min()))
+    for p in avoid:
+        # push (p - 2 gap, p + 2 gap) out to at least ``min_gap`` from p; the map is
+        # increasing, so distinct values stay distinct
+        near = np.abs(a - p) < 2 * min_gap
+        side = np.where(a >= p, 1.0, -1.0)
+        a = np.where(near, p + side * (min_gap + np.abs(a - p) / 2), a)
     return a.astype(dtype)
 
 

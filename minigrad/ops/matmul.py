@@ -29,11 +29,11 @@ class MatMul(Function):
         xp = get_array_module(gy)
         a2 = a[None, :] if a.ndim == 1 else a  # (k,) -> (1, k)
         b2 = b[:, None] if b.ndim == 1 else b  # (k,) -> (k, 1)
-        g = gy
-        if a.ndim == 1:
-            g = xp.expand_dims(g, -2)
+        g = gy  # (..., n, m) with the axes of 1-D operands put back; b first, so 1-D @ 1-D works
         if b.ndim == 1:
             g = xp.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = xp.expand_dims(g, -2)
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = g @ xp.swapaxes(b2, -1, -2)

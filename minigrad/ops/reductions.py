@@ -16,9 +16,10 @@ def _normalize_axis(axis, ndim, op):
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out = []
     for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
             raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
+        if ndim:  # a 0-d tensor has nothing to reduce: dim 0 / -1 are accepted as no-ops
+            out.append(a % ndim)
     return tuple(sorted(set(out)))
 
 
@@ -127,7 +128,9 @@ class Std(Var):
         return self.y
 
     def backward(self, gy):
+        xp = get_array_module(gy)
         y = self.y if self.keepdims else self._expand(self.y)
+        y = xp.where(y == 0, 1, y)  # zero spread: centered is 0 there, so dx = 0 (as PyTorch), not 0/0
         return self._expand(gy) / (self._dof() * y) * self.centered
 
 

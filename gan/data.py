@@ -1,0 +1,443 @@
+"""Training data for the GANs: MNIST from IDX files, image folders, preprocessing, minibatches.
+
+NumPy only: the training loop turns each batch into a minigrad tensor.
+
+* ``read_idx``        one IDX file (gzipped or raw) -> uint8 array, with structural checks.
+* ``load_mnist``      the bundled MNIST (SHA-256 verified) or the same files in a user folder.
+* ``load_image_folder`` / ``load_dataset``  PNG/JPEG folders, and one entry point for training.
+* ``to_unit_range``   uint8 pixels -> float32 in [-1, 1], the range of the generator's tanh.
+* ``resize``          bilinear resize of (N, C, H, W) batches (28 -> 64 for the 64x64 DCGAN).
+* ``BatchIterator``   seeded, resumable minibatches: epoch e always has the same order.
+
+IDX format (LeCun's MNIST page): 2 zero bytes, a dtype code, the number of dims, then one
+big-endian uint32 per dim, then the data in C order, big-endian.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from minigrad.backend import get_array_module
+
+# Where the four MNIST files ship inside the package (a module attribute so tests can point it
+# at a folder of small fake files).
+MNIST_ASSETS_DIR = Path(__file__).resolve().parent / "assets" / "mnist"
+CHECKSUM_FILE = "SHA256SUMS"
+SPLITS = ("train", "test")
+# Split -> file name prefix. 't10k' is MNIST's name for the test set; some mirrors use 'test'.
+_PREFIXES = {"train": ("train",), "test": ("t10k", "test")}
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+_GZIP_MAGIC = b"\x1f\x8b"
+# IDX dtype code -> big-endian numpy dtype.
+_IDX_DTYPES = {
+    0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
+}
+_MAX_PAYLOAD = 1 << 34  # 16 GiB: a bigger header size means a corrupt header, not a dataset
+_CHUNK = 4096  # images per resize chunk: bounds the temporaries of big batches
+
+# (resolved path, size, mtime_ns) of bundled files whose SHA-256 already matched in this process.
+_verified: set[tuple[str, int, int]] = set()
+
+
+class DataError(ValueError):
+    """A data file is missing, truncated, corrupt, or fails its checksum."""
+
+
+# --- IDX files ----------------------------------------------------------------------------------
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == _GZIP_MAGIC
+
+
+def _read_exact(f, n: int) -> bytes:
+    """Up to n bytes (fewer only at end of file)."""
+    parts, got = [], 0
+    while got < n:
+        chunk = f.read(n - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _readinto_exact(f, buf: memoryview) -> int:
+    """Fill buf from f; returns the number of bytes read (less than len(buf) means truncated)."""
+    got = 0
+    while got < len(buf):
+        n = f.readinto(buf[got:])
+        if not n:
+            break
+        got += n
+    return got
+
+
+def read_idx(path) -> np.ndarray:
+    """Parse an IDX file, gzipped or not (told apart by the gzip magic bytes 1f 8b, not the suffix).
+
+    Returns an array of the file's shape: uint8 for MNIST (dtype code 0x08); other IDX dtypes
+    come back in native byte order. Raises DataError naming the path for a missing file, a bad
+    magic number, an unknown dtype code, a truncated payload, trailing bytes or a corrupt gzip stream.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"read_idx: {path}: no such file")
+    compressed = _is_gzip(path)
+    opener = gzip.open if compressed else open
+    kind = "gzipped IDX" if compressed else "IDX"
+    try:
+        with opener(path, "rb") as f:
+            head = _read_exact(f, 4)
+            if len(head) < 4:
+                raise DataError(f"read_idx: {path}: truncated {kind} file: {len(head)} bytes, "
+                                "shorter than the 4-byte magic number")
+            if head[:2] != b"\x00\x00":
+                raise DataError(f"read_idx: {path}: not an IDX file (magic number 0x{head.hex()}, "
+                                "expected 0x0000 followed by a dtype code and the number of dims)")
+            code, ndim = head[2], head[3]
+            if code not in _IDX_DTYPES:
+                known = ", ".join(f"0x{c:02X}" for c in _IDX_DTYPES)
+                raise DataError(f"read_idx: {path}: unknown IDX dtype code 0x{code:02X} (known: {known})")
+            if ndim == 0:
+                raise DataError(f"read_idx: {path}: IDX header declares 0 dimensions")
+            dim_bytes = _read_exact(f, 4 * ndim)
+            if len(dim_bytes) < 4 * ndim:
+                raise DataError(f"read_idx: {path}: truncated {kind} header: {ndim} dims need "
+                                f"{4 * ndim} bytes, got {len(dim_bytes)}")
+            shape = tuple(int(d) for d in np.frombuffer(dim_bytes, dtype=">u4"))
+            dtype = _IDX_DTYPES[code]
+            expected = math.prod(shape) * dtype.itemsize
+            if expected > _MAX_PAYLOAD:
+                raise DataError(f"read_idx: {path}: implausible IDX header: shape {shape} would need "
+                                f"{expected} bytes")
+            out = np.empty(shape, dtype=dtype)
+            got = _readinto_exact(f, memoryview(out.reshape(-1).view(np.uint8)))
+            if got < expected:
+                raise DataError(f"read_idx: {path}: truncated {kind} file: header shape {shape} needs "
+                                f"{expected} data bytes, got {got}")
+            if f.read(1):
+                raise DataError(f"read_idx: {path}: corrupt {kind} file: trailing bytes after the "
+                                f"{expected} data bytes of shape {shape}")
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+        raise DataError(f"read_idx: {path}: corrupt or truncated gzip stream ({e})") from e
+    return out if dtype.itemsize == 1 else out.astype(dtype.newbyteorder("="))
+
+
+# --- checksums ----------------------------------------------------------------------------------
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_checksums(path) -> dict[str, str]:
+    """Parse a `sha256sum` file ("<hex>  <name>" or "<hex> *<name>" per line) -> {name: hex}."""
+    sums = {}
+    for lineno, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split(maxsplit=1)
+        if len(parts) != 2 or len(parts[0]) != 64:
+            raise DataError(f"{path}:{lineno}: not a sha256sum line: {line!r}")
+        sums[parts[1].strip().lstrip("*")] = parts[0].lower()
+    return sums
+
+
+def _verify(path: Path, sums_path: Path) -> None:
+    """Check path's SHA-256 against sums_path once per process (keyed on path, size and mtime)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key in _verified:
+        return
+    if not sums_path.is_file():
+        raise DataError(f"load_mnist: checksum file {sums_path} is missing (needed to verify {path})")
+    expected = read_checksums(sums_path).get(path.name)
+    if expected is None:
+        raise DataError(f"load_mnist: {sums_path} has no entry for {path.name}")
+    actual = sha256_file(path)
+    if actual != expected:
+        raise DataError(f"load_mnist: SHA-256 mismatch for {path}: expected {expected}, got {actual} "
+                        "(the file is corrupt or was replaced; reinstall the package or restore it)")
+    _verified.add(key)
+
+
+# --- MNIST --------------------------------------------------------------------------------------
+
+def _candidate_names(split: str, kind: str) -> list[str]:
+    """File names tried for one split/kind, e.g. train-images-idx3-ubyte(.gz), train-images.idx3-ubyte."""
+    ndim = 3 if kind == "images" else 1
+    names = []
+    for prefix in _PREFIXES[split]:
+        for stem in (f"{prefix}-{kind}-idx{ndim}-ubyte", f"{prefix}-{kind}.idx{ndim}-ubyte"):
+            names += [stem + ".gz", stem]
+    return names
+
+
+def find_idx_files(data_dir, split: str = "train") -> tuple[Path, Path] | None:
+    """(images, labels) paths of a split in data_dir, or None when the images file is absent.
+
+    Raises DataError when the images are there but the labels are not.
+    """
+    _check_split(split)
+    data_dir = Path(data_dir)
+    found = {}
+    for kind in ("images", "labels"):
+        found[kind] = next((data_dir / n for n in _candidate_names(split, kind) if (data_dir / n).is_file()), None)
+    if found["images"] is None:
+        return None
+    if found["labels"] is None:
+        raise DataError(f"load_mnist: found {found['images']} but no labels file in {data_dir}; looked for "
+                        + ", ".join(_candidate_names(split, "labels")))
+    return found["images"], found["labels"]
+
+
+def _check_split(split):
+    if split not in SPLITS:
+        raise ValueError(f"load_mnist: split must be one of {SPLITS}, got {split!r}")
+
+
+def load_mnist(split: str = "train", data_dir=None, verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST (or a drop-in like Fashion-MNIST) -> (images uint8 (N, 28, 28), labels uint8 (N,)).
+
+    data_dir=None: the files bundled with the package, SHA-256 checked against SHA256SUMS on the
+    first load in this process (verify=False skips that). data_dir=DIR: the same four files in DIR,
+    gzipped or not, under MNIST's or Fashion-MNIST's names; a SHA256SUMS file there is used when
+    present, otherwise only the structural checks apply.
+    """
+    _check_split(split)
+    if data_dir is None:
+        directory = Path(MNIST_ASSETS_DIR)
+        prefix = _PREFIXES[split][0]
+        paths = (directory / f"{prefix}-images-idx3-ubyte.gz", directory / f"{prefix}-labels-idx1-ubyte.gz")
+        for p in paths:
+            if not p.is_file():
+                raise DataError(f"load_mnist: bundled MNIST file {p} is missing (reinstall the package)")
+        sums = directory / CHECKSUM_FILE
+        if verify:
+            for p in paths:
+                _verify(p, sums)
+    else:
+        directory = Path(data_dir)
+        if not directory.is_dir():
+            raise DataError(f"load_mnist: data directory {directory} does not exist")
+        paths = find_idx_files(directory, split)
+        if paths is None:
+            raise DataError(f"load_mnist: no {split} images in {directory}; looked for "
+                            + ", ".join(_candidate_names(split, "images")))
+        sums = directory / CHECKSUM_FILE
+        if verify and sums.is_file():
+            listed = read_checksums(sums)
+            for p in paths:
+                if p.name in listed:
+                    _verify(p, sums)
+    images, labels = read_idx(paths[0]), read_idx(paths[1])
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise DataError(f"load_mnist: {paths[0]}: expected uint8 images (N, H, W), got {images.dtype} {images.shape}")
+    if labels.ndim != 1 or labels.dtype != np.uint8:
+        raise DataError(f"load_mnist: {paths[1]}: expected uint8 labels (N,), got {labels.dtype} {labels.shape}")
+    if len(images) != len(labels):
+        raise DataError(f"load_mnist: {paths[0]} has {len(images)} images but {paths[1]} has {len(labels)} labels")
+    return images, labels
+
+
+# --- image folders ------------------------------------------------------------------------------
+
+def _as_hw(size) -> tuple[int, int]:
+    h, w = (size, size) if np.isscalar(size) else tuple(size)
+    if int(h) < 1 or int(w) < 1:
+        raise ValueError(f"image size must be positive, got {size!r}")
+    return int(h), int(w)
+
+
+def load_image_folder(directory, image_size=None, channels: int = 1) -> np.ndarray:
+    """Every *.png / *.jpg / *.jpeg under directory (recursively, sorted) -> uint8 (N, C, H, W).
+
+    Images are converted to grayscale (channels=1) or RGB (channels=3) and resized (Pillow's
+    bilinear, antialiased when shrinking) to image_size (int or (h, w)); image_size=None uses the
+    first image's size.
+    """
+    from PIL import Image, UnidentifiedImageError  # Pillow ships with matplotlib
+
+    if channels not in (1, 3):
+        raise ValueError(f"load_image_folder: channels must be 1 or 3, got {channels}")
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataError(f"load_image_folder: {directory} is not a directory")
+    files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"load_image_folder: no images ({', '.join('*' + s for s in IMAGE_SUFFIXES)}) "
+                        f"under {directory}")
+    mode = "L" if channels == 1 else "RGB"
+    out = None
+    for i, p in enumerate(files):
+        try:
+            with Image.open(p) as im:
+                im = im.convert(mode)
+                if out is None:
+                    h, w = _as_hw(image_size) if image_size is not None else (im.height, im.width)
+                    out = np.empty((len(files), channels, h, w), dtype=np.uint8)
+                if im.size != (w, h):
+                    im = im.resize((w, h), Image.Resampling.BILINEAR)
+                a = np.asarray(im, dtype=np.uint8)
+        except (UnidentifiedImageError, OSError) as e:
+            raise DataError(f"load_image_folder: cannot read image {p}: {e}") from e
+        out[i] = a[None] if channels == 1 else a.transpose(2, 0, 1)
+    return out
+
+
+def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: int = 1) -> np.ndarray:
+    """Training images as float32 (N, C, H, W) in [-1, 1].
+
+    data_dir=None: bundled MNIST. Otherwise MNIST-style IDX files in data_dir when present, else
+    an image folder (data_dir/split when that folder exists, else data_dir itself). image_size
+    (int, (h, w) or None for the native size) resizes bilinearly; channels is 1 or 3 (gray
+    images are repeated to RGB). Labels are not returned: the GANs are unconditional.
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"load_dataset: channels must be 1 or 3, got {channels}")
+    if data_dir is None or find_idx_files(data_dir, split) is not None:
+        x = to_unit_range(load_mnist(split, data_dir)[0])[:, None]
+        if channels == 3:
+            x = np.repeat(x, 3, axis=1)
+    else:
+        folder = Path(data_dir) / split if (Path(data_dir) / split).is_dir() else Path(data_dir)
+        x = to_unit_range(load_image_folder(folder, image_size, channels))
+    if image_size is not None and x.shape[2:] != _as_hw(image_size):
+        x = resize(x, image_size)
+    return x
+
+
+# --- preprocessing ------------------------------------------------------------------------------
+
+def to_unit_range(images):
+    """uint8 pixels (any shape) -> float32 x / 127.5 - 1, so 0 -> -1 and 255 -> +1 exactly.
+
+    Computed in float32 (no float64 temporaries).
+    """
+    xp = get_array_module(images)
+    if images.dtype != xp.uint8:
+        raise ValueError(f"to_unit_range: expected uint8 pixels, got {images.dtype} {images.shape}")
+    # A 256-entry lookup table: one pass over the pixels instead of three.
+    lut = xp.arange(256, dtype=xp.float32) / xp.float32(127.5) - xp.float32(1.0)
+    return lut[images]
+
+
+def from_unit_range(x):
+    """The inverse for display: [-1, 1] -> [0, 1] (clipped), float32."""
+    xp = get_array_module(x)
+    y = xp.asarray(x, dtype=xp.float32) + xp.float32(1.0)
+    y *= xp.float32(0.5)
+    return xp.clip(y, 0.0, 1.0, out=y)
+
+
+def resize_weights(n_in: int, n_out: int, antialias: bool = True) -> np.ndarray:
+    """(n_out, n_in) matrix of 1-D linear-interpolation weights; each row sums to 1.
+
+    Pixel j has its centre at j + 0.5 and output pixel i samples the input at c_i = (i + 0.5) * s,
+    s = n_in / n_out (half-pixel centres, PyTorch's align_corners=False). The weight of j is the
+    triangle (1 - |j + 0.5 - c_i| / r)_+ with r = 1, or r = s when shrinking with antialias
+    (as Pillow does) so every input pixel contributes. Weights falling outside the image are
+    dropped and the row renormalised, which clamps to the edge pixel. Rows reproduce constants
+    exactly, and linear ramps (away from the edges) except when shrinking by a non-integer factor
+    with antialias, where the widened triangle's taps are not symmetric on the pixel grid.
+    """
+    scale = n_in / n_out
+    radius = max(scale, 1.0) if antialias else 1.0
+    centres = (np.arange(n_out) + 0.5) * scale
+    t = (np.arange(n_in)[None, :] + 0.5 - centres[:, None]) / radius
+    w = np.maximum(0.0, 1.0 - np.abs(t))
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def resize(images, size, antialias: bool = True):
+    """Bilinear resize of the last two axes of (N, C, H, W) (or any (..., H, W)) to size x size.
+
+    size is an int or (h, w). Separable: out = Wh @ x @ Ww^T with the matrices of
+    ``resize_weights``, so the work is two large matrix products, done in chunks of images to
+    bound memory. Floating inputs keep their dtype; integer inputs become float32.
+    """
+    xp = get_array_module(images)
+    if images.ndim < 2:
+        raise ValueError(f"resize: expected images (..., H, W), got shape {images.shape}")
+    dtype = images.dtype if xp.issubdtype(images.dtype, xp.floating) else xp.float32
+    x = xp.asarray(images, dtype=dtype)
+    (h, w), (oh, ow) = x.shape[-2:], _as_hw(size)
+    if (h, w) == (oh, ow):
+        return x.copy()
+    wh = xp.asarray(resize_weights(h, oh, antialias), dtype=dtype)
+    wwt = xp.asarray(resize_weights(w, ow, antialias).T, dtype=dtype)  # (w, ow)
+    lead = x.shape[:-2]
+    flat = x.reshape(-1, h, w)
+    out = xp.empty((flat.shape[0], oh, ow), dtype=dtype)
+    for s in range(0, flat.shape[0], _CHUNK):
+        c = flat[s:s + _CHUNK]
+        t = (c.reshape(-1, w) @ wwt).reshape(len(c), h, ow)  # along W: one (n*h, w) @ (w, ow) product
+        xp.matmul(wh, t, out=out[s:s + _CHUNK])  # along H: (oh, h) @ (h, ow) per image
+    return out.reshape(lead + (oh, ow))
+
+
+# --- minibatches --------------------------------------------------------------------------------
+
+class BatchIterator:
+    """Seeded minibatches over the first axis of an array (or a tuple of equally long arrays).
+
+    Epoch e shuffles with its own generator, numpy.random.default_rng([seed, e]), so its order
+    depends only on (seed, e): resuming a run at epoch e (even mid-epoch, with ``start``)
+    reproduces the batches bit for bit without replaying earlier epochs.
+
+        it = BatchIterator(x, 64, seed=0)
+        for e in range(start_epoch, epochs):
+            for xb in it.epoch(e):
+                ...
+    """
+
+    def __init__(self, data, batch_size: int, seed: int, shuffle: bool = True, drop_last: bool = True):
+        self.is_tuple = isinstance(data, (tuple, list))
+        self.arrays = tuple(data) if self.is_tuple else (data,)
+        if not self.arrays:
+            raise ValueError("BatchIterator: no arrays given")
+        n = len(self.arrays[0])
+        if any(len(a) != n for a in self.arrays):
+            raise ValueError(f"BatchIterator: arrays differ in length: {[len(a) for a in self.arrays]}")
+        if int(batch_size) < 1:
+            raise ValueError(f"BatchIterator: batch_size must be >= 1, got {batch_size}")
+        if drop_last and n < batch_size:
+            raise ValueError(f"BatchIterator: {n} samples make no full batch of {batch_size} (drop_last=True)")
+        self.num_samples, self.batch_size = n, int(batch_size)
+        self.seed, self.shuffle, self.drop_last = int(seed), shuffle, drop_last
+        self.next_epoch = 0  # used by plain iteration: `for batch in it` runs one epoch and advances
+
+    def __len__(self) -> int:
+        """Batches per epoch."""
+        full, rest = divmod(self.num_samples, self.batch_size)
+        return full + (1 if rest and not self.drop_last else 0)
+
+    def order(self, epoch: int) -> np.ndarray:
+        """The sample indices of epoch `epoch`, in visiting order (all of them, even if drop_last)."""
+        if not self.shuffle:
+            return np.arange(self.num_samples)
+        return np.random.default_rng([self.seed, int(epoch)]).permutation(self.num_samples)
+
+    def epoch(self, epoch: int, start: int = 0):
+        """Iterator over epoch `epoch`'s batches, beginning at batch `start` (to resume mid-epoch)."""
+        idx = self.order(epoch)
+        for b in range(int(start), len(self)):
+            sel = idx[b * self.batch_size:(b + 1) * self.batch_size]
+            batch = tuple(a[sel] for a in self.arrays)
+            yield batch if self.is_tuple else batch[0]
+
+    def __iter__(self):
+        e = self.next_epoch
+        self.next_epoch += 1
+        return self.epoch(e)
