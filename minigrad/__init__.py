@@ -25,6 +25,8 @@ from minigrad.ops.shape_ops import (
     transpose, unsqueeze,
 )
 from minigrad.tensor import Tensor
+from minigrad.serialization import load, save
+from minigrad import optim
 
 clip = clamp
 divide = div

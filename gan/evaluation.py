@@ -1,0 +1,101 @@
+"""Scoring a generator: the paper's Parzen-window log-likelihood and classifier-based scores.
+
+``evaluate_samples`` takes images in [0, 1] and returns one flat dict of
+numbers (what ``python -m gan evaluate`` prints and writes to eval.json):
+
+- parzen_ll, parzen_se, parzen_sigma: Goodfellow et al. (2014), Table 1's
+  protocol: a Gaussian Parzen window on the samples, sigma chosen on MNIST
+  train images 50,000..50,999, mean log-likelihood of the 10,000 test images.
+- fid: Frechet distance between classifier features of the samples and of
+  the test images; inception_score: exp(E KL(p(y|x) || p(y))); modes_covered
+  and kl_uniform from the predicted-class histogram.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from gan import metrics
+from gan.classifier import classify, load_classifier
+from gan.data import load_mnist
+
+PAPER_TABLE_1 = [  # Goodfellow et al. 2014, Table 1: Parzen window log-likelihood on MNIST
+    ("DBN", 138, 2), ("Stacked CAE", 121, 1.6), ("Deep GSN", 214, 1.1), ("Adversarial nets", 225, 2),
+]
+
+
+def to_28x28_unit(images):
+    """Samples as float (N, 28, 28) in [0, 1]; larger single-channel images are resized."""
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 4:
+        if x.shape[1] != 1:
+            x = x.mean(axis=1, keepdims=True)  # RGB -> gray for MNIST-based scores
+        x = x[:, 0]
+    if x.ndim != 3:
+        raise ValueError(f"evaluate: expected images (N, H, W) or (N, C, H, W), got shape {x.shape}")
+    if x.shape[1:] != (28, 28):
+        from gan.data import resize
+
+        x = resize(x[:, None], 28)[:, 0]
+    if x.min() < -1e-6 or x.max() > 1 + 1e-6:
+        raise ValueError(f"evaluate: images must be in [0, 1], got range [{x.min():.3g}, {x.max():.3g}]")
+    return x
+
+
+def _test_and_valid():
+    test_x, _ = load_mnist("test")
+    train_x, _ = load_mnist("train")
+    return test_x.astype(np.float32) / 255.0, train_x.astype(np.float32) / 255.0
+
+
+def evaluate_samples(images01, parzen=True, classifier=True, valid_size=1000, parzen_samples=10000,
+                     sigmas=None, device="cpu", log=print) -> dict:
+    """All scores of one set of samples (see the module docstring)."""
+    x = to_28x28_unit(images01)
+    test, train = _test_and_valid()
+    out = {"n_samples": int(len(x))}
+    if parzen:
+        t0 = time.time()
+        mu = x[:parzen_samples].reshape(min(len(x), parzen_samples), -1)
+        valid = train[50000:50000 + valid_size].reshape(valid_size, -1)
+        r = metrics.parzen_evaluate(mu, test.reshape(len(test), -1), valid, sigmas=sigmas)
+        out.update(parzen_ll=float(r["mean_ll"]), parzen_se=float(r["std_err"]), parzen_sigma=float(r["sigma"]),
+                   parzen_seconds=round(time.time() - t0, 1))
+        log(f"parzen: {out['parzen_ll']:.1f} +- {out['parzen_se']:.1f} nats (sigma {out['parzen_sigma']:.3f}, "
+            f"{out['parzen_seconds']} s)")
+    if classifier:
+        model = load_classifier(device=device)
+        f_test, _ = classify(model, test, device=device)
+        f_x, p_x = classify(model, x, device=device)
+        modes = metrics.mode_coverage(p_x)
+        out.update(
+            fid=float(metrics.fid_from_features(f_x, f_test)),
+            inception_score=float(metrics.inception_score(p_x)),
+            modes_covered=int(modes["modes_covered"]),
+            kl_uniform=float(modes["kl_from_uniform"]),
+        )
+        log(f"classifier: FID {out['fid']:.2f}  IS {out['inception_score']:.2f}  "
+            f"modes {out['modes_covered']}/10  KL(hist||uniform) {out['kl_uniform']:.3f}")
+    return out
+
+
+def reference_scores(n=10000, **kwargs) -> dict:
+    """The same scores for n real MNIST training images (the FID floor, the IS ceiling)."""
+    _, train = _test_and_valid()
+    return evaluate_samples(train[:n], **kwargs)
+
+
+def format_table(rows) -> str:
+    """rows: list of (name, scores dict) -> a plain-text table."""
+    head = f"{'model':24s} {'Parzen LL':>16s} {'FID':>8s} {'IS':>6s} {'modes':>6s}"
+    lines = [head, "-" * len(head)]
+    for name, s in rows:
+        ll = f"{s['parzen_ll']:.0f} +- {s['parzen_se']:.1f}" if "parzen_ll" in s else "-"
+        fid = f"{s['fid']:.2f}" if "fid" in s else "-"
+        is_ = f"{s['inception_score']:.2f}" if "inception_score" in s else "-"
+        modes = f"{s['modes_covered']}/10" if "modes_covered" in s else "-"
+        lines.append(f"{name:24s} {ll:>16s} {fid:>8s} {is_:>6s} {modes:>6s}")
+    for name, ll, se in PAPER_TABLE_1:
+        lines.append(f"{'paper: ' + name:24s} {f'{ll} +- {se}':>16s} {'-':>8s} {'-':>6s} {'-':>6s}")
+    return "\n".join(lines)

@@ -1,0 +1,231 @@
+"""2-D convolution and transposed convolution on raw arrays (NumPy or CuPy).
+
+Shapes (PyTorch conventions):
+
+* conv2d:            x (N, C, H, W), w (O, C, kh, kw), b (O,)  -> y (N, O, OH, OW)
+* conv_transpose2d:  x (N, C_in, H, W), w (C_in, C_out, kh, kw), b (C_out,)
+                     -> y (N, C_out, OH, OW)
+
+Everything is one GEMM over the whole batch. With ``cols = im2col(x)`` of shape
+(N*L, kh*kw*C), L = OH*OW (channels-last rows, see im2col.py), the weight as
+``Wr = w`` permuted to (O, kh, kw, C) and flattened to (O, kh*kw*C), and
+``Y``/``gY`` the output and its gradient as channels-last (N*L, O) matrices:
+
+    forward     Y   = cols @ Wr.T   (+ b)
+    grad w      gWr = gY.T @ cols
+    grad x      gx  = col2im(gY @ Wr)
+    grad b      gb  = column sums of gY
+
+A transposed convolution is the input-gradient of a convolution with weight
+``w`` (so O = C_in, C = C_out): its forward is ``col2im(X @ Wr)`` and its backward
+reuses the conv2d kernels (grad x is conv2d(gy, w), grad w uses im2col(gy)).
+
+The NCHW <-> channels-last transposes are copies of the (small) images and
+weights; they keep the big ``cols`` buffer and the im2col/col2im loops
+contiguous, which is what makes this fast on the CPU.
+"""
+from __future__ import annotations
+
+from minigrad.backend import get_array_module
+from minigrad.kernels.im2col import (
+    check_hparams,
+    col2im_nhwc,
+    conv_output_size,
+    conv_transpose_output_size,
+    im2col_nhwc,
+    to_channels_last,
+)
+from minigrad.kernels.threads import run_over_batch
+
+__all__ = [
+    "conv2d_backward",
+    "conv2d_forward",
+    "conv_transpose2d_backward",
+    "conv_transpose2d_forward",
+]
+
+
+def _shape(a):
+    return tuple(a.shape)
+
+
+def _weight_rows(w):
+    """(A, B, kh, kw) -> contiguous (A, kh*kw*B): row a in the (i, j, b) order of the cols columns."""
+    xp = get_array_module(w)
+    return xp.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
+
+
+def _weight_from_rows(g, w_shape):
+    """Inverse of ``_weight_rows``: (A, kh*kw*B) -> contiguous (A, B, kh, kw)."""
+    A, B, kh, kw = w_shape
+    xp = get_array_module(g)
+    return xp.ascontiguousarray(g.reshape(A, kh, kw, B).transpose(0, 3, 1, 2))
+
+
+def _to_nchw(y, b=None):
+    """Channels-last (N, H, W, C) -> new contiguous (N, C, H, W), adding the bias in the same pass."""
+    xp = get_array_module(y)
+    N, H, W, C = y.shape
+    out = xp.empty((N, C, H, W), dtype=y.dtype)
+    src = y.transpose(0, 3, 1, 2)
+
+    def work(lo, hi):
+        if b is None:
+            out[lo:hi] = src[lo:hi]
+        else:
+            xp.add(src[lo:hi], b.reshape(1, C, 1, 1), out=out[lo:hi])
+
+    run_over_batch(work, N, y.size, xp)
+    return out
+
+
+def _check_bias(fname, b, channels):
+    if b is not None and _shape(b) != (channels,):
+        raise ValueError(f"{fname}: bias must have shape ({channels},), got {_shape(b)}")
+
+
+def _conv_out_hw(fname, x_shape, w_shape, kernel_size, stride, padding, dilation):
+    OH, OW = (conv_output_size(n, k, s, p, d)
+              for n, k, s, p, d in zip(x_shape[2:], kernel_size, stride, padding, dilation))
+    if OH <= 0 or OW <= 0:
+        raise ValueError(
+            f"{fname}: input {x_shape} is too small for weight {w_shape} with stride {tuple(stride)}, "
+            f"padding {tuple(padding)}, dilation {tuple(dilation)} (output would be {OH}x{OW})")
+    return OH, OW
+
+
+def _conv_cols_gemm(x, w, b, stride, padding, dilation, out_hw):
+    """conv2d with a given output size: (y NCHW, cols). Shared by conv2d and conv_transpose2d."""
+    N = x.shape[0]
+    O, _, kh, kw = w.shape
+    OH, OW = out_hw
+    cols6 = im2col_nhwc(to_channels_last(x), out_hw, (kh, kw), stride, padding, dilation)
+    cols = cols6.reshape(N * OH * OW, -1)
+    y = cols @ _weight_rows(w).T                          # (N*OH*OW, O), channels-last
+    return _to_nchw(y.reshape(N, OH, OW, O), b), cols
+
+
+# ---------------------------------------------------------------- conv2d
+
+
+def conv2d_forward(x, w, b, stride, padding, dilation):
+    """y = conv2d(x, w) + b and the im2col buffer kept for the weight gradient.
+
+    Returns ``(y, cols)``: y of shape (N, O, OH, OW) and cols (N*OH*OW, kh*kw*C).
+    ``b`` may be None.
+    """
+    fname = "conv2d"
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"{fname}: expected x (N, C, H, W) and weight (O, C, kh, kw), "
+                         f"got x {_shape(x)} and weight {_shape(w)}")
+    C = x.shape[1]
+    O, Cw, kh, kw = w.shape
+    if C != Cw:
+        raise ValueError(f"{fname}: input has {C} channels but weight {_shape(w)} expects {Cw} "
+                         f"(x {_shape(x)})")
+    _check_bias(fname, b, O)
+    check_hparams(fname, (kh, kw), stride, padding, dilation)
+    out_hw = _conv_out_hw(fname, _shape(x), _shape(w), (kh, kw), stride, padding, dilation)
+    return _conv_cols_gemm(x, w, b, stride, padding, dilation, out_hw)
+
+
+def conv2d_backward(gy, x_shape, w, cols, stride, padding, dilation,
+                    need_x=True, need_w=True, need_b=True):
+    """Gradients (gx, gw, gb) of conv2d given the output gradient ``gy`` (N, O, OH, OW).
+
+    ``cols`` is the buffer returned by ``conv2d_forward`` (only read when need_w).
+    Entries not needed are None.
+    """
+    fname = "conv2d"
+    x_shape = tuple(x_shape)
+    N, C, H, W = x_shape
+    O, _, kh, kw = w.shape
+    OH, OW = _conv_out_hw(fname, x_shape, _shape(w), (kh, kw), stride, padding, dilation)
+    if _shape(gy) != (N, O, OH, OW):
+        raise ValueError(f"{fname}: output gradient has shape {_shape(gy)}, expected {(N, O, OH, OW)} "
+                         f"for x {x_shape} and weight {_shape(w)}")
+    if need_w and (cols is None or _shape(cols) != (N * OH * OW, kh * kw * C)):
+        raise ValueError(f"{fname}: cols of shape {None if cols is None else _shape(cols)} do not match "
+                         f"x {x_shape} and weight {_shape(w)}")
+    gx = gw = gb = None
+    if not (need_x or need_w or need_b):
+        return gx, gw, gb
+    gy2 = to_channels_last(gy).reshape(N * OH * OW, O)    # gY, shared by all three
+    if need_b:
+        gb = gy2.sum(axis=0)
+    if need_w:
+        gw = _weight_from_rows(gy2.T @ cols, w.shape)
+    if need_x:
+        dcols = gy2 @ _weight_rows(w)                     # (N*OH*OW, kh*kw*C)
+        dx = col2im_nhwc(dcols.reshape(N, OH, OW, kh, kw, C), (N, H, W, C), (kh, kw), stride, padding, dilation)
+        gx = _to_nchw(dx)
+    return gx, gw, gb
+
+
+# ---------------------------------------------------------------- conv_transpose2d
+
+
+def _check_transpose(x_shape, w, b, stride, padding, output_padding, dilation):
+    """Validate a conv_transpose2d call; returns its output size (OH, OW)."""
+    fname = "conv_transpose2d"
+    if len(x_shape) != 4 or w.ndim != 4:
+        raise ValueError(f"{fname}: expected x (N, C_in, H, W) and weight (C_in, C_out, kh, kw), "
+                         f"got x {x_shape} and weight {_shape(w)}")
+    Cin, Cout, kh, kw = w.shape
+    if x_shape[1] != Cin:
+        raise ValueError(f"{fname}: input has {x_shape[1]} channels but weight {_shape(w)} expects {Cin} "
+                         f"(x {x_shape})")
+    _check_bias(fname, b, Cout)
+    check_hparams(fname, (kh, kw), stride, padding, dilation)
+    if len(output_padding) != 2 or any(int(op) != op or op < 0 for op in output_padding):
+        raise ValueError(f"{fname}: output_padding must be a pair of integers >= 0, got {output_padding!r}")
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d):
+            raise ValueError(f"{fname}: output_padding {tuple(output_padding)} must be smaller than either "
+                             f"stride {tuple(stride)} or dilation {tuple(dilation)}")
+    OH, OW = (conv_transpose_output_size(n, k, s, p, op, d)
+              for n, k, s, p, op, d in zip(x_shape[2:], (kh, kw), stride, padding, output_padding, dilation))
+    if OH <= 0 or OW <= 0:
+        raise ValueError(f"{fname}: output size {OH}x{OW} is not positive for x {x_shape}, weight {_shape(w)}, "
+                         f"stride {tuple(stride)}, padding {tuple(padding)}")
+    return OH, OW
+
+
+def conv_transpose2d_forward(x, w, b, stride, padding, output_padding, dilation):
+    """Transposed convolution, the input-gradient of conv2d applied to ``x``:
+
+    y = col2im(X @ Wr) + b, X = x as channels-last (N*H*W, C_in), Wr = w as (C_in, kh*kw*C_out).
+    """
+    OH, OW = _check_transpose(_shape(x), w, b, stride, padding, output_padding, dilation)
+    N, Cin, H, W = x.shape
+    _, Cout, kh, kw = w.shape
+    cols = to_channels_last(x).reshape(N * H * W, Cin) @ _weight_rows(w)   # (N*H*W, kh*kw*C_out)
+    y = col2im_nhwc(cols.reshape(N, H, W, kh, kw, Cout), (N, OH, OW, Cout), (kh, kw), stride, padding, dilation)
+    return _to_nchw(y, b)
+
+
+def conv_transpose2d_backward(gy, x, w, stride, padding, output_padding, dilation,
+                              need_x=True, need_w=True, need_b=True):
+    """Gradients (gx, gw, gb) of conv_transpose2d, reusing the conv2d kernels.
+
+    gx = conv2d(gy, w) (w read as an (O=C_in, C=C_out, kh, kw) conv weight), which
+    also yields gcols = im2col(gy); then gw = X.T @ gcols and gb = sum of gy over n, oh, ow.
+    """
+    fname = "conv_transpose2d"
+    OH, OW = _check_transpose(_shape(x), w, None, stride, padding, output_padding, dilation)
+    N, Cin, H, W = x.shape
+    Cout = w.shape[1]
+    if _shape(gy) != (N, Cout, OH, OW):
+        raise ValueError(f"{fname}: output gradient has shape {_shape(gy)}, expected {(N, Cout, OH, OW)} "
+                         f"for x {_shape(x)} and weight {_shape(w)}")
+    gx = gw = gb = None
+    if need_b:
+        gb = gy.sum(axis=(0, 2, 3))
+    if need_x or need_w:
+        # exactly H x W windows: with output_padding >= stride, conv2d would see one more
+        gx, gcols = _conv_cols_gemm(gy, w, None, stride, padding, dilation, (H, W))
+        if need_w:
+            gw = _weight_from_rows(to_channels_last(x).reshape(N * H * W, Cin).T @ gcols, w.shape)
+        if not need_x:
+            gx = None
+    return gx, gw, gb

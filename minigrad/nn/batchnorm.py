@@ -1,0 +1,86 @@
+"""BatchNorm1d and BatchNorm2d: batch normalisation with learned scale/shift and running statistics."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad import creation
+from minigrad.nn import init
+from minigrad.nn.functional.normalization import batch_norm
+from minigrad.nn.module import Module
+from minigrad.nn.parameter import Parameter
+
+
+class _BatchNorm(Module):
+    """Normalise each of ``num_features`` channels (axis 1), as PyTorch's _BatchNorm.
+
+    Training: batch statistics, and (with track_running_stats) the buffers
+    running_mean / running_var move by ``momentum`` (None: cumulative average
+    over num_batches_tracked). Eval: the running statistics.
+    """
+
+    _expected_dims: tuple = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(creation.empty(num_features, dtype=dtype, device=device))
+            self.bias = Parameter(creation.empty(num_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
+            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", creation.zeros((), dtype=np.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        if input.ndim not in self._expected_dims:
+            dims = " or ".join(f"{d}-D" for d in self._expected_dims)
+            raise ValueError(f"{type(self).__name__}: expected {dims} input, got shape {tuple(input.shape)}")
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.data)
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        track = not self.training or self.track_running_stats
+        return batch_norm(
+            input, self.running_mean if track else None, self.running_var if track else None,
+            self.weight, self.bias, use_batch_stats, factor, self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) input."""
+
+    _expected_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) input, one statistic per channel."""
+
+    _expected_dims = (4,)

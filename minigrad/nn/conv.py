@@ -1,0 +1,89 @@
+"""Conv2d and ConvTranspose2d layers (groups=1)."""
+from __future__ import annotations
+
+import math
+
+from minigrad import creation
+from minigrad.nn import init
+from minigrad.nn.functional.conv import _pair, conv2d, conv_transpose2d
+from minigrad.nn.module import Module
+from minigrad.nn.parameter import Parameter
+
+
+class _ConvNd(Module):
+    """Shared parameters, initialisation and repr of the 2-D convolutions."""
+
+    _op = "conv"
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding,
+                 groups, bias, padding_mode, weight_shape, device, dtype):
+        super().__init__()
+        name = type(self).__name__
+        if groups != 1:
+            raise NotImplementedError(f"{name}: groups={groups} is not supported (only groups=1)")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
+        if in_channels <= 0 or out_channels <= 0:
+            raise ValueError(f"{name}: channels must be positive, got in={in_channels}, out={out_channels}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _pair(kernel_size, "kernel_size", name)
+        self.stride = _pair(stride, "stride", name)
+        self.padding = _pair(padding, "padding", name)
+        self.dilation = _pair(dilation, "dilation", name)
+        self.output_padding = _pair(output_padding, "output_padding", name)
+        self.groups, self.padding_mode = groups, padding_mode
+        self.weight = Parameter(creation.empty(*weight_shape, *self.kernel_size, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(creation.empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # fans come from the weight's dims 0 and 1, whatever they mean for this layout (as PyTorch)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D cross-correlation over (N, C_in, H, W); weight (C_out, C_in, kh, kw)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
+                         padding_mode, (out_channels, in_channels), device, dtype)
+
+    def forward(self, input):
+        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed convolution (the gradient of Conv2d w.r.t. its input); weight (C_in, C_out, kh, kw).
+
+    H_out = (H - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding,
+                         groups, bias, padding_mode, (in_channels, out_channels), device, dtype)
+
+    def forward(self, input):
+        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                1, self.dilation)

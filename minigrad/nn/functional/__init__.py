@@ -1,0 +1,23 @@
+"""``minigrad.nn.functional`` (import as F): stateless ops, each one Function with a fused backward.
+
+    import minigrad.nn.functional as F
+    y = F.leaky_relu(F.linear(x, w, b), 0.2)
+    loss = F.binary_cross_entropy_with_logits(y, target)
+"""
+from minigrad.nn.functional.activation import (
+    leaky_relu, log_softmax, logsigmoid, relu, sigmoid, softmax, softplus, tanh,
+)
+from minigrad.nn.functional.conv import conv2d, conv_transpose2d
+from minigrad.nn.functional.dropout import dropout
+from minigrad.nn.functional.linear import linear
+from minigrad.nn.functional.loss import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss,
+)
+from minigrad.nn.functional.normalization import batch_norm
+from minigrad.nn.functional.shape import flatten, unflatten
+
+__all__ = [
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d",
+    "cross_entropy", "dropout", "flatten", "leaky_relu", "linear", "log_softmax", "logsigmoid", "mse_loss",
+    "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh", "unflatten",
+]

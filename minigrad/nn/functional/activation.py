@@ -1,0 +1,11 @@
+"""Activations for ``minigrad.nn.functional``: the fused one-Function ops of minigrad.ops.activations."""
+from minigrad.ops.activations import log_softmax, logsigmoid, relu, sigmoid, softmax, softplus, tanh
+from minigrad.ops.activations import leaky_relu as _leaky_relu
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x (``inplace`` is accepted for PyTorch compatibility; ignored)."""
+    return _leaky_relu(input, negative_slope)
+
+
+__all__ = ["leaky_relu", "log_softmax", "logsigmoid", "relu", "sigmoid", "softmax", "softplus", "tanh"]

@@ -1,0 +1,378 @@
+"""Loss functions, each one fused Function with a closed-form backward.
+
+Every loss takes ``reduction``: 'mean' (average over elements; for the
+class-index losses, the weighted average over samples), 'sum', or 'none'
+(per-element losses). Input and target shapes must match exactly: an (N, 1)
+prediction against an (N,) target is an error, not a silent (N, N) broadcast.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad import backend
+from minigrad.autograd import Function, sum_to
+from minigrad.ops.activations import _sigmoid
+from minigrad.tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# --- argument checks -------------------------------------------------------------------
+
+
+def _check_reduction(op, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _as_tensor(t, like):
+    """A Tensor on ``like``'s device (targets may be arrays or Python lists)."""
+    if isinstance(t, Tensor):
+        return t
+    xp = like.xp
+    arr = xp.asarray(t) if backend.device_of(t) == like.device or like.device == "cuda" else None
+    if arr is None:
+        raise RuntimeError(f"expected all tensors on {like.device}, got an array on {backend.device_of(t)}")
+    return Tensor(arr)
+
+
+def _float_operand(op, name, t, x):
+    """``t`` as a tensor of x's dtype: a constant is cast, a differentiable one must already match."""
+    t = _as_tensor(t, x)
+    if t.dtype != x.dtype:
+        if t.requires_grad:
+            raise ValueError(f"{op}: {name} dtype {t.dtype} differs from input dtype {x.dtype}")
+        t = Tensor(t.data.astype(x.dtype))
+    return t
+
+
+def _check_same_shape(op, x, target):
+    if tuple(x.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{op}: target shape {tuple(target.shape)} differs from input shape {tuple(x.shape)}; "
+            f"they must match (no broadcasting: reshape one, e.g. target.reshape{tuple(x.shape)})"
+        )
+
+
+def _check_broadcasts(op, name, t, x):
+    try:
+        ok = np.broadcast_shapes(tuple(t.shape), tuple(x.shape)) == tuple(x.shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{op}: {name} of shape {tuple(t.shape)} does not broadcast to input shape {tuple(x.shape)}")
+
+
+# --- elementwise losses ------------------------------------------------------------------
+
+
+class _PointwiseLoss(Function):
+    """Shared reduction logic: loss = reduce(l) over an elementwise l."""
+
+    def __init__(self, reduction):
+        self.reduction = reduction
+
+    def _reduce(self, l):
+        self.shape, self.n = l.shape, l.size
+        if self.reduction == "none":
+            return l
+        xp = backend.get_array_module(l)
+        s = l.sum()
+        if self.reduction == "mean":
+            s = s / l.dtype.type(l.size)
+        return xp.asarray(s, dtype=l.dtype)
+
+    def _grad_scale(self, gy):
+        """dL/dl_i: gy itself ('none'), gy ('sum') or gy / n ('mean'); broadcasts against l."""
+        if self.reduction == "mean":
+            return gy / gy.dtype.type(self.n)
+        return gy
+
+
+class BinaryCrossEntropy(_PointwiseLoss):
+    """l = -w [t log p + (1 - t) log(1 - p)], each log clamped at -100 (as PyTorch).
+
+    dp = w (p - t) / max(p (1 - p), 1e-12)  (PyTorch's formula),
+    dt = -w (log p - log(1 - p)),   dw = l / w.
+    """
+
+    def forward(self, p, t, w=None):
+        xp = backend.get_array_module(p)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped below
+            log_p = xp.maximum(xp.log(p), p.dtype.type(-100))
+            log_q = xp.maximum(xp.log1p(-p), p.dtype.type(-100))
+        diff = log_p - log_q
+        l = -(log_q + t * diff)
+        self.p, self.t, self.w, self.diff = p, t, w, diff
+        if w is not None:
+            self.l = l
+            l = l * w
+        return self._reduce(l)
+
+    def backward(self, gy):
+        xp = backend.get_array_module(gy)
+        need = self.needs_input_grad
+        g = self._grad_scale(gy)
+        gw_scale = g if self.w is None else g * self.w
+        gp = gt = gw = None
+        if need[0]:
+            p = self.p
+            gp = (p - self.t) / xp.maximum(p * (1 - p), p.dtype.type(1e-12)) * gw_scale
+        if need[1]:
+            gt = -self.diff * gw_scale
+        if self.w is None:
+            return gp, gt
+        if need[2]:
+            gw = sum_to(xp.broadcast_to(self.l * g, self.shape), self.w.shape)
+        return gp, gt, gw
+
+
+class BinaryCrossEntropyWithLogits(_PointwiseLoss):
+    """BCE on logits x, stable for any |x|.  With s(-x) = softplus(-x) = max(-x, 0) + log1p(e^-|x|):
+
+        l  = (1 - t) x + lw s(-x),   lw = 1 + (pos_weight - 1) t   (lw = 1 without pos_weight)
+           = max(x, 0) - x t + log1p(e^-|x|)                         (without pos_weight)
+        dx = (1 - t) - lw (1 - sigmoid(x))  = sigmoid(x) - t         (without pos_weight)
+        dt = -x + (pos_weight - 1) s(-x),   dpos_weight = t s(-x),   dw = l.
+
+    Nothing exponentiates a positive number, so |x| = 1e4 in float32 is exact.
+    """
+
+    def __init__(self, reduction, has_weight, has_pos_weight):
+        super().__init__(reduction)
+        self.has_weight, self.has_pos_weight = has_weight, has_pos_weight
+
+    def forward(self, x, t, *extra):
+        xp = backend.get_array_module(x)
+        w = extra[0] if self.has_weight else None
+        pw = extra[-1] if self.has_pos_weight else None
+        sp = xp.maximum(-x, x.dtype.type(0)) + xp.log1p(xp.exp(-xp.abs(x)))  # softplus(-x) = -log sigmoid(x)
+        l = (1 - t) * x
+        if pw is None:
+            l += sp
+        else:
+            lw = 1 + (pw - 1) * t
+            l += lw * sp
+            self.lw = lw
+        self.x, self.t, self.w, self.pw, self.sp = x, t, w, pw, sp
+        if w is not None:
+            self.l = l
+            l = l * w
+        return self._reduce(l)
+
+    def backward(self, gy):
+        xp = backend.get_array_module(gy)
+        need = self.needs_input_grad
+        x, t, w, pw = self.x, self.t, self.w, self.pw
+        g = self._grad_scale(gy)
+        gs = g if w is None else g * w
+        grads = [None, None]
+        if need[0]:
+            if pw is None:
+                gx = _sigmoid(x) - t
+            else:
+                gx = (1 - t) - self.lw * (1 - _sigmoid(x))
+            grads[0] = gx * gs
+        if need[1]:
+            gt = -x if pw is None else (pw - 1) * self.sp - x
+            grads[1] = gt * gs
+        if w is not None:
+            grads.append(sum_to(xp.broadcast_to(self.l * g, self.shape), w.shape) if need[2] else None)
+        if pw is not None:
+            grads.append(sum_to(xp.broadcast_to(t * self.sp * gs, self.shape), pw.shape) if need[-1] else None)
+        return tuple(grads)
+
+
+class MSELoss(_PointwiseLoss):
+    """l = (x - t)^2 ;  dx = 2 (x - t),  dt = -dx."""
+
+    def forward(self, x, t):
+        self.d = x - t
+        return self._reduce(self.d * self.d)
+
+    def backward(self, gy):
+        need = self.needs_input_grad
+        gx = (2 * self.d) * self._grad_scale(gy)
+        return (gx if need[0] else None), (-gx if need[1] else None)
+
+
+# --- class-index losses -----------------------------------------------------------------
+
+
+class _ClassIndexLoss(Function):
+    """l_i = -c_i logp[i, t_i],  c_i = weight[t_i] (0 where t_i == ignore_index).
+
+    'mean' divides by sum_i c_i (PyTorch's weighted mean), not by N.
+    """
+
+    def __init__(self, target, weight, ignore_index, reduction):
+        self.target, self.weight, self.ignore_index, self.reduction = target, weight, ignore_index, reduction
+
+    def _class_weights(self, dtype):
+        xp = backend.get_array_module(self.target)
+        valid = self.target != self.ignore_index
+        self.safe_t = xp.where(valid, self.target, 0)  # ignored rows index class 0, then weigh 0
+        c = valid.astype(dtype)
+        if self.weight is not None:
+            c *= self.weight.astype(dtype, copy=False)[self.safe_t]
+        self.c = c
+        return c
+
+    def _reduce(self, picked_logp, dtype):
+        xp = backend.get_array_module(picked_logp)
+        l = -(picked_logp * self.c)
+        if self.reduction == "none":
+            return l
+        s = l.sum()
+        if self.reduction == "mean":
+            self.denom = self.c.sum()
+            s = s / self.denom
+        return xp.asarray(s, dtype=dtype)
+
+    def _row_scale(self, gy):
+        """dL/dlogp[i, t_i] = -c_i * (gy_i | gy | gy / sum c)."""
+        g = gy / self.denom if self.reduction == "mean" else gy
+        return -(self.c * g)
+
+
+class CrossEntropy(_ClassIndexLoss):
+    """Softmax cross-entropy on logits: logp = x - logsumexp(x) ; dx_i = -s_i (onehot(t_i) - softmax(x_i)),
+    with s_i the row scale of the reduction. Fused, so softmax never under/overflows."""
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        rows = xp.arange(x.shape[0])
+        shifted = x - x.max(axis=1, keepdims=True)
+        lse = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self._class_weights(x.dtype)
+        self.logp = shifted
+        self.logp -= lse
+        self.rows = rows
+        return self._reduce(self.logp[rows, self.safe_t], x.dtype)
+
+    def backward(self, gy):
+        xp = backend.get_array_module(gy)
+        s = self._row_scale(gy)  # (N,) = -c_i g_i
+        gx = xp.exp(self.logp)
+        gx[self.rows, self.safe_t] -= 1
+        gx *= -s[:, None]  # (softmax - onehot) * c_i g_i
+        return gx
+
+
+class NLLLoss(_ClassIndexLoss):
+    """l_i = -c_i logp[i, t_i] on log-probabilities ;  dlogp[i, t_i] = -c_i g_i, 0 elsewhere."""
+
+    def forward(self, logp):
+        xp = backend.get_array_module(logp)
+        self._class_weights(logp.dtype)
+        self.rows = xp.arange(logp.shape[0])
+        self.in_shape, self.dtype = logp.shape, logp.dtype
+        return self._reduce(logp[self.rows, self.safe_t], logp.dtype)
+
+    def backward(self, gy):
+        xp = backend.get_array_module(gy)
+        gx = xp.zeros(self.in_shape, dtype=self.dtype)
+        gx[self.rows, self.safe_t] = self._row_scale(gy)
+        return gx
+
+
+# --- public functions ---------------------------------------------------------------------
+
+
+def _pointwise_args(op, input, target, reduction):
+    _check_reduction(op, reduction)
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.dtype.kind != "f":
+        raise ValueError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    t = _float_operand(op, "target", target, x)
+    _check_same_shape(op, x, t)
+    return x, t
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-w [t log p + (1 - t) log(1 - p)] on probabilities p in [0, 1] (logs clamped at -100).
+
+    On the CPU the range of p is checked; on the GPU it is not (it would
+    stall the device queue every step).
+    """
+    op = "binary_cross_entropy"
+    x, t = _pointwise_args(op, input, target, reduction)
+    if x.device == "cpu" and x.data.size and (float(x.data.min()) < 0 or float(x.data.max()) > 1):
+        raise ValueError(f"{op}: all elements of input should be between 0 and 1 (input shape {x.shape})")
+    if weight is None:
+        return BinaryCrossEntropy(reduction)(x, t)
+    w = _float_operand(op, "weight", weight, x)
+    _check_broadcasts(op, "weight", w, x)
+    return BinaryCrossEntropy(reduction)(x, t, w)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Sigmoid + BCE in one stable step: max(x, 0) - x t + log1p(e^-|x|), optionally weighted.
+
+    ``pos_weight`` multiplies the positive term (broadcast along the last
+    dimension, e.g. shape (C,)), as in PyTorch.
+    """
+    op = "binary_cross_entropy_with_logits"
+    x, t = _pointwise_args(op, input, target, reduction)
+    extra = []
+    for name, v in (("weight", weight), ("pos_weight", pos_weight)):
+        if v is not None:
+            v = _float_operand(op, name, v, x)
+            _check_broadcasts(op, name, v, x)
+            extra.append(v)
+    fn = BinaryCrossEntropyWithLogits(reduction, weight is not None, pos_weight is not None)
+    return fn(x, t, *extra)
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error: reduce((x - t)^2)."""
+    x, t = _pointwise_args("mse_loss", input, target, reduction)
+    return MSELoss(reduction)(x, t)
+
+
+def _class_index_args(op, input, target, weight, reduction):
+    _check_reduction(op, reduction)
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim != 2:
+        raise ValueError(f"{op}: expected input of shape (N, C), got {tuple(x.shape)}")
+    t = _as_tensor(target, x).data
+    if t.dtype.kind not in "iu":
+        raise ValueError(f"{op}: target must hold integer class indices, got dtype {t.dtype} (shape {tuple(t.shape)})")
+    if tuple(t.shape) != (x.shape[0],):
+        raise ValueError(
+            f"{op}: target shape {tuple(t.shape)} does not match input shape {tuple(x.shape)}; "
+            f"expected class indices of shape ({x.shape[0]},)"
+        )
+    w = None
+    if weight is not None:
+        w = _as_tensor(weight, x).data
+        if tuple(w.shape) != (x.shape[1],):
+            raise ValueError(f"{op}: weight must have shape ({x.shape[1]},) (one per class), got {tuple(w.shape)}")
+    return x, t, w
+
+
+def _check_class_range(op, t, n_classes, ignore_index):
+    if backend.device_of(t) != "cpu" or t.size == 0:
+        return  # a range check on the GPU would synchronise every step
+    valid = t[t != ignore_index]
+    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= n_classes):
+        raise ValueError(
+            f"{op}: target class indices must lie in [0, {n_classes}), got values in "
+            f"[{int(valid.min())}, {int(valid.max())}]"
+        )
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Softmax cross-entropy of logits (N, C) against class indices (N,)."""
+    op = "cross_entropy"
+    x, t, w = _class_index_args(op, input, target, weight, reduction)
+    _check_class_range(op, t, x.shape[1], ignore_index)
+    return CrossEntropy(t, w, ignore_index, reduction)(x)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
+    op = "nll_loss"
+    x, t, w = _class_index_args(op, input, target, weight, reduction)
+    _check_class_range(op, t, x.shape[1], ignore_index)
+    return NLLLoss(t, w, ignore_index, reduction)(x)

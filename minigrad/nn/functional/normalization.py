@@ -1,0 +1,136 @@
+"""batch_norm: normalise each channel over the batch (Ioffe & Szegedy 2015), as one Function."""
+from __future__ import annotations
+
+from minigrad.autograd import Function
+from minigrad.backend import get_array_module
+from minigrad.tensor import Tensor
+
+
+def _raw(t):
+    return t.data if isinstance(t, Tensor) else t
+
+
+class BatchNorm(Function):
+    """y = xhat * gamma + beta,  xhat = (x - mu) / sqrt(var + eps), per channel (axis 1).
+
+    Training: mu and var (biased) are the batch statistics over every axis
+    but 1, so every output depends on the whole batch. With n values per
+    channel and dxhat = gamma gy, the closed-form gradient is
+
+        dx     = (inv_std / n) (n dxhat - sum(dxhat) - xhat sum(dxhat xhat))
+               = gamma inv_std (gy - mean(gy) - xhat mean(gy xhat)),
+        dgamma = sum(gy xhat),   dbeta = sum(gy).
+
+    Eval: mu and var are the running statistics (constants), so
+    dx = gamma inv_std gy.
+
+    The running statistics are updated in place during a training forward:
+    running = (1 - momentum) running + momentum * batch_stat, with the
+    unbiased variance var * n / (n - 1), as PyTorch does.
+    """
+
+    def __init__(self, running_mean, running_var, training, momentum, eps, has_weight, has_bias):
+        self.running_mean, self.running_var = running_mean, running_var
+        self.training, self.momentum, self.eps = training, momentum, eps
+        self.has_weight, self.has_bias = has_weight, has_bias
+
+    def forward(self, x, *params):
+        xp = get_array_module(x)
+        c = x.shape[1]
+        axes = (0,) + tuple(range(2, x.ndim))
+        bshape = (1, c) + (1,) * (x.ndim - 2)
+        w = params[0] if self.has_weight else None
+        b = params[-1] if self.has_bias else None
+        dt = x.dtype.type
+        if self.training:
+            n = x.size // c
+            mean = x.mean(axis=axes)
+            xc = x - mean.reshape(bshape)
+            var = xp.mean(xc * xc, axis=axes)  # biased: normalisation uses 1/n
+            self._update_running(mean, var, n)
+            inv_std = 1 / xp.sqrt(var + dt(self.eps))
+            xhat = xc
+            xhat *= inv_std.reshape(bshape)  # in place: xc is ours
+            self.n = n
+        else:
+            mean = self.running_mean.astype(x.dtype, copy=False)
+            var = self.running_var.astype(x.dtype, copy=False)
+            inv_std = 1 / xp.sqrt(var + dt(self.eps))
+            xhat = x - mean.reshape(bshape)
+            xhat *= inv_std.reshape(bshape)
+        self.xhat, self.inv_std, self.axes, self.bshape, self.w = xhat, inv_std, axes, bshape, w
+        if w is None and b is None:
+            return xhat
+        y = xhat * w.reshape(bshape) if w is not None else xhat.copy()
+        if b is not None:
+            y += b.reshape(bshape)
+        return y
+
+    def _update_running(self, mean, var, n):
+        m = self.momentum
+        rm, rv = self.running_mean, self.running_var
+        if rm is not None:
+            rm *= rm.dtype.type(1 - m)
+            rm += (rm.dtype.type(m) * mean).astype(rm.dtype, copy=False)
+        if rv is not None:
+            rv *= rv.dtype.type(1 - m)
+            rv += (rv.dtype.type(m * n / (n - 1)) * var).astype(rv.dtype, copy=False)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        xhat, axes, bshape, w = self.xhat, self.axes, self.bshape, self.w
+        need = self.needs_input_grad
+        dbeta = gy.sum(axis=axes)
+        dgamma = (gy * xhat).sum(axis=axes) if (self.training and need[0]) or (self.has_weight and need[1]) \
+            else None
+        dx = None
+        if need[0]:
+            scale = self.inv_std if w is None else self.inv_std * w
+            if self.training:
+                n = gy.dtype.type(self.n)
+                dx = xhat * (dgamma / n).reshape(bshape)
+                xp.subtract(gy, dx, out=dx)  # gy - xhat mean(gy xhat)
+                dx -= (dbeta / n).reshape(bshape)
+                dx *= scale.reshape(bshape)
+            else:
+                dx = gy * scale.reshape(bshape)
+        grads = [dx]
+        if self.has_weight:
+            grads.append(dgamma if need[1] else None)
+        if self.has_bias:
+            grads.append(dbeta if need[-1] else None)
+        return tuple(grads)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Batch normalisation of (N, C) or (N, C, *spatial) input over all axes but 1.
+
+    ``running_mean``/``running_var`` (Tensors or arrays of shape (C,), or None)
+    are updated in place when ``training``; without them the batch statistics
+    are always used. ``weight``/``bias`` (gamma, beta) may be None.
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    op = "batch_norm"
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C) or (N, C, *spatial), got {tuple(x.shape)}")
+    c = x.shape[1]
+    rm, rv = _raw(running_mean), _raw(running_var)
+    for name, t in (("running_mean", rm), ("running_var", rv), ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(
+                f"{op}: {name} must have shape ({c},) for input of shape {tuple(x.shape)} (C = {c}), "
+                f"got {tuple(t.shape)}"
+            )
+    if not training and (rm is None or rv is None):
+        raise ValueError(f"{op}: running_mean and running_var must be given when training=False")
+    if training and x.data.size // max(c, 1) <= 1:
+        raise ValueError(
+            f"{op}: expected more than 1 value per channel when training, got input of shape {tuple(x.shape)}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise ValueError(f"{op}: {name} dtype {t.dtype} differs from input dtype {x.dtype}")
+    fn = BatchNorm(rm, rv, bool(training), float(momentum), float(eps), weight is not None, bias is not None)
+    params = [t for t in (weight, bias) if t is not None]
+    return fn(x, *params)

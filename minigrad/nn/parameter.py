@@ -1,0 +1,27 @@
+"""Parameter: a Tensor that a Module registers as trainable."""
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf Tensor with ``requires_grad=True`` by default.
+
+    Assigning one to a Module attribute registers it, so it shows up in
+    ``module.parameters()`` and ``module.state_dict()``. It shares the array
+    of the Tensor (or array) it is made from.
+    """
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        if data is None:
+            data = np.empty(0, dtype=np.float32)
+        elif not isinstance(data, Tensor) and not hasattr(data, "dtype"):
+            from minigrad.creation import tensor  # Python lists: the default dtype (float32)
+
+            data = tensor(data)
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()

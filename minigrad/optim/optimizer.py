@@ -1,0 +1,327 @@
+"""Optimizer: the base class of every update rule (PyTorch's API).
+
+An optimizer holds ``param_groups``, a list of dicts, each with a list of
+tensors under ``'params'`` and its own hyper-parameters (``'lr'``, ...), and
+``state``, a dict from parameter to its buffers (momentum, moments, step
+count). Subclasses implement ``step()``; they update the raw arrays in place
+(``p.data``), so parameters keep their identity and their dtype.
+
+``state_dict()`` / ``load_state_dict()`` use PyTorch's layout: parameters are
+replaced by their index in the order they appear across all groups::
+
+    {'state': {0: {'step': 3, 'exp_avg': Tensor, ...}, ...},
+     'param_groups': [{'lr': 0.001, ..., 'params': [0, 1, 2]}, ...]}
+
+Element-wise update kernels run through ``Optimizer._apply``: on the CPU a
+large parameter is cut into contiguous slices that worker threads update in
+parallel (NumPy releases the GIL inside ufunc loops, and an update is a
+handful of passes over memory, so two cores are nearly twice as fast as one).
+"""
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from minigrad import autograd, backend
+from minigrad.tensor import Tensor
+
+# --- threads for element-wise updates -------------------------------------------
+
+# Below this many elements a parameter is updated in one piece: handing a
+# slice to another thread costs more than it saves.
+_MIN_SPLIT = 1 << 16
+
+
+def _default_num_threads() -> int:
+    env = os.environ.get("MINIGRAD_NUM_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))  # memory bound: more threads stop helping
+
+
+_num_threads = _default_num_threads()
+_pool = None
+_pool_key = None  # (pid, workers) the pool was made for
+_pool_lock = threading.Lock()
+
+
+def get_num_threads() -> int:
+    """Threads used by optimizer updates on the CPU (env MINIGRAD_NUM_THREADS)."""
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads for optimizer updates on the CPU (1 = no threads)."""
+    global _num_threads
+    if int(n) < 1:
+        raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
+    _num_threads = int(n)
+
+
+def _worker_pool(workers: int) -> ThreadPoolExecutor:
+    """A pool with ``workers`` threads, rebuilt after fork or a size change."""
+    global _pool, _pool_key
+    with _pool_lock:
+        # a forked child inherits the pool object but not its threads
+        if _pool is None or _pool_key != (os.getpid(), workers):
+            if _pool is not None and _pool_key[0] == os.getpid():
+                _pool.shutdown(wait=False)  # size changed: let the old threads exit
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minigrad-optim")
+            _pool_key = (os.getpid(), workers)
+        return _pool
+
+
+def _splittable(arrays) -> bool:
+    first = arrays[0]
+    if not isinstance(first, np.ndarray) or first.size < _MIN_SPLIT:
+        return False
+    return all(a is None or (isinstance(a, np.ndarray) and a.flags.c_contiguous and a.size == first.size)
+               for a in arrays)
+
+
+def _flat_slice(a, lo, hi):
+    return None if a is None else a.reshape(-1)[lo:hi]
+
+
+# --- the base class ------------------------------------------------------------------
+
+
+class Optimizer:
+    """Base class: parameter groups, state, zero_grad and (de)serialisation.
+
+    ``params`` is an iterable of tensors, or of dicts (one per group) with a
+    ``'params'`` entry and hyper-parameters overriding ``defaults``.
+    """
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = dict(defaults)
+        self.state: dict = {}
+        self.param_groups: list = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
+                f"got a single Tensor (wrap it in a list)"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    # --- groups -----------------------------------------------------------------------
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group: ``{'params': [...], hyper-parameter: value, ...}``.
+
+        Missing hyper-parameters take the optimizer's defaults. Every
+        parameter must be a floating point leaf tensor and may appear once.
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}.add_param_group: expected a dict, got {type(param_group).__name__}")
+        params = param_group.get("params")
+        if params is None:
+            raise ValueError(f"{name}.add_param_group: the group has no 'params' entry")
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: parameters must be an ordered sequence, not a set (order matters for "
+                            f"state_dict)")
+        params = list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, expected a Tensor")
+            if np.dtype(p.dtype).kind != "f":
+                raise TypeError(f"{name}: parameter {i} has dtype {p.dtype}; only floating point tensors "
+                                f"can be optimized")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) is not a leaf tensor; "
+                                 f"optimize the leaf it was computed from")
+            if id(p) in seen:
+                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) appears more than once "
+                                 f"(in this group or an earlier one)")
+            seen.add(id(p))
+        group = {key: value for key, value in param_group.items() if key != "params"}
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self._check_group(group)
+        group["params"] = params
+        self.param_groups.append(group)
+
+    def _check_group(self, group: dict) -> None:
+        """Subclasses validate hyper-parameters here (raise ValueError)."""
+
+    # --- gradients ------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: set ``p.grad`` to None, or fill it with zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                elif isinstance(p.grad.data, np.ndarray) and not p.grad.data.flags.writeable:
+                    p.grad.data = np.zeros_like(p.grad.data)  # e.g. a broadcast view
+                else:
+                    p.grad.data.fill(0)
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    def _eval_closure(self, closure):
+        if closure is None:
+            return None
+        with autograd.enable_grad():
+            return closure()
+
+    def _grad_array(self, p):
+        """The raw gradient of ``p``, checked against the parameter."""
+        g = p.grad.data if isinstance(p.grad, Tensor) else p.grad
+        if tuple(g.shape) != tuple(p.shape):
+            raise ValueError(f"{type(self).__name__}.step: gradient shape {tuple(g.shape)} does not match "
+                             f"parameter shape {p.shape}")
+        if backend.device_of(g) != p.device:
+            raise ValueError(f"{type(self).__name__}.step: gradient is on {backend.device_of(g)} but the "
+                             f"parameter is on {p.device}")
+        if g.dtype != p.dtype:
+            g = g.astype(p.dtype)
+        return g
+
+    @staticmethod
+    def _apply(kernel, jobs) -> None:
+        """Run ``kernel(*arrays, *args)`` for every ``(arrays, args)`` in ``jobs``.
+
+        ``kernel`` must be element-wise over ``arrays`` (same shape; None
+        entries allowed), so it may be run on matching slices of them. Large
+        contiguous NumPy jobs are split into one slice per thread.
+        """
+        threads = _num_threads
+        split, whole = [], []
+        for job in jobs:
+            (split if threads > 1 and _splittable(job[0]) else whole).append(job)
+        if not split:
+            for arrays, args in whole:
+                kernel(*arrays, *args)
+            return
+
+        def work(k):  # slice k of every split job
+            for arrays, args in split:
+                n = arrays[0].size
+                lo, hi = n * k // threads, n * (k + 1) // threads
+                kernel(*(_flat_slice(a, lo, hi) for a in arrays), *args)
+
+        futures = [_worker_pool(threads - 1).submit(work, k) for k in range(1, threads)]
+        try:
+            work(0)
+            for arrays, args in whole:
+                kernel(*arrays, *args)
+        finally:  # never return while a worker may still write
+            for f in futures:
+                f.result()
+
+    # --- state -------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """A snapshot of the state in PyTorch's layout (buffers are copied).
+
+        ``{'state': {index: {'step': int, name: Tensor}}, 'param_groups':
+        [{hyper-parameters..., 'params': [indices]}]}``; indices count the
+        parameters across groups in order. Save it with ``minigrad.save``.
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: value for key, value in group.items() if key != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state:
+                    state[index[id(p)]] = {key: _copy_value(value) for key, value in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a ``state_dict()``: hyper-parameters and buffers (copied).
+
+        The optimizer must have been built over parameters of the same
+        shapes, in the same groups and order. Floating buffers are cast to
+        their parameter's dtype and moved to its device.
+        """
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups' entries")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}: the state has {len(saved_groups)} parameter group(s) but the optimizer "
+                             f"has {len(self.param_groups)}")
+        by_index = {}
+        for gi, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}: parameter group {gi} has {len(saved['params'])} parameter(s) in the "
+                                 f"state but {len(group['params'])} in the optimizer")
+            for i, p in zip(saved["params"], group["params"]):
+                by_index[i] = p
+        new_state = {}
+        for i, buffers in state_dict["state"].items():
+            if i not in by_index:
+                raise ValueError(f"{name}: the state refers to parameter index {i!r}, which no group lists")
+            p = by_index[i]
+            new_state[p] = {key: int(value) if key == "step" else
+                            _restore_value(value, p, f"{name}: state[{i!r}][{key!r}]")
+                            for key, value in buffers.items()}
+        # validate everything before touching self
+        new_groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            # saved values win; keys an older checkpoint lacks keep their current value
+            merged = {key: value for key, value in group.items() if key != "params"}
+            merged.update((key, value) for key, value in saved.items() if key != "params")
+            self._check_group(merged)
+            merged["params"] = group["params"]
+            new_groups.append(merged)
+        self.param_groups = new_groups
+        self.state = new_state
+
+
+def _copy_value(value):
+    if isinstance(value, Tensor):
+        return Tensor._from_op(value.data.copy())
+    if isinstance(value, np.ndarray) or backend.device_of(value) == "cuda":
+        return value.copy()
+    return value
+
+
+def _restore_value(value, p, where):
+    """A saved buffer as a fresh tensor like ``p`` (step counts stay ints)."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if not (isinstance(value, np.ndarray) or backend.device_of(value) == "cuda"):
+        return value
+    if value.ndim and tuple(value.shape) != p.shape:
+        raise ValueError(f"{where} has shape {tuple(value.shape)} but the parameter has shape {p.shape}")
+    arr = backend.to_device(value, p.device)
+    if np.dtype(arr.dtype).kind == "f":
+        arr = arr.astype(p.dtype, copy=True)
+    else:
+        arr = arr.copy()
+    return Tensor._from_op(arr)

@@ -1,0 +1,57 @@
+"""The shipped MNIST classifier: its checksum, its accuracy, and its outputs' shapes."""
+import shutil
+
+import numpy as np
+import pytest
+
+from gan import classifier
+from gan.classifier import WEIGHTS_PATH, WEIGHTS_SHA256, ClassifierWeightsError, classify, load_classifier
+from gan.data import load_mnist
+
+
+def test_shipped_weights_match_their_checksum():
+    assert classifier.sha256_of(WEIGHTS_PATH) == WEIGHTS_SHA256
+
+
+def test_altered_weights_are_refused(tmp_path, monkeypatch):
+    bad = tmp_path / "mnist_classifier.npz"
+    data = bytearray(WEIGHTS_PATH.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    monkeypatch.setattr(classifier, "WEIGHTS_PATH", bad)
+    with pytest.raises(ClassifierWeightsError, match="SHA-256"):
+        load_classifier(bad)
+
+
+def test_truncated_weights_are_refused(tmp_path, monkeypatch):
+    bad = tmp_path / "mnist_classifier.npz"
+    bad.write_bytes(WEIGHTS_PATH.read_bytes()[:1000])
+    monkeypatch.setattr(classifier, "WEIGHTS_PATH", bad)
+    with pytest.raises(ClassifierWeightsError, match=str(bad.name)):
+        load_classifier(bad)
+
+
+def test_missing_weights_name_the_path(tmp_path):
+    with pytest.raises(ClassifierWeightsError, match="not found"):
+        load_classifier(tmp_path / "nope.npz")
+
+
+def test_classifier_is_accurate_on_test_images():
+    images, labels = load_mnist("test")
+    model = load_classifier()
+    feats, probs = classify(model, images[:1000] / 255.0)
+    assert feats.shape == (1000, classifier.FEATURE_DIM) and probs.shape == (1000, 10)
+    np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+    assert (probs.argmax(1) == labels[:1000]).mean() >= 0.98
+
+
+def test_classifier_input_shape_is_checked():
+    with pytest.raises(ValueError, match="28, 28"):
+        classifier.to_classifier_input(np.zeros((2, 32, 32)))
+
+
+def test_copy_of_weights_loads_without_verification(tmp_path):
+    copy = tmp_path / "w.npz"
+    shutil.copy(WEIGHTS_PATH, copy)
+    model = load_classifier(copy)
+    assert not model.training

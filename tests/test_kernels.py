@@ -1,0 +1,366 @@
+"""Raw-array conv kernels (minigrad.kernels) against independent references.
+
+References: a naive nested loop straight from the definition of a convolution
+(and of a transposed convolution as a scatter), central finite differences,
+and exact linear-algebra identities (adjointness of im2col/col2im, conv2d's
+input gradient == conv_transpose2d forward).
+"""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from minigrad.backend import as_numpy, to_device
+from minigrad.kernels import (
+    col2im,
+    conv2d_backward,
+    conv2d_forward,
+    conv_output_size,
+    conv_transpose2d_backward,
+    conv_transpose2d_forward,
+    conv_transpose_output_size,
+    im2col,
+)
+
+fixture_ok = settings(max_examples=30, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+pairs = st.tuples
+
+
+# ----------------------------------------------------------------- references
+
+
+def naive_conv2d(x, w, b, stride, padding, dilation):
+    """y[n, o, oh, ow] = b[o] + sum_{c,i,j} x[n, c, oh*s - p + i*d, ow*s - p + j*d] w[o, c, i, j]."""
+    N, C, H, W = x.shape
+    O, _, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    OH = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    OW = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    y = np.zeros((N, O, OH, OW))
+    for oh in range(OH):
+        for ow in range(OW):
+            for i in range(kh):
+                for j in range(kw):
+                    h, v = oh * sh - ph + i * dh, ow * sw - pw + j * dw
+                    if 0 <= h < H and 0 <= v < W:
+                        y[:, :, oh, ow] += x[:, :, h, v] @ w[:, :, i, j].T
+    if b is not None:
+        y += b[None, :, None, None]
+    return y
+
+
+def naive_conv_transpose2d(x, w, b, stride, padding, output_padding, dilation):
+    """Scatter: every input pixel (h, v) adds x[n, :, h, v] @ w[:, :, i, j] at
+    output position (h*s - p + i*d, v*s - p + j*d)."""
+    N, Cin, H, W = x.shape
+    _, Cout, kh, kw = w.shape
+    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = stride, padding, output_padding, dilation
+    OH = (H - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    OW = (W - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    y = np.zeros((N, Cout, OH, OW))
+    for h in range(H):
+        for v in range(W):
+            for i in range(kh):
+                for j in range(kw):
+                    oh, ow = h * sh - ph + i * dh, v * sw - pw + j * dw
+                    if 0 <= oh < OH and 0 <= ow < OW:
+                        y[:, :, oh, ow] += x[:, :, h, v] @ w[:, :, i, j]
+    if b is not None:
+        y += b[None, :, None, None]
+    return y
+
+
+@st.composite
+def conv_configs(draw, max_side=7):
+    """Small convolution problems: sizes, hyper-parameters and a data seed.
+    Kernels and images may be odd and non-square; the output is at least 1x1."""
+    kh, kw = draw(pairs(st.integers(1, 3), st.integers(1, 3)))
+    stride = draw(pairs(st.integers(1, 3), st.integers(1, 3)))
+    padding = draw(pairs(st.integers(0, 2), st.integers(0, 2)))
+    dilation = draw(pairs(st.integers(1, 2), st.integers(1, 2)))
+    # smallest input with a positive output: in + 2p >= d(k-1) + 1
+    lo_h = max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0])
+    lo_w = max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1])
+    H = draw(st.integers(lo_h, max(lo_h, max_side)))
+    W = draw(st.integers(lo_w, max(lo_w, max_side)))
+    N, C, O = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return dict(N=N, C=C, O=O, H=H, W=W, k=(kh, kw), stride=stride, padding=padding, dilation=dilation,
+                bias=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 32 - 1)))
+
+
+@st.composite
+def transpose_configs(draw, max_side=5):
+    """Small transposed-convolution problems, output_padding < max(stride, dilation)."""
+    kh, kw = draw(pairs(st.integers(1, 3), st.integers(1, 3)))
+    stride = draw(pairs(st.integers(1, 3), st.integers(1, 3)))
+    padding = draw(pairs(st.integers(0, 2), st.integers(0, 2)))
+    dilation = draw(pairs(st.integers(1, 2), st.integers(1, 2)))
+    op = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    H, W = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    out = [conv_transpose_output_size(n, k, s, p, o, d)
+           for n, k, s, p, o, d in zip((H, W), (kh, kw), stride, padding, op, dilation)]
+    if min(out) <= 0:  # padding eats the whole output: make the input bigger instead
+        H, W = H + 2 * padding[0] + 1, W + 2 * padding[1] + 1
+    N, Cin, Cout = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return dict(N=N, Cin=Cin, Cout=Cout, H=H, W=W, k=(kh, kw), stride=stride, padding=padding,
+                output_padding=op, dilation=dilation, bias=draw(st.booleans()),
+                seed=draw(st.integers(0, 2 ** 32 - 1)))
+
+
+def conv_data(cfg):
+    rng = np.random.default_rng(cfg["seed"])
+    x = rng.standard_normal((cfg["N"], cfg["C"], cfg["H"], cfg["W"]))
+    w = rng.standard_normal((cfg["O"], cfg["C"]) + cfg["k"])
+    b = rng.standard_normal(cfg["O"]) if cfg["bias"] else None
+    return x, w, b
+
+
+def transpose_data(cfg):
+    rng = np.random.default_rng(cfg["seed"])
+    x = rng.standard_normal((cfg["N"], cfg["Cin"], cfg["H"], cfg["W"]))
+    w = rng.standard_normal((cfg["Cin"], cfg["Cout"]) + cfg["k"])
+    b = rng.standard_normal(cfg["Cout"]) if cfg["bias"] else None
+    return x, w, b
+
+
+def dev(a, device):
+    return None if a is None else to_device(a, device)
+
+
+def hp(cfg):
+    return cfg["stride"], cfg["padding"], cfg["dilation"]
+
+
+# ----------------------------------------------------------------- output sizes
+
+
+def test_output_size_formulas():
+    assert conv_output_size(28, 4, 2, 1, 1) == 14
+    assert conv_output_size(4, 4, 1, 0, 1) == 1
+    assert conv_output_size(7, 3, 2, 0, 2) == 2        # (7 - 4 - 1) // 2 + 1
+    assert conv_transpose_output_size(7, 4, 2, 1, 0, 1) == 14
+    assert conv_transpose_output_size(1, 4, 1, 0, 0, 1) == 4
+    assert conv_transpose_output_size(3, 3, 2, 1, 1, 1) == 6
+
+
+# ----------------------------------------------------------------- forward vs naive loops
+
+
+@fixture_ok
+@given(cfg=conv_configs())
+def test_conv2d_forward_matches_naive_loop(cfg, device):
+    x, w, b = conv_data(cfg)
+    y, cols = conv2d_forward(dev(x, device), dev(w, device), dev(b, device), *hp(cfg))
+    ref = naive_conv2d(x, w, b, *hp(cfg))
+    assert y.shape == ref.shape
+    np.testing.assert_allclose(as_numpy(y), ref, rtol=1e-10, atol=1e-10)
+    # cols is the im2col buffer of x: (N*OH*OW, kh*kw*C)
+    assert cols.shape == (ref.shape[0] * ref.shape[2] * ref.shape[3], cfg["k"][0] * cfg["k"][1] * cfg["C"])
+
+
+@fixture_ok
+@given(cfg=transpose_configs())
+def test_conv_transpose2d_forward_matches_naive_loop(cfg, device):
+    x, w, b = transpose_data(cfg)
+    s, p, d = hp(cfg)
+    op = cfg["output_padding"]
+    y = conv_transpose2d_forward(dev(x, device), dev(w, device), dev(b, device), s, p, op, d)
+    ref = naive_conv_transpose2d(x, w, b, s, p, op, d)
+    assert y.shape == ref.shape
+    np.testing.assert_allclose(as_numpy(y), ref, rtol=1e-10, atol=1e-10)
+
+
+def test_power_of_two_planes_match_naive_loop():
+    """8x8 planes take the cache-friendly transposing copy in to_channels_last."""
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((4, 3, 4, 4)), rng.standard_normal(4)
+    y, _ = conv2d_forward(x, w, b, (2, 2), (1, 1), (1, 1))
+    np.testing.assert_allclose(y, naive_conv2d(x, w, b, (2, 2), (1, 1), (1, 1)), rtol=1e-10, atol=1e-10)
+    wt = rng.standard_normal((3, 4, 4, 4))
+    y = conv_transpose2d_forward(x, wt, b, (2, 2), (1, 1), (0, 0), (1, 1))
+    ref = naive_conv_transpose2d(x, wt, b, (2, 2), (1, 1), (0, 0), (1, 1))
+    np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10)
+
+
+# ----------------------------------------------------------------- gradients vs finite differences
+
+
+def numeric_grad(f, a, eps=1e-6):
+    """Central differences of the scalar f() w.r.t. every entry of ``a`` (changed in place)."""
+    g = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        old = a[idx]
+        a[idx] = old + eps
+        fp = f()
+        a[idx] = old - eps
+        fm = f()
+        a[idx] = old
+        g[idx] = (fp - fm) / (2 * eps)
+    return g
+
+
+@fixture_ok
+@given(cfg=conv_configs(max_side=5))
+def test_conv2d_backward_matches_finite_differences(cfg, device):
+    cfg["bias"] = True
+    x, w, b = conv_data(cfg)
+    s, p, d = hp(cfg)
+    y, cols = conv2d_forward(dev(x, device), dev(w, device), dev(b, device), s, p, d)
+    cot = np.random.default_rng(cfg["seed"] + 1).standard_normal(y.shape)
+    gx, gw, gb = conv2d_backward(dev(cot, device), x.shape, dev(w, device), cols, s, p, d)
+
+    def loss():  # <y, cot>, evaluated with the NumPy kernels
+        return float(np.sum(conv2d_forward(x, w, b, s, p, d)[0] * cot))
+
+    for got, arr in ((gx, x), (gw, w), (gb, b)):
+        np.testing.assert_allclose(as_numpy(got), numeric_grad(loss, arr), rtol=1e-6, atol=1e-7)
+
+
+@fixture_ok
+@given(cfg=transpose_configs(max_side=4))
+def test_conv_transpose2d_backward_matches_finite_differences(cfg, device):
+    cfg["bias"] = True
+    x, w, b = transpose_data(cfg)
+    s, p, d = hp(cfg)
+    op = cfg["output_padding"]
+    y = conv_transpose2d_forward(x, w, b, s, p, op, d)
+    cot = np.random.default_rng(cfg["seed"] + 1).standard_normal(y.shape)
+    gx, gw, gb = conv_transpose2d_backward(dev(cot, device), dev(x, device), dev(w, device), s, p, op, d,
+                                           True, True, True)
+
+    def loss():
+        return float(np.sum(conv_transpose2d_forward(x, w, b, s, p, op, d) * cot))
+
+    for got, arr in ((gx, x), (gw, w), (gb, b)):
+        np.testing.assert_allclose(as_numpy(got), numeric_grad(loss, arr), rtol=1e-6, atol=1e-7)
+
+
+def test_backward_returns_none_for_grads_not_needed():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
+    y, cols = conv2d_forward(x, w, None, (1, 2), (1, 0), (1, 1))
+    gy = rng.standard_normal(y.shape)
+    full = conv2d_backward(gy, x.shape, w, cols, (1, 2), (1, 0), (1, 1))
+    gx, gw, gb = conv2d_backward(gy, x.shape, w, None, (1, 2), (1, 0), (1, 1), need_w=False, need_b=False)
+    assert gw is None and gb is None
+    np.testing.assert_array_equal(gx, full[0])
+    gx, gw, gb = conv2d_backward(gy, x.shape, w, cols, (1, 2), (1, 0), (1, 1), need_x=False)
+    assert gx is None
+    np.testing.assert_array_equal(gw, full[1])
+    wt = rng.standard_normal((3, 4, 3, 3))
+    gy = rng.standard_normal(conv_transpose2d_forward(x, wt, None, (2, 2), (1, 1), (1, 0), (1, 1)).shape)
+    gx, gw, gb = conv_transpose2d_backward(gy, x, wt, (2, 2), (1, 1), (1, 0), (1, 1), False, True, False)
+    assert gx is None and gb is None and gw.shape == wt.shape
+
+
+# ----------------------------------------------------------------- identities
+
+
+@fixture_ok
+@given(cfg=conv_configs())
+def test_conv2d_input_grad_is_conv_transpose2d_forward(cfg, device):
+    x, w, _ = conv_data(cfg)
+    s, p, d = hp(cfg)
+    y, cols = conv2d_forward(dev(x, device), dev(w, device), None, s, p, d)
+    gy = np.random.default_rng(cfg["seed"] + 1).standard_normal(y.shape)
+    gx, _, _ = conv2d_backward(dev(gy, device), x.shape, dev(w, device), cols, s, p, d,
+                               need_w=False, need_b=False)
+    # the rows and columns that conv2d's floor dropped come back as output_padding
+    op = tuple(n - conv_transpose_output_size(o, k, si, pi, 0, di)
+               for n, o, k, si, pi, di in zip(x.shape[2:], y.shape[2:], cfg["k"], s, p, d))
+    yt = conv_transpose2d_forward(dev(gy, device), dev(w, device), None, s, p, op, d)
+    assert yt.shape == x.shape
+    np.testing.assert_allclose(as_numpy(gx), as_numpy(yt), rtol=1e-12, atol=1e-12)
+
+
+@fixture_ok
+@given(cfg=conv_configs())
+def test_col2im_is_adjoint_of_im2col(cfg, device):
+    """<im2col(x), c> == <x, col2im(c)> for random x and c."""
+    x, _, _ = conv_data(cfg)
+    hparams = (cfg["k"],) + hp(cfg)
+    cols = im2col(dev(x, device), *hparams)
+    c = np.random.default_rng(cfg["seed"] + 1).standard_normal(cols.shape)
+    back = col2im(dev(c, device), x.shape, *hparams)
+    assert back.shape == x.shape
+    lhs = float(np.sum(as_numpy(cols) * c))
+    rhs = float(np.sum(x * as_numpy(back)))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-10)
+
+
+def test_im2col_layout():
+    """Documented layout: cols[(n, oh, ow), (i, j, c)] = x_padded[n, c, oh*s + i*d, ow*s + j*d]."""
+    x = np.arange(2 * 2 * 4 * 5, dtype=np.float64).reshape(2, 2, 4, 5) + 1
+    k, s, p, d = (2, 3), (2, 1), (1, 0), (1, 2)
+    cols = im2col(x, k, s, p, d)
+    xp_ = np.pad(x, ((0, 0), (0, 0), (1, 1), (0, 0)))
+    OH, OW = conv_output_size(4, 2, 2, 1, 1), conv_output_size(5, 3, 1, 0, 2)
+    ref = np.zeros((2, OH, OW, 2, 3, 2))
+    for n in range(2):
+        for oh in range(OH):
+            for ow in range(OW):
+                for i in range(2):
+                    for j in range(3):
+                        for c in range(2):
+                            ref[n, oh, ow, i, j, c] = xp_[n, c, oh * 2 + i, ow + j * 2]
+    np.testing.assert_array_equal(cols, ref.reshape(2 * OH * OW, 6 * 2))
+
+
+# ----------------------------------------------------------------- dtypes
+
+
+def test_float32_stays_float32(device):
+    rng = np.random.default_rng(0)
+    x = dev(rng.standard_normal((2, 3, 8, 8)).astype(np.float32), device)
+    w = dev(rng.standard_normal((4, 3, 4, 4)).astype(np.float32), device)
+    b = dev(rng.standard_normal(4).astype(np.float32), device)
+    y, cols = conv2d_forward(x, w, b, (2, 2), (1, 1), (1, 1))
+    assert y.dtype == cols.dtype == np.float32
+    grads = conv2d_backward(y, x.shape, w, cols, (2, 2), (1, 1), (1, 1))
+    assert all(g.dtype == np.float32 for g in grads)
+    wt = dev(rng.standard_normal((3, 4, 4, 4)).astype(np.float32), device)
+    yt = conv_transpose2d_forward(x, wt, b, (2, 2), (1, 1), (0, 0), (1, 1))
+    assert yt.dtype == np.float32 and yt.shape == (2, 4, 16, 16)
+    grads = conv_transpose2d_backward(yt, x, wt, (2, 2), (1, 1), (0, 0), (1, 1), True, True, True)
+    assert all(g.dtype == np.float32 for g in grads)
+
+
+# ----------------------------------------------------------------- errors
+
+
+def test_bad_output_padding_raises():
+    x, w = np.zeros((1, 2, 3, 3)), np.zeros((2, 3, 3, 3))
+    with pytest.raises(ValueError, match=r"conv_transpose2d.*output_padding \(2, 0\).*stride \(2, 2\)"):
+        conv_transpose2d_forward(x, w, None, (2, 2), (0, 0), (2, 0), (1, 1))
+    with pytest.raises(ValueError, match="conv_transpose2d.*output_padding"):
+        conv_transpose2d_forward(x, w, None, (1, 1), (0, 0), (0, 1), (1, 1))
+    # allowed when smaller than the dilation, even if not smaller than the stride
+    y = conv_transpose2d_forward(x, w, None, (1, 1), (0, 0), (1, 1), (2, 2))
+    assert y.shape == (1, 3, 8, 8)
+
+
+def test_channel_mismatch_raises():
+    with pytest.raises(ValueError, match=r"conv2d.*3 channels.*\(4, 2, 3, 3\)"):
+        conv2d_forward(np.zeros((1, 3, 5, 5)), np.zeros((4, 2, 3, 3)), None, (1, 1), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"conv_transpose2d.*3 channels.*\(2, 4, 3, 3\)"):
+        conv_transpose2d_forward(np.zeros((1, 3, 5, 5)), np.zeros((2, 4, 3, 3)), None,
+                                 (1, 1), (0, 0), (0, 0), (1, 1))
+
+
+def test_other_bad_shapes_raise():
+    x, w = np.zeros((1, 2, 5, 5)), np.zeros((4, 2, 3, 3))
+    with pytest.raises(ValueError, match=r"conv2d.*bias.*\(4,\)"):
+        conv2d_forward(x, w, np.zeros(3), (1, 1), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"conv2d.*too small"):
+        conv2d_forward(np.zeros((1, 2, 2, 2)), w, None, (1, 1), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"conv2d.*\(N, C, H, W\)"):
+        conv2d_forward(np.zeros((2, 5, 5)), w, None, (1, 1), (0, 0), (1, 1))
+    y, cols = conv2d_forward(x, w, None, (1, 1), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"conv2d.*output gradient.*\(1, 4, 2, 2\)"):
+        conv2d_backward(np.zeros((1, 4, 2, 2)), x.shape, w, cols, (1, 1), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"conv_transpose2d.*output gradient"):
+        conv_transpose2d_backward(np.zeros((1, 4, 2, 2)), x, np.zeros((2, 4, 3, 3)), (1, 1), (0, 0), (0, 0),
+                                  (1, 1), True, True, True)
+    with pytest.raises(ValueError, match="col2im"):
+        col2im(np.zeros((8, 18)), (1, 2, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
