@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+import minigrad
 from gan import metrics
 from gan.classifier import classify, load_classifier
 from gan.data import load_mnist
@@ -78,6 +79,26 @@ def evaluate_samples(images01, parzen=True, classifier=True, valid_size=1000, pa
         log(f"classifier: FID {out['fid']:.2f}  IS {out['inception_score']:.2f}  "
             f"modes {out['modes_covered']}/10  KL(hist||uniform) {out['kl_uniform']:.3f}")
     return out
+
+
+def make_evaluator(latent_dim, noise="normal", device="cpu", n=10000, seed=1234, log=print, **kwargs):
+    """A callable (G, epoch) -> scores for ``train(..., evaluator=...)``.
+
+    The noise is drawn once from its own NumPy generator, so evaluating never
+    touches minigrad's random stream: a run with --eval-every stays bit for bit
+    the same run.
+    """
+    from gan.train import generate
+
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, latent_dim)) if noise == "normal" else rng.uniform(-1, 1, (n, latent_dim))
+    z = minigrad.tensor(z.astype(np.float32), device=device)
+
+    def evaluate(G, epoch):
+        log(f"evaluating epoch {epoch} on {n} samples ...")
+        return evaluate_samples(generate(G, z), device=device, log=log, **kwargs)
+
+    return evaluate
 
 
 def reference_scores(n=10000, **kwargs) -> dict:

@@ -45,3 +45,30 @@ def test_table_lists_the_paper_rows():
     text = evaluation.format_table([("mlp", {"parzen_ll": 230.0, "parzen_se": 2.0, "fid": 1.0,
                                              "inception_score": 9.0, "modes_covered": 10})])
     assert "Adversarial nets" in text and "225 +- 2" in text and "230 +- 2.0" in text
+
+
+def test_evaluate_cli_on_a_tiny_sample_file(tmp_path, capsys):
+    import json
+
+    from gan import cli
+
+    train, _ = load_mnist("train")
+    samples = tmp_path / "tiny.npy"
+    np.save(samples, (train[:64] / 255.0).astype(np.float32))
+    assert cli.main(["evaluate", "--samples", str(samples), "--valid-size", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "Adversarial nets" in out and "tiny" in out
+    scores = json.loads((tmp_path / "eval.json").read_text())
+    assert scores["n_samples"] == 64
+    for key in ("parzen_ll", "parzen_se", "fid", "inception_score", "modes_covered"):
+        assert key in scores
+
+
+def test_evaluate_cli_rejects_a_bad_sample_file(tmp_path):
+    from gan import cli
+
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.full((4, 28, 28), 3.0, dtype=np.float32))
+    with pytest.raises(SystemExit) as e:
+        cli.main(["evaluate", "--samples", str(bad)])
+    assert e.value.code == 2

@@ -1,0 +1,301 @@
+"""``python -m gan``: train a GAN on MNIST, and draw samples from a trained one.
+
+    python -m gan train                          # the paper's MLP GAN, default settings
+    python -m gan train --model dcgan28 --epochs 5 --outdir runs/dc
+    python -m gan train --resume runs/dc --epochs 10
+    python -m gan sample --checkpoint runs/dc --n 1000 --out samples.npy --grid samples.png
+
+``main(argv)`` returns the exit code: 0 success, 1 a failure at run time (bad data, divergence),
+2 bad command-line input, 130 interrupted by Ctrl-C (after writing a checkpoint).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import minigrad
+from gan.checkpoint import FILENAME as CHECKPOINT_FILE, CheckpointError, checkpoint_path, load_checkpoint
+from gan.config import LOSSES, NOISES, RESUMABLE, ConfigError, TrainConfig
+from gan.data import DataError
+from gan.models import IMAGE_SIZES, MODELS, build_models
+
+EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+_DEFAULTS = TrainConfig()
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, ``prog: error: message``, exit code 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+# --- train ------------------------------------------------------------------------------------
+
+
+def _add_train_arguments(p):
+    d = _DEFAULTS
+    # Every default is None here and filled from TrainConfig later, so that with --resume we can
+    # tell which settings the user set explicitly.
+    m = p.add_argument_group("model")
+    m.add_argument("--model", choices=MODELS, help=f"architecture (default {d.model}): mlp = the paper's "
+                   "fully connected nets, dcgan28 = a small DCGAN for 28x28, dcgan64 = Radford et al.'s 64x64 DCGAN")
+    m.add_argument("--latent-dim", type=int, help=f"noise dimension (default {d.latent_dim})")
+    m.add_argument("--noise", choices=NOISES, help=f"noise distribution: normal N(0, 1) or uniform U(-1, 1) "
+                   f"(default {d.noise})")
+    m.add_argument("--width", type=float, help=f"multiplier of every hidden layer size (default {d.width})")
+    m.add_argument("--dropout", type=float, help=f"dropout probability in the mlp discriminator (default {d.dropout})")
+    m.add_argument("--channels", type=int, choices=(1, 3), help=f"image channels: 1 gray, 3 RGB (default {d.channels})")
+    m.add_argument("--image-size", type=int, help=f"image side; fixed by the model: "
+                   f"{', '.join(f'{k} {v}' for k, v in IMAGE_SIZES.items())} (default: the model's)")
+    t = p.add_argument_group("training (Algorithm 1 of Goodfellow et al. 2014)")
+    t.add_argument("--epochs", type=int, help=f"total epochs to train (default {d.epochs}; with --resume, "
+                   "the new total)")
+    t.add_argument("--batch-size", type=int, help=f"minibatch size m (default {d.batch_size})")
+    t.add_argument("--k", type=int, help=f"discriminator steps per generator step (default {d.k})")
+    t.add_argument("--loss", choices=LOSSES, help=f"generator loss: nonsaturating = minimise -log D(G(z)), "
+                   f"minimax = minimise log(1 - D(G(z))) as in the value function (default {d.loss})")
+    t.add_argument("--label-smoothing", type=float, help="one-sided label smoothing s: real targets 1 - s, "
+                   f"fake targets 0 (default {d.label_smoothing})")
+    t.add_argument("--lr", type=float, help=f"Adam learning rate for both players (default {d.lr})")
+    t.add_argument("--beta1", type=float, help=f"Adam beta1 (default {d.beta1})")
+    t.add_argument("--beta2", type=float, help=f"Adam beta2 (default {d.beta2})")
+    t.add_argument("--seed", type=int, help=f"seed of weights, noise and data order; runs are reproducible "
+                   f"bit for bit on the CPU (default {d.seed})")
+    t.add_argument("--device", choices=("cpu", "cuda"), help=f"where to train (default {d.device})")
+    io = p.add_argument_group("data and output")
+    io.add_argument("--data-dir", metavar="DIR", help="MNIST-style IDX files (gzipped or not) or a folder of "
+                    "images (default: the MNIST bundled with the package)")
+    io.add_argument("--limit", type=int, metavar="N", help="use only the first N training images (quick runs)")
+    io.add_argument("--outdir", metavar="DIR", help="output directory (default runs/<model>-<YYYYmmdd-HHMMSS>)")
+    io.add_argument("--resume", metavar="OUTDIR", help="continue the run in OUTDIR from its checkpoint; its "
+                    f"settings are kept, only {', '.join('--' + r.replace('_', '-') for r in RESUMABLE)} may change")
+    io.add_argument("--log-every", type=int, metavar="N", help=f"write a metrics record every N steps "
+                    f"(default {d.log_every})")
+    io.add_argument("--eval-every", type=int, metavar="N", help="evaluate the generator every N epochs "
+                    f"(default {d.eval_every} = off)")
+    io.add_argument("--quiet", action="store_true", default=None, help="no progress bar and no per-epoch lines")
+
+
+def _train_config(p, args):
+    """A validated TrainConfig (and the loaded checkpoint when resuming); usage errors exit 2."""
+    given = {key: value for key, value in vars(args).items()
+             if key not in ("command", "func", "resume") and value is not None}
+    state = None
+    if args.resume is not None:
+        if not Path(args.resume).is_dir():
+            p.error(f"--resume {args.resume}: not a directory")
+        fixed = sorted(set(given) - set(RESUMABLE))
+        if fixed:
+            names = ", ".join("--" + f.replace("_", "-") for f in fixed)
+            p.error(f"{names} cannot be changed when resuming: the run's settings come from its checkpoint "
+                    f"(only {', '.join('--' + r.replace('_', '-') for r in RESUMABLE)} may)")
+        try:
+            state = load_checkpoint(args.resume, map_location=given.get("device"))
+            cfg = TrainConfig.from_dict(state["config"])
+        except (CheckpointError, ConfigError, RuntimeError) as e:
+            p.error(f"--resume {args.resume}: {e}")
+        for key, value in given.items():
+            setattr(cfg, key, value)
+        cfg.outdir = str(args.resume)
+    else:
+        cfg = TrainConfig(**given)
+        if cfg.outdir is None:
+            from gan.train import default_outdir
+
+            cfg.outdir = default_outdir(cfg.model if cfg.model else _DEFAULTS.model)
+        out = Path(cfg.outdir)
+        if out.exists() and not out.is_dir():
+            p.error(f"--outdir {out} exists and is not a directory")
+        if (out / "config.json").exists() or (out / CHECKPOINT_FILE).exists():
+            p.error(f"--outdir {out} already holds a run; continue it with --resume {out} or choose another --outdir")
+    try:
+        cfg.validate()
+    except ConfigError as e:
+        p.error(str(e))
+    if cfg.device == "cuda" and not minigrad.cuda.is_available():
+        p.error("--device cuda requested but CUDA is not available (install CuPy: pip install 'minigrad[gpu]')")
+    return cfg, state
+
+
+def _run_train(p, args):
+    from gan.train import TrainingDiverged, TrainingInterrupted, train
+
+    cfg, state = _train_config(p, args)
+    evaluator = None
+    if cfg.eval_every:
+        from gan.evaluation import make_evaluator
+
+        evaluator = make_evaluator(cfg.latent_dim, cfg.noise, cfg.device)
+    try:
+        train(cfg, resume=state, evaluator=evaluator)
+    except DataError as e:
+        print(f"{p.prog}: error: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ConfigError as e:  # found only once the data is loaded (e.g. too few images)
+        print(f"{p.prog}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except TrainingDiverged as e:
+        print(f"{p.prog}: error: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+    except TrainingInterrupted as e:
+        print(f"{p.prog}: {e}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print(f"{p.prog}: interrupted (no checkpoint written since the last epoch)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+# --- sample -----------------------------------------------------------------------------------
+
+
+def _add_sample_arguments(p):
+    p.add_argument("--checkpoint", required=True, metavar="PATH",
+                   help="a checkpoint.npz, or a run directory holding one")
+    p.add_argument("--n", type=_positive_int, required=True, help="number of images")
+    p.add_argument("--out", required=True, metavar="FILE.npy",
+                   help="output: float32 images in [0, 1], shape (N, H, W) for gray, (N, C, H, W) for RGB")
+    p.add_argument("--grid", metavar="FILE.png", help="also save the first (up to 64) images as an 8x8 grid")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the generator "
+                   "(default cpu)")
+    p.add_argument("--batch-size", type=_positive_int, default=500, help="images per forward pass (default 500)")
+
+
+def _load_generator(p, checkpoint, device):
+    """(G, config, checkpoint state) from a checkpoint; a usage error if it cannot be read."""
+    try:
+        state = load_checkpoint(checkpoint, map_location=device)
+        cfg = TrainConfig.from_dict(state["config"])
+    except (CheckpointError, ConfigError) as e:
+        p.error(f"--checkpoint {checkpoint}: {e}")
+    G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width)
+    G.to(device)
+    G.load_state_dict(state["generator"])
+    return G, cfg, state
+
+
+def _run_sample(p, args):
+    from gan import plots
+    from gan.train import generate, sample_noise
+
+    if args.device == "cuda" and not minigrad.cuda.is_available():
+        p.error("--device cuda requested but CUDA is not available")
+    if not str(args.out).endswith(".npy"):
+        p.error(f"--out {args.out}: the file name must end in .npy")
+    G, cfg, state = _load_generator(p, args.checkpoint, args.device)
+    minigrad.manual_seed(args.seed)
+    z = sample_noise(args.n, cfg.latent_dim, cfg.noise, args.device)
+    images = generate(G, z, args.batch_size)  # (N, C, H, W) float32 in [0, 1]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, images[:, 0] if images.shape[1] == 1 else images)
+    if args.grid:
+        plots.save_grid(images[:64], args.grid, nrow=8)
+    print(f"wrote {args.n} samples of shape {images.shape[1:]} from {checkpoint_path(args.checkpoint)} "
+          f"(epoch {state['epoch']}) to {out}" + (f" and a grid to {args.grid}" if args.grid else ""))
+    return 0
+
+
+# --- evaluate ---------------------------------------------------------------------------------
+
+
+def _add_evaluate_arguments(p):
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", metavar="PATH", help="score the generator of a checkpoint (or run directory)")
+    src.add_argument("--samples", metavar="FILE.npy", help="score images from a .npy file: (N, H, W) or "
+                     "(N, C, H, W) in [0, 1], as written by `sample`")
+    src.add_argument("--reference", action="store_true", help="score 10,000 real MNIST training images instead "
+                     "(the real-data row: the FID floor and the IS ceiling)")
+    p.add_argument("--n", type=_positive_int, default=10000, help="samples to draw from a checkpoint; also the "
+                   "Parzen window size (default 10000, the paper's)")
+    p.add_argument("--valid-size", type=_positive_int, default=1000, help="validation images for choosing sigma "
+                   "(MNIST train 50,000 on; default 1000, the paper's)")
+    p.add_argument("--no-parzen", action="store_true", help="skip the Parzen-window log-likelihood")
+    p.add_argument("--no-classifier", action="store_true", help="skip FID, Inception Score and modes")
+    p.add_argument("--seed", type=int, default=1234, help="seed of the noise for --checkpoint (default 1234)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
+    p.add_argument("--out", metavar="FILE.json", help="where to write the scores (default: eval.json beside the "
+                   "checkpoint or samples file, or ./eval.json)")
+
+
+def _run_evaluate(p, args):
+    import json
+
+    from gan import evaluation
+
+    if args.device == "cuda" and not minigrad.cuda.is_available():
+        p.error("--device cuda requested but CUDA is not available")
+    kwargs = dict(parzen=not args.no_parzen, classifier=not args.no_classifier, valid_size=args.valid_size,
+                  parzen_samples=args.n, device=args.device)
+    if args.checkpoint:
+        G, cfg, state = _load_generator(p, args.checkpoint, args.device)
+        evaluate = evaluation.make_evaluator(cfg.latent_dim, cfg.noise, args.device, n=args.n, seed=args.seed,
+                                             **{k: v for k, v in kwargs.items() if k != "device"})
+        name, scores = f"{cfg.model} (epoch {state['epoch']})", evaluate(G, state["epoch"])
+        default_out = checkpoint_path(args.checkpoint).parent / "eval.json"
+    elif args.samples:
+        try:
+            images = np.load(args.samples, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            p.error(f"--samples {args.samples}: cannot read it as a .npy array ({e})")
+        try:
+            scores = evaluation.evaluate_samples(images, **kwargs)
+        except ValueError as e:
+            p.error(f"--samples {args.samples}: {e}")
+        name, default_out = Path(args.samples).stem, Path(args.samples).with_name("eval.json")
+    else:
+        name, scores = "real MNIST (train[:10000])", evaluation.reference_scores(**kwargs)
+        default_out = Path("eval.json")
+    print(evaluation.format_table([(name, scores)]))
+    out = Path(args.out) if args.out else default_out
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(json.dumps({"name": name, **scores}, indent=2) + "\n")
+    tmp.replace(out)
+    print(f"wrote {out}")
+    return 0
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+# name -> (one-line help, add_arguments, run)
+SUBCOMMANDS = {
+    "train": ("train a GAN (Algorithm 1 of Goodfellow et al. 2014) and write samples, curves, checkpoints",
+              _add_train_arguments, _run_train),
+    "sample": ("draw images from a trained generator into a .npy file", _add_sample_arguments, _run_sample),
+    "evaluate": ("score a generator: Parzen-window log-likelihood (the paper's Table 1), classifier FID, "
+                 "Inception Score and modes", _add_evaluate_arguments, _run_evaluate),
+}
+
+
+def build_parser():
+    parser = _Parser(prog="python -m gan", description="GANs on MNIST with minigrad.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    subparsers = {}
+    for name, (summary, add_arguments, run) in SUBCOMMANDS.items():
+        sp = sub.add_parser(name, help=summary, description=summary)
+        add_arguments(sp)
+        sp.set_defaults(func=run)
+        subparsers[name] = sp
+    return parser, subparsers
+
+
+def main(argv=None) -> int:
+    parser, subparsers = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(subparsers[args.command], args) or 0)

@@ -1,0 +1,162 @@
+"""The generators and discriminators: the paper's MLPs and two DCGANs, all plain ``nn.Sequential``.
+
+Every discriminator returns one logit per image, shape (N, 1): the losses use
+``binary_cross_entropy_with_logits``, which is stable where sigmoid + log is not.
+Every generator maps noise (N, latent_dim) to images (N, C, H, W) in [-1, 1] (tanh).
+
+* ``mlp``      Goodfellow et al. (2014)-style fully connected nets for 28x28 MNIST.
+  G: z -> 256 -> 512 -> 1024 -> C*784, LeakyReLU(0.2), tanh.
+  D: C*784 -> 512 -> 256 -> 32 -> 1, LeakyReLU(0.2), optional dropout.
+* ``dcgan28``  a small DCGAN for 28x28: G z -> 128x7x7 -> 64x14x14 -> Cx28x28,
+  D Cx28x28 -> 64x14x14 -> 128x7x7 -> 1.
+* ``dcgan64``  Radford et al. (2016) for 64x64: G z -> 1024x4x4 -> 512x8x8 -> 256x16x16 ->
+  128x32x32 -> Cx64x64; D the mirror image with LeakyReLU(0.2) and no BN on its first layer.
+
+``width`` scales every hidden size (at least 1 unit), so tests can build tiny versions.
+The models are ``nn.Sequential`` chains of standard layers so that the benchmarks can build
+PyTorch twins of them; ``latent_dim`` and ``image_shape`` are set on each generator.
+"""
+from __future__ import annotations
+
+from minigrad import nn
+
+MODELS = ("mlp", "dcgan28", "dcgan64")
+IMAGE_SIZES = {"mlp": 28, "dcgan28": 28, "dcgan64": 64}
+
+
+def image_shape(name: str, channels: int = 1) -> tuple[int, int, int]:
+    """(C, H, W) of the images a model generates and discriminates."""
+    _check_name(name)
+    return (int(channels), IMAGE_SIZES[name], IMAGE_SIZES[name])
+
+
+def _check_name(name):
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(MODELS)}")
+
+
+def _scaled(n: int, width: float) -> int:
+    return max(1, int(round(n * width)))
+
+
+# --- the paper's fully connected nets --------------------------------------------------------
+
+
+def mlp_generator(latent_dim=100, channels=1, width=1.0, hidden=(256, 512, 1024)) -> nn.Sequential:
+    """z -> hidden... -> C*28*28, LeakyReLU(0.2) between, tanh at the end, reshaped to (N, C, 28, 28)."""
+    sizes = [latent_dim] + [_scaled(h, width) for h in hidden]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
+    layers += [nn.Linear(sizes[-1], channels * 28 * 28), nn.Tanh(), nn.Unflatten(1, (channels, 28, 28))]
+    return nn.Sequential(*layers)
+
+
+def mlp_discriminator(channels=1, width=1.0, dropout=0.0, hidden=(512, 256, 32)) -> nn.Sequential:
+    """(N, C, 28, 28) or (N, C*784) -> hidden... -> 1 logit, LeakyReLU(0.2) (and dropout) between."""
+    sizes = [channels * 28 * 28] + [_scaled(h, width) for h in hidden]
+    layers = [nn.Flatten()]
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(sizes[-1], 1))
+    return nn.Sequential(*layers)
+
+
+# --- DCGAN for 28x28 -------------------------------------------------------------------------
+
+
+def dcgan28_generator(latent_dim=100, channels=1, width=1.0) -> nn.Sequential:
+    """z -> Linear -> BN1d, ReLU -> (128w, 7, 7) -> ConvT 4/2/1 -> BN, ReLU -> (64w, 14, 14) -> ConvT -> tanh."""
+    c1, c2 = _scaled(128, width), _scaled(64, width)
+    return nn.Sequential(
+        nn.Linear(latent_dim, c1 * 7 * 7, bias=False),  # no bias before BatchNorm: its beta is the bias
+        nn.BatchNorm1d(c1 * 7 * 7), nn.ReLU(),
+        nn.Unflatten(1, (c1, 7, 7)),
+        nn.ConvTranspose2d(c1, c2, 4, 2, 1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(),
+        nn.ConvTranspose2d(c2, channels, 4, 2, 1), nn.Tanh(),
+    )
+
+
+def dcgan28_discriminator(channels=1, width=1.0) -> nn.Sequential:
+    """(C, 28, 28) -> Conv 4/2/1 -> LeakyReLU -> (64w, 14, 14) -> Conv -> BN, LeakyReLU -> (128w, 7, 7) -> 1."""
+    c1, c2 = _scaled(64, width), _scaled(128, width)
+    return nn.Sequential(
+        nn.Conv2d(channels, c1, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(c1, c2, 4, 2, 1, bias=False), nn.BatchNorm2d(c2), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(c2 * 7 * 7, 1),
+    )
+
+
+# --- DCGAN for 64x64 (Radford et al. 2016, Figure 1) -------------------------------------------
+
+
+def dcgan64_generator(latent_dim=100, channels=1, width=1.0) -> nn.Sequential:
+    """(N, 100) -> (N, 100, 1, 1) -> ConvT 4/1/0 -> 1024w x4x4 -> ConvT 4/2/1 x4 -> C x64x64, BN+ReLU, tanh."""
+    chans = [_scaled(c, width) for c in (1024, 512, 256, 128)]
+    layers = [nn.Unflatten(1, (latent_dim, 1, 1)),
+              nn.ConvTranspose2d(latent_dim, chans[0], 4, 1, 0, bias=False), nn.BatchNorm2d(chans[0]), nn.ReLU()]
+    for a, b in zip(chans[:-1], chans[1:]):
+        layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU()]
+    layers += [nn.ConvTranspose2d(chans[-1], channels, 4, 2, 1, bias=False), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+def dcgan64_discriminator(channels=1, width=1.0) -> nn.Sequential:
+    """C x64x64 -> Conv 4/2/1 x4 (128w..1024w; BN from the second) LeakyReLU(0.2) -> Conv 4/1/0 -> 1 logit."""
+    chans = [_scaled(c, width) for c in (128, 256, 512, 1024)]
+    layers = [nn.Conv2d(channels, chans[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2)]
+    for a, b in zip(chans[:-1], chans[1:]):
+        layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.LeakyReLU(0.2)]
+    layers += [nn.Conv2d(chans[-1], 1, 4, 1, 0, bias=False), nn.Flatten()]
+    return nn.Sequential(*layers)
+
+
+# --- initialisation and the factory ----------------------------------------------------------
+
+
+def dcgan_init_(module) -> None:
+    """Radford et al.'s initialisation: conv/linear weights ~ N(0, 0.02), biases 0; BN gamma ~ N(1, 0.02), beta 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+def build_models(name: str, latent_dim: int = 100, channels: int = 1, width: float = 1.0,
+                 dropout: float = 0.0):
+    """(generator, discriminator) of model ``name`` ('mlp', 'dcgan28' or 'dcgan64'), on the CPU.
+
+    The generator maps (N, latent_dim) noise to (N, *image_shape(name, channels)) images in
+    [-1, 1]; the discriminator maps such images to (N, 1) logits. ``dropout`` (mlp only) is the
+    drop probability after each hidden layer of the discriminator.
+    """
+    _check_name(name)
+    if int(latent_dim) < 1 or int(channels) < 1 or not width > 0:
+        raise ValueError(f"build_models: latent_dim, channels and width must be positive, got "
+                         f"latent_dim={latent_dim}, channels={channels}, width={width}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"build_models: dropout must be in [0, 1), got {dropout}")
+    if dropout and name != "mlp":
+        raise ValueError(f"build_models: dropout is an option of the mlp discriminator, not of {name}")
+    latent_dim, channels = int(latent_dim), int(channels)
+    if name == "mlp":
+        G = mlp_generator(latent_dim, channels, width)
+        D = mlp_discriminator(channels, width, dropout)
+    elif name == "dcgan28":
+        G, D = dcgan28_generator(latent_dim, channels, width), dcgan28_discriminator(channels, width)
+    else:
+        G, D = dcgan64_generator(latent_dim, channels, width), dcgan64_discriminator(channels, width)
+    if name != "mlp":
+        dcgan_init_(G)
+        dcgan_init_(D)
+    # plain attributes (not registered state): what samplers need to know about G
+    G.latent_dim = latent_dim
+    G.image_shape = image_shape(name, channels)
+    D.image_shape = G.image_shape
+    return G, D

@@ -1,0 +1,533 @@
+"""The training loop: Algorithm 1 of Goodfellow et al. (2014), with minigrad.
+
+For each iteration:
+
+    for k steps:                                         (k = --k, default 1)
+        x ~ data minibatch,  z ~ p_z (noise),  fake = G(z) without a graph
+        update D by descending  L_D = BCE(D(x), 1 - s) + BCE(D(fake), 0)
+                              = -[log D(x) + log(1 - D(G(z)))]  (s = 0: the paper's value V(D, G))
+    z ~ p_z;  update G by descending
+        nonsaturating (default): L_G = -log D(G(z))       (BCE(D(G(z)), 1); the paper's Sec. 3 advice)
+        minimax:                 L_G = log(1 - D(G(z)))   (-BCE(D(G(z)), 0); V(D, G) as written)
+
+D outputs logits l and D(x) = sigmoid(l); every loss works on logits, where it is stable.
+Both players use Adam (lr 2e-4, betas (0.5, 0.999), Radford et al.).
+
+The step is kept lean: float32 throughout, D's parameters are frozen (requires_grad False)
+during the G step so no D weight gradients are computed there, per-step scalars stay on the
+device in a small buffer that is read back every few steps (not every step: on a GPU a read
+is a sync), and per-parameter gradient norms are computed only at logging steps.
+
+A run writes config.json, metrics.jsonl, samples/epoch_NNN.png, progress.gif, losses.png and
+checkpoint.npz to its output directory (see README / ``python -m gan train --help``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+import minigrad
+import minigrad.nn.functional as F
+from gan import plots
+from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, save_checkpoint
+from gan.config import ConfigError, TrainConfig
+from gan.data import BatchIterator, load_dataset, resize
+from gan.models import build_models
+from minigrad import backend
+
+GRID_SIZE = 64  # the fixed noise batch: an 8 x 8 grid each epoch
+_SYNC_EVERY = 25  # read the per-step scalars back at least this often
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became nan or inf; the run stopped and its last good checkpoint was left alone."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C: a checkpoint of the state after the last whole step was written."""
+
+
+# --- the losses (small functions so tests can check their gradients against the formulas) -------
+
+
+def discriminator_loss(real_logits, fake_logits, real_target: float = 1.0):
+    """L_D = BCE(l_real, t) + BCE(l_fake, 0), t = 1 - label smoothing; each BCE a batch mean.
+
+    With t = 1 this is -[mean log D(x) + mean log(1 - D(G(z)))], minus the paper's V(D, G).
+    """
+    real_t = minigrad.full_like(real_logits, real_target)
+    return (F.binary_cross_entropy_with_logits(real_logits, real_t)
+            + F.binary_cross_entropy_with_logits(fake_logits, minigrad.zeros_like(fake_logits)))
+
+
+def nonsaturating_loss(fake_logits):
+    """L_G = -mean log D(G(z)) = mean softplus(-l);  dL/dl_i = -(1 - sigmoid(l_i)) / N.
+
+    Strong gradients early on, when D rejects the fakes (sigmoid(l) near 0).
+    """
+    return F.binary_cross_entropy_with_logits(fake_logits, minigrad.ones_like(fake_logits))
+
+
+def minimax_loss(fake_logits):
+    """L_G = mean log(1 - D(G(z))) = -mean softplus(l);  dL/dl_i = -sigmoid(l_i) / N.
+
+    The game's value as written; saturates (vanishing gradient) when D rejects the fakes.
+    """
+    return -F.binary_cross_entropy_with_logits(fake_logits, minigrad.zeros_like(fake_logits))
+
+
+def generator_loss(fake_logits, kind: str = "nonsaturating"):
+    if kind == "nonsaturating":
+        return nonsaturating_loss(fake_logits)
+    if kind == "minimax":
+        return minimax_loss(fake_logits)
+    raise ValueError(f"generator_loss: kind must be 'nonsaturating' or 'minimax', got {kind!r}")
+
+
+# --- noise and sampling ------------------------------------------------------------------------
+
+
+def sample_noise(n: int, latent_dim: int, kind: str = "normal", device: str = "cpu"):
+    """(n, latent_dim) float32 noise from minigrad's generator: N(0, 1), or U(-1, 1) for 'uniform'."""
+    if kind == "normal":
+        return minigrad.randn(n, latent_dim, device=device)
+    if kind == "uniform":
+        z = minigrad.rand(n, latent_dim, device=device)
+        z.data *= 2  # in place: float32 stays float32
+        z.data -= 1
+        return z
+    raise ValueError(f"sample_noise: kind must be 'normal' or 'uniform', got {kind!r}")
+
+
+def to_unit_interval(images):
+    """Generator output in [-1, 1] -> float32 NumPy in [0, 1] (clipped)."""
+    x = backend.as_numpy(images.data if isinstance(images, minigrad.Tensor) else images)
+    x = (x.astype(np.float32, copy=False) + np.float32(1.0)) * np.float32(0.5)
+    return np.clip(x, 0.0, 1.0, out=x)
+
+
+def generate(G, noise, batch_size: int = 500) -> np.ndarray:
+    """G(noise) in eval mode without a graph, in chunks -> float32 NumPy (N, C, H, W) in [0, 1]."""
+    was_training = G.training
+    G.eval()
+    try:
+        with minigrad.no_grad():
+            parts = [to_unit_interval(G(noise[i:i + batch_size])) for i in range(0, noise.shape[0], batch_size)]
+    finally:
+        G.train(was_training)
+    return np.concatenate(parts)
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def load_training_images(cfg: TrainConfig) -> np.ndarray:
+    """float32 (N, C, S, S) in [-1, 1]: the first cfg.limit images, resized to the model's size S.
+
+    The limit is applied before resizing, so a quick 64x64 run does not resize all of MNIST.
+    """
+    x = load_dataset(cfg.data_dir, "train", image_size=None, channels=cfg.channels)
+    if cfg.limit is not None:
+        x = np.array(x[:cfg.limit])  # a copy: let the full array go
+    if x.shape[2:] != (cfg.image_size, cfg.image_size):
+        x = resize(x, cfg.image_size)
+    if len(x) < cfg.batch_size * cfg.k:
+        raise ConfigError(f"the training set has {len(x)} images, fewer than one iteration needs "
+                          f"({cfg.k} x batch size {cfg.batch_size})")
+    return x
+
+
+# --- bookkeeping --------------------------------------------------------------------------------
+
+_SCALARS = ("loss_d", "loss_g", "d_real", "d_fake")
+
+
+def grad_norms(module) -> dict:
+    """{parameter name: L2 norm of its gradient} (parameters without a gradient are left out)."""
+    out = {}
+    for name, p in module.named_parameters():
+        if p.grad is not None:
+            g = p.grad.data.ravel()
+            out[name] = float(p.xp.sqrt(p.xp.dot(g, g)))
+    return out
+
+
+class _Scalars:
+    """Per-step loss_d, loss_g, d_real, d_fake kept on the device, read back in chunks.
+
+    ``flush`` copies the chunk to the host, stops at the first step with a nan/inf value
+    (TrainingDiverged names it), and adds the rows to the running sums of the log interval
+    and of the epoch.
+    """
+
+    def __init__(self, xp, capacity: int):
+        self.buf = xp.empty((capacity, 4), dtype=xp.float32)
+        self.steps = np.empty(capacity, dtype=np.int64)
+        self.n = 0
+        self.interval = self.zero()
+        self.epoch = self.zero()
+
+    @staticmethod
+    def zero() -> dict:
+        return dict(loss_d=0.0, loss_g=0.0, d_real=0.0, d_fake=0.0, n=0)
+
+    def add(self, step, loss_d, loss_g, d_real, d_fake):
+        row = self.buf[self.n]
+        row[0], row[1], row[2], row[3] = loss_d, loss_g, d_real, d_fake
+        self.steps[self.n] = step
+        self.n += 1
+        return self.n == len(self.buf)
+
+    def flush(self, epoch):
+        if not self.n:
+            return
+        rows = backend.as_numpy(self.buf[:self.n]).astype(np.float64)
+        bad = ~np.isfinite(rows)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            self.n = 0
+            raise TrainingDiverged(f"training diverged at step {self.steps[i]} (epoch {epoch}): "
+                                   f"{_SCALARS[j]} = {rows[i, j]}")
+        sums = rows.sum(axis=0)
+        for acc in (self.interval, self.epoch):
+            for key, s in zip(_SCALARS, sums):
+                acc[key] += float(s)
+            acc["n"] += self.n
+        self.n = 0
+
+
+def _means(sums: dict) -> dict:
+    n = max(sums["n"], 1)
+    return {key: sums[key] / n for key in _SCALARS}
+
+
+def _write_json(path: Path, obj) -> None:
+    """Atomic JSON write (temporary file + rename)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_metrics(path) -> list[dict]:
+    """The records of a metrics.jsonl file (an unfinished last line, from a crash, is skipped)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return records
+
+
+class _SigintFlag:
+    """While active (main thread only), the first Ctrl-C sets ``.set`` and training stops after the
+    current step; a second Ctrl-C raises KeyboardInterrupt at once."""
+
+    def __init__(self):
+        self.set = False
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        if self.set:
+            raise KeyboardInterrupt
+        self.set = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+# --- the loop -----------------------------------------------------------------------------------
+
+
+class Trainer:
+    """One GAN run: models, optimizers, data, output directory; ``run()`` trains to cfg.epochs.
+
+    resume: a state from gan.checkpoint.load_checkpoint (models, optimizers, RNG, fixed noise and
+    the position in the data are restored, so the continuation is the same as an uninterrupted
+    run, bit for bit on the CPU). evaluator: optional callable(G, epoch) -> dict of scores, called
+    every cfg.eval_every epochs; its scores go into that epoch's record.
+    """
+
+    def __init__(self, cfg: TrainConfig, resume: dict | None = None, evaluator=None, stdout=None):
+        self.cfg = cfg.validate()
+        if cfg.outdir is None:
+            cfg.outdir = default_outdir(cfg.model)
+        if cfg.device == "cuda" and not minigrad.cuda.is_available():
+            raise ConfigError("--device cuda requested but CUDA is not available (CuPy missing or no GPU)")
+        self.stdout = stdout or sys.stdout
+        self.evaluator = evaluator
+        self.outdir = Path(cfg.outdir)
+        self.ckpt_path = self.outdir / CHECKPOINT_FILE
+        self.metrics_path = self.outdir / "metrics.jsonl"
+        self.samples_dir = self.outdir / "samples"
+
+        minigrad.manual_seed(cfg.seed)
+        self.data = load_training_images(cfg)
+        self.batches = BatchIterator(self.data, cfg.batch_size, seed=cfg.seed)
+        self.iters_per_epoch = len(self.batches) // cfg.k
+        G, D = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width, cfg.dropout)
+        self.G, self.D = G.to(cfg.device), D.to(cfg.device)
+        betas = (cfg.beta1, cfg.beta2)
+        self.opt_g = minigrad.optim.Adam(G.parameters(), lr=cfg.lr, betas=betas)
+        self.opt_d = minigrad.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas)
+        self.d_params = list(D.parameters())
+        self.fixed_noise = sample_noise(GRID_SIZE, cfg.latent_dim, cfg.noise, cfg.device)
+        self.epoch, self.batch, self.step, self.seconds_before = 0, 0, 0, 0.0
+        self.epoch_sums = {}
+        self.saved_at = None  # (epoch, step) of the checkpoint on disk
+        if resume is not None:
+            self._restore(resume)
+        else:
+            self.outdir.mkdir(parents=True, exist_ok=True)
+        self.records = read_metrics(self.metrics_path)
+        self._write_config()
+
+    # -- state ---------------------------------------------------------------------------------
+    def _restore(self, state):
+        cfg = self.cfg
+        self.G.load_state_dict(state["generator"])
+        self.D.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.fixed_noise = state["fixed_noise"].to(cfg.device)
+        backend.set_rng_state(state["rng_state"])
+        self.epoch, self.batch, self.step = state["epoch"], state["batch"], state["step"]
+        self.seconds_before = state["seconds"]
+        self.epoch_sums = dict(state["epoch_sums"])
+        self.saved_at = (self.epoch, self.step)
+        # Drop records written after the checkpoint (the run died later): they will be redone.
+        kept = [r for r in read_metrics(self.metrics_path)
+                if (r["kind"] == "step" and r["step"] <= self.step)
+                or (r["kind"] == "epoch" and r["epoch"] <= self.epoch)]
+        tmp = self.metrics_path.with_name(".metrics.jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        os.replace(tmp, self.metrics_path)
+        for png in self.samples_dir.glob("epoch_*.png"):  # grids of epochs the checkpoint has not seen
+            if int(png.stem.split("_")[1]) > self.epoch:
+                png.unlink()
+
+    def _write_config(self):
+        info = dict(self.cfg.to_dict(), minigrad_version=minigrad.__version__, numpy_version=np.__version__,
+                    num_images=int(len(self.data)), iterations_per_epoch=self.iters_per_epoch,
+                    image_shape=list(self.G.image_shape))
+        _write_json(self.outdir / "config.json", info)
+
+    def save(self, epoch_sums=None):
+        save_checkpoint(self.ckpt_path, config=self.cfg.to_dict(), G=self.G, D=self.D, opt_g=self.opt_g,
+                        opt_d=self.opt_d, epoch=self.epoch, batch=self.batch, step=self.step,
+                        fixed_noise=self.fixed_noise, epoch_sums=epoch_sums or {},
+                        seconds=self.seconds_before + time.perf_counter() - self.t_start)
+        self.saved_at = (self.epoch, self.step)
+
+    def _log(self, record):
+        self.records.append(record)
+        with open(self.metrics_path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def _print(self, msg):
+        if not self.cfg.quiet:
+            print(msg, file=self.stdout, flush=True)
+
+    # -- one iteration -------------------------------------------------------------------------
+    def _real(self, batch):
+        return minigrad.Tensor(batch if self.cfg.device == "cpu" else backend.to_device(batch, self.cfg.device))
+
+    def train_step(self, real_batches):
+        """k discriminator updates (one real batch each), then one generator update.
+
+        Returns (loss_d, loss_g, mean D(x), mean D(G(z))) as 0-d device arrays, no host sync.
+        The D numbers are those of the last D update.
+        """
+        cfg, G, D = self.cfg, self.G, self.D
+        real_target = 1.0 - cfg.label_smoothing
+        for xb in real_batches:
+            x = self._real(xb)
+            with minigrad.no_grad():  # the D step needs no graph through G
+                fake = G(sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device))
+            real_logits, fake_logits = D(x), D(fake)
+            loss_d = discriminator_loss(real_logits, fake_logits, real_target)
+            self.opt_d.zero_grad()
+            loss_d.backward()
+            self.opt_d.step()
+        # G step: D is frozen, so backward computes gradients for G's weights only.
+        for p in self.d_params:
+            p.requires_grad = False
+        try:
+            z = sample_noise(len(real_batches[-1]), cfg.latent_dim, cfg.noise, cfg.device)
+            loss_g = generator_loss(D(G(z)), cfg.loss)
+            self.opt_g.zero_grad()
+            loss_g.backward()
+            self.opt_g.step()
+        finally:
+            for p in self.d_params:
+                p.requires_grad = True
+        return loss_d.data, loss_g.data, _mean_sigmoid(real_logits.data), _mean_sigmoid(fake_logits.data)
+
+    # -- the run -------------------------------------------------------------------------------
+    def run(self) -> dict:
+        """Train until cfg.epochs; returns the last epoch record (or {} when nothing was left to do)."""
+        cfg = self.cfg
+        self.t_start = time.perf_counter()
+        if self.epoch >= cfg.epochs:
+            self._print(f"{self.outdir}: already trained for {self.epoch} epochs (--epochs {cfg.epochs}); "
+                        "nothing to do")
+            return {}
+        self._print(f"training {cfg.model} on {len(self.data)} images of shape {tuple(self.data.shape[1:])}, "
+                    f"{self.iters_per_epoch} iterations per epoch, device {cfg.device}; writing to {self.outdir}")
+        show_bar = not cfg.quiet and self.stdout.isatty()
+        if cfg.eval_every and self.evaluator is None:
+            self._print(f"note: --eval-every {cfg.eval_every} is set but no evaluator is wired in; not evaluating")
+        last = {}
+        with _SigintFlag() as sigint:
+            try:
+                while self.epoch < cfg.epochs:
+                    last = self._run_epoch(sigint, show_bar)
+            except TrainingDiverged as e:
+                kept = (f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in "
+                        f"{self.ckpt_path}" if self.saved_at else "no checkpoint had been written yet")
+                raise TrainingDiverged(f"{e}; stopped, {kept}") from None
+        return last
+
+    def _run_epoch(self, sigint, show_bar):
+        cfg, k = self.cfg, self.cfg.k
+        epoch = self.epoch + 1  # 1-based in files and messages
+        scalars = _Scalars(backend.xp_for(cfg.device), min(cfg.log_every, _SYNC_EVERY))
+        sums = self.epoch_sums or {}
+        for key in scalars.epoch:
+            scalars.epoch[key] = sums.get(key, 0.0)
+        epoch_seconds, epoch_images = sums.get("seconds", 0.0), sums.get("images", 0)
+        t_epoch = t_interval = time.perf_counter()
+        interval_images = 0
+        first = self.batch // k
+        batches = self.batches.epoch(self.epoch, start=self.batch)
+        bar = _progress_bar(show_bar, self.iters_per_epoch, first, f"epoch {epoch}/{cfg.epochs}", self.stdout)
+        try:
+            for i in range(first, self.iters_per_epoch):
+                real = [next(batches) for _ in range(k)]
+                out = self.train_step(real)
+                self.step += 1
+                self.batch += k
+                interval_images += k * cfg.batch_size
+                full = scalars.add(self.step, *out)
+                logging_step = self.step % cfg.log_every == 0
+                if full or logging_step or sigint.set:
+                    scalars.flush(epoch)
+                    if bar is not None:
+                        bar.set_postfix(_means(scalars.interval) if scalars.interval["n"] else {}, refresh=False)
+                if logging_step:
+                    now = time.perf_counter()
+                    self._log(dict(kind="step", epoch=epoch, step=self.step, **_means(scalars.interval),
+                                   grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G),
+                                   seconds=round(self.seconds_before + now - self.t_start, 3),
+                                   images_per_sec=round(interval_images / max(now - t_interval, 1e-9), 1)))
+                    scalars.interval = _Scalars.zero()
+                    t_interval, interval_images = now, 0
+                if bar is not None:
+                    bar.update(1)
+                if sigint.set:
+                    self._interrupt(scalars, epoch_seconds + time.perf_counter() - t_epoch,
+                                    epoch_images + (i + 1 - first) * k * cfg.batch_size)
+        finally:
+            if bar is not None:
+                bar.close()
+        scalars.flush(epoch)
+        now = time.perf_counter()
+        seconds = epoch_seconds + now - t_epoch
+        images = epoch_images + (self.iters_per_epoch - first) * k * cfg.batch_size
+        self.epoch, self.batch, self.epoch_sums = epoch, 0, {}
+        record = dict(kind="epoch", epoch=epoch, step=self.step, **_means(scalars.epoch),
+                      grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G),
+                      seconds=round(self.seconds_before + now - self.t_start, 3),
+                      epoch_seconds=round(seconds, 3), images_per_sec=round(images / max(seconds, 1e-9), 1))
+        if cfg.eval_every and self.evaluator is not None and epoch % cfg.eval_every == 0:
+            record.update(self.evaluator(self.G, epoch))
+        self._write_figures(epoch)
+        self._log(record)
+        self._plot_curves()
+        self.save()
+        self._print(f"epoch {epoch}/{cfg.epochs}  step {self.step}  loss_d {record['loss_d']:.4f}  "
+                    f"loss_g {record['loss_g']:.4f}  D(x) {record['d_real']:.3f}  D(G(z)) {record['d_fake']:.3f}  "
+                    f"{seconds:.1f} s ({record['images_per_sec']:.0f} img/s)")
+        return record
+
+    def _interrupt(self, scalars, epoch_seconds, epoch_images):
+        """Ctrl-C: checkpoint the state after this whole step (mid-epoch) and stop."""
+        sums = dict(scalars.epoch, seconds=epoch_seconds, images=epoch_images)
+        self.save(epoch_sums=sums)
+        raise TrainingInterrupted(f"interrupted at step {self.step} (epoch {self.epoch + 1}); checkpoint "
+                                  f"written to {self.ckpt_path}; continue with --resume {self.outdir}")
+
+    def _write_figures(self, epoch):
+        images = generate(self.G, self.fixed_noise)
+        grid = plots.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
+        frames = sorted(self.samples_dir.glob("epoch_*.png"))
+        plots.save_gif(frames, self.outdir / "progress.gif",
+                       duration_ms=[300] * (len(frames) - 1) + [1500])  # hold the last frame
+        return grid
+
+    def _plot_curves(self):
+        steps = [r for r in self.records if r["kind"] == "step"]
+        epochs = [r for r in self.records if r["kind"] == "epoch"]
+        plots.plot_losses(steps if len(steps) >= 2 else epochs, self.outdir / "losses.png",
+                          title=f"{self.cfg.model}, {self.cfg.loss} generator loss")
+        scored = [r for r in epochs if any(r.get(key) is not None for key in plots.SCORE_METRICS)]
+        if scored:
+            plots.plot_scores(scored, self.outdir / "scores.png")
+
+
+def _mean_sigmoid(logits):
+    """mean sigmoid(l) as a 0-d device array; sigmoid(l) = (1 + tanh(l / 2)) / 2 never overflows."""
+    xp = backend.get_array_module(logits)
+    half = logits.dtype.type(0.5)
+    return (xp.tanh(logits * half).mean() + 1) * half
+
+
+def _progress_bar(show, total, initial, desc, file):
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, file=file, dynamic_ncols=True, leave=True)
+
+
+def train(cfg: TrainConfig, resume=None, evaluator=None, stdout=None) -> dict:
+    """Run (or, with resume=RUN_DIR or a loaded checkpoint, continue) a GAN training run.
+
+    Returns the last epoch's record. Raises TrainingDiverged on a nan/inf loss (the last good
+    checkpoint is kept) and TrainingInterrupted after Ctrl-C (a checkpoint is written).
+    """
+    if resume is not None and not isinstance(resume, dict):
+        resume = load_checkpoint(resume, map_location=cfg.device)
+    return Trainer(cfg, resume=resume, evaluator=evaluator, stdout=stdout).run()
+
+
+def default_outdir(model: str) -> str:
+    return os.path.join("runs", f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
+

@@ -1,0 +1,159 @@
+"""python -m gan: end-to-end runs of every model, the files they promise, sampling, and usage errors."""
+import json
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import minigrad
+from gan import cli
+from gan.checkpoint import load_checkpoint
+from gan.data import load_mnist
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+@pytest.fixture(scope="module")
+def mnist_dir(tmp_path_factory):
+    images, labels = load_mnist("train")
+    d = tmp_path_factory.mktemp("mnist")
+    _write_idx(d / "train-images-idx3-ubyte", images[:128])
+    _write_idx(d / "train-labels-idx1-ubyte", labels[:128])
+    return d
+
+
+RUNS = {  # tiny versions: seconds, not minutes
+    "mlp": ["--width", "0.1", "--limit", "128", "--batch-size", "32"],
+    "dcgan28": ["--width", "0.0625", "--limit", "64", "--batch-size", "32"],
+    "dcgan64": ["--width", "0.03125", "--limit", "32", "--batch-size", "16", "--channels", "3"],
+}
+
+
+@pytest.mark.parametrize("model", list(RUNS))
+def test_train_then_sample(model, mnist_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "--model", model, "--epochs", "1", "--log-every", "1", "--data-dir", str(mnist_dir),
+            "--outdir", str(out), *RUNS[model]]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "epoch 1/1" in printed  # not a TTY here: one summary line per epoch, no bar
+
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == model and config["epochs"] == 1 and config["seed"] == 0
+    assert config["minigrad_version"] == minigrad.__version__
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert {r["kind"] for r in records} == {"step", "epoch"}
+    for r in records:
+        assert all(math.isfinite(r[key]) for key in ("loss_d", "loss_g", "d_real", "d_fake"))
+    channels = 3 if model == "dcgan64" else 1
+    size = 64 if model == "dcgan64" else 28
+    with Image.open(out / "samples" / "epoch_001.png") as im:
+        assert im.size[0] > 8 * size  # an 8 x 8 grid (plus padding and a title)
+    for name in ("progress.gif", "losses.png"):
+        with Image.open(out / name) as im:
+            im.verify()
+    state = load_checkpoint(out)
+    assert state["epoch"] == 1 and state["fixed_noise"].shape == (64, 100)
+    assert state["config"]["model"] == model
+
+    npy, grid = tmp_path / "samples.npy", tmp_path / "grid.png"
+    argv = ["sample", "--checkpoint", str(out), "--n", "10", "--out", str(npy), "--grid", str(grid), "--seed", "1"]
+    assert cli.main(argv) == 0
+    x = np.load(npy)
+    assert x.shape == ((10, size, size) if channels == 1 else (10, 3, size, size))
+    assert x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1
+    assert grid.is_file()
+    # same seed, same samples; the checkpoint file itself is accepted too
+    assert cli.main(["sample", "--checkpoint", str(out / "checkpoint.npz"), "--n", "10", "--out",
+                     str(tmp_path / "again.npy"), "--seed", "1"]) == 0
+    assert np.array_equal(np.load(tmp_path / "again.npy"), x)
+
+
+def test_corrupt_data_dir_gives_a_clean_error(tmp_path, capsys):
+    images, labels = load_mnist("train")
+    _write_idx(tmp_path / "train-images-idx3-ubyte", images[:64])
+    _write_idx(tmp_path / "train-labels-idx1-ubyte", labels[:64])
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-100])  # truncated
+    code = cli.main(["train", "--data-dir", str(tmp_path), "--outdir", str(tmp_path / "run"), "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "truncated" in err and str(path) in err
+
+
+BAD = [
+    (["train", "--k", "0"], "--k"),
+    (["train", "--epochs", "-1"], "--epochs"),
+    (["train", "--epochs", "many"], "--epochs"),
+    (["train", "--model", "vae"], "--model"),
+    (["train", "--model", "dcgan64", "--image-size", "28"], "--image-size"),
+    (["train", "--model", "dcgan28", "--dropout", "0.5"], "--dropout"),
+    (["train", "--label-smoothing", "1.5"], "--label-smoothing"),
+    (["train", "--batch-size", "64", "--limit", "10"], "--limit"),
+    (["train", "--lr", "-1"], "--lr"),
+    (["train", "--frobnicate"], "unrecognized"),
+    (["sample", "--n", "0", "--checkpoint", "x", "--out", "x.npy"], "--n"),
+    (["sample", "--n", "3"], "required"),
+    ([], "COMMAND"),
+]
+
+
+@pytest.mark.parametrize("argv,mention", BAD)
+def test_bad_input_is_a_one_line_usage_error(argv, mention, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "error:" in err and mention in err, err
+
+
+def test_cuda_unavailable_is_a_usage_error(capsys):
+    if minigrad.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--device", "cuda"])
+    assert e.value.code == 2 and "CUDA is not available" in capsys.readouterr().err
+
+
+def test_resume_needs_a_checkpoint(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--resume", str(tmp_path)])
+    assert e.value.code == 2 and "no checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--resume", str(tmp_path / "missing")])
+    assert e.value.code == 2
+
+
+def test_resume_refuses_changed_settings_and_outdir_reuse(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data-dir", str(mnist_dir), "--outdir", str(out), *RUNS["mlp"], "--epochs", "1",
+                     "--quiet"]) == 0
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--resume", str(out), "--lr", "0.1"])
+    assert e.value.code == 2 and "--lr cannot be changed" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # a second run into the same folder would mix two runs
+        cli.main(["train", "--data-dir", str(mnist_dir), "--outdir", str(out), *RUNS["mlp"], "--quiet"])
+    assert e.value.code == 2 and "already holds a run" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["sample", "--checkpoint", str(tmp_path / "nothing"), "--n", "2", "--out", str(tmp_path / "a.npy")])
+    assert e.value.code == 2
+
+
+@pytest.mark.parametrize("command,flags", [
+    ("train", ["--model", "--epochs", "--batch-size", "--lr", "--beta1", "--beta2", "--k", "--loss", "--noise",
+               "--latent-dim", "--label-smoothing", "--dropout", "--width", "--channels", "--image-size",
+               "--data-dir", "--limit", "--seed", "--device", "--outdir", "--resume", "--log-every", "--quiet",
+               "--eval-every"]),
+    ("sample", ["--checkpoint", "--n", "--out", "--grid", "--seed", "--device"]),
+])
+def test_help_explains_every_flag(command, flags, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main([command, "--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr().out
+    for flag in flags:
+        assert flag in text, flag

@@ -1,0 +1,122 @@
+"""gan.models: the architectures the issue specifies, their shapes, and DCGAN initialisation."""
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn
+from gan.models import MODELS, build_models, image_shape
+
+
+def _layers(module, kind):
+    return [m for m in module.modules() if type(m) is kind]
+
+
+def test_mlp_architecture_is_the_papers():
+    G, D = build_models("mlp")
+    assert [(l.in_features, l.out_features) for l in _layers(G, nn.Linear)] == [
+        (100, 256), (256, 512), (512, 1024), (1024, 784)]
+    assert [(l.in_features, l.out_features) for l in _layers(D, nn.Linear)] == [
+        (784, 512), (512, 256), (256, 32), (32, 1)]
+    assert all(l.negative_slope == 0.2 for l in _layers(G, nn.LeakyReLU) + _layers(D, nn.LeakyReLU))
+    assert len(_layers(G, nn.Tanh)) == 1 and not _layers(D, nn.Sigmoid)  # D outputs a logit
+    assert not _layers(D, nn.Dropout)
+    _, D = build_models("mlp", dropout=0.3)
+    assert [d.p for d in _layers(D, nn.Dropout)] == [0.3, 0.3, 0.3]
+
+
+def test_dcgan28_architecture():
+    G, D = build_models("dcgan28")
+    (lin,) = _layers(G, nn.Linear)
+    assert (lin.in_features, lin.out_features) == (100, 128 * 7 * 7)
+    assert [bn.num_features for bn in _layers(G, nn.BatchNorm1d)] == [128 * 7 * 7]
+    convs = [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding)
+             for c in _layers(G, nn.ConvTranspose2d)]
+    assert convs == [(128, 64, (4, 4), (2, 2), (1, 1)), (64, 1, (4, 4), (2, 2), (1, 1))]
+    convs = [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding) for c in _layers(D, nn.Conv2d)]
+    assert convs == [(1, 64, (4, 4), (2, 2), (1, 1)), (64, 128, (4, 4), (2, 2), (1, 1))]
+    assert [bn.num_features for bn in _layers(D, nn.BatchNorm2d)] == [128]
+    (lin,) = _layers(D, nn.Linear)
+    assert (lin.in_features, lin.out_features) == (128 * 7 * 7, 1)
+
+
+def test_dcgan64_architecture_follows_radford():
+    G, D = build_models("dcgan64", channels=3)
+    convs = [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding, c.bias is None)
+             for c in _layers(G, nn.ConvTranspose2d)]
+    assert convs == [(100, 1024, (4, 4), (1, 1), (0, 0), True), (1024, 512, (4, 4), (2, 2), (1, 1), True),
+                     (512, 256, (4, 4), (2, 2), (1, 1), True), (256, 128, (4, 4), (2, 2), (1, 1), True),
+                     (128, 3, (4, 4), (2, 2), (1, 1), True)]
+    assert [bn.num_features for bn in _layers(G, nn.BatchNorm2d)] == [1024, 512, 256, 128]
+    convs = [(c.in_channels, c.out_channels, c.stride, c.padding) for c in _layers(D, nn.Conv2d)]
+    assert convs == [(3, 128, (2, 2), (1, 1)), (128, 256, (2, 2), (1, 1)), (256, 512, (2, 2), (1, 1)),
+                     (512, 1024, (2, 2), (1, 1)), (1024, 1, (1, 1), (0, 0))]
+    assert [bn.num_features for bn in _layers(D, nn.BatchNorm2d)] == [256, 512, 1024]  # none on the first
+    # the layer after the first conv is the activation, not a BatchNorm
+    assert isinstance(D[1], nn.LeakyReLU) and D[1].negative_slope == 0.2
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("channels", [1, 3])
+def test_shapes_and_ranges(name, channels):
+    G, D = build_models(name, latent_dim=16, channels=channels, width=1 / 16)
+    z = minigrad.randn(3, 16)
+    x = G(z)
+    c, h, w = image_shape(name, channels)
+    assert x.shape == (3, c, h, w) == (3, *G.image_shape) and x.dtype == np.float32
+    assert G.latent_dim == 16
+    assert np.all(np.abs(x.numpy()) <= 1)
+    logits = D(x)
+    assert logits.shape == (3, 1) and logits.dtype == np.float32
+
+
+def test_dcgan64_intermediate_sizes():
+    G, D = build_models("dcgan64", width=1 / 16)
+    h = minigrad.randn(2, 100)
+    sizes = []
+    for layer in G:
+        h = layer(h)
+        if isinstance(layer, nn.ConvTranspose2d):
+            sizes.append(h.shape[1:])
+    assert sizes == [(64, 4, 4), (32, 8, 8), (16, 16, 16), (8, 32, 32), (1, 64, 64)]
+    sizes = []
+    for layer in D:
+        h = layer(h)
+        if isinstance(layer, nn.Conv2d):
+            sizes.append(h.shape[1:])
+    assert sizes == [(8, 32, 32), (16, 16, 16), (32, 8, 8), (64, 4, 4), (1, 1, 1)]
+
+
+def test_mlp_discriminator_takes_flat_images():
+    _, D = build_models("mlp", width=0.1)
+    assert D(minigrad.randn(5, 784)).shape == (5, 1)
+
+
+def test_dcgan_initialisation_statistics():
+    G, D = build_models("dcgan28")
+    for module in (G, D):
+        for m in module.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                w = m.weight.numpy()
+                assert abs(w.mean()) < 0.002 and abs(w.std() - 0.02) < 0.002, type(m).__name__
+                if m.bias is not None:
+                    assert np.all(m.bias.numpy() == 0)
+            elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                gamma = m.weight.numpy()
+                assert abs(gamma.mean() - 1) < 0.01 and 0.01 < gamma.std() < 0.03
+                assert np.all(m.bias.numpy() == 0)
+
+
+def test_width_scales_hidden_sizes_and_never_reaches_zero():
+    G, D = build_models("mlp", width=0.001)
+    assert [l.out_features for l in _layers(G, nn.Linear)] == [1, 1, 1, 784]
+    G, _ = build_models("dcgan28", width=0.5)
+    assert _layers(G, nn.ConvTranspose2d)[0].in_channels == 64
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="unknown model 'vae'"):
+        build_models("vae")
+    with pytest.raises(ValueError, match="dropout"):
+        build_models("dcgan28", dropout=0.5)
+    with pytest.raises(ValueError, match="width"):
+        build_models("mlp", width=0)

@@ -1,0 +1,235 @@
+"""gan.train: the losses against their formulas, noise, and the run's guarantees
+(reproducible resume, divergence guard, Ctrl-C checkpoints, metrics)."""
+import json
+import math
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import minigrad
+from gan import cli, train as gan_train
+from gan.checkpoint import load_checkpoint
+from gan.data import load_mnist
+
+
+# --- a small MNIST folder: runs load it instantly ----------------------------------------------
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+@pytest.fixture(scope="module")
+def mnist_dir(tmp_path_factory):
+    images, labels = load_mnist("train")
+    d = tmp_path_factory.mktemp("mnist")
+    _write_idx(d / "train-images-idx3-ubyte", images[:256])
+    _write_idx(d / "train-labels-idx1-ubyte", labels[:256])
+    return d
+
+
+def _train(mnist_dir, outdir, *extra):
+    argv = ["train", "--data-dir", str(mnist_dir), "--width", "0.1", "--batch-size", "32", "--limit", "128",
+            "--quiet", "--outdir", str(outdir), *extra]
+    return cli.main(argv)
+
+
+def _weights(run_dir):
+    state = load_checkpoint(run_dir)
+    return {f"{who}.{k}": v.numpy() for who in ("generator", "discriminator") for k, v in state[who].items()}
+
+
+# --- losses -------------------------------------------------------------------------------------
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _grad(loss_fn, logits):
+    l = minigrad.tensor(logits, dtype=minigrad.float64, requires_grad=True)
+    loss = loss_fn(l)
+    loss.backward()
+    return loss.item(), l.grad.numpy()
+
+
+def _finite_difference(loss_fn, logits, eps=1e-6):
+    out = np.zeros_like(logits)
+    for i in np.ndindex(logits.shape):
+        hi, lo = logits.copy(), logits.copy()
+        hi[i] += eps
+        lo[i] -= eps
+        f = lambda a: loss_fn(minigrad.tensor(a, dtype=minigrad.float64)).item()  # noqa: E731
+        out[i] = (f(hi) - f(lo)) / (2 * eps)
+    return out
+
+
+LOGITS = np.array([[-6.0], [-1.3], [-0.2], [0.4], [2.5], [7.0]])
+
+
+def test_nonsaturating_loss_value_and_gradient():
+    n = len(LOGITS)
+    value, grad = _grad(gan_train.nonsaturating_loss, LOGITS)
+    assert value == pytest.approx(np.mean(-np.log(_sigmoid(LOGITS))), rel=1e-12)
+    np.testing.assert_allclose(grad, -(1 - _sigmoid(LOGITS)) / n, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(grad, _finite_difference(gan_train.nonsaturating_loss, LOGITS), rtol=1e-6, atol=1e-9)
+
+
+def test_minimax_loss_value_and_gradient():
+    n = len(LOGITS)
+    value, grad = _grad(gan_train.minimax_loss, LOGITS)
+    assert value == pytest.approx(np.mean(np.log(1 - _sigmoid(LOGITS))), rel=1e-12)
+    np.testing.assert_allclose(grad, -_sigmoid(LOGITS) / n, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(grad, _finite_difference(gan_train.minimax_loss, LOGITS), rtol=1e-6, atol=1e-9)
+
+
+def test_minimax_saturates_where_nonsaturating_does_not():
+    """Early in training D rejects fakes (l << 0): the minimax gradient vanishes, the other does not."""
+    l = np.array([[-8.0]])
+    assert abs(_grad(gan_train.minimax_loss, l)[1][0, 0]) < 1e-3
+    assert abs(_grad(gan_train.nonsaturating_loss, l)[1][0, 0]) > 0.99
+
+
+@pytest.mark.parametrize("target", [1.0, 0.9])
+def test_discriminator_loss_with_one_sided_smoothing(target):
+    real, fake = LOGITS, LOGITS[::-1] * 0.7
+    loss = gan_train.discriminator_loss(minigrad.tensor(real, dtype=minigrad.float64),
+                                        minigrad.tensor(fake, dtype=minigrad.float64), target)
+    p, q = _sigmoid(real), _sigmoid(fake)
+    expected = -np.mean(target * np.log(p) + (1 - target) * np.log(1 - p)) - np.mean(np.log(1 - q))
+    assert loss.item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_generator_loss_rejects_unknown_kind():
+    with pytest.raises(ValueError, match="generator_loss"):
+        gan_train.generator_loss(minigrad.zeros(2, 1), "wasserstein")
+
+
+# --- noise --------------------------------------------------------------------------------------
+
+
+def test_noise_distributions_and_dtype():
+    z = gan_train.sample_noise(4000, 10, "normal")
+    assert z.shape == (4000, 10) and z.dtype == np.float32
+    assert abs(z.numpy().mean()) < 0.02 and abs(z.numpy().std() - 1) < 0.02
+    u = gan_train.sample_noise(4000, 10, "uniform").numpy()
+    assert u.dtype == np.float32 and u.min() >= -1 and u.max() <= 1
+    assert abs(u.mean()) < 0.02 and abs(u.var() - 1 / 3) < 0.01  # U(-1, 1): variance 1/3
+    minigrad.manual_seed(3)
+    a = gan_train.sample_noise(5, 3, "uniform").numpy()
+    minigrad.manual_seed(3)
+    assert np.array_equal(a, gan_train.sample_noise(5, 3, "uniform").numpy())
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+def test_metrics_records(mnist_dir, tmp_path):
+    assert _train(mnist_dir, tmp_path / "run", "--epochs", "2", "--log-every", "2", "--k", "2") == 0
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    # 128 images / batch 32 = 4 batches = 2 iterations of k = 2 per epoch
+    assert [(r["kind"], r["epoch"], r["step"]) for r in records] == [
+        ("step", 1, 2), ("epoch", 1, 2), ("step", 2, 4), ("epoch", 2, 4)]
+    for r in records:
+        for key in ("loss_d", "loss_g", "d_real", "d_fake", "seconds", "images_per_sec"):
+            assert math.isfinite(r[key]), key
+        assert 0 < r["d_real"] < 1 and 0 < r["d_fake"] < 1
+        assert set(r["grad_norm_d"]) == {f"{i}.{p}" for i in (1, 3, 5, 7) for p in ("weight", "bias")}
+        assert set(r["grad_norm_g"]) == {f"{i}.{p}" for i in (0, 2, 4, 6) for p in ("weight", "bias")}
+        assert all(v > 0 and math.isfinite(v) for v in r["grad_norm_d"].values())
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["k"] == 2 and config["seed"] == 0 and config["minigrad_version"] == minigrad.__version__
+
+
+def test_resume_equals_uninterrupted_run(mnist_dir, tmp_path):
+    assert _train(mnist_dir, tmp_path / "full", "--epochs", "2", "--noise", "uniform", "--dropout", "0.2") == 0
+    assert _train(mnist_dir, tmp_path / "half", "--epochs", "1", "--noise", "uniform", "--dropout", "0.2") == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "half"), "--epochs", "2", "--quiet"]) == 0
+    full, resumed = _weights(tmp_path / "full"), _weights(tmp_path / "half")
+    assert full.keys() == resumed.keys()
+    for key in full:
+        assert np.array_equal(full[key], resumed[key]), key
+    a, b = load_checkpoint(tmp_path / "full"), load_checkpoint(tmp_path / "half")
+    assert (a["epoch"], a["step"]) == (b["epoch"], b["step"]) == (2, 8)
+    assert np.array_equal(a["fixed_noise"].numpy(), b["fixed_noise"].numpy())
+    assert (tmp_path / "half" / "samples" / "epoch_002.png").is_file()
+    kinds = [json.loads(line)["kind"] for line in (tmp_path / "half" / "metrics.jsonl").read_text().splitlines()]
+    assert kinds.count("epoch") == 2
+
+
+def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(mnist_dir, tmp_path, monkeypatch, capsys):
+    assert _train(mnist_dir, tmp_path / "full", "--epochs", "2", "--model", "dcgan28", "--width", "0.0625") == 0
+    calls = {"n": 0}
+    original = gan_train.discriminator_loss
+
+    def interrupting(*args):
+        calls["n"] += 1
+        if calls["n"] == 6:  # during step 6 (epoch 2, batch 2 of 4): stops after that step
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(*args)
+
+    monkeypatch.setattr(gan_train, "discriminator_loss", interrupting)
+    code = _train(mnist_dir, tmp_path / "cut", "--epochs", "2", "--model", "dcgan28", "--width", "0.0625")
+    assert code == 130
+    assert "interrupted at step 6" in capsys.readouterr().err
+    state = load_checkpoint(tmp_path / "cut")
+    assert (state["epoch"], state["batch"], state["step"]) == (1, 2, 6)
+    monkeypatch.setattr(gan_train, "discriminator_loss", original)
+    assert cli.main(["train", "--resume", str(tmp_path / "cut"), "--quiet"]) == 0
+    full, resumed = _weights(tmp_path / "full"), _weights(tmp_path / "cut")
+    for key in full:  # BatchNorm running statistics included
+        assert np.array_equal(full[key], resumed[key]), key
+
+
+def test_divergence_stops_and_keeps_last_good_checkpoint(mnist_dir, tmp_path, monkeypatch, capsys):
+    calls = {"n": 0}
+    original = gan_train.discriminator_loss
+
+    def diverging(*args):
+        calls["n"] += 1
+        loss = original(*args)
+        return loss * float("nan") if calls["n"] == 7 else loss
+
+    monkeypatch.setattr(gan_train, "discriminator_loss", diverging)
+    code = _train(mnist_dir, tmp_path / "run", "--epochs", "3", "--log-every", "100")
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "diverged at step 7" in err and "loss_d" in err and "epoch 1, step 4" in err
+    state = load_checkpoint(tmp_path / "run")
+    assert (state["epoch"], state["step"]) == (1, 4)
+    assert all(np.all(np.isfinite(w)) for w in _weights(tmp_path / "run").values())
+    assert not (tmp_path / "run" / "samples" / "epoch_002.png").exists()
+    # the checkpoint is the one an honest 1-epoch run writes
+    assert _train(mnist_dir, tmp_path / "one", "--epochs", "1") == 0
+    ok, kept = _weights(tmp_path / "one"), _weights(tmp_path / "run")
+    assert all(np.array_equal(ok[k], kept[k]) for k in ok)
+
+
+def test_generator_step_leaves_discriminator_gradients_alone(mnist_dir, tmp_path):
+    """After a step, D's gradients are exactly those of L_D: the G step froze D (and unfroze it)."""
+    from gan.models import build_models
+
+    cfg = gan_train.TrainConfig(data_dir=str(mnist_dir), limit=64, batch_size=32, width=0.1,
+                                outdir=str(tmp_path / "run"), quiet=True)
+    trainer = gan_train.Trainer(cfg)
+    g_state = {k: v.numpy().copy() for k, v in trainer.G.state_dict().items()}
+    d_state = {k: v.numpy().copy() for k, v in trainer.D.state_dict().items()}
+    rng = minigrad.backend.get_rng_state()
+    xb = next(trainer.batches.epoch(0))
+    trainer.train_step([xb])
+    assert all(p.requires_grad for p in trainer.D.parameters())
+    # reference: the D loss alone, at the weights and noise of the step
+    G, D = build_models("mlp", width=0.1)
+    G.load_state_dict({k: minigrad.tensor(v) for k, v in g_state.items()})
+    D.load_state_dict({k: minigrad.tensor(v) for k, v in d_state.items()})
+    minigrad.backend.set_rng_state(rng)
+    with minigrad.no_grad():
+        fake = G(minigrad.randn(32, 100))
+    real_logits, fake_logits = D(minigrad.tensor(xb)), D(fake)
+    loss = (-minigrad.logsigmoid(real_logits).mean() - minigrad.logsigmoid(-fake_logits).mean())
+    loss.backward()
+    for (name, p), q in zip(trainer.D.named_parameters(), D.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-7, err_msg=name)
