@@ -6,36 +6,35 @@ Shapes (PyTorch conventions):
 * conv_transpose2d:  x (N, C_in, H, W), w (C_in, C_out, kh, kw), b (C_out,)
                      -> y (N, C_out, OH, OW)
 
-Everything is one GEMM over the whole batch. With ``cols = im2col(x)`` of shape
-(N*L, kh*kw*C), L = OH*OW (channels-last rows, see im2col.py), the weight as
-``Wr = w`` permuted to (O, kh, kw, C) and flattened to (O, kh*kw*C), and
-``Y``/``gY`` the output and its gradient as channels-last (N*L, O) matrices:
+Everything is a GEMM over the whole batch. With ``cols = im2col(x)`` of shape
+(N*L, kh*kw*C), L = OH*OW (channels-last rows, see im2col.py), the weight
+permuted to (O, kh, kw, C) and flattened to ``Wr`` (O, kh*kw*C), and ``gY`` the
+output gradient as an (N*L, O) matrix:
 
-    forward     Y   = cols @ Wr.T   (+ b)
+    forward     Y.T = Wr @ cols.T  (+ b)      comes out as (O, N, L): NCHW is a cheap copy away
     grad w      gWr = gY.T @ cols
-    grad x      gx  = col2im(gY @ Wr)
-    grad b      gb  = column sums of gY
+    grad x      gx  = col2im(gY @ Wr)         one tap at a time, see _gemm_col2im
+    grad b      gb  = sum of gY over its rows
 
 A transposed convolution is the input-gradient of a convolution with weight
 ``w`` (so O = C_in, C = C_out): its forward is ``col2im(X @ Wr)`` and its backward
 reuses the conv2d kernels (grad x is conv2d(gy, w), grad w uses im2col(gy)).
 
-The NCHW <-> channels-last transposes are copies of the (small) images and
-weights; they keep the big ``cols`` buffer and the im2col/col2im loops
-contiguous, which is what makes this fast on the CPU.
+Layout copies are all of image or weight size (never of ``cols`` size): NCHW
+-> channels-last before im2col, channels-last -> NCHW after col2im, and the
+weight permutation.
 """
 from __future__ import annotations
 
 from minigrad.backend import get_array_module
 from minigrad.kernels.im2col import (
     check_hparams,
-    col2im_nhwc,
     conv_output_size,
     conv_transpose_output_size,
     im2col_nhwc,
+    kernel_taps,
     to_channels_last,
 )
-from minigrad.kernels.threads import run_over_batch
 
 __all__ = [
     "conv2d_backward",
@@ -62,20 +61,48 @@ def _weight_from_rows(g, w_shape):
     return xp.ascontiguousarray(g.reshape(A, kh, kw, B).transpose(0, 3, 1, 2))
 
 
+def _channel_major(a):
+    """(N, R, H, W) -> contiguous (R, N*H*W). A cheap copy: rows of H*W stay contiguous."""
+    xp = get_array_module(a)
+    N, R = a.shape[:2]
+    return xp.ascontiguousarray(a.reshape(N, R, -1).transpose(1, 0, 2)).reshape(R, -1)
+
+
 def _to_nchw(y, b=None):
     """Channels-last (N, H, W, C) -> new contiguous (N, C, H, W), adding the bias in the same pass."""
     xp = get_array_module(y)
     N, H, W, C = y.shape
     out = xp.empty((N, C, H, W), dtype=y.dtype)
     src = y.transpose(0, 3, 1, 2)
+    if b is None:
+        out[...] = src
+    else:
+        xp.add(src, b.reshape(1, C, 1, 1), out=out)
+    return out
 
-    def work(lo, hi):
-        if b is None:
-            out[lo:hi] = src[lo:hi]
-        else:
-            xp.add(src[lo:hi], b.reshape(1, C, 1, 1), out=out[lo:hi])
 
-    run_over_batch(work, N, y.size, xp)
+def _gemm_col2im(a, wr, a_hw, out_shape, kernel_size, stride, padding, dilation):
+    """``col2im_nhwc(a @ wr)`` without materialising the (rows, kh*kw*C) product.
+
+    a (N*OH*OW, A) has one row per window position, wr (A, kh*kw*C) the weight
+    rows; the result is channels-last (N, H, W, C). The product is taken one
+    kernel tap at a time, ``a @ wr[:, tap]`` of shape (N*OH*OW, C), into a small
+    reused buffer that is scatter-added at once: the big product never goes
+    through main memory.
+    """
+    xp = get_array_module(a, wr)
+    N, H, W, C = out_shape
+    OH, OW = a_hw
+    out = xp.zeros(out_shape, dtype=xp.result_type(a, wr))
+    tmp = xp.empty((N * OH * OW, C), dtype=out.dtype)
+    tmp4 = tmp.reshape(N, OH, OW, C)
+    for i, j, rh, rw in kernel_taps(a_hw, (H, W), kernel_size, stride, padding, dilation):
+        if rh is None or rw is None:
+            continue
+        (h0, h1, hs), (w0, w1, ws) = rh, rw
+        tap = i * kernel_size[1] + j
+        xp.matmul(a, wr[:, tap * C:(tap + 1) * C], out=tmp)
+        out[:, hs, ws] += tmp4[:, h0:h1, w0:w1]
     return out
 
 
@@ -96,13 +123,21 @@ def _conv_out_hw(fname, x_shape, w_shape, kernel_size, stride, padding, dilation
 
 def _conv_cols_gemm(x, w, b, stride, padding, dilation, out_hw):
     """conv2d with a given output size: (y NCHW, cols). Shared by conv2d and conv_transpose2d."""
+    xp = get_array_module(x, w)
     N = x.shape[0]
-    O, _, kh, kw = w.shape
+    O = w.shape[0]
     OH, OW = out_hw
-    cols6 = im2col_nhwc(to_channels_last(x), out_hw, (kh, kw), stride, padding, dilation)
+    cols6 = im2col_nhwc(to_channels_last(x), out_hw, w.shape[2:], stride, padding, dilation)
     cols = cols6.reshape(N * OH * OW, -1)
-    y = cols @ _weight_rows(w).T                          # (N*OH*OW, O), channels-last
-    return _to_nchw(y.reshape(N, OH, OW, O), b), cols
+    # Y.T = Wr @ cols.T comes out as (O, N, OH*OW): NCHW is one cheap copy away
+    # (rows of OH*OW stay contiguous), unlike the channels-last Y = cols @ Wr.T.
+    yt = (_weight_rows(w) @ cols.T).reshape(O, N, OH * OW).transpose(1, 0, 2)
+    y = xp.empty((N, O, OH * OW), dtype=yt.dtype)
+    if b is None:
+        y[...] = yt
+    else:
+        xp.add(yt, b.reshape(1, O, 1), out=y)
+    return y.reshape(N, O, OH, OW), cols
 
 
 # ---------------------------------------------------------------- conv2d
@@ -150,14 +185,13 @@ def conv2d_backward(gy, x_shape, w, cols, stride, padding, dilation,
     gx = gw = gb = None
     if not (need_x or need_w or need_b):
         return gx, gw, gb
-    gy2 = to_channels_last(gy).reshape(N * OH * OW, O)    # gY, shared by all three
+    gyt = _channel_major(gy)                              # gY.T (O, N*OH*OW), shared by all three
     if need_b:
-        gb = gy2.sum(axis=0)
+        gb = gyt.sum(axis=1)
     if need_w:
-        gw = _weight_from_rows(gy2.T @ cols, w.shape)
+        gw = _weight_from_rows(gyt @ cols, w.shape)
     if need_x:
-        dcols = gy2 @ _weight_rows(w)                     # (N*OH*OW, kh*kw*C)
-        dx = col2im_nhwc(dcols.reshape(N, OH, OW, kh, kw, C), (N, H, W, C), (kh, kw), stride, padding, dilation)
+        dx = _gemm_col2im(gyt.T, _weight_rows(w), (OH, OW), (N, H, W, C), (kh, kw), stride, padding, dilation)
         gx = _to_nchw(dx)
     return gx, gw, gb
 
@@ -199,8 +233,8 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding, dilation)
     OH, OW = _check_transpose(_shape(x), w, b, stride, padding, output_padding, dilation)
     N, Cin, H, W = x.shape
     _, Cout, kh, kw = w.shape
-    cols = to_channels_last(x).reshape(N * H * W, Cin) @ _weight_rows(w)   # (N*H*W, kh*kw*C_out)
-    y = col2im_nhwc(cols.reshape(N, H, W, kh, kw, Cout), (N, OH, OW, Cout), (kh, kw), stride, padding, dilation)
+    y = _gemm_col2im(_channel_major(x).T, _weight_rows(w), (H, W),
+                     (N, OH, OW, Cout), (kh, kw), stride, padding, dilation)
     return _to_nchw(y, b)
 
 
@@ -225,7 +259,7 @@ def conv_transpose2d_backward(gy, x, w, stride, padding, output_padding, dilatio
         # exactly H x W windows: with output_padding >= stride, conv2d would see one more
         gx, gcols = _conv_cols_gemm(gy, w, None, stride, padding, dilation, (H, W))
         if need_w:
-            gw = _weight_from_rows(to_channels_last(x).reshape(N * H * W, Cin).T @ gcols, w.shape)
+            gw = _weight_from_rows(_channel_major(x) @ gcols, w.shape)
         if not need_x:
             gx = None
     return gx, gw, gb

@@ -14,13 +14,9 @@ then run over whole channel vectors, which are contiguous in both the
 channels-last image and in ``cols``. NumPy's per-row overhead is paid once per
 (pixel, tap) instead of once per (channel, image row), which made the
 channel-first (C*kh*kw, N*OH*OW) layout 2-4x slower at the DCGAN sizes. The
-products are single GEMMs over the whole batch (see conv.py):
-
-    conv2d forward    Y (N*OH*OW, O) = cols @ Wr.T      Wr = weight as (O, kh*kw*C)
-    weight gradient   gWr            = gY.T @ cols
-    input gradient    col2im(gY @ Wr)
-
-``cols.T`` is a free view that BLAS reads as a transposed operand.
+convolution is then one GEMM over the whole batch, ``Wr @ cols.T`` with the
+weight as an (O, kh*kw*C) matrix ``Wr`` (see conv.py); ``cols.T`` is a free view
+that BLAS reads as a transposed operand.
 
 No Python loop runs over the batch or the output pixels: ``im2col`` makes kh*kw
 strided-slice copies, one per kernel tap, each covering every image, output
@@ -37,7 +33,6 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.backend import get_array_module
-from minigrad.kernels.threads import run_over_batch
 
 __all__ = [
     "col2im",
@@ -69,24 +64,16 @@ def to_channels_last(a):
     """(N, C, H, W) -> new contiguous (N, H, W, C)."""
     xp = get_array_module(a)
     N, C, H, W = a.shape
-    out = xp.empty((N, H, W, C), dtype=a.dtype)
-    # The transposing copy reads one value per channel plane; when a plane is a
-    # multiple of 256 bytes those reads hit the same few cache sets and thrash
-    # (4x slower at 32x32). Going through planes padded by one cache line breaks
-    # the pattern; the extra copy is contiguous and cheap.
-    padded = xp is np and C > 1 and (H * W) % 64 == 0
-
-    def work(lo, hi):
-        if padded:
-            HW = H * W
-            tmp = xp.empty((hi - lo, C, HW + 16), dtype=a.dtype)
-            tmp[:, :, :HW] = a[lo:hi].reshape(hi - lo, C, HW)
-            out[lo:hi].reshape(hi - lo, HW, C)[...] = tmp[:, :, :HW].transpose(0, 2, 1)
-        else:
-            out[lo:hi] = a[lo:hi].transpose(0, 2, 3, 1)
-
-    run_over_batch(work, N, a.size, xp)
-    return out
+    if xp is np and C > 1 and (H * W) % 64 == 0:
+        # The transposing copy reads one value per channel plane; when a plane is
+        # a multiple of 256 bytes those reads hit the same few cache sets and
+        # thrash (4x slower at 32x32). Going through planes padded by one cache
+        # line breaks the pattern; the extra copy is contiguous and cheap.
+        HW = H * W
+        tmp = xp.empty((N, C, HW + 16), dtype=a.dtype)
+        tmp[:, :, :HW] = a.reshape(N, C, HW)
+        return xp.ascontiguousarray(tmp[:, :, :HW].transpose(0, 2, 1)).reshape(N, H, W, C)
+    return xp.ascontiguousarray(a.transpose(0, 2, 3, 1))
 
 
 def _tap_range(out_size: int, in_size: int, offset: int, s: int):
@@ -99,6 +86,14 @@ def _tap_range(out_size: int, in_size: int, offset: int, s: int):
         return None
     start = lo * s + offset
     return lo, hi, slice(start, start + (hi - lo - 1) * s + 1, s)
+
+
+def kernel_taps(out_hw, in_hw, kernel_size, stride, padding, dilation):
+    """[(i, j, rows, cols)] for every kernel tap (i, j); rows/cols are ``_tap_range``
+    results (None when the tap only sees padding) for the height and width axes."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    return [(i, j, _tap_range(out_hw[0], in_hw[0], i * dh - ph, sh), _tap_range(out_hw[1], in_hw[1], j * dw - pw, sw))
+            for i in range(kh) for j in range(kw)]
 
 
 def im2col_nhwc(x, out_hw, kernel_size, stride, padding, dilation):
@@ -115,25 +110,22 @@ def im2col_nhwc(x, out_hw, kernel_size, stride, padding, dilation):
     taps = [(i, j, _tap_range(OH, H, i * dh - ph, sh), _tap_range(OW, W, j * dw - pw, sw))
             for i in range(kh) for j in range(kw)]
 
-    def work(lo, hi):                                # images lo..hi-1, all taps
-        for i, j, rh, rw in taps:
-            dst = cols[lo:hi, :, :, i, j]            # (n, OH, OW, C) view
-            if rh is None or rw is None:             # this tap only ever sees padding
-                dst[...] = 0
-                continue
-            (h0, h1, hs), (w0, w1, ws) = rh, rw
-            # zero the border strips that fall into the padding, copy the rest
-            if h0 > 0:
-                dst[:, :h0] = 0
-            if h1 < OH:
-                dst[:, h1:] = 0
-            if w0 > 0:
-                dst[:, h0:h1, :w0] = 0
-            if w1 < OW:
-                dst[:, h0:h1, w1:] = 0
-            dst[:, h0:h1, w0:w1] = x[lo:hi, hs, ws]
-
-    run_over_batch(work, N, cols.size, xp)
+    for i, j, rh, rw in taps:
+        dst = cols[:, :, :, i, j]                    # (N, OH, OW, C) view
+        if rh is None or rw is None:                 # this tap only ever sees padding
+            dst[...] = 0
+            continue
+        (h0, h1, hs), (w0, w1, ws) = rh, rw
+        # zero the border strips that fall into the padding, copy the rest
+        if h0 > 0:
+            dst[:, :h0] = 0
+        if h1 < OH:
+            dst[:, h1:] = 0
+        if w0 > 0:
+            dst[:, h0:h1, :w0] = 0
+        if w1 < OW:
+            dst[:, h0:h1, w1:] = 0
+        dst[:, h0:h1, w0:w1] = x[:, hs, ws]
     return cols
 
 
@@ -147,15 +139,11 @@ def col2im_nhwc(cols, x_shape_nhwc, kernel_size, stride, padding, dilation):
     taps = [(i, j, _tap_range(OH, H, i * dh - ph, sh), _tap_range(OW, W, j * dw - pw, sw))
             for i in range(kh) for j in range(kw)]
 
-    def work(lo, hi):
-        for i, j, rh, rw in taps:
-            if rh is None or rw is None:
-                continue
-            (h0, h1, hs), (w0, w1, ws) = rh, rw
-            # in place: no slice-sized temporary
-            dx[lo:hi, hs, ws] += cols[lo:hi, h0:h1, w0:w1, i, j]
-
-    run_over_batch(work, N, cols.size, xp)
+    for i, j, rh, rw in taps:
+        if rh is None or rw is None:
+            continue
+        (h0, h1, hs), (w0, w1, ws) = rh, rw
+        dx[:, hs, ws] += cols[:, h0:h1, w0:w1, i, j]     # in place: no slice-sized temporary
     return dx
 
 
