@@ -104,11 +104,10 @@ def im2col_nhwc(x, out_hw, kernel_size, stride, padding, dilation):
     """
     xp = get_array_module(x)
     N, H, W, C = x.shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    kh, kw = kernel_size
     OH, OW = out_hw
     cols = xp.empty((N, OH, OW, kh, kw, C), dtype=x.dtype)
-    taps = [(i, j, _tap_range(OH, H, i * dh - ph, sh), _tap_range(OW, W, j * dw - pw, sw))
-            for i in range(kh) for j in range(kw)]
+    taps = kernel_taps((OH, OW), (H, W), kernel_size, stride, padding, dilation)
 
     for i, j, rh, rw in taps:
         dst = cols[:, :, :, i, j]                    # (N, OH, OW, C) view
@@ -133,11 +132,9 @@ def col2im_nhwc(cols, x_shape_nhwc, kernel_size, stride, padding, dilation):
     """Adjoint of ``im2col_nhwc``: cols (N, OH, OW, kh, kw, C) -> (N, H, W, C), summing overlaps."""
     xp = get_array_module(cols)
     N, H, W, C = x_shape_nhwc
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     OH, OW = cols.shape[1:3]
     dx = xp.zeros((N, H, W, C), dtype=cols.dtype)
-    taps = [(i, j, _tap_range(OH, H, i * dh - ph, sh), _tap_range(OW, W, j * dw - pw, sw))
-            for i in range(kh) for j in range(kw)]
+    taps = kernel_taps((OH, OW), (H, W), kernel_size, stride, padding, dilation)
 
     for i, j, rh, rw in taps:
         if rh is None or rw is None:
