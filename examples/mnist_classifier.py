@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 import minigrad
-from gan.classifier import WEIGHTS_PATH, MNISTClassifier, classify, sha256_of
-from gan.data import BatchIterator, load_mnist
+from gan.classifier import WEIGHTS_PATH, MNISTClassifier, classify
+from gan.data import BatchIterator, load_mnist, sha256_file
 from minigrad.nn import functional as F
 
 
@@ -57,7 +57,7 @@ def main():
               f"({time.time() - t0:.0f} s)")
 
     minigrad.save(model.cpu().state_dict(), args.out)
-    print(f"wrote {args.out}  sha256 {sha256_of(args.out)}")
+    print(f"wrote {args.out}  sha256 {sha256_file(args.out)}")
 
 
 if __name__ == "__main__":

@@ -7,12 +7,12 @@ the features for the Frechet distance; the softmax gives p(y|x).
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
 import minigrad
+from gan.data import sha256_file
 from minigrad import nn
 
 WEIGHTS_PATH = Path(__file__).parent / "assets" / "mnist_classifier.npz"
@@ -43,21 +43,13 @@ class MNISTClassifier(nn.Module):
         return self.head(self.dropout(self.features(x)))
 
 
-def sha256_of(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def load_classifier(path=None, device="cpu", verify=True) -> MNISTClassifier:
     """The trained classifier in eval mode; the shipped file's SHA-256 is checked first."""
     path = Path(path) if path is not None else WEIGHTS_PATH
     if not path.is_file():
         raise ClassifierWeightsError(f"classifier weights not found: {path} (run examples/mnist_classifier.py)")
     if verify and path == WEIGHTS_PATH:
-        digest = sha256_of(path)
+        digest = sha256_file(path)
         if digest != WEIGHTS_SHA256:
             raise ClassifierWeightsError(
                 f"classifier weights {path} have SHA-256 {digest}, expected {WEIGHTS_SHA256}: "

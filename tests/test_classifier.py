@@ -6,11 +6,11 @@ import pytest
 
 from gan import classifier
 from gan.classifier import WEIGHTS_PATH, WEIGHTS_SHA256, ClassifierWeightsError, classify, load_classifier
-from gan.data import load_mnist
+from gan.data import load_mnist, sha256_file
 
 
 def test_shipped_weights_match_their_checksum():
-    assert classifier.sha256_of(WEIGHTS_PATH) == WEIGHTS_SHA256
+    assert sha256_file(WEIGHTS_PATH) == WEIGHTS_SHA256
 
 
 def test_altered_weights_are_refused(tmp_path, monkeypatch):
