@@ -5,6 +5,7 @@ run is reproducible and never flakes; locally it explores with random seeds.
 """
 import os
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -38,3 +39,21 @@ def device(request):
 def _seed():
     minigrad.manual_seed(0)
     yield
+
+
+def write_idx(path, array):
+    """Write a uint8 array as an uncompressed IDX file (the MNIST format)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(tmp_path_factory):
+    """A folder with the first 256 MNIST training images as IDX files: GAN runs load it instantly."""
+    from gan.data import load_mnist
+
+    images, labels = load_mnist("train")
+    d = tmp_path_factory.mktemp("mnist")
+    write_idx(d / "train-images-idx3-ubyte", images[:256])
+    write_idx(d / "train-labels-idx1-ubyte", labels[:256])
+    return d

@@ -9,21 +9,8 @@ from PIL import Image
 import minigrad
 from gan import cli
 from gan.checkpoint import load_checkpoint
+from conftest import write_idx
 from gan.data import load_mnist
-
-
-def _write_idx(path, array):
-    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
-    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
-
-
-@pytest.fixture(scope="module")
-def mnist_dir(tmp_path_factory):
-    images, labels = load_mnist("train")
-    d = tmp_path_factory.mktemp("mnist")
-    _write_idx(d / "train-images-idx3-ubyte", images[:128])
-    _write_idx(d / "train-labels-idx1-ubyte", labels[:128])
-    return d
 
 
 RUNS = {  # tiny versions: seconds, not minutes
@@ -75,8 +62,8 @@ def test_train_then_sample(model, mnist_dir, tmp_path, capsys):
 
 def test_corrupt_data_dir_gives_a_clean_error(tmp_path, capsys):
     images, labels = load_mnist("train")
-    _write_idx(tmp_path / "train-images-idx3-ubyte", images[:64])
-    _write_idx(tmp_path / "train-labels-idx1-ubyte", labels[:64])
+    write_idx(tmp_path / "train-images-idx3-ubyte", images[:64])
+    write_idx(tmp_path / "train-labels-idx1-ubyte", labels[:64])
     path = tmp_path / "train-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:-100])  # truncated
     code = cli.main(["train", "--data-dir", str(tmp_path), "--outdir", str(tmp_path / "run"), "--quiet"])

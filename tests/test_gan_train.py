@@ -11,24 +11,9 @@ import pytest
 import minigrad
 from gan import cli, train as gan_train
 from gan.checkpoint import load_checkpoint
-from gan.data import load_mnist
 
 
 # --- a small MNIST folder: runs load it instantly ----------------------------------------------
-
-
-def _write_idx(path, array):
-    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
-    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
-
-
-@pytest.fixture(scope="module")
-def mnist_dir(tmp_path_factory):
-    images, labels = load_mnist("train")
-    d = tmp_path_factory.mktemp("mnist")
-    _write_idx(d / "train-images-idx3-ubyte", images[:256])
-    _write_idx(d / "train-labels-idx1-ubyte", labels[:256])
-    return d
 
 
 def _train(mnist_dir, outdir, *extra):
