@@ -469,12 +469,9 @@ def as_tensor_args(fn, inputs):
             dtype = ref.dtype if ref.dtype.kind == "f" or not isinstance(x, float) else np.float32
             out.append(Tensor._from_op(xp.asarray(x, dtype=dtype)))
         else:
-            arr = x
-            if backend.device_of(arr) != ref.device:
-                if not isinstance(arr, np.ndarray) or ref.device == "cpu":
-                    raise RuntimeError(
-                        f"{fn.name}: expected all tensors on the same device, got {ref.device} and "
-                        f"{backend.device_of(arr)}"
-                    )
-            out.append(Tensor._from_op(xp.asarray(arr)))
+            # host data (lists, NumPy arrays) is copied to the tensors' device; a GPU array
+            # next to CPU tensors is a device mix-up
+            if ref.device == "cpu" and backend.device_of(x) == "cuda":
+                raise RuntimeError(f"{fn.name}: expected all tensors on the same device, got cpu and cuda")
+            out.append(Tensor._from_op(xp.asarray(x)))
     return tuple(out)
