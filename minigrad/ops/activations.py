@@ -34,14 +34,14 @@ class LeakyReLU(Function):
         return xp.where(self.mask, gy, gy * gy.dtype.type(self.slope))
 
 
-def _sigmoid(x):
+def stable_sigmoid(x):
     """1 / (1 + e^-x) without overflow: uses e^-|x| <= 1 on both sides."""
     xp = get_array_module(x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _softplus(x):
+def stable_softplus(x):
     """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), finite for any x."""
     xp = get_array_module(x)
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
@@ -51,7 +51,7 @@ class Sigmoid(Function):
     """y = 1 / (1 + e^-x) ;  dx = y (1 - y) gy."""
 
     def forward(self, x):
-        self.y = _sigmoid(x)
+        self.y = stable_sigmoid(x)
         return self.y
 
     def backward(self, gy):
@@ -76,10 +76,10 @@ class Softplus(Function):
 
     def forward(self, x):
         self.x = x
-        return _softplus(x)
+        return stable_softplus(x)
 
     def backward(self, gy):
-        return gy * _sigmoid(self.x)
+        return gy * stable_sigmoid(self.x)
 
 
 class LogSigmoid(Function):
@@ -87,10 +87,10 @@ class LogSigmoid(Function):
 
     def forward(self, x):
         self.x = x
-        return -_softplus(-x)
+        return -stable_softplus(-x)
 
     def backward(self, gy):
-        return gy * _sigmoid(-self.x)
+        return gy * stable_sigmoid(-self.x)
 
 
 class Softmax(Function):

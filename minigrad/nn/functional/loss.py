@@ -11,7 +11,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.autograd import Function, sum_to
-from minigrad.ops.activations import _sigmoid
+from minigrad.ops.activations import stable_sigmoid, stable_softplus
 from minigrad.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -143,10 +143,9 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         self.has_weight, self.has_pos_weight = has_weight, has_pos_weight
 
     def forward(self, x, t, *extra):
-        xp = backend.get_array_module(x)
         w = extra[0] if self.has_weight else None
         pw = extra[-1] if self.has_pos_weight else None
-        sp = xp.maximum(-x, x.dtype.type(0)) + xp.log1p(xp.exp(-xp.abs(x)))  # softplus(-x) = -log sigmoid(x)
+        sp = stable_softplus(-x)  # = -log sigmoid(x)
         l = (1 - t) * x
         if pw is None:
             l += sp
@@ -169,9 +168,9 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         grads = [None, None]
         if need[0]:
             if pw is None:
-                gx = _sigmoid(x) - t
+                gx = stable_sigmoid(x) - t
             else:
-                gx = (1 - t) - self.lw * (1 - _sigmoid(x))
+                gx = (1 - t) - self.lw * (1 - stable_sigmoid(x))
             grads[0] = gx * gs
         if need[1]:
             gt = -x if pw is None else (pw - 1) * self.sp - x
