@@ -1,8 +1,6 @@
 """Conv2d and ConvTranspose2d layers (groups=1)."""
 from __future__ import annotations
 
-import math
-
 from minigrad import creation
 from minigrad.nn import init
 from minigrad.nn.functional.conv import _pair, conv2d, conv_transpose2d
@@ -40,13 +38,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # fans come from the weight's dims 0 and 1, whatever they mean for this layout (as PyTorch)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"

@@ -1,8 +1,6 @@
 """Linear: the fully connected layer y = x W^T + b."""
 from __future__ import annotations
 
-import math
-
 from minigrad import creation
 from minigrad.nn import init
 from minigrad.nn.functional.linear import linear
@@ -28,11 +26,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
         return linear(input, self.weight, self.bias)
