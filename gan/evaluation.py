@@ -12,6 +12,7 @@ numbers (what ``python -m gan evaluate`` prints and writes to eval.json):
 """
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -44,10 +45,20 @@ def to_28x28_unit(images):
     return x
 
 
+@functools.lru_cache(maxsize=1)
 def _test_and_valid():
     test_x, _ = load_mnist("test")
     train_x, _ = load_mnist("train")
     return test_x.astype(np.float32) / 255.0, train_x.astype(np.float32) / 255.0
+
+
+@functools.lru_cache(maxsize=2)
+def _classifier_and_test_features(device):
+    """The classifier and its features of the 10,000 test images: computed once per process and device,
+    not at every --eval-every epoch."""
+    model = load_classifier(device=device)
+    f_test, _ = classify(model, _test_and_valid()[0], device=device)
+    return model, f_test
 
 
 def evaluate_samples(images01, parzen=True, classifier=True, valid_size=1000, parzen_samples=10000,
@@ -66,8 +77,7 @@ def evaluate_samples(images01, parzen=True, classifier=True, valid_size=1000, pa
         log(f"parzen: {out['parzen_ll']:.1f} +- {out['parzen_se']:.1f} nats (sigma {out['parzen_sigma']:.3f}, "
             f"{out['parzen_seconds']} s)")
     if classifier:
-        model = load_classifier(device=device)
-        f_test, _ = classify(model, test, device=device)
+        model, f_test = _classifier_and_test_features(device)
         f_x, p_x = classify(model, x, device=device)
         modes = metrics.mode_coverage(p_x)
         out.update(
