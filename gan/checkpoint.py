@@ -5,6 +5,7 @@ Layout (written with ``minigrad.save``, atomically, so a crash never leaves half
     {'format': 'gan-checkpoint', 'version': 1,
      'config': JSON string of TrainConfig.to_dict(),
      'generator': state_dict, 'discriminator': state_dict,
+     'generator_ema': state_dict of the averaged generator (only with --ema), 'ema_updates': its count,
      'opt_g': Adam state_dict, 'opt_d': Adam state_dict,
      'epoch': epochs completed, 'batch': next batch within that epoch (0 at epoch boundaries),
      'step': generator steps done, 'rng_state': JSON string of minigrad.backend.get_rng_state(),
@@ -35,7 +36,7 @@ def checkpoint_path(path) -> Path:
 
 
 def save_checkpoint(path, *, config: dict, G, D, opt_g, opt_d, epoch: int, batch: int, step: int,
-                    fixed_noise, epoch_sums: dict, seconds: float) -> Path:
+                    fixed_noise, epoch_sums: dict, seconds: float, ema=None) -> Path:
     state = {
         "format": FORMAT, "version": VERSION, "minigrad_version": minigrad.__version__,
         "config": json.dumps(config),
@@ -47,6 +48,9 @@ def save_checkpoint(path, *, config: dict, G, D, opt_g, opt_d, epoch: int, batch
         "epoch_sums": {key: float(value) for key, value in epoch_sums.items()},
         "seconds": float(seconds),
     }
+    if ema is not None:  # a gan.ema.GeneratorEMA
+        state["generator_ema"] = ema.average.state_dict()
+        state["ema_updates"] = int(ema.updates)
     minigrad.save(state, path)
     return Path(path)
 

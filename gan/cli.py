@@ -58,6 +58,9 @@ def _add_train_arguments(p):
                    f"(default {d.noise})")
     m.add_argument("--width", type=float, help=f"multiplier of every hidden layer size (default {d.width})")
     m.add_argument("--dropout", type=float, help=f"dropout probability in the mlp discriminator (default {d.dropout})")
+    t_ema = "decay of an exponential moving average of G's weights; grids, scores and `sample` use the average "
+    m.add_argument("--ema", type=float, help=t_ema + f"(default {d.ema} = off; 0.999 is typical; may be switched "
+                   "on when resuming)")
     m.add_argument("--channels", type=int, choices=(1, 3), help=f"image channels: 1 gray, 3 RGB (default {d.channels})")
     m.add_argument("--image-size", type=int, help=f"image side; fixed by the model: "
                    f"{', '.join(f'{k} {v}' for k, v in IMAGE_SIZES.items())} (default: the model's)")
@@ -174,10 +177,14 @@ def _add_sample_arguments(p):
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the generator "
                    "(default cpu)")
     p.add_argument("--batch-size", type=_positive_int, default=500, help="images per forward pass (default 500)")
+    p.add_argument("--raw", action="store_true", help="use the last generator iterate, not its --ema average")
 
 
-def _load_generator(p, checkpoint, device):
-    """(G, config, checkpoint state) from a checkpoint; a usage error if it cannot be read."""
+def _load_generator(p, checkpoint, device, raw=False):
+    """(G, config, checkpoint state) from a checkpoint; a usage error if it cannot be read.
+
+    A run trained with --ema is represented by its averaged generator unless ``raw``.
+    """
     try:
         state = load_checkpoint(checkpoint, map_location=device)
         cfg = TrainConfig.from_dict(state["config"])
@@ -185,7 +192,7 @@ def _load_generator(p, checkpoint, device):
         p.error(f"--checkpoint {checkpoint}: {e}")
     G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width)
     G.to(device)
-    G.load_state_dict(state["generator"])
+    G.load_state_dict(state["generator" if raw or "generator_ema" not in state else "generator_ema"])
     return G, cfg, state
 
 
@@ -197,7 +204,7 @@ def _run_sample(p, args):
         p.error("--device cuda requested but CUDA is not available")
     if not str(args.out).endswith(".npy"):
         p.error(f"--out {args.out}: the file name must end in .npy")
-    G, cfg, state = _load_generator(p, args.checkpoint, args.device)
+    G, cfg, state = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
     minigrad.manual_seed(args.seed)
     z = sample_noise(args.n, cfg.latent_dim, cfg.noise, args.device)
     images = generate(G, z, args.batch_size)  # (N, C, H, W) float32 in [0, 1]
@@ -229,6 +236,8 @@ def _add_evaluate_arguments(p):
     p.add_argument("--no-classifier", action="store_true", help="skip FID, Inception Score and modes")
     p.add_argument("--seed", type=int, default=1234, help="seed of the noise for --checkpoint (default 1234)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
+    p.add_argument("--raw", action="store_true", help="with --checkpoint of an --ema run: score the last generator "
+                   "iterate, not the average")
     p.add_argument("--out", metavar="FILE.json", help="where to write the scores (default: eval.json beside the "
                    "checkpoint or samples file, or ./eval.json)")
 
@@ -243,10 +252,11 @@ def _run_evaluate(p, args):
     kwargs = dict(parzen=not args.no_parzen, classifier=not args.no_classifier, valid_size=args.valid_size,
                   parzen_samples=args.n, device=args.device)
     if args.checkpoint:
-        G, cfg, state = _load_generator(p, args.checkpoint, args.device)
+        G, cfg, state = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
         evaluate = evaluation.make_evaluator(cfg.latent_dim, cfg.noise, args.device, n=args.n, seed=args.seed,
                                              **{k: v for k, v in kwargs.items() if k != "device"})
-        name, scores = f"{cfg.model} (epoch {state['epoch']})", evaluate(G, state["epoch"])
+        kind = " EMA" if "generator_ema" in state and not args.raw else ""
+        name, scores = f"{cfg.model}{kind} (epoch {state['epoch']})", evaluate(G, state["epoch"])
         default_out = checkpoint_path(args.checkpoint).parent / "eval.json"
     elif args.samples:
         try:

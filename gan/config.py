@@ -14,7 +14,7 @@ LOSSES = ("nonsaturating", "minimax")
 NOISES = ("normal", "uniform")
 DEVICES = ("cpu", "cuda")
 # Settings that may change when a run is resumed: they do not alter what the earlier epochs did.
-RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every")
+RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "ema")
 
 
 class ConfigError(ValueError):
@@ -35,6 +35,7 @@ class TrainConfig:
     latent_dim: int = 100
     label_smoothing: float = 0.0  # one-sided: real target = 1 - s, fake target stays 0
     dropout: float = 0.0
+    ema: float = 0.0  # decay of the EMA of G's weights used for samples and scores (0: off; e.g. 0.999)
     width: float = 1.0
     channels: int = 1
     image_size: int | None = None  # None: the model's size (28, or 64 for dcgan64)
@@ -68,6 +69,7 @@ class TrainConfig:
         need(0 <= self.dropout < 1, f"--dropout must be in [0, 1), got {self.dropout}")
         need(not self.dropout or self.model == "mlp",
              f"--dropout applies to the mlp discriminator only, not to --model {self.model}")
+        need(self.ema == 0 or 0 < self.ema < 1, f"--ema must be 0 (off) or in (0, 1), got {self.ema}")
         need(self.width > 0, f"--width must be positive, got {self.width}")
         need(self.channels in (1, 3), f"--channels must be 1 (gray) or 3 (RGB), got {self.channels}")
         size = IMAGE_SIZES[self.model]

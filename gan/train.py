@@ -23,6 +23,7 @@ checkpoint.npz to its output directory (see README / ``python -m gan train --hel
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -40,6 +41,7 @@ from gan import plots
 from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset, resize
+from gan.ema import GeneratorEMA
 from gan.models import build_models
 from minigrad import backend
 
@@ -298,6 +300,10 @@ class Trainer:
         self.opt_g = minigrad.optim.Adam(G.parameters(), lr=cfg.lr, betas=betas)
         self.opt_d = minigrad.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas)
         self.d_params = list(D.parameters())
+        self.ema = None
+        if cfg.ema:
+            # a copy, not a new build_models: that would draw from the RNG and change the run
+            self.ema = GeneratorEMA(self.G, copy.deepcopy(self.G), cfg.ema)
         self.fixed_noise = sample_noise(GRID_SIZE, cfg.latent_dim, cfg.noise, cfg.device)
         self.epoch, self.batch, self.step, self.seconds_before = 0, 0, 0, 0.0
         self.epoch_sums = {}
@@ -309,6 +315,11 @@ class Trainer:
         self.records = read_metrics(self.metrics_path)
         self._write_config()
 
+    @property
+    def sampler(self):
+        """The generator that draws grids and is scored: the weight average with --ema, else G."""
+        return self.G if self.ema is None else self.ema.average
+
     # -- state ---------------------------------------------------------------------------------
     def _restore(self, state):
         cfg = self.cfg
@@ -316,6 +327,12 @@ class Trainer:
         self.D.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        if self.ema is not None:
+            if "generator_ema" in state:
+                self.ema.average.load_state_dict(state["generator_ema"])
+                self.ema.updates = int(state["ema_updates"])
+            else:  # --ema switched on when resuming: the average starts here
+                self.ema.copy_from_source()
         self.fixed_noise = state["fixed_noise"].to(cfg.device)
         backend.set_rng_state(state["rng_state"])
         self.epoch, self.batch, self.step = state["epoch"], state["batch"], state["step"]
@@ -343,7 +360,7 @@ class Trainer:
         save_checkpoint(self.ckpt_path, config=self.cfg.to_dict(), G=self.G, D=self.D, opt_g=self.opt_g,
                         opt_d=self.opt_d, epoch=self.epoch, batch=self.batch, step=self.step,
                         fixed_noise=self.fixed_noise, epoch_sums=epoch_sums or {},
-                        seconds=self.seconds_before + time.perf_counter() - self.t_start)
+                        seconds=self.seconds_before + time.perf_counter() - self.t_start, ema=self.ema)
         self.saved_at = (self.epoch, self.step)
 
     def _log(self, record):
@@ -385,6 +402,8 @@ class Trainer:
             self.opt_g.zero_grad()
             loss_g.backward()
             self.opt_g.step()
+            if self.ema is not None:
+                self.ema.update()
         finally:
             for p in self.d_params:
                 p.requires_grad = True
@@ -467,7 +486,7 @@ class Trainer:
                       seconds=round(self.seconds_before + now - self.t_start, 3),
                       epoch_seconds=round(seconds, 3), images_per_sec=round(images / max(seconds, 1e-9), 1))
         if cfg.eval_every and self.evaluator is not None and epoch % cfg.eval_every == 0:
-            record.update(self.evaluator(self.G, epoch))
+            record.update(self.evaluator(self.sampler, epoch))
         self._write_figures(epoch)
         self._log(record)
         self._plot_curves()
@@ -485,7 +504,7 @@ class Trainer:
                                   f"written to {self.ckpt_path}; continue with --resume {self.outdir}")
 
     def _write_figures(self, epoch):
-        images = generate(self.G, self.fixed_noise)
+        images = generate(self.sampler, self.fixed_noise)
         grid = plots.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
         frames = sorted(self.samples_dir.glob("epoch_*.png"))
         plots.save_gif(frames, self.outdir / "progress.gif",

@@ -6,7 +6,7 @@
     y.backward()
     x.grad        # tensor([2., 4., 6.])
 """
-from minigrad import backend, cuda
+from minigrad import allocator, backend, cuda
 from minigrad.autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.backend import get_array_module, manual_seed
 from minigrad.creation import (
@@ -33,3 +33,5 @@ divide = div
 multiply = mul
 
 __version__ = "0.1.0"
+
+allocator.keep_freed_memory()  # reuse freed host memory instead of page-faulting it back in

@@ -21,7 +21,7 @@ A transposed convolution is the input-gradient of a convolution with weight
 reuses the conv2d kernels (grad x is conv2d(gy, w), grad w uses im2col(gy)).
 
 Layout copies are all of image or weight size (never of ``cols`` size): NCHW
--> channels-last before im2col, channels-last -> NCHW after col2im, and the
+-> channels-last before im2col, phase grid -> NCHW after col2im, and the
 weight permutation.
 """
 from __future__ import annotations
@@ -32,7 +32,9 @@ from minigrad.kernels.im2col import (
     conv_output_size,
     conv_transpose_output_size,
     im2col_nhwc,
-    kernel_taps,
+    phase_grid,
+    phase_grid_to_nchw,
+    phase_taps,
     to_channels_last,
 )
 
@@ -68,42 +70,27 @@ def _channel_major(a):
     return xp.ascontiguousarray(a.reshape(N, R, -1).transpose(1, 0, 2)).reshape(R, -1)
 
 
-def _to_nchw(y, b=None):
-    """Channels-last (N, H, W, C) -> new contiguous (N, C, H, W), adding the bias in the same pass."""
-    xp = get_array_module(y)
-    N, H, W, C = y.shape
-    out = xp.empty((N, C, H, W), dtype=y.dtype)
-    src = y.transpose(0, 3, 1, 2)
-    if b is None:
-        out[...] = src
-    else:
-        xp.add(src, b.reshape(1, C, 1, 1), out=out)
-    return out
+def _gemm_col2im(a, w, a_hw, out_shape, stride, padding, dilation, bias=None):
+    """``col2im(a @ Wr)`` (+ bias) without materialising the (rows, kh*kw*C) product.
 
-
-def _gemm_col2im(a, wr, a_hw, out_shape, kernel_size, stride, padding, dilation):
-    """``col2im_nhwc(a @ wr)`` without materialising the (rows, kh*kw*C) product.
-
-    a (N*OH*OW, A) has one row per window position, wr (A, kh*kw*C) the weight
-    rows; the result is channels-last (N, H, W, C). The product is taken one
-    kernel tap at a time, ``a @ wr[:, tap]`` of shape (N*OH*OW, C), into a small
-    reused buffer that is scatter-added at once: the big product never goes
-    through main memory.
+    a (N*OH*OW, A) has one row per window position, w (A, C, kh, kw) is the weight
+    read as an (A -> C) map per tap; the result is a new NCHW image of ``out_shape``
+    (N, C, H, W). The product is taken one kernel tap at a time, ``a @ w[:, :, i, j]``
+    of shape (N*OH*OW, C), into a small reused buffer that is added at once into the
+    phase grid (see im2col.phase_grid): the big product never goes through main memory.
     """
-    xp = get_array_module(a, wr)
-    N, H, W, C = out_shape
+    xp = get_array_module(a, w)
+    N, C, H, W = out_shape
     OH, OW = a_hw
-    out = xp.zeros(out_shape, dtype=xp.result_type(a, wr))
-    tmp = xp.empty((N * OH * OW, C), dtype=out.dtype)
+    taps = xp.ascontiguousarray(w.transpose(2, 3, 0, 1))          # (kh, kw, A, C)
+    acc = phase_grid(xp, N, C, (H, W), stride, xp.result_type(a, w))
+    tmp = xp.empty((N * OH * OW, C), dtype=acc.dtype)
     tmp4 = tmp.reshape(N, OH, OW, C)
-    for i, j, rh, rw in kernel_taps(a_hw, (H, W), kernel_size, stride, padding, dilation):
-        if rh is None or rw is None:
-            continue
-        (h0, h1, hs), (w0, w1, ws) = rh, rw
-        tap = i * kernel_size[1] + j
-        xp.matmul(a, wr[:, tap * C:(tap + 1) * C], out=tmp)
-        out[:, hs, ws] += tmp4[:, h0:h1, w0:w1]
-    return out
+    for i, j, (rh, rows_h, win_h), (rw, rows_w, win_w) in phase_taps(a_hw, (H, W), w.shape[2:], stride,
+                                                                    padding, dilation):
+        xp.matmul(a, taps[i, j], out=tmp)
+        acc[rh, rw, :, rows_h, rows_w] += tmp4[:, win_h, win_w]
+    return phase_grid_to_nchw(acc, (H, W), bias)
 
 
 def _check_bias(fname, b, channels):
@@ -191,8 +178,7 @@ def conv2d_backward(gy, x_shape, w, cols, stride, padding, dilation,
     if need_w:
         gw = _weight_from_rows(gyt @ cols, w.shape)
     if need_x:
-        dx = _gemm_col2im(gyt.T, _weight_rows(w), (OH, OW), (N, H, W, C), (kh, kw), stride, padding, dilation)
-        gx = _to_nchw(dx)
+        gx = _gemm_col2im(gyt.T, w, (OH, OW), x_shape, stride, padding, dilation)
     return gx, gw, gb
 
 
@@ -233,9 +219,7 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding, dilation)
     OH, OW = _check_transpose(_shape(x), w, b, stride, padding, output_padding, dilation)
     N, Cin, H, W = x.shape
     _, Cout, kh, kw = w.shape
-    y = _gemm_col2im(_channel_major(x).T, _weight_rows(w), (H, W),
-                     (N, OH, OW, Cout), (kh, kw), stride, padding, dilation)
-    return _to_nchw(y, b)
+    return _gemm_col2im(_channel_major(x).T, w, (H, W), (N, Cout, OH, OW), stride, padding, dilation, b)
 
 
 def conv_transpose2d_backward(gy, x, w, stride, padding, output_padding, dilation,

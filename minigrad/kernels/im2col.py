@@ -23,10 +23,12 @@ strided-slice copies, one per kernel tap, each covering every image, output
 pixel and channel at once. Taps that fall into the zero padding are clipped
 from the slice (so no padded copy of the image is made) and their entries are
 zeroed. ``col2im`` is the adjoint (transpose) of ``im2col``: it scatters the rows
-back with kh*kw strided slice-adds, summing where receptive fields overlap.
+back with kh*kw slice-adds, summing where receptive fields overlap. The adds go
+into a *phase grid* of the image (``phase_grid``: pixels split by their index
+mod the stride), where each tap's windows form one dense block.
 
-The ``*_nhwc`` functions work on channels-last images (N, H, W, C) and 6-D
-``cols`` (N, OH, OW, kh, kw, C); ``im2col``/``col2im`` wrap them for NCHW arrays.
+``im2col_nhwc`` works on channels-last images (N, H, W, C) and 6-D ``cols``
+(N, OH, OW, kh, kw, C); ``im2col``/``col2im`` wrap it for NCHW arrays.
 """
 from __future__ import annotations
 
@@ -128,20 +130,65 @@ def im2col_nhwc(x, out_hw, kernel_size, stride, padding, dilation):
     return cols
 
 
-def col2im_nhwc(cols, x_shape_nhwc, kernel_size, stride, padding, dilation):
-    """Adjoint of ``im2col_nhwc``: cols (N, OH, OW, kh, kw, C) -> (N, H, W, C), summing overlaps."""
-    xp = get_array_module(cols)
-    N, H, W, C = x_shape_nhwc
-    OH, OW = cols.shape[1:3]
-    dx = xp.zeros((N, H, W, C), dtype=cols.dtype)
-    taps = kernel_taps((OH, OW), (H, W), kernel_size, stride, padding, dilation)
+def _phase_range(out_size: int, in_size: int, offset: int, s: int):
+    """Where one kernel tap lands in the *phase grid* of the input axis.
 
-    for i, j, rh, rw in taps:
-        if rh is None or rw is None:
-            continue
-        (h0, h1, hs), (w0, w1, ws) = rh, rw
-        dx[:, hs, ws] += cols[:, h0:h1, w0:w1, i, j]     # in place: no slice-sized temporary
-    return dx
+    Window o reads input index ``o*s + offset = (o + q)*s + r`` with r = offset mod s
+    (the tap's phase) and q = offset // s. Splitting the axis into its s phases
+    (index h = m*s + r -> phase r, row m), the tap adds window o to row o + q of
+    phase r. Returns (r, rows, windows): the phase, the rows slice and the matching
+    windows slice; None when no window lands inside the grid. The grid has
+    ceil(in_size / s) rows per phase; rows past in_size are cropped by the caller.
+    """
+    r, q = offset % s, offset // s
+    lo, hi = max(0, -q), min(out_size, -(-in_size // s) - q)
+    if hi <= lo:
+        return None
+    return r, slice(lo + q, hi + q), slice(lo, hi)
+
+
+def phase_taps(out_hw, in_hw, kernel_size, stride, padding, dilation):
+    """[(i, j, (rh, rows_h, win_h), (rw, rows_w, win_w))] of every tap that touches the image."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    taps = []
+    for i in range(kh):
+        for j in range(kw):
+            rh = _phase_range(out_hw[0], in_hw[0], i * dh - ph, sh)
+            rw = _phase_range(out_hw[1], in_hw[1], j * dw - pw, sw)
+            if rh is not None and rw is not None:
+                taps.append((i, j, rh, rw))
+    return taps
+
+
+def phase_grid(xp, n, channels, in_hw, stride, dtype):
+    """Zeroed accumulator (sh, sw, N, ceil(H/sh), ceil(W/sw), C) for a scatter-add over taps.
+
+    Why phases: with stride s, a tap's windows land on every s-th pixel, so adding
+    them straight into an (N, H, W, C) image moves C values at a time (one NumPy
+    inner loop per pixel). In the phase grid the same windows land on a dense block
+    whose rows are contiguous runs of OW*C values: 3-5x faster at DCGAN sizes.
+    """
+    (H, W), (sh, sw) = in_hw, stride
+    return xp.zeros((sh, sw, n, -(-H // sh), -(-W // sw), channels), dtype=dtype)
+
+
+def phase_grid_to_nchw(acc, in_hw, bias=None):
+    """The phase grid (sh, sw, N, Hs, Ws, C) -> a new contiguous (N, C, H, W) image (+ bias per channel)."""
+    xp = get_array_module(acc)
+    sh, sw, N, Hs, Ws, C = acc.shape
+    H, W = in_hw
+    out = xp.empty((N, C, H, W), dtype=acc.dtype)
+    # One strided copy per phase: pixel (m*sh + r, l*sw + t) is acc[r, t, :, m, l]. (A single
+    # 6-D transposing copy is 2-3x slower: NumPy's inner loop would run over the tiny phase axes.)
+    for r in range(sh):
+        for t in range(sw):
+            dst = out[:, :, r::sh, t::sw]                        # rows past the image are cropped here
+            src = acc[r, t, :, :dst.shape[2], :dst.shape[3]].transpose(0, 3, 1, 2)
+            if bias is None:
+                dst[...] = src
+            else:
+                xp.add(src, bias.reshape(1, C, 1, 1), out=dst)
+    return out
 
 
 def _conv_out_hw(fname, x_shape, kernel_size, stride, padding, dilation):
@@ -184,5 +231,9 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     if tuple(cols.shape) != expected:
         raise ValueError(f"col2im: cols of shape {tuple(cols.shape)} do not match x_shape {tuple(x_shape)} "
                          f"with kernel_size {tuple(kernel_size)} (expected {expected})")
-    dx = col2im_nhwc(cols.reshape(N, OH, OW, kh, kw, C), (N, H, W, C), kernel_size, stride, padding, dilation)
-    return get_array_module(dx).ascontiguousarray(dx.transpose(0, 3, 1, 2))
+    cols6 = cols.reshape(N, OH, OW, kh, kw, C)
+    acc = phase_grid(get_array_module(cols), N, C, (H, W), stride, cols.dtype)
+    for i, j, (rh, rows_h, win_h), (rw, rows_w, win_w) in phase_taps((OH, OW), (H, W), kernel_size, stride,
+                                                                    padding, dilation):
+        acc[rh, rw, :, rows_h, rows_w] += cols6[:, win_h, win_w, i, j]    # in place: no temporary
+    return phase_grid_to_nchw(acc, (H, W))

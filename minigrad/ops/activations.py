@@ -19,19 +19,32 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    """y = x if x > 0 else a x ;  dx = gy if x > 0 else a gy."""
+    """y = x if x > 0 else a x ;  dx = gy if x > 0 else a gy.
+
+    For 0 <= a <= 1 that is y = max(x, a x): two passes, no mask-select (``where``
+    is several times slower than arithmetic on NumPy). The backward scales gy by
+    s = a + (1 - a) [x > 0], again with arithmetic only.
+    """
 
     def __init__(self, negative_slope=0.01):
         self.slope = negative_slope
 
     def forward(self, x):
         xp = get_array_module(x)
+        a = x.dtype.type(self.slope)
         self.mask = x > 0
-        return xp.where(self.mask, x, x * x.dtype.type(self.slope))
+        y = xp.multiply(x, a, out=xp.empty_like(x))  # out=: an array even when x is 0-d
+        if 0 <= self.slope <= 1:
+            return xp.maximum(x, y, out=y)
+        return xp.where(self.mask, x, y)  # a > 1 or a < 0: max() is not the formula
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        return xp.where(self.mask, gy, gy * gy.dtype.type(self.slope))
+        a = self.slope
+        s = self.mask.astype(gy.dtype)    # 1 where x > 0, else 0
+        s *= gy.dtype.type(1 - a)
+        s += gy.dtype.type(a)             # 1 where x > 0, else a
+        s *= gy
+        return s
 
 
 def stable_sigmoid(x):

