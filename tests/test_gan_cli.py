@@ -82,6 +82,7 @@ BAD = [
     (["train", "--label-smoothing", "1.5"], "--label-smoothing"),
     (["train", "--batch-size", "64", "--limit", "10"], "--limit"),
     (["train", "--lr", "-1"], "--lr"),
+    (["train", "--ema", "1"], "--ema"),
     (["train", "--frobnicate"], "unrecognized"),
     (["sample", "--n", "0", "--checkpoint", "x", "--out", "x.npy"], "--n"),
     (["sample", "--n", "3"], "required"),
@@ -134,8 +135,8 @@ def test_resume_refuses_changed_settings_and_outdir_reuse(mnist_dir, tmp_path, c
     ("train", ["--model", "--epochs", "--batch-size", "--lr", "--beta1", "--beta2", "--k", "--loss", "--noise",
                "--latent-dim", "--label-smoothing", "--dropout", "--width", "--channels", "--image-size",
                "--data-dir", "--limit", "--seed", "--device", "--outdir", "--resume", "--log-every", "--quiet",
-               "--eval-every"]),
-    ("sample", ["--checkpoint", "--n", "--out", "--grid", "--seed", "--device"]),
+               "--eval-every", "--ema"]),
+    ("sample", ["--checkpoint", "--n", "--out", "--grid", "--seed", "--device", "--raw"]),
 ])
 def test_help_explains_every_flag(command, flags, capsys):
     with pytest.raises(SystemExit) as e:

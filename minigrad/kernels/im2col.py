@@ -18,17 +18,16 @@ convolution is then one GEMM over the whole batch, ``Wr @ cols.T`` with the
 weight as an (O, kh*kw*C) matrix ``Wr`` (see conv.py); ``cols.T`` is a free view
 that BLAS reads as a transposed operand.
 
-No Python loop runs over the batch or the output pixels: ``im2col`` makes kh*kw
-strided-slice copies, one per kernel tap, each covering every image, output
-pixel and channel at once. Taps that fall into the zero padding are clipped
-from the slice (so no padded copy of the image is made) and their entries are
-zeroed. ``col2im`` is the adjoint (transpose) of ``im2col``: it scatters the rows
+No Python loop runs over the batch or the output pixels: ``im2col`` copies the
+image once into a zero-padded channels-last buffer, and ``cols`` is then a
+single strided view of that buffer (one window per output pixel), copied out in
+one call. ``col2im`` is the adjoint (transpose) of ``im2col``: it scatters the rows
 back with kh*kw slice-adds, summing where receptive fields overlap. The adds go
 into a *phase grid* of the image (``phase_grid``: pixels split by their index
 mod the stride), where each tap's windows form one dense block.
 
-``im2col_nhwc`` works on channels-last images (N, H, W, C) and 6-D ``cols``
-(N, OH, OW, kh, kw, C); ``im2col``/``col2im`` wrap it for NCHW arrays.
+``im2col_nhwc`` works on padded channels-last images (N, Hp, Wp, C) and 6-D
+``cols`` (N, OH, OW, kh, kw, C); ``im2col``/``col2im`` wrap it for NCHW arrays.
 """
 from __future__ import annotations
 
@@ -62,10 +61,12 @@ def check_hparams(fname, kernel_size, stride, padding, dilation):
             raise ValueError(f"{fname}: {name} must be a pair of integers >= {low}, got {val!r}")
 
 
-def to_channels_last(a):
-    """(N, C, H, W) -> new contiguous (N, H, W, C)."""
+def to_channels_last(a, out=None):
+    """(N, C, H, W) -> (N, H, W, C): a new contiguous array, or written into ``out`` (any strides)."""
     xp = get_array_module(a)
     N, C, H, W = a.shape
+    if out is None:
+        out = xp.empty((N, H, W, C), dtype=a.dtype)
     if xp is np and C > 1 and (H * W) % 64 == 0:
         # The transposing copy reads one value per channel plane; when a plane is
         # a multiple of 256 bytes those reads hit the same few cache sets and
@@ -74,59 +75,41 @@ def to_channels_last(a):
         HW = H * W
         tmp = xp.empty((N, C, HW + 16), dtype=a.dtype)
         tmp[:, :, :HW] = a.reshape(N, C, HW)
-        return xp.ascontiguousarray(tmp[:, :, :HW].transpose(0, 2, 1)).reshape(N, H, W, C)
-    return xp.ascontiguousarray(a.transpose(0, 2, 3, 1))
+        out[...] = tmp[:, :, :HW].transpose(0, 2, 1).reshape(N, H, W, C)
+    else:
+        out[...] = a.transpose(0, 2, 3, 1)
+    return out
 
 
-def _tap_range(out_size: int, in_size: int, offset: int, s: int):
-    """For one kernel tap at input offset ``offset = i*d - p``: the output indices
-    [lo, hi) whose input index ``o*s + offset`` lies inside [0, in_size), and the
-    matching input slice. Returns None when the tap sees only padding."""
-    lo = max(0, -(offset // s))                      # ceil(-offset / s)
-    hi = min(out_size, (in_size - 1 - offset) // s + 1)
-    if hi <= lo:
-        return None
-    start = lo * s + offset
-    return lo, hi, slice(start, start + (hi - lo - 1) * s + 1, s)
+def padded_channels_last(a, padding):
+    """(N, C, H, W) -> new contiguous (N, H + 2 ph, W + 2 pw, C) with zero borders."""
+    xp = get_array_module(a)
+    (ph, pw), (N, C, H, W) = padding, a.shape
+    if ph == pw == 0:
+        return to_channels_last(a)
+    out = xp.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=a.dtype)
+    to_channels_last(a, out=out[:, ph:ph + H, pw:pw + W])
+    return out
 
 
-def kernel_taps(out_hw, in_hw, kernel_size, stride, padding, dilation):
-    """[(i, j, rows, cols)] for every kernel tap (i, j); rows/cols are ``_tap_range``
-    results (None when the tap only sees padding) for the height and width axes."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    return [(i, j, _tap_range(out_hw[0], in_hw[0], i * dh - ph, sh), _tap_range(out_hw[1], in_hw[1], j * dw - pw, sw))
-            for i in range(kh) for j in range(kw)]
+def im2col_nhwc(xpad, out_hw, kernel_size, stride, dilation):
+    """Channels-last im2col of a padded image: xpad (N, Hp, Wp, C) -> cols (N, OH, OW, kh, kw, C).
 
-
-def im2col_nhwc(x, out_hw, kernel_size, stride, padding, dilation):
-    """Channels-last im2col: x (N, H, W, C) -> cols (N, OH, OW, kh, kw, C).
-
-    ``out_hw`` is passed explicitly because a transposed convolution with
-    output_padding >= stride asks for fewer positions than conv_output_size.
+    Every window is inside the padded image, so ``cols`` is one strided *view* of
+    it (cols[n, oh, ow, i, j] = xpad[n, oh*sh + i*dh, ow*sw + j*dw]) copied out in
+    a single call; with dilation 1, each (j, c) run of the view is kw*C
+    contiguous values. ``out_hw`` is passed explicitly because a transposed
+    convolution with output_padding >= stride asks for fewer positions than
+    conv_output_size.
     """
-    xp = get_array_module(x)
-    N, H, W, C = x.shape
-    kh, kw = kernel_size
-    OH, OW = out_hw
-    cols = xp.empty((N, OH, OW, kh, kw, C), dtype=x.dtype)
-    taps = kernel_taps((OH, OW), (H, W), kernel_size, stride, padding, dilation)
-
-    for i, j, rh, rw in taps:
-        dst = cols[:, :, :, i, j]                    # (N, OH, OW, C) view
-        if rh is None or rw is None:                 # this tap only ever sees padding
-            dst[...] = 0
-            continue
-        (h0, h1, hs), (w0, w1, ws) = rh, rw
-        # zero the border strips that fall into the padding, copy the rest
-        if h0 > 0:
-            dst[:, :h0] = 0
-        if h1 < OH:
-            dst[:, h1:] = 0
-        if w0 > 0:
-            dst[:, h0:h1, :w0] = 0
-        if w1 < OW:
-            dst[:, h0:h1, w1:] = 0
-        dst[:, h0:h1, w0:w1] = x[:, hs, ws]
+    xp = get_array_module(xpad)
+    N, _, _, C = xpad.shape
+    (kh, kw), (sh, sw), (dh, dw), (OH, OW) = kernel_size, stride, dilation, out_hw
+    sN, sH, sW, sC = xpad.strides
+    windows = xp.lib.stride_tricks.as_strided(
+        xpad, shape=(N, OH, OW, kh, kw, C), strides=(sN, sh * sH, sw * sW, dh * sH, dw * sW, sC))
+    cols = xp.empty((N, OH, OW, kh, kw, C), dtype=xpad.dtype)
+    cols[...] = windows
     return cols
 
 
@@ -160,8 +143,8 @@ def phase_taps(out_hw, in_hw, kernel_size, stride, padding, dilation):
     return taps
 
 
-def phase_grid(xp, n, channels, in_hw, stride, dtype):
-    """Zeroed accumulator (sh, sw, N, ceil(H/sh), ceil(W/sw), C) for a scatter-add over taps.
+def phase_grid(xp, n, channels, in_hw, stride, dtype, zeroed=True):
+    """Accumulator (sh, sw, N, ceil(H/sh), ceil(W/sw), C) for a scatter-add over taps (zeroed by default).
 
     Why phases: with stride s, a tap's windows land on every s-th pixel, so adding
     them straight into an (N, H, W, C) image moves C values at a time (one NumPy
@@ -169,7 +152,7 @@ def phase_grid(xp, n, channels, in_hw, stride, dtype):
     whose rows are contiguous runs of OW*C values: 3-5x faster at DCGAN sizes.
     """
     (H, W), (sh, sw) = in_hw, stride
-    return xp.zeros((sh, sw, n, -(-H // sh), -(-W // sw), channels), dtype=dtype)
+    return (xp.zeros if zeroed else xp.empty)((sh, sw, n, -(-H // sh), -(-W // sw), channels), dtype=dtype)
 
 
 def phase_grid_to_nchw(acc, in_hw, bias=None):
@@ -211,7 +194,7 @@ def im2col(x, kernel_size, stride, padding, dilation):
     check_hparams("im2col", kernel_size, stride, padding, dilation)
     N, C, H, W = x.shape
     OH, OW = _conv_out_hw("im2col", x.shape, kernel_size, stride, padding, dilation)
-    cols = im2col_nhwc(to_channels_last(x), (OH, OW), kernel_size, stride, padding, dilation)
+    cols = im2col_nhwc(padded_channels_last(x, padding), (OH, OW), kernel_size, stride, dilation)
     return cols.reshape(N * OH * OW, kernel_size[0] * kernel_size[1] * C)
 
 

@@ -1,0 +1,92 @@
+"""gan.ema: the weight average against its closed form, and its place in a run
+(training unchanged, checkpointed, resumable, used for samples unless --raw)."""
+import numpy as np
+import pytest
+
+import minigrad
+from gan import cli
+from gan.checkpoint import load_checkpoint
+from gan.ema import GeneratorEMA
+from gan.models import build_models
+from minigrad import nn
+
+
+def _tiny():
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+
+
+def test_update_is_the_warmed_up_exponential_average():
+    minigrad.manual_seed(0)
+    source, average = _tiny(), _tiny()
+    ema = GeneratorEMA(source, average, decay=0.9)
+    ema.copy_from_source()
+    w = source[0].weight
+    expected = w.numpy().astype(np.float64)
+    for t in range(6):
+        w.data += np.float32(0.5 * (t + 1))          # the "optimizer step"
+        source[1].running_mean.data += np.float32(1)  # a buffer moves too
+        ema.update()
+        d = min(0.9, (1 + t) / (10 + t))             # closed form: a <- d a + (1 - d) p
+        expected = d * expected + (1 - d) * w.numpy()
+    np.testing.assert_allclose(average[0].weight.numpy(), expected, rtol=1e-5, atol=1e-6)
+    # buffers are copied, not averaged
+    np.testing.assert_array_equal(average[1].running_mean.numpy(), source[1].running_mean.numpy())
+    assert ema.updates == 6
+    assert not any(p.requires_grad for p in average.parameters())
+    assert not average.training
+
+
+def test_decay_must_be_in_the_open_unit_interval():
+    with pytest.raises(ValueError, match="decay"):
+        GeneratorEMA(_tiny(), _tiny(), decay=1.0)
+
+
+def _train(mnist_dir, outdir, *extra):
+    argv = ["train", "--data-dir", str(mnist_dir), "--width", "0.1", "--batch-size", "32", "--limit", "128",
+            "--quiet", "--outdir", str(outdir), *extra]
+    return cli.main(argv)
+
+
+def test_ema_leaves_training_alone_and_is_checkpointed_and_resumable(mnist_dir, tmp_path):
+    assert _train(mnist_dir, tmp_path / "plain", "--epochs", "2") == 0
+    assert _train(mnist_dir, tmp_path / "ema", "--epochs", "2", "--ema", "0.9") == 0
+    assert _train(mnist_dir, tmp_path / "half", "--epochs", "1", "--ema", "0.9") == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "half"), "--epochs", "2", "--quiet"]) == 0
+    plain, ema, half = (load_checkpoint(tmp_path / d) for d in ("plain", "ema", "half"))
+    # the average is read, never trained on: G and D end exactly where the plain run ends
+    for who in ("generator", "discriminator"):
+        for key, value in plain[who].items():
+            assert np.array_equal(value.numpy(), ema[who][key].numpy()), (who, key)
+    assert "generator_ema" not in plain
+    assert ema["ema_updates"] == half["ema_updates"] == ema["step"] == 8
+    for key, value in ema["generator_ema"].items():
+        assert np.array_equal(value.numpy(), half["generator_ema"][key].numpy()), key  # resume is exact
+    differs = [not np.array_equal(value.numpy(), ema["generator"][key].numpy())
+               for key, value in ema["generator_ema"].items() if key.endswith("weight")]
+    assert any(differs)  # and it is an average, not a copy of the last iterate
+
+
+def test_sample_uses_the_average_unless_raw(mnist_dir, tmp_path):
+    assert _train(mnist_dir, tmp_path / "run", "--epochs", "1", "--ema", "0.9") == 0
+    for extra, out in (([], "avg.npy"), (["--raw"], "raw.npy")):
+        assert cli.main(["sample", "--checkpoint", str(tmp_path / "run"), "--n", "8", "--out",
+                         str(tmp_path / out), *extra]) == 0
+    state = load_checkpoint(tmp_path / "run")
+    z = None
+    for key, name in (("generator_ema", "avg.npy"), ("generator", "raw.npy")):
+        G, _ = build_models("mlp", width=0.1)
+        G.load_state_dict(state[key])
+        minigrad.manual_seed(0)
+        z = minigrad.randn(8, G.latent_dim)
+        G.eval()
+        with minigrad.no_grad():
+            expected = (G(z).numpy()[:, 0] + 1) / 2
+        np.testing.assert_allclose(np.load(tmp_path / name), np.clip(expected, 0, 1), atol=1e-6)
+    assert not np.allclose(np.load(tmp_path / "avg.npy"), np.load(tmp_path / "raw.npy"))
+
+
+def test_ema_can_be_switched_on_when_resuming(mnist_dir, tmp_path):
+    assert _train(mnist_dir, tmp_path / "run", "--epochs", "1") == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "run"), "--epochs", "2", "--ema", "0.9", "--quiet"]) == 0
+    state = load_checkpoint(tmp_path / "run")
+    assert state["ema_updates"] == 4 and state["config"]["ema"] == 0.9
