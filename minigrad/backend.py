@@ -130,3 +130,12 @@ def scatter_add(target, index, values):
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+
+
+def as_strided(array, shape, strides):
+    """A view of ``array`` with the given shape and byte strides (read it, never write through it)."""
+    if isinstance(array, np.ndarray):
+        return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, writeable=False)
+    from cupy.lib.stride_tricks import as_strided as cupy_as_strided
+
+    return cupy_as_strided(array, shape=shape, strides=strides)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.backend import get_array_module
+from minigrad.backend import as_strided, get_array_module
 
 __all__ = [
     "col2im",
@@ -106,8 +106,7 @@ def im2col_nhwc(xpad, out_hw, kernel_size, stride, dilation):
     N, _, _, C = xpad.shape
     (kh, kw), (sh, sw), (dh, dw), (OH, OW) = kernel_size, stride, dilation, out_hw
     sN, sH, sW, sC = xpad.strides
-    windows = xp.lib.stride_tricks.as_strided(
-        xpad, shape=(N, OH, OW, kh, kw, C), strides=(sN, sh * sH, sw * sW, dh * sH, dw * sW, sC))
+    windows = as_strided(xpad, (N, OH, OW, kh, kw, C), (sN, sh * sH, sw * sW, dh * sH, dw * sW, sC))
     cols = xp.empty((N, OH, OW, kh, kw, C), dtype=xpad.dtype)
     cols[...] = windows
     return cols
