@@ -46,6 +46,7 @@ from gan.models import build_models
 from minigrad import backend
 
 GRID_SIZE = 64  # the fixed noise batch: an 8 x 8 grid each epoch
+GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
 _SYNC_EVERY = 25  # read the per-step scalars back at least this often
 
 
@@ -507,6 +508,7 @@ class Trainer:
         images = generate(self.sampler, self.fixed_noise)
         grid = plots.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
         frames = sorted(self.samples_dir.glob("epoch_*.png"))
+        frames = plots.evenly_spaced(frames, GIF_MAX_FRAMES)
         plots.save_gif(frames, self.outdir / "progress.gif",
                        duration_ms=[300] * (len(frames) - 1) + [1500])  # hold the last frame
         return grid

@@ -102,3 +102,31 @@ def test_moving_average_matches_loop():
     y = np.random.default_rng(3).random(17)
     ref = [y[max(0, i - 4):i + 1].mean() for i in range(17)]
     np.testing.assert_allclose(plots.moving_average(y, 5), ref)
+
+
+@pytest.mark.parametrize("n,k", [(100, 60), (61, 60), (60, 60), (5, 60), (7, 2), (9, 1)])
+def test_evenly_spaced_keeps_first_last_and_order(n, k):
+    picked = plots.evenly_spaced(range(n), k)
+    assert len(picked) == min(n, k)
+    assert picked[-1] == n - 1 and (k == 1 or picked[0] == 0)
+    assert all(a < b for a, b in zip(picked, picked[1:]))
+    if n > k > 1:  # gaps differ by at most one
+        gaps = [b - a for a, b in zip(picked, picked[1:])]
+        assert max(gaps) - min(gaps) <= 1
+
+
+def test_save_gif_mixed_gray_and_colour_frames(tmp_path):
+    from PIL import Image
+
+    gray = np.full((4, 4, 3), 100, np.uint8)
+    colour = np.zeros((4, 4, 3), np.uint8)
+    colour[..., 0] = 255
+    paths = []
+    for i, a in enumerate((gray, colour)):
+        paths.append(tmp_path / f"f{i}.png")
+        Image.fromarray(a).save(paths[-1])
+    out = plots.save_gif(paths, tmp_path / "mix.gif")
+    with Image.open(out) as im:
+        assert im.n_frames == 2
+        im.seek(1)
+        assert tuple(im.convert("RGB").getpixel((0, 0)))[0] > 200  # the red frame stayed red
