@@ -183,6 +183,26 @@ def test_power_of_two_planes_match_naive_loop():
     np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("H,k,stride,padding,output_padding", [
+    (7, 4, 2, 1, 0),   # dcgan28 G: 7x7 -> 14x14 (central taps write whole phase blocks)
+    (7, 4, 2, 1, 1),   # odd output: the phase grid is cropped
+    (5, 3, 2, 1, 0),   # kernel not a multiple of the stride
+    (1, 4, 1, 0, 0),   # dcgan64's first layer: 1x1 -> 4x4
+    (4, 4, 3, 2, 2),   # stride 3, output padding
+])
+def test_dcgan_shaped_transpose_and_input_grad_match_naive_loops(H, k, stride, padding, output_padding):
+    """The phase-grid col2im behind conv_transpose2d's forward and conv2d's input gradient."""
+    rng = np.random.default_rng(H * 100 + k * 10 + stride)
+    s, p, op, d = (stride, stride), (padding, padding), (output_padding, output_padding), (1, 1)
+    x, w, b = rng.standard_normal((2, 5, H, H)), rng.standard_normal((5, 3, k, k)), rng.standard_normal(3)
+    y = conv_transpose2d_forward(x, w, b, s, p, op, d)
+    np.testing.assert_allclose(y, naive_conv_transpose2d(x, w, b, s, p, op, d), rtol=1e-10, atol=1e-10)
+    # conv2d's input gradient from the conv whose output has x's shape is the same scatter without bias
+    gy = rng.standard_normal(x.shape)
+    gx, _, _ = conv2d_backward(gy, y.shape, w, None, s, p, d, need_w=False, need_b=False)
+    np.testing.assert_allclose(gx, naive_conv_transpose2d(gy, w, None, s, p, op, d), rtol=1e-10, atol=1e-10)
+
+
 # ----------------------------------------------------------------- gradients vs finite differences
 
 
