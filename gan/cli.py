@@ -181,9 +181,9 @@ def _add_sample_arguments(p):
 
 
 def _load_generator(p, checkpoint, device, raw=False):
-    """(G, config, checkpoint state) from a checkpoint; a usage error if it cannot be read.
+    """(G, config, checkpoint state, averaged) from a checkpoint; a usage error if it cannot be read.
 
-    A run trained with --ema is represented by its averaged generator unless ``raw``.
+    A run trained with --ema is represented by its averaged generator (averaged True) unless ``raw``.
     """
     try:
         state = load_checkpoint(checkpoint, map_location=device)
@@ -192,8 +192,9 @@ def _load_generator(p, checkpoint, device, raw=False):
         p.error(f"--checkpoint {checkpoint}: {e}")
     G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width)
     G.to(device)
-    G.load_state_dict(state["generator" if raw or "generator_ema" not in state else "generator_ema"])
-    return G, cfg, state
+    averaged = not raw and "generator_ema" in state
+    G.load_state_dict(state["generator_ema" if averaged else "generator"])
+    return G, cfg, state, averaged
 
 
 def _run_sample(p, args):
@@ -204,7 +205,7 @@ def _run_sample(p, args):
         p.error("--device cuda requested but CUDA is not available")
     if not str(args.out).endswith(".npy"):
         p.error(f"--out {args.out}: the file name must end in .npy")
-    G, cfg, state = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
+    G, cfg, state, _ = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
     minigrad.manual_seed(args.seed)
     z = sample_noise(args.n, cfg.latent_dim, cfg.noise, args.device)
     images = generate(G, z, args.batch_size)  # (N, C, H, W) float32 in [0, 1]
@@ -252,11 +253,11 @@ def _run_evaluate(p, args):
     kwargs = dict(parzen=not args.no_parzen, classifier=not args.no_classifier, valid_size=args.valid_size,
                   parzen_samples=args.n, device=args.device)
     if args.checkpoint:
-        G, cfg, state = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
+        G, cfg, state, averaged = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
         evaluate = evaluation.make_evaluator(cfg.latent_dim, cfg.noise, args.device, n=args.n, seed=args.seed,
                                              **{k: v for k, v in kwargs.items() if k != "device"})
-        kind = " EMA" if "generator_ema" in state and not args.raw else ""
-        name, scores = f"{cfg.model}{kind} (epoch {state['epoch']})", evaluate(G, state["epoch"])
+        name = f"{cfg.model}{' EMA' if averaged else ''} (epoch {state['epoch']})"
+        scores = evaluate(G, state["epoch"])
         default_out = checkpoint_path(args.checkpoint).parent / "eval.json"
     elif args.samples:
         try:

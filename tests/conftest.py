@@ -57,3 +57,16 @@ def mnist_dir(tmp_path_factory):
     write_idx(d / "train-images-idx3-ubyte", images[:256])
     write_idx(d / "train-labels-idx1-ubyte", labels[:256])
     return d
+
+
+@pytest.fixture
+def train_tiny(mnist_dir):
+    """``train_tiny(outdir, *flags)``: ``python -m gan train`` on ``mnist_dir`` with a tiny mlp (width 0.1,
+    128 images in batches of 32, quiet); returns the exit code."""
+    from gan import cli
+
+    def run(outdir, *extra):
+        return cli.main(["train", "--data-dir", str(mnist_dir), "--width", "0.1", "--batch-size", "32",
+                         "--limit", "128", "--quiet", "--outdir", str(outdir), *extra])
+
+    return run

@@ -41,16 +41,10 @@ def test_decay_must_be_in_the_open_unit_interval():
         GeneratorEMA(_tiny(), _tiny(), decay=1.0)
 
 
-def _train(mnist_dir, outdir, *extra):
-    argv = ["train", "--data-dir", str(mnist_dir), "--width", "0.1", "--batch-size", "32", "--limit", "128",
-            "--quiet", "--outdir", str(outdir), *extra]
-    return cli.main(argv)
-
-
-def test_ema_leaves_training_alone_and_is_checkpointed_and_resumable(mnist_dir, tmp_path):
-    assert _train(mnist_dir, tmp_path / "plain", "--epochs", "2") == 0
-    assert _train(mnist_dir, tmp_path / "ema", "--epochs", "2", "--ema", "0.9") == 0
-    assert _train(mnist_dir, tmp_path / "half", "--epochs", "1", "--ema", "0.9") == 0
+def test_ema_leaves_training_alone_and_is_checkpointed_and_resumable(train_tiny, tmp_path):
+    assert train_tiny(tmp_path / "plain", "--epochs", "2") == 0
+    assert train_tiny(tmp_path / "ema", "--epochs", "2", "--ema", "0.9") == 0
+    assert train_tiny(tmp_path / "half", "--epochs", "1", "--ema", "0.9") == 0
     assert cli.main(["train", "--resume", str(tmp_path / "half"), "--epochs", "2", "--quiet"]) == 0
     plain, ema, half = (load_checkpoint(tmp_path / d) for d in ("plain", "ema", "half"))
     # the average is read, never trained on: G and D end exactly where the plain run ends
@@ -66,8 +60,8 @@ def test_ema_leaves_training_alone_and_is_checkpointed_and_resumable(mnist_dir, 
     assert any(differs)  # and it is an average, not a copy of the last iterate
 
 
-def test_sample_uses_the_average_unless_raw(mnist_dir, tmp_path):
-    assert _train(mnist_dir, tmp_path / "run", "--epochs", "1", "--ema", "0.9") == 0
+def test_sample_uses_the_average_unless_raw(train_tiny, tmp_path):
+    assert train_tiny(tmp_path / "run", "--epochs", "1", "--ema", "0.9") == 0
     for extra, out in (([], "avg.npy"), (["--raw"], "raw.npy")):
         assert cli.main(["sample", "--checkpoint", str(tmp_path / "run"), "--n", "8", "--out",
                          str(tmp_path / out), *extra]) == 0
@@ -85,8 +79,8 @@ def test_sample_uses_the_average_unless_raw(mnist_dir, tmp_path):
     assert not np.allclose(np.load(tmp_path / "avg.npy"), np.load(tmp_path / "raw.npy"))
 
 
-def test_ema_can_be_switched_on_when_resuming(mnist_dir, tmp_path):
-    assert _train(mnist_dir, tmp_path / "run", "--epochs", "1") == 0
+def test_ema_can_be_switched_on_when_resuming(train_tiny, tmp_path):
+    assert train_tiny(tmp_path / "run", "--epochs", "1") == 0
     assert cli.main(["train", "--resume", str(tmp_path / "run"), "--epochs", "2", "--ema", "0.9", "--quiet"]) == 0
     state = load_checkpoint(tmp_path / "run")
     assert state["ema_updates"] == 4 and state["config"]["ema"] == 0.9

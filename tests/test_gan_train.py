@@ -16,12 +16,6 @@ from gan.checkpoint import load_checkpoint
 # --- a small MNIST folder: runs load it instantly ----------------------------------------------
 
 
-def _train(mnist_dir, outdir, *extra):
-    argv = ["train", "--data-dir", str(mnist_dir), "--width", "0.1", "--batch-size", "32", "--limit", "128",
-            "--quiet", "--outdir", str(outdir), *extra]
-    return cli.main(argv)
-
-
 def _weights(run_dir):
     state = load_checkpoint(run_dir)
     return {f"{who}.{k}": v.numpy() for who in ("generator", "discriminator") for k, v in state[who].items()}
@@ -112,8 +106,8 @@ def test_noise_distributions_and_dtype():
 # --- runs ---------------------------------------------------------------------------------------
 
 
-def test_metrics_records(mnist_dir, tmp_path):
-    assert _train(mnist_dir, tmp_path / "run", "--epochs", "2", "--log-every", "2", "--k", "2") == 0
+def test_metrics_records(train_tiny, tmp_path):
+    assert train_tiny(tmp_path / "run", "--epochs", "2", "--log-every", "2", "--k", "2") == 0
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     # 128 images / batch 32 = 4 batches = 2 iterations of k = 2 per epoch
     assert [(r["kind"], r["epoch"], r["step"]) for r in records] == [
@@ -129,9 +123,9 @@ def test_metrics_records(mnist_dir, tmp_path):
     assert config["k"] == 2 and config["seed"] == 0 and config["minigrad_version"] == minigrad.__version__
 
 
-def test_resume_equals_uninterrupted_run(mnist_dir, tmp_path):
-    assert _train(mnist_dir, tmp_path / "full", "--epochs", "2", "--noise", "uniform", "--dropout", "0.2") == 0
-    assert _train(mnist_dir, tmp_path / "half", "--epochs", "1", "--noise", "uniform", "--dropout", "0.2") == 0
+def test_resume_equals_uninterrupted_run(train_tiny, tmp_path):
+    assert train_tiny(tmp_path / "full", "--epochs", "2", "--noise", "uniform", "--dropout", "0.2") == 0
+    assert train_tiny(tmp_path / "half", "--epochs", "1", "--noise", "uniform", "--dropout", "0.2") == 0
     assert cli.main(["train", "--resume", str(tmp_path / "half"), "--epochs", "2", "--quiet"]) == 0
     full, resumed = _weights(tmp_path / "full"), _weights(tmp_path / "half")
     assert full.keys() == resumed.keys()
@@ -145,8 +139,8 @@ def test_resume_equals_uninterrupted_run(mnist_dir, tmp_path):
     assert kinds.count("epoch") == 2
 
 
-def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(mnist_dir, tmp_path, monkeypatch, capsys):
-    assert _train(mnist_dir, tmp_path / "full", "--epochs", "2", "--model", "dcgan28", "--width", "0.0625") == 0
+def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(train_tiny, tmp_path, monkeypatch, capsys):
+    assert train_tiny(tmp_path / "full", "--epochs", "2", "--model", "dcgan28", "--width", "0.0625") == 0
     calls = {"n": 0}
     original = gan_train.discriminator_loss
 
@@ -157,7 +151,7 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(mnist_dir, tmp_path, m
         return original(*args)
 
     monkeypatch.setattr(gan_train, "discriminator_loss", interrupting)
-    code = _train(mnist_dir, tmp_path / "cut", "--epochs", "2", "--model", "dcgan28", "--width", "0.0625")
+    code = train_tiny(tmp_path / "cut", "--epochs", "2", "--model", "dcgan28", "--width", "0.0625")
     assert code == 130
     assert "interrupted at step 6" in capsys.readouterr().err
     state = load_checkpoint(tmp_path / "cut")
@@ -169,7 +163,7 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(mnist_dir, tmp_path, m
         assert np.array_equal(full[key], resumed[key]), key
 
 
-def test_divergence_stops_and_keeps_last_good_checkpoint(mnist_dir, tmp_path, monkeypatch, capsys):
+def test_divergence_stops_and_keeps_last_good_checkpoint(train_tiny, tmp_path, monkeypatch, capsys):
     calls = {"n": 0}
     original = gan_train.discriminator_loss
 
@@ -179,7 +173,7 @@ def test_divergence_stops_and_keeps_last_good_checkpoint(mnist_dir, tmp_path, mo
         return loss * float("nan") if calls["n"] == 7 else loss
 
     monkeypatch.setattr(gan_train, "discriminator_loss", diverging)
-    code = _train(mnist_dir, tmp_path / "run", "--epochs", "3", "--log-every", "100")
+    code = train_tiny(tmp_path / "run", "--epochs", "3", "--log-every", "100")
     assert code == 1
     err = capsys.readouterr().err
     assert "diverged at step 7" in err and "loss_d" in err and "epoch 1, step 4" in err
@@ -188,7 +182,7 @@ def test_divergence_stops_and_keeps_last_good_checkpoint(mnist_dir, tmp_path, mo
     assert all(np.all(np.isfinite(w)) for w in _weights(tmp_path / "run").values())
     assert not (tmp_path / "run" / "samples" / "epoch_002.png").exists()
     # the checkpoint is the one an honest 1-epoch run writes
-    assert _train(mnist_dir, tmp_path / "one", "--epochs", "1") == 0
+    assert train_tiny(tmp_path / "one", "--epochs", "1") == 0
     ok, kept = _weights(tmp_path / "one"), _weights(tmp_path / "run")
     assert all(np.array_equal(ok[k], kept[k]) for k in ok)
 
