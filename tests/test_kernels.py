@@ -206,6 +206,36 @@ def test_dcgan_shaped_transpose_and_input_grad_match_naive_loops(H, k, stride, p
 # ----------------------------------------------------------------- gradients vs finite differences
 
 
+@pytest.mark.parametrize("k,stride", [((4, 4), (1, 1)), ((3, 2), (2, 3))])
+def test_one_window_layers_match_naive_loops_and_finite_differences(k, stride, device):
+    """A kernel covering the whole unpadded image (DCGAN's 4x4 -> 1x1 and 1x1 -> 4x4 layers) takes the
+    matrix-product path: forward against the loops, every gradient against central differences."""
+    rng = np.random.default_rng(k[0] * 10 + k[1])
+    s, p, d = stride, (0, 0), (1, 1)
+    x = rng.standard_normal((2, 3) + k + (2,))[..., 0]          # a strided, non-contiguous input
+    w, b = rng.standard_normal((4, 3) + k), rng.standard_normal(4)
+    y, cols = conv2d_forward(dev(x, device), dev(w, device), dev(b, device), s, p, d)
+    assert y.shape == (2, 4, 1, 1)
+    np.testing.assert_allclose(as_numpy(y), naive_conv2d(x, w, b, s, p, d), rtol=1e-10, atol=1e-10)
+    cot = rng.standard_normal(y.shape)
+    got = conv2d_backward(dev(cot, device), x.shape, dev(w, device), cols, s, p, d)
+    loss = lambda: float(np.sum(naive_conv2d(x, w, b, s, p, d) * cot))  # noqa: E731
+    for g, arr in zip(got, (x, w, b)):
+        np.testing.assert_allclose(as_numpy(g), numeric_grad(loss, arr), rtol=1e-6, atol=1e-7)
+
+    xt, wt = rng.standard_normal((2, 4, 1, 1)), rng.standard_normal((4, 3) + k)
+    y = conv_transpose2d_forward(dev(xt, device), dev(wt, device), dev(b[:3], device), s, p, (0, 0), d)
+    ref = naive_conv_transpose2d(xt, wt, b[:3], s, p, (0, 0), d)
+    assert y.shape == (2, 3) + k
+    np.testing.assert_allclose(as_numpy(y), ref, rtol=1e-10, atol=1e-10)
+    cot = rng.standard_normal(y.shape)
+    got = conv_transpose2d_backward(dev(cot, device), dev(xt, device), dev(wt, device), s, p, (0, 0), d)
+    bt = b[:3].copy()
+    loss = lambda: float(np.sum(naive_conv_transpose2d(xt, wt, bt, s, p, (0, 0), d) * cot))  # noqa: E731
+    for g, arr in zip(got, (xt, wt, bt)):
+        np.testing.assert_allclose(as_numpy(g), numeric_grad(loss, arr), rtol=1e-6, atol=1e-7)
+
+
 def numeric_grad(f, a, eps=1e-6):
     """Central differences of the scalar f() w.r.t. every entry of ``a`` (changed in place)."""
     g = np.zeros_like(a)

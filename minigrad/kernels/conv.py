@@ -23,6 +23,11 @@ reuses the conv2d kernels (grad x is conv2d(gy, w), grad w uses im2col(gy)).
 Layout copies are all of image or weight size (never of ``cols`` size): NCHW
 -> channels-last before im2col, phase grid -> NCHW after col2im, and the
 weight permutation.
+
+One case skips all of it: when the kernel's only window is the whole unpadded
+image (a DCGAN discriminator's last layer, 4x4 -> 1x1, and its generator's
+first, 1x1 -> 4x4), the convolution is a Linear layer on the flattened arrays,
+whose (c, i, j) order is the weight's own: no im2col, no col2im, no permutes.
 """
 from __future__ import annotations
 
@@ -111,6 +116,12 @@ def _gemm_col2im(a, w, a_hw, out_shape, stride, padding, dilation, bias=None):
     return phase_grid_to_nchw(acc, (H, W), bias)
 
 
+def _one_window(image_hw, kernel_size, padding, dilation):
+    """True when the kernel, unpadded and undilated, covers the image exactly: one window, one output pixel."""
+    return (tuple(padding) == (0, 0) and tuple(dilation) == (1, 1)
+            and tuple(image_hw) == tuple(kernel_size))
+
+
 def _check_bias(fname, b, channels):
     if b is not None and _shape(b) != (channels,):
         raise ValueError(f"{fname}: bias must have shape ({channels},), got {_shape(b)}")
@@ -152,7 +163,8 @@ def conv2d_forward(x, w, b, stride, padding, dilation):
     """y = conv2d(x, w) + b and the im2col buffer kept for the weight gradient.
 
     Returns ``(y, cols)``: y of shape (N, O, OH, OW) and cols (N*OH*OW, kh*kw*C).
-    ``b`` may be None.
+    ``b`` may be None. When the kernel covers the whole unpadded input (OH = OW = 1),
+    cols is just the input flattened to (N, C*kh*kw), in the weight's (c, i, j) order.
     """
     fname = "conv2d"
     if x.ndim != 4 or w.ndim != 4:
@@ -166,6 +178,12 @@ def conv2d_forward(x, w, b, stride, padding, dilation):
     _check_bias(fname, b, O)
     check_hparams(fname, (kh, kw), stride, padding, dilation)
     out_hw = _conv_out_hw(fname, _shape(x), _shape(w), (kh, kw), stride, padding, dilation)
+    if _one_window(x.shape[2:], (kh, kw), padding, dilation):
+        cols = x.reshape(x.shape[0], -1)              # y = x W^T + b, a Linear layer
+        y = cols @ w.reshape(O, -1).T
+        if b is not None:
+            y += b
+        return y.reshape(x.shape[0], O, 1, 1), cols
     return _conv_cols_gemm(x, w, b, stride, padding, dilation, out_hw)
 
 
@@ -189,6 +207,15 @@ def conv2d_backward(gy, x_shape, w, cols, stride, padding, dilation,
                          f"x {x_shape} and weight {_shape(w)}")
     gx = gw = gb = None
     if not (need_x or need_w or need_b):
+        return gx, gw, gb
+    if _one_window(x_shape[2:], (kh, kw), padding, dilation):
+        gy2 = gy.reshape(N, O)                        # Linear: gx = gy W, gW = gy^T x, gb = sum gy
+        if need_b:
+            gb = gy2.sum(axis=0)
+        if need_w:
+            gw = (gy2.T @ cols).reshape(w.shape)
+        if need_x:
+            gx = (gy2 @ w.reshape(O, -1)).reshape(x_shape)
         return gx, gw, gb
     gyt = _channel_major(gy)                              # gY.T (O, N*OH*OW), shared by all three
     if need_b:
@@ -237,6 +264,12 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding, dilation)
     OH, OW = _check_transpose(_shape(x), w, b, stride, padding, output_padding, dilation)
     N, Cin, H, W = x.shape
     _, Cout, kh, kw = w.shape
+    if _one_window((OH, OW), (kh, kw), padding, dilation):
+        # a 1x1 input whose one window is the whole output: y = x W, W as (C_in, C_out*kh*kw), NCHW as is
+        y = (x.reshape(N, Cin) @ w.reshape(Cin, -1)).reshape(N, Cout, OH * OW)
+        if b is not None:
+            y += b.reshape(1, Cout, 1)
+        return y.reshape(N, Cout, OH, OW)
     return _gemm_col2im(_channel_major(x).T, w, (H, W), (N, Cout, OH, OW), stride, padding, dilation, b)
 
 
@@ -250,13 +283,20 @@ def conv_transpose2d_backward(gy, x, w, stride, padding, output_padding, dilatio
     fname = "conv_transpose2d"
     OH, OW = _check_transpose(_shape(x), w, None, stride, padding, output_padding, dilation)
     N, Cin, H, W = x.shape
-    Cout = w.shape[1]
+    _, Cout, kh, kw = w.shape
     if _shape(gy) != (N, Cout, OH, OW):
         raise ValueError(f"{fname}: output gradient has shape {_shape(gy)}, expected {(N, Cout, OH, OW)} "
                          f"for x {_shape(x)} and weight {_shape(w)}")
     gx = gw = gb = None
     if need_b:
         gb = gy.sum(axis=(0, 2, 3))
+    if _one_window((OH, OW), (kh, kw), padding, dilation):
+        gy2 = gy.reshape(N, -1)                       # y = x W: gx = gy W^T, gW = x^T gy
+        if need_x:
+            gx = (gy2 @ w.reshape(Cin, -1).T).reshape(x.shape)
+        if need_w:
+            gw = (x.reshape(N, Cin).T @ gy2).reshape(w.shape)
+        return gx, gw, gb
     if need_x or need_w:
         # exactly H x W windows: with output_padding >= stride, conv2d would see one more
         gx, gcols = _conv_cols_gemm(gy, w, None, stride, padding, dilation, (H, W))
