@@ -23,8 +23,8 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager / decorator that sets grad mode on or off."""
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager / decorator: grad mode ``mode`` inside, the previous mode restored after."""
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
@@ -40,7 +40,28 @@ class set_grad_enabled(contextlib.ContextDecorator):
         return False
 
 
-class no_grad(set_grad_enabled):
+class set_grad_enabled(_GradMode):
+    """Set grad mode, as PyTorch does: at once when called (``set_grad_enabled(False)`` on a line of its own),
+    for a block as ``with set_grad_enabled(mode):`` (the mode from before the call comes back after it),
+    or for every call of a function as ``@set_grad_enabled(mode)``."""
+
+    def __init__(self, mode: bool):
+        global _grad_enabled
+        super().__init__(mode)
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __enter__(self):  # the mode is already set; self.prev is the mode before the call
+        global _grad_enabled
+        _grad_enabled = self.mode
+
+    def __call__(self, func):
+        global _grad_enabled
+        _grad_enabled = self.prev  # a decorator changes nothing until the function runs
+        return super().__call__(func)
+
+
+class no_grad(_GradMode):
     """Nothing computed inside records a graph: ``with no_grad():`` or ``@no_grad()``."""
 
     def __init__(self, func=None):
@@ -51,12 +72,12 @@ class no_grad(set_grad_enabled):
 
     def __call__(self, *args, **kwargs):
         if hasattr(self, "_func"):
-            with set_grad_enabled(False):
+            with _GradMode(False):
                 return self._func(*args, **kwargs)
         return super().__call__(*args, **kwargs)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradMode):
     def __init__(self):
         super().__init__(True)
 

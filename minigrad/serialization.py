@@ -34,6 +34,10 @@ VERSION = 1
 INDEX_KEY = "__minigrad_index__"
 
 
+class _CudaUnavailable(RuntimeError):
+    """The checkpoint (or map_location) wants CUDA and there is none: not a damaged file."""
+
+
 class SerializationError(ValueError):
     """A file is not a readable minigrad checkpoint (foreign, truncated or corrupted)."""
 
@@ -185,7 +189,7 @@ def load(path, map_location=None):
             index = _read_index(npz[INDEX_KEY], path)
             decoder = _Decoder(npz, path, device)
             return decoder.decode(index["root"], "obj")
-    except (SerializationError, RuntimeError):  # ours, and the missing-CUDA error
+    except (SerializationError, _CudaUnavailable):
         raise
     except Exception as e:  # zipfile, zlib, numpy header, struct errors... all mean a damaged file
         raise SerializationError(f"load: {path!r} is truncated or corrupted ({type(e).__name__}: {e})") from e
@@ -267,8 +271,11 @@ class _Decoder:
         if device not in ("cpu", "cuda"):
             self.fail(where, f"unknown device {device!r}")
         if device == "cuda" and not backend.gpu_available():
-            raise RuntimeError(f"load: {self.path!r} holds data saved on 'cuda' ({where}) but CUDA is not "
-                               f"available; pass map_location='cpu' to load it on the CPU")
+            if self.device == "cuda":
+                raise _CudaUnavailable(f"load: map_location='cuda' was given for {self.path!r} but CUDA is not "
+                                       f"available; pass map_location='cpu' (or None)")
+            raise _CudaUnavailable(f"load: {self.path!r} holds data saved on 'cuda' ({where}) but CUDA is not "
+                                   f"available; pass map_location='cpu' to load it on the CPU")
         data = backend.to_device(data, device)
         if kind == "ndarray":
             return data

@@ -223,6 +223,28 @@ def test_enable_grad_and_set_grad_enabled(device):
     assert mg.is_grad_enabled()
 
 
+def test_set_grad_enabled_as_a_call_and_as_a_decorator():
+    """PyTorch: a bare call switches the mode at once; as a decorator it only acts while the function runs."""
+    x = leaf([1.0], "cpu")
+    try:
+        mg.set_grad_enabled(False)
+        assert not mg.is_grad_enabled() and not (x * 2).requires_grad
+        mg.set_grad_enabled(True)
+        assert (x * 2).requires_grad
+
+        @mg.set_grad_enabled(False)
+        def f():
+            return mg.is_grad_enabled()
+
+        assert mg.is_grad_enabled() and f() is False and mg.is_grad_enabled()
+        with mg.no_grad():
+            with mg.set_grad_enabled(True):
+                assert mg.is_grad_enabled()
+            assert not mg.is_grad_enabled()
+    finally:
+        mg.set_grad_enabled(True)
+
+
 # --- freeing the graph ----------------------------------------------------------------------------
 
 

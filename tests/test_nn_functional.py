@@ -543,6 +543,9 @@ def test_loss_errors_name_loss_and_shapes():
         F.cross_entropy(mg.randn(2, 3), mg.tensor([0, 3]))
     with pytest.raises(ValueError, match="binary_cross_entropy: all elements of input should be between 0 and 1"):
         F.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0]))
+    for fn in (F.cross_entropy, F.nll_loss):
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: input must be floating point, got dtype int64"):
+            fn(mg.tensor([[1, 2]]), mg.tensor([0]))
 
 
 def test_loss_targets_cast_to_input_dtype():

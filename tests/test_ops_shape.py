@@ -189,6 +189,30 @@ def test_cat_mismatch_names_cat(device):
     assert "(2, 3)" in str(e.value) and "(3, 4)" in str(e.value)
 
 
+@pytest.mark.parametrize("op,call", [
+    ("cat", lambda x: mg.cat([x, x], dim=2)),
+    ("unsqueeze", lambda x: x.unsqueeze(3)),
+    ("unsqueeze", lambda x: x.unsqueeze(-4)),
+    ("transpose", lambda x: x.transpose(0, 2)),
+    ("permute", lambda x: x.permute(0, 5)),
+    ("squeeze", lambda x: x.squeeze(2)),
+    ("flatten", lambda x: x.flatten(2)),
+])
+def test_out_of_range_dim_raises_naming_the_op(op, call):
+    """PyTorch's rule: dim must lie in [-ndim, ndim) (ndim + 1 for unsqueeze); nothing wraps around."""
+    with pytest.raises(IndexError, match=rf"{op}: dimension out of range .*\[-\d, \d\]"):
+        call(mg.zeros(2, 3))
+
+
+def test_in_range_negative_dims_match_numpy():
+    x = mg.zeros(2, 3, 4)
+    assert x.unsqueeze(-1).shape == (2, 3, 4, 1) and x.unsqueeze(-4).shape == (1, 2, 3, 4)
+    assert x.permute(-1, 0, 1).shape == (4, 2, 3) and x.transpose(-1, -3).shape == (4, 3, 2)
+    assert mg.cat([x, x], dim=-3).shape == (4, 3, 4) and x.flatten(-2).shape == (2, 12)
+    with pytest.raises(ValueError, match="flatten: start_dim"):
+        x.flatten(2, 1)
+
+
 @fixture_ok
 @given(shape=shapes(min_dims=0, max_dims=2, max_side=3), n=st.integers(1, 3), data=st.data())
 def test_stack(device, shape, n, data):

@@ -382,6 +382,15 @@ def test_sgd_rejects_invalid_hyperparameters(kw, match):
         SGD([mg.zeros(2, requires_grad=True)], **kw)
 
 
+def test_positional_hyperparameters_follow_pytorch_order():
+    """SGD(params, lr, momentum, dampening, weight_decay, nesterov), Adam(params, lr, betas, eps, weight_decay, amsgrad)."""
+    p = mg.zeros(2, requires_grad=True)
+    g = SGD([p], 0.1, 0.9, 0.0, 1e-4, True).param_groups[0]
+    assert (g["lr"], g["momentum"], g["dampening"], g["weight_decay"], g["nesterov"]) == (0.1, 0.9, 0.0, 1e-4, True)
+    g = Adam([p], 0.01, (0.5, 0.9), 1e-6, 0.1, True).param_groups[0]
+    assert (g["lr"], g["betas"], g["eps"], g["weight_decay"], g["amsgrad"]) == (0.01, (0.5, 0.9), 1e-6, 0.1, True)
+
+
 def test_sgd_default_lr_and_group_validation():
     p = mg.zeros(2, requires_grad=True)
     assert SGD([p]).param_groups[0]["lr"] == 1e-3

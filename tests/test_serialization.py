@@ -251,6 +251,16 @@ def test_truncated_file_raises_naming_the_path(good_file, keep):
         mg.load(good_file)
 
 
+def test_unsupported_compression_method_raises_serialization_error(good_file):
+    """zipfile says NotImplementedError (a RuntimeError) for an unknown method: still a damaged file."""
+    data = bytearray(good_file.read_bytes())
+    central = data.index(b"PK\x01\x02")          # the first member's central directory entry
+    data[central + 10:central + 12] = (99).to_bytes(2, "little")
+    good_file.write_bytes(bytes(data))
+    with pytest.raises(SerializationError, match="good.npz.*corrupted"):
+        mg.load(good_file)
+
+
 def test_corrupted_array_bytes_raise(good_file):
     data = bytearray(good_file.read_bytes())
     start = data.index(b"\x93NUMPY")  # the first member's .npy header
@@ -328,3 +338,9 @@ def test_cuda_checkpoint_without_cuda_suggests_map_location(tmp_path):
     np.testing.assert_array_equal(out.numpy(), [0.0, 1.0])
     with pytest.raises(ValueError, match="unknown device"):
         mg.load(path, map_location="tpu")
+
+
+@pytest.mark.skipif(mg.cuda.is_available(), reason="checks the error raised when CUDA is missing")
+def test_map_location_cuda_without_cuda_names_the_argument(good_file):
+    with pytest.raises(RuntimeError, match="map_location='cuda' was given .*good.npz"):
+        mg.load(good_file, map_location="cuda")

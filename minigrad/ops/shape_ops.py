@@ -8,6 +8,14 @@ from minigrad.autograd import Function, sum_to
 from minigrad.backend import get_array_module, scatter_add
 
 
+def wrap_dim(op, dim, ndim):
+    """dim in [-ndim, ndim) -> dim in [0, ndim), as PyTorch checks it; IndexError naming ``op`` otherwise."""
+    n = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, like PyTorch
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
 def _shape_arg(shape):
     """Accept f(2, 3) and f((2, 3)) alike."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -39,12 +47,14 @@ class Permute(Function):
         self.axes = axes
 
     def forward(self, x):
-        if sorted(a % max(x.ndim, 1) for a in self.axes) != list(range(x.ndim)):
+        axes = tuple(wrap_dim("permute", a, x.ndim) for a in self.axes)
+        if sorted(axes) != list(range(x.ndim)):
             raise ValueError(f"permute: {self.axes} is not a permutation of the {x.ndim} axes")
-        return x.transpose(self.axes)
+        self.axes = axes
+        return x.transpose(axes)
 
     def backward(self, gy):
-        return gy.transpose(np.argsort([a % gy.ndim for a in self.axes]))
+        return gy.transpose(np.argsort(self.axes))
 
 
 class Expand(Function):
@@ -104,7 +114,9 @@ class Cat(Function):
 
     def forward(self, *xs):
         ref = xs[0]
-        ax = self.axis % ref.ndim if ref.ndim else 0
+        if ref.ndim == 0:
+            raise ValueError("cat: zero-dimensional tensors cannot be concatenated")
+        ax = wrap_dim("cat", self.axis, ref.ndim)
         for x in xs[1:]:
             if x.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, ref.shape)) if i != ax):
                 raise ValueError(
@@ -189,7 +201,9 @@ def flatten(x, start_dim=0, end_dim=-1):
     nd = x.ndim
     if nd == 0:
         return reshape(x, 1)
-    s, e = start_dim % nd, end_dim % nd
+    s, e = wrap_dim("flatten", start_dim, nd), wrap_dim("flatten", end_dim, nd)
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(x.shape)}")
     shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
     if 0 in x.shape:
         n = 1
@@ -209,7 +223,7 @@ def transpose(x, *axes):
     if len(axes) == 0:
         return Permute(tuple(reversed(range(x.ndim))))(x)
     if len(axes) == 2:
-        d0, d1 = axes[0] % x.ndim, axes[1] % x.ndim
+        d0, d1 = wrap_dim("transpose", axes[0], x.ndim), wrap_dim("transpose", axes[1], x.ndim)
         perm = list(range(x.ndim))
         perm[d0], perm[d1] = perm[d1], perm[d0]
         return Permute(tuple(perm))(x)
@@ -220,13 +234,13 @@ def squeeze(x, dim=None):
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        dims = {d % x.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
+        dims = {wrap_dim("squeeze", d, x.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
     return Reshape(shape)(x)
 
 
 def unsqueeze(x, dim):
-    d = dim % (x.ndim + 1)
+    d = wrap_dim("unsqueeze", dim, x.ndim + 1)
     return Reshape(x.shape[:d] + (1,) + x.shape[d:])(x)
 
 

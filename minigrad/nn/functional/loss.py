@@ -332,6 +332,8 @@ def mse_loss(input, target, reduction="mean"):
 def _class_index_args(op, input, target, weight, reduction):
     _check_reduction(op, reduction)
     x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.dtype.kind != "f":
+        raise ValueError(f"{op}: input must be floating point, got dtype {x.dtype}")
     if x.ndim != 2:
         raise ValueError(f"{op}: expected input of shape (N, C), got {tuple(x.shape)}")
     t = _as_tensor(target, x).data
