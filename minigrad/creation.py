@@ -71,24 +71,29 @@ def from_numpy(array) -> Tensor:
     return Tensor(np.asarray(array))
 
 
-def _shape(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
+def _shape(shape, size=None):
+    """f(2, 3), f((2, 3)) and PyTorch's f(size=(2, 3)) alike."""
+    if size is not None:
+        if shape:
+            raise TypeError(f"got both a shape {shape} and size={size!r}")
+        return (size,) if isinstance(size, int) else tuple(size)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
 
 
 def _dtype(dtype):
     return _default_dtype if dtype is None else np.dtype(dtype)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     xp = backend.xp_for(backend.normalize_device(device))
-    return _make(xp.zeros(_shape(size), dtype=_dtype(dtype)), requires_grad)
+    return _make(xp.zeros(_shape(shape, size), dtype=_dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     xp = backend.xp_for(backend.normalize_device(device))
-    return _make(xp.ones(_shape(size), dtype=_dtype(dtype)), requires_grad)
+    return _make(xp.ones(_shape(shape, size), dtype=_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -101,30 +106,36 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
     return _make(xp.full(size, fill_value, dtype=_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     xp = backend.xp_for(backend.normalize_device(device))
-    return _make(xp.empty(_shape(size), dtype=_dtype(dtype)), requires_grad)
+    return _make(xp.empty(_shape(shape, size), dtype=_dtype(dtype)), requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal draws from minigrad's generator (reproducible with manual_seed)."""
     dev = backend.normalize_device(device)
     gen = backend.generator(dev)
     dt = _dtype(dtype)
-    data = gen.standard_normal(_shape(size), dtype=dt)
+    data = gen.standard_normal(_shape(shape, size), dtype=dt)
     return _make(data, requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform draws on [0, 1) from minigrad's generator."""
     dev = backend.normalize_device(device)
     gen = backend.generator(dev)
     dt = _dtype(dtype)
-    data = gen.random(_shape(size), dtype=dt)
+    data = gen.random(_shape(shape, size), dtype=dt)
     return _make(data, requires_grad)
 
 
-def randint(low, high, size, dtype=None, device=None) -> Tensor:
+def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
+    """Integers in [low, high); ``randint(high, size)`` draws from [0, high), as in PyTorch."""
+    if size is None:
+        if high is None:
+            raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
+        low, high, size = 0, low, high
+    size = (size,) if isinstance(size, int) else size
     dev = backend.normalize_device(device)
     data = backend.generator(dev).integers(low, high, size=tuple(size))
     return Tensor(data.astype(int64 if dtype is None else dtype))

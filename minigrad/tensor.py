@@ -131,20 +131,24 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def backward(self, grad=None, retain_graph: bool = False):
+    def backward(self, gradient=None, retain_graph: bool = False, *, grad=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
-        ``grad`` is the gradient of some scalar loss w.r.t. self; it may be
-        omitted only when self has one element (then it is 1).
+        ``gradient`` (PyTorch's name; ``grad=`` is accepted too) is the gradient
+        of some scalar loss w.r.t. self; it may be omitted only when self has
+        one element (then it is 1).
         """
-        autograd.backward(self, grad, retain_graph)
+        autograd.backward(self, gradient if grad is None else grad, retain_graph)
 
     def register_hook(self, hook):
-        """``hook(grad) -> Tensor or None`` runs when self's gradient is computed."""
+        """``hook(grad) -> Tensor or None`` runs when self's gradient is computed.
+
+        Returns a handle whose ``remove()`` unregisters the hook, as in PyTorch.
+        """
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
         self._hooks.append(hook)
-        return hook
+        return _HookHandle(self._hooks, hook)
 
     def retain_grad(self):
         """Keep ``.grad`` on a non-leaf tensor too."""
@@ -171,6 +175,69 @@ class Tensor:
         src = src.data if isinstance(src, Tensor) else src
         self.data[...] = backend.to_device(src, self.device) if self.device == "cpu" else self.xp.asarray(src)
         return self
+
+    # --- in-place arithmetic ------------------------------------------------------
+    # Outside the graph, as a manual update is written in PyTorch:
+    #     with no_grad(): p -= lr * p.grad
+    # (without __isub__, Python would rebind p to a new tensor and leave the model unchanged).
+    def _inplace(self, name, ufunc, other, alpha=1):
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(f"{name}: in-place operation on a tensor that requires grad while grad mode is on "
+                               f"(shape {self.shape}); do it under `with minigrad.no_grad():`, as for a manual "
+                               f"parameter update")
+        value = other.data if isinstance(other, Tensor) else other
+        if alpha != 1:
+            value = value * alpha
+        try:
+            ufunc(self.data, value, out=self.data, casting="same_kind")
+        except (TypeError, ValueError) as e:  # a broadcast that would grow self, or a dtype it cannot hold
+            other_desc = (f"shape {tuple(value.shape)}, dtype {value.dtype}" if hasattr(value, "shape")
+                          else type(value).__name__)
+            raise (TypeError if isinstance(e, TypeError) else ValueError)(f"{name}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in place "
+                          f"with {other_desc} ({e})") from None
+        return self
+
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place (outside the graph)."""
+        return self._inplace("add_", self.xp.add, other, alpha)
+
+    def sub_(self, other, alpha=1):
+        """self -= alpha * other, in place (outside the graph)."""
+        return self._inplace("sub_", self.xp.subtract, other, alpha)
+
+    def mul_(self, other):
+        return self._inplace("mul_", self.xp.multiply, other)
+
+    def div_(self, other):
+        return self._inplace("div_", self.xp.true_divide, other)
+
+    def __iadd__(self, other):
+        return self._inplace("+=", self.xp.add, other)
+
+    def __isub__(self, other):
+        return self._inplace("-=", self.xp.subtract, other)
+
+    def __imul__(self, other):
+        return self._inplace("*=", self.xp.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._inplace("/=", self.xp.true_divide, other)
+
+    def clone(self) -> "Tensor":
+        """A copy of the data that stays in the graph: d(clone)/dx = identity."""
+        data = self.data.copy()
+        if autograd.is_grad_enabled() and self.requires_grad:
+            return _ops().shape_ops.ToCopy(data)(self)
+        return Tensor(data)
+
+    def contiguous(self) -> "Tensor":
+        """self when its data is C-contiguous, else a contiguous clone."""
+        if self.data.flags.c_contiguous:
+            return self
+        data = self.xp.ascontiguousarray(self.data)
+        if autograd.is_grad_enabled() and self.requires_grad:
+            return _ops().shape_ops.ToCopy(data)(self)
+        return Tensor(data)
 
     # --- devices and dtypes -----------------------------------------------------
     def to(self, device=None, dtype=None) -> "Tensor":
@@ -203,6 +270,12 @@ class Tensor:
 
     def double(self):
         return self.to(dtype=np.float64)
+
+    def long(self):
+        return self.to(dtype=np.int64)
+
+    def int(self):
+        return self.to(dtype=np.int32)
 
     def type(self, dtype):
         return self.to(dtype=dtype)
@@ -395,20 +468,23 @@ class Tensor:
         keep = keepdims if keepdim is None else keepdim
         return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keep))
 
-    def reshape(self, *shape):
-        return _ops().shape_ops.reshape(self, *shape)
+    def reshape(self, *shape_args, shape=None):
+        return _ops().shape_ops.reshape(self, *(shape_args if shape is None else (shape,)))
 
-    def view(self, *shape):
-        return _ops().shape_ops.reshape(self, *shape)
+    def view(self, *shape_args, size=None):
+        return _ops().shape_ops.reshape(self, *(shape_args if size is None else (size,)))
 
     def flatten(self, start_dim=0, end_dim=-1):
         return _ops().shape_ops.flatten(self, start_dim, end_dim)
 
-    def transpose(self, *axes):
+    def transpose(self, *axes, dim0=None, dim1=None):
+        """``transpose(d0, d1)`` or ``transpose(dim0=d0, dim1=d1)`` swaps two axes; ``transpose()`` reverses all."""
+        if dim0 is not None or dim1 is not None:
+            axes = (dim0, dim1)
         return _ops().shape_ops.transpose(self, *axes)
 
-    def permute(self, *dims):
-        return _ops().shape_ops.permute(self, *dims)
+    def permute(self, *dims_args, dims=None):
+        return _ops().shape_ops.permute(self, *(dims_args if dims is None else (dims,)))
 
     @property
     def T(self):
@@ -431,6 +507,19 @@ class Tensor:
 
     def view_as(self, other):
         return self.reshape(other.shape)
+
+
+class _HookHandle:
+    """What register_hook returns: ``remove()`` takes the hook off its tensor (once; later calls do nothing)."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        for i, h in enumerate(self._hooks):
+            if h is self._hook:
+                del self._hooks[i]
+                return
 
 
 def _ops():

@@ -196,3 +196,93 @@ def test_repr_shows_data_dtype_and_grad_fn(device):
     assert "grad_fn=<MulBackward>" in repr(y)
     assert "float64" in repr(mg.zeros(1, dtype=mg.float64, device=device))
     assert ("device='cuda'" in r) == (device == "cuda")  # the device is shown only when not cpu
+
+
+def test_manual_update_with_inplace_operators_changes_the_parameter(device):
+    """`with no_grad(): p -= lr * p.grad` must update p itself (not rebind the name to a new tensor)."""
+    lin = mg.nn.Linear(3, 2).to(device)
+    w0 = lin.weight.numpy().copy()
+    lin(mg.randn(4, 3, device=device)).sum().backward()
+    g = lin.weight.grad.numpy()
+    with mg.no_grad():
+        for p in lin.parameters():
+            p -= 0.1 * p.grad
+    np.testing.assert_allclose(lin.weight.numpy(), w0 - 0.1 * g, rtol=1e-6)
+    assert lin.weight.dtype == mg.float32 and lin.weight.is_leaf
+
+
+def test_inplace_arithmetic_matches_numpy_and_returns_self(device):
+    a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=np.float32)
+    b = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+    t = mg.tensor(a, device=device)
+    ref = a.copy()
+    for op, np_op in (("__iadd__", np.add), ("__isub__", np.subtract), ("__imul__", np.multiply),
+                      ("__itruediv__", np.true_divide)):
+        assert getattr(t, op)(mg.tensor(b, device=device)) is t
+        ref = np_op(ref, b)
+        np.testing.assert_allclose(t.numpy(), ref, rtol=1e-6)
+    assert t.add_(mg.tensor(b, device=device), alpha=2) is t and t.sub_(1.0, alpha=0.5) is t
+    np.testing.assert_allclose(t.numpy(), ref + 2 * b - 0.5, rtol=1e-6)
+    assert t.mul_(2.0).div_(4.0) is t
+    np.testing.assert_allclose(t.numpy(), (ref + 2 * b - 0.5) / 2, rtol=1e-6)
+    assert t.dtype == mg.float32
+
+
+def test_inplace_arithmetic_refuses_what_pytorch_refuses(device):
+    p = mg.ones(2, 3, requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match=r"-=: in-place operation on a tensor that requires grad.*no_grad"):
+        p -= 1.0
+    t = mg.ones(2, 3, device=device)
+    with pytest.raises(ValueError, match=r"\+=: cannot update a tensor of shape \(2, 3\).*\(4, 2, 3\)"):
+        t += mg.ones(4, 2, 3, device=device)           # would grow t
+    with pytest.raises(TypeError, match=r"add_: cannot update .*dtype int64"):
+        mg.tensor([1, 2], device=device).add_(0.5)     # a float result cannot go into ints
+    np.testing.assert_array_equal(t.numpy(), np.ones((2, 3)))
+
+
+def test_clone_is_a_copy_in_the_graph_and_contiguous_copies_only_when_needed(device):
+    x = mg.tensor([1.0, -2.0, 3.0], requires_grad=True, device=device)
+    y = x.clone()
+    assert y.data is not x.data and y.grad_fn is not None
+    (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, -4.0, 6.0])
+    m = mg.randn(3, 4, device=device)
+    assert m.contiguous() is m
+    mt = m.T.contiguous()
+    assert mt.data.flags.c_contiguous and mt.shape == (4, 3)
+    np.testing.assert_array_equal(mt.numpy(), m.numpy().T)
+
+
+def test_long_and_int_casts(device):
+    t = mg.tensor([1.7, -2.2], device=device)
+    assert t.long().dtype == mg.int64 and t.int().dtype == np.int32
+    np.testing.assert_array_equal(t.long().numpy(), [1, -2])
+
+
+def test_register_hook_returns_a_removable_handle(device):
+    x = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    handle = x.register_hook(lambda g: g * 0)
+    handle.remove()
+    handle.remove()                                    # twice is harmless
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_pytorch_keyword_spellings(device):
+    """What a PyTorch user types by keyword: size=, gradient=, dim0/dim1=, dims=, shape=, input=, randint(high, size)."""
+    F = mg.nn.functional
+    assert mg.zeros(size=(2, 3), device=device).shape == (2, 3) and mg.randn(size=4, device=device).shape == (4,)
+    with pytest.raises(TypeError, match="both a shape"):
+        mg.ones(2, size=(2,))
+    x = mg.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], requires_grad=True, device=device)
+    np.testing.assert_array_equal(x.transpose(dim0=0, dim1=1).numpy(), x.numpy().T)
+    np.testing.assert_array_equal(x.permute(dims=(1, 0)).numpy(), x.numpy().T)
+    assert x.reshape(shape=(3, 2)).shape == (3, 2) and x.view(size=(6,)).shape == (6,)
+    np.testing.assert_array_equal(F.relu(input=x).numpy(), np.maximum(x.numpy(), 0))
+    np.testing.assert_allclose(F.softmax(input=x, dim=1).numpy().sum(axis=1), [1.0, 1.0], rtol=1e-6)
+    x.backward(gradient=mg.full((2, 3), 2.0, device=device))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+    r = mg.randint(3, (1000,), device=device).numpy()
+    assert r.dtype == np.int64 and set(np.unique(r)) == {0, 1, 2}
+    r = mg.randint(5, 7, size=(1000,), device=device).numpy()
+    assert set(np.unique(r)) == {5, 6}

@@ -140,33 +140,33 @@ class LogSoftmax(Function):
         return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
 
 
-def relu(x):
-    return ReLU()(x)
+def relu(input):
+    return ReLU()(input)
 
 
-def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU(negative_slope)(x)
+def leaky_relu(input, negative_slope=0.01):
+    return LeakyReLU(negative_slope)(input)
 
 
-def sigmoid(x):
-    return Sigmoid()(x)
+def sigmoid(input):
+    return Sigmoid()(input)
 
 
-def tanh(x):
-    return Tanh()(x)
+def tanh(input):
+    return Tanh()(input)
 
 
-def softplus(x):
-    return Softplus()(x)
+def softplus(input):
+    return Softplus()(input)
 
 
-def logsigmoid(x):
-    return LogSigmoid()(x)
+def logsigmoid(input):
+    return LogSigmoid()(input)
 
 
-def softmax(x, dim=-1, *, axis=None):
-    return Softmax(dim if axis is None else axis)(x)
+def softmax(input, dim=-1, *, axis=None):
+    return Softmax(dim if axis is None else axis)(input)
 
 
-def log_softmax(x, dim=-1, *, axis=None):
-    return LogSoftmax(dim if axis is None else axis)(x)
+def log_softmax(input, dim=-1, *, axis=None):
+    return LogSoftmax(dim if axis is None else axis)(input)
