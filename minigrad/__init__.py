@@ -19,7 +19,7 @@ from minigrad.ops.activations import leaky_relu, log_softmax, logsigmoid, relu, 
 from minigrad.ops.arithmetic import add, div, mul, neg, pow, sub
 from minigrad.ops.matmul import matmul
 from minigrad.ops.pointwise import abs, clamp, exp, log, maximum, minimum, sqrt, where
-from minigrad.ops.reductions import max, mean, min, std, sum, var
+from minigrad.ops.reductions import amax, amin, max, mean, min, std, sum, var
 from minigrad.ops.shape_ops import (
     broadcast_to, cat, concatenate, expand, flatten, getitem, pad, permute, reshape, squeeze, stack,
     transpose, unsqueeze,

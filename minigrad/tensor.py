@@ -444,13 +444,18 @@ class Tensor:
         return _ops().reductions.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """As PyTorch: the max; ``(values, indices)`` along one int dim; elementwise with another tensor."""
         return _ops().reductions.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """As PyTorch: the min; ``(values, indices)`` along one int dim; elementwise with another tensor."""
         return _ops().reductions.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    amax = max
-    amin = min
+    def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops().reductions.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _ops().reductions.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def var(self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
         return _ops().reductions.var(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)

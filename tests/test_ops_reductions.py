@@ -55,13 +55,18 @@ def n_reduced(shape, axis):
     return int(np.prod([shape[a] for a in axes]))
 
 
+def values(out):
+    """max/min along one int dim return (values, indices), as in PyTorch: the values."""
+    return out.values if isinstance(out, tuple) else out
+
+
 def check(name, x_np, axis, keepdims, spelling, device, ref, **kw):
     x = leaf(x_np, device)
-    out = call(name, x, axis, keepdims, spelling, **kw)
+    out = values(call(name, x, axis, keepdims, spelling, **kw))
     expected = np.asarray(ref(x_np))
     assert out.shape == expected.shape
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-12)
-    assert mg.gradcheck(lambda t: call(name, t, axis, keepdims, spelling, **kw), [x])
+    assert mg.gradcheck(lambda t: values(call(name, t, axis, keepdims, spelling, **kw)), [x])
 
 
 @pytest.mark.parametrize("name, ref", [("sum", np.sum), ("mean", np.mean)])
@@ -73,13 +78,26 @@ def test_sum_mean(device, name, ref, args, spelling, data):
     check(name, x, axis, keep, spelling, device, lambda a: ref(a, axis=axis, keepdims=keep))
 
 
-@pytest.mark.parametrize("name, ref", [("max", np.max), ("min", np.min)])
+@pytest.mark.parametrize("name, ref, argref", [("max", np.max, np.argmax), ("min", np.min, np.argmin),
+                                               ("amax", np.max, None), ("amin", np.min, None)])
 @fixture_ok
 @given(args=reduction_args(), spelling=SPELLINGS, data=st.data())
-def test_max_min(device, name, ref, args, spelling, data):
+def test_max_min(device, name, ref, argref, args, spelling, data):
     shape, axis, keep = args
     x = data.draw(arrays(shape, distinct=True))  # ties make max non-differentiable
     check(name, x, axis, keep, spelling, device, lambda a: ref(a, axis=axis, keepdims=keep))
+    out = call(name, leaf(x, device), axis, keep, spelling)
+    if argref is not None and isinstance(axis, int):  # PyTorch's max(x, dim): (values, indices)
+        assert out.indices.dtype == np.int64 and not out.indices.requires_grad
+        np.testing.assert_array_equal(out.indices.numpy(), argref(x, axis=axis, keepdims=keep))
+    else:
+        assert isinstance(out, mg.Tensor)
+
+
+def test_max_min_with_a_tensor_are_elementwise(device):
+    a, b = leaf([1.0, 5.0, -2.0], device), leaf([3.0, 4.0, -1.0], device)
+    np.testing.assert_array_equal(mg.max(a, b).numpy(), [3.0, 5.0, -1.0])
+    np.testing.assert_array_equal(a.min(b).numpy(), [1.0, 4.0, -2.0])
 
 
 @pytest.mark.parametrize("name, ref", [("var", np.var), ("std", np.std)])
@@ -100,7 +118,7 @@ def test_var_std(device, name, ref, unbiased, args, spelling, data):
 def test_reduce_0d_tensor(device, name, ref):
     for axis in (None, 0, -1):  # dim 0 / -1 of a 0-d tensor is allowed, as in PyTorch
         x = leaf(np.array(1.5), device)
-        y = getattr(x, name)(axis)
+        y = values(getattr(x, name)(axis))
         assert y.shape == ()
         assert y.item() == ref(np.array(1.5))
         y.backward()
@@ -134,7 +152,7 @@ def test_var_closed_form(device):
 def test_float32_reductions_stay_float32(device):
     x = mg.randn(3, 4, device=device, requires_grad=True)
     for name in ("sum", "mean", "max", "min", "var", "std"):
-        y = getattr(x, name)(dim=1)
+        y = values(getattr(x, name)(dim=1))
         assert y.dtype == np.float32, name
         y.sum().backward()
         assert x.grad.dtype == np.float32

@@ -1,10 +1,14 @@
-"""Reductions: sum, mean, max, min, var, std over an axis, a tuple of axes, or all.
+"""Reductions: sum, mean, max, min, amax, amin, var, std over an axis, a tuple of axes, or all.
 
 Both spellings are accepted: ``axis``/``dim`` and ``keepdims``/``keepdim``.
+As in PyTorch, ``max(x, dim)`` with one int dim returns ``(values, indices)``,
+``max(x)`` and ``amax(x, dims)`` the values only, and ``max(x, other)`` the
+elementwise maximum.
 Backward re-inserts the reduced axes into ``gy`` (so it broadcasts against x)
 and spreads it over the reduced elements.
 """
 import builtins
+from collections import namedtuple
 
 from minigrad.autograd import Function
 from minigrad.backend import get_array_module
@@ -142,12 +146,58 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return Mean(*_resolve(axis, keepdims, dim, keepdim))(x)
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+# What max/min over one dim return, as PyTorch's torch.return_types.max: a tuple with named fields.
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """The largest values over ``axis`` (None, an int or a tuple)."""
     return Max(*_resolve(axis, keepdims, dim, keepdim))(x)
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """The smallest values over ``axis`` (None, an int or a tuple)."""
     return Min(*_resolve(axis, keepdims, dim, keepdim))(x)
+
+
+def _with_indices(reduce, x, axis, keep, arg):
+    """(values, indices) for one int axis, the values alone otherwise."""
+    from minigrad.tensor import Tensor
+
+    values = reduce(x, axis, keep)
+    if axis is None or isinstance(axis, (tuple, list)):
+        return values
+    xp = get_array_module(x.data)
+    if x.ndim == 0:
+        idx = xp.zeros((), dtype="int64")
+    else:
+        idx = getattr(x.data, arg)(axis=axis, keepdims=keep).astype("int64", copy=False)
+    return (MaxResult if arg == "argmax" else MinResult)(values, Tensor._from_op(idx))
+
+
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """max(x): the largest value; max(x, dim): (values, indices) along dim; max(x, other): elementwise."""
+    from minigrad.tensor import Tensor
+
+    if isinstance(axis, Tensor):
+        from minigrad.ops.pointwise import maximum
+
+        return maximum(x, axis)
+    ax, keep = _resolve(axis, keepdims, dim, keepdim)
+    return _with_indices(amax, x, ax, keep, "argmax")
+
+
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """min(x): the smallest value; min(x, dim): (values, indices) along dim; min(x, other): elementwise."""
+    from minigrad.tensor import Tensor
+
+    if isinstance(axis, Tensor):
+        from minigrad.ops.pointwise import minimum
+
+        return minimum(x, axis)
+    ax, keep = _resolve(axis, keepdims, dim, keepdim)
+    return _with_indices(amin, x, ax, keep, "argmin")
 
 
 def _correction(unbiased, correction):
