@@ -204,13 +204,36 @@ def test_float32_and_float64_promote_like_numpy(device, op):
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-7)
 
 
-def test_float32_matmul_float64_grads_keep_dtypes(device):
+def test_mixed_float_widths_widen_and_grads_keep_each_input_dtype(device):
     a = mg.randn(2, 3, device=device, requires_grad=True)
-    b = mg.randn(3, 2, dtype=mg.float64, device=device, requires_grad=True)
-    y = a @ b
+    b = mg.randn(2, 3, dtype=mg.float64, device=device, requires_grad=True)
+    y = a * b
     assert y.dtype == np.float64
     y.sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_allclose(a.grad.numpy(), b.numpy(), rtol=1e-6)
+
+
+def test_matmul_of_different_dtypes_raises_like_pytorch(device):
+    a = mg.randn(2, 3, device=device)
+    with pytest.raises(ValueError, match=r"matmul: dtypes differ \(float32 and float64"):
+        a @ mg.randn(3, 2, dtype=mg.float64, device=device)
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "pow", "maximum", "minimum"])
+def test_float_tensor_with_integer_tensor_keeps_the_float_dtype(device, op):
+    """PyTorch's promotion: float32 with int64 (or bool) is float32; NumPy's would be float64."""
+    x = mg.tensor([1.5, 2.0, 3.0], device=device, requires_grad=True)
+    k = mg.tensor([1, 2, 3], device=device)
+    fn = getattr(mg, op)
+    np_op = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide, "pow": np.power,
+             "maximum": np.maximum, "minimum": np.minimum}[op]
+    y = fn(x, k)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), np_op(x.numpy(), k.numpy()), rtol=1e-6)
+    assert fn(k, x).dtype == np.float32
+    fn(x, k).sum().backward()
+    assert x.grad.dtype == np.float32
 
 
 def test_numpy_float64_array_promotes_float32_tensor(device):

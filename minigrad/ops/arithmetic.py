@@ -106,20 +106,35 @@ class Pow(Function):
         return ga, gb
 
 
+def promote(a, b):
+    """PyTorch's rule for a float tensor meeting an integer or bool tensor: the result keeps the float dtype.
+
+    (NumPy would widen float32 + int64 to float64.) The integer operand is cast,
+    which needs no gradient: integer tensors never require one.
+    """
+    from minigrad.tensor import Tensor
+
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+        if a.dtype.kind == "f":
+            return a, b.to(dtype=a.dtype)
+        return a.to(dtype=b.dtype), b
+    return a, b
+
+
 def add(a, b):
-    return Add()(a, b)
+    return Add()(*promote(a, b))
 
 
 def sub(a, b):
-    return Sub()(a, b)
+    return Sub()(*promote(a, b))
 
 
 def mul(a, b):
-    return Mul()(a, b)
+    return Mul()(*promote(a, b))
 
 
 def div(a, b):
-    return Div()(a, b)
+    return Div()(*promote(a, b))
 
 
 def neg(x):
@@ -132,7 +147,7 @@ def pow(base, exponent):
 
     if isinstance(base, Tensor) and not isinstance(exponent, Tensor) and _is_scalar(exponent):
         return PowScalar(exponent)(base)
-    return Pow()(base, exponent)
+    return Pow()(*promote(base, exponent))
 
 
 def _is_scalar(v):

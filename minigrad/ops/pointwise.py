@@ -1,6 +1,7 @@
 """Elementwise math: exp, log, sqrt, abs, maximum, minimum, where, clamp."""
 from minigrad.autograd import Function, sum_to
 from minigrad.backend import get_array_module
+from minigrad.ops.arithmetic import promote
 
 
 class Exp(Function):
@@ -131,11 +132,11 @@ def abs(x):
 
 
 def maximum(a, b):
-    return Maximum()(a, b)
+    return Maximum()(*promote(a, b))
 
 
 def minimum(a, b):
-    return Minimum()(a, b)
+    return Minimum()(*promote(a, b))
 
 
 def where(condition, a, b):
