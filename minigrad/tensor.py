@@ -31,7 +31,12 @@ class Tensor:
             data = data.data
         xp = backend.get_array_module(data)
         if not isinstance(data, xp.ndarray):
-            data = np.asarray(data)
+            arr = np.asarray(data)
+            if arr.dtype.kind == "f" and not hasattr(data, "dtype"):  # Python floats: float32, as torch.Tensor
+                from minigrad.creation import get_default_dtype
+
+                arr = arr.astype(get_default_dtype())
+            data = arr
         self.data = data
         self.grad = None
         self.grad_fn = None

@@ -286,3 +286,9 @@ def test_pytorch_keyword_spellings(device):
     assert r.dtype == np.int64 and set(np.unique(r)) == {0, 1, 2}
     r = mg.randint(5, 7, size=(1000,), device=device).numpy()
     assert set(np.unique(r)) == {5, 6}
+
+
+def test_tensor_class_on_python_floats_gives_the_default_dtype():
+    """mg.Tensor([1., 2.]) is float32 like torch.Tensor; arrays keep their dtype; Python ints stay int64."""
+    assert mg.Tensor([1.0, 2.0]).dtype == mg.float32 and mg.Tensor(2.5).dtype == mg.float32
+    assert mg.Tensor(np.array([1.0, 2.0])).dtype == mg.float64 and mg.Tensor([1, 2]).dtype == mg.int64
