@@ -135,6 +135,7 @@ class Function:
             out.requires_grad = True
             out.grad_fn = self
             self.inputs = tensors
+            self.input_versions = tuple(t._version for t in tensors)  # see _check_versions
         return out
 
     @property
@@ -198,6 +199,7 @@ def backward(root, grad=None, retain_graph=False):
             _accumulate(t, g)
         if fn is None:
             continue
+        _check_versions(t, fn)
         gxs = fn.backward(g)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
@@ -215,6 +217,25 @@ def backward(root, grad=None, retain_graph=False):
             grads[key] = gx if prev is None else prev + gx
         if not retain_graph:
             fn.release()
+
+
+def _check_versions(out, fn):
+    """RuntimeError when an input or the output of ``fn`` was changed in place after its forward.
+
+    ``fn`` saved arrays of its forward (its inputs, or its output) for backward;
+    an in-place write since then (``+=``, ``zero_``, ``copy_``, an optimizer
+    step...) bumps the tensor's version, and the gradient would silently use
+    the new values. PyTorch raises here too.
+    """
+    changed = [(f"input {i}", x) for i, (x, v) in enumerate(zip(fn.inputs, fn.input_versions)) if x._version != v]
+    if out._version != 0:
+        changed.append(("its output", out))
+    if changed:
+        what, x = changed[0]
+        raise RuntimeError(
+            f"backward: {what} of {fn.name} (shape {tuple(x.shape)}, dtype {x.dtype}) was modified in place after "
+            f"the forward pass that saved it (e.g. by optimizer.step(), +=, zero_ or copy_), so the gradient would use "
+            f"the new values; run the forward again after the in-place update")
 
 
 def _topological_order(root):

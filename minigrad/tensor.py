@@ -25,6 +25,7 @@ def _check_can_require_grad(dtype, where="tensor"):
 
 class Tensor:
     __array_priority__ = 1000  # so `ndarray + Tensor` calls Tensor.__radd__
+    _version = 0  # bumped by every in-place write; backward checks it (autograd._check_versions)
 
     def __init__(self, data, requires_grad: bool = False):
         if isinstance(data, Tensor):
@@ -170,15 +171,18 @@ class Tensor:
 
     def zero_(self):
         self.data[...] = 0
+        self._version += 1
         return self
 
     def fill_(self, value):
         self.data[...] = value
+        self._version += 1
         return self
 
     def copy_(self, src):
         src = src.data if isinstance(src, Tensor) else src
         self.data[...] = backend.to_device(src, self.device) if self.device == "cpu" else self.xp.asarray(src)
+        self._version += 1
         return self
 
     # --- in-place arithmetic ------------------------------------------------------
@@ -200,6 +204,7 @@ class Tensor:
                           else type(value).__name__)
             raise (TypeError if isinstance(e, TypeError) else ValueError)(f"{name}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in place "
                           f"with {other_desc} ({e})") from None
+        self._version += 1
         return self
 
     def add_(self, other, alpha=1):
@@ -352,6 +357,7 @@ class Tensor:
         if self.requires_grad and autograd.is_grad_enabled():
             raise RuntimeError("__setitem__: in-place assignment to a tensor that requires grad is not supported")
         self.data[key] = value.data if isinstance(value, Tensor) else value
+        self._version += 1
 
     # comparisons give bool tensors that never require grad
     def _compare(self, other, op):

@@ -298,3 +298,42 @@ def test_float32_graph_gives_float32_grads(device):
     assert loss.dtype == np.float32
     loss.backward()
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+# --- in-place writes after forward ----------------------------------------------------------------
+
+
+def test_backward_after_optimizer_step_raises_like_pytorch(device):
+    """The step rewrote w in place, but Mul saved its old values (they give x's gradient): stale."""
+    w = leaf([1.0, 2.0], device)
+    x = leaf([3.0, 4.0], device)
+    opt = mg.optim.SGD([w], lr=0.1)
+    loss = (w * x).sum()
+    w.grad = mg.ones(2, device=device)
+    opt.step()
+    with pytest.raises(RuntimeError, match=r"backward: input 0 of Mul \(shape \(2,\).*modified in place"):
+        loss.backward()
+    loss = (w * x).sum()          # a forward after the step is fine
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), w.numpy())
+
+
+@pytest.mark.parametrize("write", ["zero_", "fill_", "copy_", "iadd", "setitem"])
+def test_inplace_write_to_a_saved_input_raises(device, write):
+    x = leaf([1.0, 2.0], device)
+    c = mg.tensor([5.0, 6.0], device=device)          # a constant, saved by Mul for x's gradient
+    y = (x * c).sum()
+    with mg.no_grad():
+        {"zero_": lambda: c.zero_(), "fill_": lambda: c.fill_(1.0), "copy_": lambda: c.copy_(mg.ones(2)),
+         "iadd": lambda: c.__iadd__(1.0), "setitem": lambda: c.__setitem__(0, 9.0)}[write]()
+    with pytest.raises(RuntimeError, match="input 1 of Mul .*modified in place"):
+        y.backward()
+
+
+def test_inplace_write_to_a_saved_output_raises(device):
+    x = leaf([0.5, -1.0], device)
+    s = x.sigmoid()                                   # Sigmoid's backward reads its output
+    with mg.no_grad():
+        s += 1.0
+    with pytest.raises(RuntimeError, match="its output of Sigmoid"):
+        s.sum().backward()
