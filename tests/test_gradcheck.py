@@ -54,6 +54,26 @@ def get_xp(a):
     return mg.get_array_module(a)
 
 
+class WrongAtOne(mg.Function):
+    """y = x^2 with a backward 5% off at one element: the smallest error gradcheck must still catch."""
+
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, gy):
+        g = 2 * self.x * gy
+        g[1, 0] *= 1.05
+        return g
+
+
+def test_catches_a_small_error_at_a_single_element(device):
+    x = leaf([[1.0, 2.0], [3.0, -1.0]], device)
+    with pytest.raises(mg.GradcheckError, match="1 of 4 elements differ") as e:
+        mg.gradcheck(lambda t: WrongAtOne()(t), [x])
+    assert "index (1, 0)" in str(e.value)
+
+
 def test_passes_on_correct_ops(device):
     a = leaf([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]], device)
     b = leaf([0.2, 0.4, 0.9], device)

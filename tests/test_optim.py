@@ -292,14 +292,19 @@ def test_state_dict_resume_is_bit_identical(opt_cls, groups, via_file, device, t
     resumed = [mg.tensor(np.zeros(p.shape, np.float32), device=device, requires_grad=True) for p in params]
     for r, saved in zip(resumed, checkpoint["params"]):
         r.data[...] = saved
-    opt2 = opt_cls(groups(resumed), lr=1.0)  # hyper-parameters come from the checkpoint
+    # built with defaults only (lr=1.0, no per-group settings): every hyper-parameter comes from the checkpoint
+    opt2 = opt_cls([{"params": g["params"]} for g in groups(resumed)], lr=1.0)
     opt2.load_state_dict(checkpoint["optim"])
     for _ in range(3):
         quadratic_grads(resumed, targets)
         opt2.step()
     for r, e in zip(resumed, expected):
         np.testing.assert_array_equal(r.numpy(), e)
-    assert opt2.param_groups[0]["lr"] != 1.0
+
+    def settings(gs):
+        return [{k: v for k, v in g.items() if k != "params"} for g in gs]
+
+    assert settings(opt2.param_groups) == settings(checkpoint["optim"]["param_groups"])
 
 
 def test_state_dict_layout():
