@@ -337,3 +337,16 @@ def test_inplace_write_to_a_saved_output_raises(device):
         s += 1.0
     with pytest.raises(RuntimeError, match="its output of Sigmoid"):
         s.sum().backward()
+
+
+def test_init_and_load_state_dict_count_as_in_place_writes(device):
+    lin = mg.nn.Linear(2, 1).to(device)
+    x = mg.ones(3, 2, device=device)
+    out = lin(x).sum()
+    mg.nn.init.normal_(lin.weight)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        out.backward()
+    out = lin(x).sum()
+    lin.load_state_dict(mg.nn.Linear(2, 1).state_dict())
+    with pytest.raises(RuntimeError, match="modified in place"):
+        out.backward()

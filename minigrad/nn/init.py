@@ -29,6 +29,13 @@ def _array(t):
     return t.data if isinstance(t, Tensor) else t
 
 
+def _written(t):
+    """Count an in-place fill as a write: a graph that saved the old values can no longer backward."""
+    if isinstance(t, Tensor):
+        t._version += 1
+    return t
+
+
 def _shape(t):
     return tuple(_array(t).shape)
 
@@ -95,7 +102,7 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0):
     u *= u.dtype.type(b - a)
     u += u.dtype.type(a)
     arr[...] = u
-    return tensor
+    return _written(tensor)
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0):
@@ -106,12 +113,12 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0):
     z *= z.dtype.type(std)
     z += z.dtype.type(mean)
     arr[...] = z
-    return tensor
+    return _written(tensor)
 
 
 def constant_(tensor, val: float):
     _array(tensor)[...] = val
-    return tensor
+    return _written(tensor)
 
 
 def zeros_(tensor):
