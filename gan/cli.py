@@ -33,6 +33,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -98,6 +108,10 @@ def _train_config(p, args):
     given = {key: value for key, value in vars(args).items()
              if key not in ("command", "func", "resume") and value is not None}
     state = None
+    if given.get("device") == "cuda" and not minigrad.cuda.is_available():
+        p.error("--device cuda requested but CUDA is not available (install CuPy: pip install 'minigrad[gpu]')")
+    if given.get("data_dir") is not None:  # stored in the run's config: must still work from another folder
+        given["data_dir"] = str(Path(given["data_dir"]).resolve())
     if args.resume is not None:
         if not Path(args.resume).is_dir():
             p.error(f"--resume {args.resume}: not a directory")
@@ -111,6 +125,9 @@ def _train_config(p, args):
             cfg = TrainConfig.from_dict(state["config"])
         except (CheckpointError, ConfigError, RuntimeError) as e:
             p.error(f"--resume {args.resume}: {e}")
+        if "epochs" in given and given["epochs"] <= state["epoch"]:
+            p.error(f"--epochs {given['epochs']}: {args.resume} has already trained {state['epoch']} epochs; "
+                    f"give a larger --epochs to continue it")
         for key, value in given.items():
             setattr(cfg, key, value)
         cfg.outdir = str(args.resume)
@@ -123,8 +140,9 @@ def _train_config(p, args):
         out = Path(cfg.outdir)
         if out.exists() and not out.is_dir():
             p.error(f"--outdir {out} exists and is not a directory")
-        if (out / "config.json").exists() or (out / CHECKPOINT_FILE).exists():
+        if (out / CHECKPOINT_FILE).exists():
             p.error(f"--outdir {out} already holds a run; continue it with --resume {out} or choose another --outdir")
+        # (a folder with a config.json but no checkpoint is a run that stopped before its first one: start over)
     try:
         cfg.validate()
     except ConfigError as e:
@@ -146,7 +164,8 @@ def _run_train(p, args):
     try:
         train(cfg, resume=state, evaluator=evaluator)
     except DataError as e:
-        print(f"{p.prog}: error: {e}", file=sys.stderr)
+        where = f"--data-dir {cfg.data_dir}: " if cfg.data_dir is not None else ""
+        print(f"{p.prog}: error: {where}{e}", file=sys.stderr)
         return EXIT_FAILURE
     except ConfigError as e:  # found only once the data is loaded (e.g. too few images)
         print(f"{p.prog}: error: {e}", file=sys.stderr)
@@ -173,7 +192,7 @@ def _add_sample_arguments(p):
     p.add_argument("--out", required=True, metavar="FILE.npy",
                    help="output: float32 images in [0, 1], shape (N, H, W) for gray, (N, C, H, W) for RGB")
     p.add_argument("--grid", metavar="FILE.png", help="also save the first (up to 64) images as an 8x8 grid")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the noise (default 0)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the generator "
                    "(default cpu)")
     p.add_argument("--batch-size", type=_positive_int, default=500, help="images per forward pass (default 500)")
@@ -210,8 +229,11 @@ def _run_sample(p, args):
     z = sample_noise(args.n, cfg.latent_dim, cfg.noise, args.device)
     images = generate(G, z, args.batch_size)  # (N, C, H, W) float32 in [0, 1]
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, images[:, 0] if images.shape[1] == 1 else images)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(out, images[:, 0] if images.shape[1] == 1 else images)
+    except OSError as e:
+        p.error(f"--out {out}: {e.strerror or e}")
     if args.grid:
         plots.save_grid(images[:64], args.grid, nrow=8)
     print(f"wrote {args.n} samples of shape {images.shape[1:]} from {checkpoint_path(args.checkpoint)} "
@@ -235,12 +257,13 @@ def _add_evaluate_arguments(p):
                    "(MNIST train 50,000 on; default 1000, the paper's)")
     p.add_argument("--no-parzen", action="store_true", help="skip the Parzen-window log-likelihood")
     p.add_argument("--no-classifier", action="store_true", help="skip FID, Inception Score and modes")
-    p.add_argument("--seed", type=int, default=1234, help="seed of the noise for --checkpoint (default 1234)")
+    p.add_argument("--seed", type=_non_negative_int, default=1234, help="seed of the noise for --checkpoint "
+                   "(default 1234)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
     p.add_argument("--raw", action="store_true", help="with --checkpoint of an --ema run: score the last generator "
                    "iterate, not the average")
     p.add_argument("--out", metavar="FILE.json", help="where to write the scores (default: eval.json beside the "
-                   "checkpoint or samples file, or ./eval.json)")
+                   "checkpoint or samples file, or ./eval.json; eval_raw.json for --raw of an --ema run)")
 
 
 def _run_evaluate(p, args):
@@ -250,6 +273,8 @@ def _run_evaluate(p, args):
 
     if args.device == "cuda" and not minigrad.cuda.is_available():
         p.error("--device cuda requested but CUDA is not available")
+    if args.no_parzen and args.no_classifier:
+        p.error("--no-parzen and --no-classifier together leave nothing to score")
     kwargs = dict(parzen=not args.no_parzen, classifier=not args.no_classifier, valid_size=args.valid_size,
                   parzen_samples=args.n, device=args.device)
     if args.checkpoint:
@@ -258,7 +283,9 @@ def _run_evaluate(p, args):
                                              **{k: v for k, v in kwargs.items() if k != "device"})
         name = f"{cfg.model}{' EMA' if averaged else ''} (epoch {state['epoch']})"
         scores = evaluate(G, state["epoch"])
-        default_out = checkpoint_path(args.checkpoint).parent / "eval.json"
+        # the last iterate's scores must not overwrite the average's
+        default_out = checkpoint_path(args.checkpoint).parent / ("eval_raw.json" if args.raw and "generator_ema"
+                                                                  in state else "eval.json")
     elif args.samples:
         try:
             images = np.load(args.samples, allow_pickle=False)
@@ -275,8 +302,12 @@ def _run_evaluate(p, args):
     print(evaluation.format_table([(name, scores)]))
     out = Path(args.out) if args.out else default_out
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps({"name": name, **scores}, indent=2) + "\n")
-    tmp.replace(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({"name": name, **scores}, indent=2) + "\n")
+        tmp.replace(out)
+    except OSError as e:
+        p.error(f"--out {out}: {e.strerror or e}")
     print(f"wrote {out}")
     return 0
 

@@ -6,6 +6,7 @@ described, saved, compared and resumed from one flat dict.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from gan.models import IMAGE_SIZES, MODELS
@@ -61,7 +62,7 @@ class TrainConfig:
         need(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")
         need(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
         need(self.k >= 1, f"--k (discriminator steps per generator step) must be at least 1, got {self.k}")
-        need(self.lr > 0, f"--lr must be positive, got {self.lr}")
+        need(self.lr > 0 and math.isfinite(self.lr), f"--lr must be a positive finite number, got {self.lr}")
         need(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1,
              f"--beta1 and --beta2 must be in [0, 1), got {self.beta1} and {self.beta2}")
         need(self.latent_dim >= 1, f"--latent-dim must be at least 1, got {self.latent_dim}")
@@ -70,7 +71,8 @@ class TrainConfig:
         need(not self.dropout or self.model == "mlp",
              f"--dropout applies to the mlp discriminator only, not to --model {self.model}")
         need(self.ema == 0 or 0 < self.ema < 1, f"--ema must be 0 (off) or in (0, 1), got {self.ema}")
-        need(self.width > 0, f"--width must be positive, got {self.width}")
+        need(0 < self.width <= 64, f"--width (a multiplier of every layer's size) must be in (0, 64], got {self.width}")
+        need(self.seed >= 0, f"--seed must be a non-negative integer, got {self.seed}")
         need(self.channels in (1, 3), f"--channels must be 1 (gray) or 3 (RGB), got {self.channels}")
         size = IMAGE_SIZES[self.model]
         if self.image_size is None:

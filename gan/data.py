@@ -312,7 +312,11 @@ def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: i
             x = np.repeat(x, 3, axis=1)
     else:
         folder = Path(data_dir) / split if (Path(data_dir) / split).is_dir() else Path(data_dir)
-        x = to_unit_range(load_image_folder(folder, image_size, channels))
+        try:
+            x = to_unit_range(load_image_folder(folder, image_size, channels))
+        except DataError as e:
+            raise DataError(f"{e}; a data directory holds MNIST-style IDX files ({split}-images-idx3-ubyte[.gz] "
+                            f"and its labels) or a folder of images") from e
     if image_size is not None and x.shape[2:] != _as_hw(image_size):
         x = resize(x, image_size)
     return x

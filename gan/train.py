@@ -243,26 +243,31 @@ def read_metrics(path) -> list[dict]:
 
 
 class _SigintFlag:
-    """While active (main thread only), the first Ctrl-C sets ``.set`` and training stops after the
-    current step; a second Ctrl-C raises KeyboardInterrupt at once."""
+    """While active (main thread only), the first Ctrl-C (or SIGTERM, as sent by `timeout` and job
+    schedulers) sets ``.set`` and training stops after the current step, with a checkpoint; a second
+    one raises KeyboardInterrupt at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
         self.set = False
-        self.previous = None
+        self.previous = {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handler)
+            self.previous = {sig: signal.signal(sig, self._handler) for sig in self.SIGNALS}
         return self
 
     def _handler(self, signum, frame):
         if self.set:
             raise KeyboardInterrupt
         self.set = True
+        print("stopping after the current step (a checkpoint will be written; interrupt again to abort)",
+              file=sys.stderr, flush=True)
 
     def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for sig, previous in self.previous.items():
+            signal.signal(sig, previous)
         return False
 
 

@@ -82,6 +82,11 @@ BAD = [
     (["train", "--label-smoothing", "1.5"], "--label-smoothing"),
     (["train", "--batch-size", "64", "--limit", "10"], "--limit"),
     (["train", "--lr", "-1"], "--lr"),
+    (["train", "--lr", "inf"], "--lr"),
+    (["train", "--width", "inf"], "--width"),
+    (["train", "--seed", "-1"], "--seed"),
+    (["sample", "--seed", "-1", "--n", "2", "--checkpoint", "x", "--out", "x.npy"], "--seed"),
+    (["evaluate", "--reference", "--no-parzen", "--no-classifier"], "nothing to score"),
     (["train", "--ema", "1"], "--ema"),
     (["train", "--frobnicate"], "unrecognized"),
     (["sample", "--n", "0", "--checkpoint", "x", "--out", "x.npy"], "--n"),
@@ -129,6 +134,34 @@ def test_resume_refuses_changed_settings_and_outdir_reuse(mnist_dir, tmp_path, c
     with pytest.raises(SystemExit) as e:
         cli.main(["sample", "--checkpoint", str(tmp_path / "nothing"), "--n", "2", "--out", str(tmp_path / "a.npy")])
     assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:  # not more epochs than done: an error, and the run's config is untouched
+        cli.main(["train", "--resume", str(out), "--epochs", "1"])
+    assert e.value.code == 2 and "already trained 1 epochs" in capsys.readouterr().err
+    assert '"epochs": 1' in (out / "config.json").read_text()
+    blocked = tmp_path / "afile"
+    blocked.write_text("")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["sample", "--checkpoint", str(out), "--n", "2", "--out", str(blocked / "x.npy")])
+    assert e.value.code == 2 and "--out" in capsys.readouterr().err
+
+
+def test_a_run_stopped_before_its_first_checkpoint_can_start_over(train_tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text("{}")   # what a run killed before its first checkpoint leaves
+    assert train_tiny(out, "--epochs", "1") == 0
+    assert (out / "checkpoint.npz").exists()
+
+
+def test_relative_data_dir_is_stored_absolute(mnist_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(mnist_dir.parent)
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data-dir", mnist_dir.name, "--outdir", str(out), *RUNS["mlp"], "--epochs", "1",
+                     "--quiet"]) == 0
+    import json
+    assert json.loads((out / "config.json").read_text())["data_dir"] == str(mnist_dir.resolve())
+    monkeypatch.chdir(tmp_path)                # resuming from elsewhere still finds the data
+    assert cli.main(["train", "--resume", str(out), "--epochs", "2"]) == 0
 
 
 @pytest.mark.parametrize("command,flags", [

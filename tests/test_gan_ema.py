@@ -84,3 +84,15 @@ def test_ema_can_be_switched_on_when_resuming(train_tiny, tmp_path):
     assert cli.main(["train", "--resume", str(tmp_path / "run"), "--epochs", "2", "--ema", "0.9", "--quiet"]) == 0
     state = load_checkpoint(tmp_path / "run")
     assert state["ema_updates"] == 4 and state["config"]["ema"] == 0.9
+
+
+def test_evaluate_raw_writes_its_own_file(train_tiny, tmp_path):
+    """The average's scores and the last iterate's go to eval.json and eval_raw.json: neither overwrites the other."""
+    run = tmp_path / "run"
+    assert train_tiny(run, "--epochs", "1", "--ema", "0.9") == 0
+    for extra in ([], ["--raw"]):
+        assert cli.main(["evaluate", "--checkpoint", str(run), "--n", "64", "--valid-size", "16", "--no-classifier",
+                         *extra]) == 0
+    import json
+    avg, raw = (json.loads((run / name).read_text()) for name in ("eval.json", "eval_raw.json"))
+    assert "EMA" in avg["name"] and "EMA" not in raw["name"]

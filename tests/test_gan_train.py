@@ -139,7 +139,8 @@ def test_resume_equals_uninterrupted_run(train_tiny, tmp_path):
     assert kinds.count("epoch") == 2
 
 
-def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(train_tiny, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_path, monkeypatch, capsys):
     assert train_tiny(tmp_path / "full", "--epochs", "2", "--model", "dcgan28", "--width", "0.0625") == 0
     calls = {"n": 0}
     original = gan_train.discriminator_loss
@@ -147,13 +148,14 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(train_tiny, tmp_path, 
     def interrupting(*args):
         calls["n"] += 1
         if calls["n"] == 6:  # during step 6 (epoch 2, batch 2 of 4): stops after that step
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), sig)
         return original(*args)
 
     monkeypatch.setattr(gan_train, "discriminator_loss", interrupting)
     code = train_tiny(tmp_path / "cut", "--epochs", "2", "--model", "dcgan28", "--width", "0.0625")
     assert code == 130
-    assert "interrupted at step 6" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "stopping after the current step" in err and "interrupted at step 6" in err
     state = load_checkpoint(tmp_path / "cut")
     assert (state["epoch"], state["batch"], state["step"]) == (1, 2, 6)
     monkeypatch.setattr(gan_train, "discriminator_loss", original)
