@@ -2,10 +2,11 @@
 
     python examples/backprop_tour.py
 
-It builds  L = mean(tanh(x @ W + b) ** 2)  for a 2x3 input, prints every node's
-forward value in the order the graph was built, runs backward, prints every
-node's gradient in the order backward visited them, checks one gradient by
-hand with the chain rule, and finally lets gradcheck compare all of them
+It builds  L = mean(tanh(x @ W + b) ** 2)  for a 2x3 input, prints every
+intermediate's forward value in the order the graph was built, runs backward,
+prints every intermediate's gradient from L back to z (the order backward
+reaches them on this chain) and those of the leaves W and b, checks dL/dW and
+dL/db by hand with the chain rule, and finally lets gradcheck compare them
 with finite differences.
 """
 import numpy as np

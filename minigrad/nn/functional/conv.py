@@ -64,7 +64,17 @@ def _as_tensor(t):
 
 
 class Conv2d(Function):
-    """y[n, o] = sum_c x[n, c] (*) w[o, c] + b[o]  (cross-correlation, PyTorch layout (O, C, kh, kw))."""
+    """y[n, o] = sum_c x[n, c] (*) w[o, c] + b[o]  (cross-correlation, PyTorch layout (O, C, kh, kw)).
+
+    With s the stride, d the dilation and xpad the zero-padded input:
+
+        y[n, o, p, q]  = sum_{c, i, j} w[o, c, i, j] xpad[n, c, s p + d i, s q + d j] + b[o]
+        dw[o, c, i, j] = sum_{n, p, q} gy[n, o, p, q] xpad[n, c, s p + d i, s q + d j]
+        dx             = conv_transpose2d(gy, w)   (each gy value scattered back through the window it came from)
+        db[o]          = sum_{n, p, q} gy[n, o, p, q]
+
+    All three are GEMMs over im2col matrices: see minigrad/kernels/conv.py.
+    """
 
     def __init__(self, stride, padding, dilation):
         self.stride, self.padding, self.dilation = stride, padding, dilation
@@ -85,7 +95,15 @@ class Conv2d(Function):
 
 
 class ConvTranspose2d(Function):
-    """The gradient of conv2d w.r.t. its input, used as a layer (weight (C_in, C_out, kh, kw))."""
+    """The gradient of conv2d w.r.t. its input, used as a layer (weight (C_in, C_out, kh, kw)).
+
+    Its input x plays the role of conv2d's output gradient, so with the same weight w:
+
+        y  = conv2d's dx formula applied to x (+ b)
+        dx = conv2d(gy, w)                   (the forward of the conv it transposes)
+        dw = X^T im2col(gy),  X = x as an (N*H*W, C_in) matrix
+        db[c] = sum_{n, p, q} gy[n, c, p, q]
+    """
 
     def __init__(self, stride, padding, output_padding, dilation):
         self.stride, self.padding, self.dilation = stride, padding, dilation

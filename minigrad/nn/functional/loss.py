@@ -93,7 +93,7 @@ class BinaryCrossEntropy(_PointwiseLoss):
     """l = -w [t log p + (1 - t) log(1 - p)], each log clamped at -100 (as PyTorch).
 
     dp = w (p - t) / max(p (1 - p), 1e-12)  (PyTorch's formula),
-    dt = -w (log p - log(1 - p)),   dw = l / w.
+    dt = -w (log p - log(1 - p)),   dw = -[t log p + (1 - t) log(1 - p)]  (the unweighted loss).
     """
 
     def forward(self, p, t, w=None):
@@ -235,8 +235,12 @@ class _ClassIndexLoss(Function):
 
 
 class CrossEntropy(_ClassIndexLoss):
-    """Softmax cross-entropy on logits: logp = x - logsumexp(x) ; dx_i = -s_i (onehot(t_i) - softmax(x_i)),
-    with s_i the row scale of the reduction. Fused, so softmax never under/overflows."""
+    """Softmax cross-entropy on logits: logp = x - logsumexp(x) ;
+
+        dx_i = c_i g_i (softmax(x_i) - onehot(t_i)),   c_i = weight[t_i] (0 where ignored),
+        g_i = gy_i | gy | gy / sum_j c_j   for reduction 'none' | 'sum' | 'mean'.
+
+    Fused, so softmax never under/overflows."""
 
     def forward(self, x):
         xp = backend.get_array_module(x)
