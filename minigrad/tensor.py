@@ -169,17 +169,27 @@ class Tensor:
         self.requires_grad = False
         return self
 
+    def _check_writable(self, name):
+        """In-place writes happen outside the graph: refused on a tensor that requires grad in grad mode."""
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(f"{name}: in-place operation on a tensor that requires grad while grad mode is on "
+                               f"(shape {self.shape}); do it under `with minigrad.no_grad():`, as for a manual "
+                               f"parameter update")
+
     def zero_(self):
+        self._check_writable("zero_")
         self.data[...] = 0
         self._version += 1
         return self
 
     def fill_(self, value):
+        self._check_writable("fill_")
         self.data[...] = value
         self._version += 1
         return self
 
     def copy_(self, src):
+        self._check_writable("copy_")
         src = src.data if isinstance(src, Tensor) else src
         self.data[...] = backend.to_device(src, self.device) if self.device == "cpu" else self.xp.asarray(src)
         self._version += 1
@@ -190,10 +200,7 @@ class Tensor:
     #     with no_grad(): p -= lr * p.grad
     # (without __isub__, Python would rebind p to a new tensor and leave the model unchanged).
     def _inplace(self, name, ufunc, other, alpha=1):
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError(f"{name}: in-place operation on a tensor that requires grad while grad mode is on "
-                               f"(shape {self.shape}); do it under `with minigrad.no_grad():`, as for a manual "
-                               f"parameter update")
+        self._check_writable(name)
         value = other.data if isinstance(other, Tensor) else other
         if alpha != 1:
             value = value * alpha
@@ -354,8 +361,7 @@ class Tensor:
         return _ops().shape_ops.getitem(self, key)
 
     def __setitem__(self, key, value):
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError("__setitem__: in-place assignment to a tensor that requires grad is not supported")
+        self._check_writable("__setitem__")
         self.data[key] = value.data if isinstance(value, Tensor) else value
         self._version += 1
 

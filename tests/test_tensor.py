@@ -232,6 +232,13 @@ def test_inplace_arithmetic_refuses_what_pytorch_refuses(device):
     p = mg.ones(2, 3, requires_grad=True, device=device)
     with pytest.raises(RuntimeError, match=r"-=: in-place operation on a tensor that requires grad.*no_grad"):
         p -= 1.0
+    for name, write in (("zero_", lambda: p.zero_()), ("fill_", lambda: p.fill_(2.0)),
+                        ("copy_", lambda: p.copy_(mg.zeros(2, 3))), ("__setitem__", lambda: p.__setitem__(0, 1.0))):
+        with pytest.raises(RuntimeError, match=f"{name}: in-place operation"):
+            write()
+    with mg.no_grad():
+        p.fill_(2.0)                                   # the allowed spelling
+    np.testing.assert_array_equal(p.numpy(), np.full((2, 3), 2.0))
     t = mg.ones(2, 3, device=device)
     with pytest.raises(ValueError, match=r"\+=: cannot update a tensor of shape \(2, 3\).*\(4, 2, 3\)"):
         t += mg.ones(4, 2, 3, device=device)           # would grow t
