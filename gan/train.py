@@ -447,6 +447,7 @@ class Trainer:
         sums = self.epoch_sums or {}
         for key in scalars.epoch:
             scalars.epoch[key] = sums.get(key, 0.0)
+            scalars.interval[key] = sums.get(f"interval_{key}", 0.0)  # the log interval a Ctrl-C cut short
         epoch_seconds, epoch_images = sums.get("seconds", 0.0), sums.get("images", 0)
         t_epoch = t_interval = time.perf_counter()
         interval_images = 0
@@ -505,6 +506,7 @@ class Trainer:
     def _interrupt(self, scalars, epoch_seconds, epoch_images):
         """Ctrl-C: checkpoint the state after this whole step (mid-epoch) and stop."""
         sums = dict(scalars.epoch, seconds=epoch_seconds, images=epoch_images)
+        sums.update({f"interval_{key}": value for key, value in scalars.interval.items()})
         self.save(epoch_sums=sums)
         raise TrainingInterrupted(f"interrupted at step {self.step} (epoch {self.epoch + 1}); checkpoint "
                                   f"written to {self.ckpt_path}; continue with --resume {self.outdir}")

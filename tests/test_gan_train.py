@@ -141,7 +141,8 @@ def test_resume_equals_uninterrupted_run(train_tiny, tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_path, monkeypatch, capsys):
-    assert train_tiny(tmp_path / "full", "--epochs", "2", "--model", "dcgan28", "--width", "0.0625") == 0
+    tiny = ("--epochs", "2", "--model", "dcgan28", "--width", "0.0625", "--log-every", "4")
+    assert train_tiny(tmp_path / "full", *tiny) == 0
     calls = {"n": 0}
     original = gan_train.discriminator_loss
 
@@ -152,7 +153,7 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_p
         return original(*args)
 
     monkeypatch.setattr(gan_train, "discriminator_loss", interrupting)
-    code = train_tiny(tmp_path / "cut", "--epochs", "2", "--model", "dcgan28", "--width", "0.0625")
+    code = train_tiny(tmp_path / "cut", *tiny)
     assert code == 130
     err = capsys.readouterr().err
     assert "stopping after the current step" in err and "interrupted at step 6" in err
@@ -163,6 +164,13 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_p
     full, resumed = _weights(tmp_path / "full"), _weights(tmp_path / "cut")
     for key in full:  # BatchNorm running statistics included
         assert np.array_equal(full[key], resumed[key]), key
+    # the logged means too: step 8's record averages steps 5-8, across the cut at step 6
+    logs = [[json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
+            for run in ("full", "cut")]
+    assert [(r["kind"], r["step"]) for r in logs[0]] == [(r["kind"], r["step"]) for r in logs[1]]
+    for a, b in zip(*logs):
+        for key in ("loss_d", "loss_g", "d_real", "d_fake"):
+            assert a[key] == pytest.approx(b[key], rel=1e-12), (a["kind"], a["step"], key)
 
 
 def test_divergence_stops_and_keeps_last_good_checkpoint(train_tiny, tmp_path, monkeypatch, capsys):
