@@ -60,6 +60,9 @@ class set_grad_enabled(_GradMode):
         _grad_enabled = self.prev  # a decorator changes nothing until the function runs
         return super().__call__(func)
 
+    def _recreate_cm(self):  # per decorated call: the mode from before *that* call comes back after it
+        return set_grad_enabled(self.mode)
+
 
 class no_grad(_GradMode):
     """Nothing computed inside records a graph: ``with no_grad():`` or ``@no_grad()``."""

@@ -237,6 +237,8 @@ def test_set_grad_enabled_as_a_call_and_as_a_decorator():
             return mg.is_grad_enabled()
 
         assert mg.is_grad_enabled() and f() is False and mg.is_grad_enabled()
+        with mg.no_grad():                            # the mode at call time comes back, not the one at decoration
+            assert f() is False and not mg.is_grad_enabled()
         with mg.no_grad():
             with mg.set_grad_enabled(True):
                 assert mg.is_grad_enabled()
