@@ -33,24 +33,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+def _int_at_least(low, what):
+    """An argparse ``type``: an integer >= low, else a usage error saying ``expected <what>``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+_positive_int = _int_at_least(1, "a positive integer")
+_non_negative_int = _int_at_least(0, "a non-negative integer")
+
+
+def _require_device(p, device):
+    """A usage error for --device cuda on a machine without CUDA."""
+    if device == "cuda" and not minigrad.cuda.is_available():
+        p.error("--device cuda requested but CUDA is not available (install CuPy: pip install 'minigrad[gpu]')")
 
 
 # --- train ------------------------------------------------------------------------------------
@@ -108,8 +112,7 @@ def _train_config(p, args):
     given = {key: value for key, value in vars(args).items()
              if key not in ("command", "func", "resume") and value is not None}
     state = None
-    if given.get("device") == "cuda" and not minigrad.cuda.is_available():
-        p.error("--device cuda requested but CUDA is not available (install CuPy: pip install 'minigrad[gpu]')")
+    _require_device(p, given.get("device"))  # before a checkpoint is loaded onto it
     if given.get("data_dir") is not None:  # stored in the run's config: must still work from another folder
         given["data_dir"] = str(Path(given["data_dir"]).resolve())
     if args.resume is not None:
@@ -147,8 +150,7 @@ def _train_config(p, args):
         cfg.validate()
     except ConfigError as e:
         p.error(str(e))
-    if cfg.device == "cuda" and not minigrad.cuda.is_available():
-        p.error("--device cuda requested but CUDA is not available (install CuPy: pip install 'minigrad[gpu]')")
+    _require_device(p, cfg.device)  # also a device that came from a resumed run's config
     return cfg, state
 
 
@@ -220,8 +222,7 @@ def _run_sample(p, args):
     from gan import plots
     from gan.train import generate, sample_noise
 
-    if args.device == "cuda" and not minigrad.cuda.is_available():
-        p.error("--device cuda requested but CUDA is not available")
+    _require_device(p, args.device)
     if not str(args.out).endswith(".npy"):
         p.error(f"--out {args.out}: the file name must end in .npy")
     G, cfg, state, _ = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
@@ -271,8 +272,7 @@ def _run_evaluate(p, args):
 
     from gan import evaluation
 
-    if args.device == "cuda" and not minigrad.cuda.is_available():
-        p.error("--device cuda requested but CUDA is not available")
+    _require_device(p, args.device)
     if args.no_parzen and args.no_classifier:
         p.error("--no-parzen and --no-classifier together leave nothing to score")
     kwargs = dict(parzen=not args.no_parzen, classifier=not args.no_classifier, valid_size=args.valid_size,

@@ -230,15 +230,18 @@ def _check_versions(out, fn):
     step...) bumps the tensor's version, and the gradient would silently use
     the new values. PyTorch raises here too.
     """
-    changed = [(f"input {i}", x) for i, (x, v) in enumerate(zip(fn.inputs, fn.input_versions)) if x._version != v]
+    for i, (x, v) in enumerate(zip(fn.inputs, fn.input_versions)):
+        if x._version != v:
+            _raise_stale(fn, f"input {i}", x)
     if out._version != 0:
-        changed.append(("its output", out))
-    if changed:
-        what, x = changed[0]
-        raise RuntimeError(
-            f"backward: {what} of {fn.name} (shape {tuple(x.shape)}, dtype {x.dtype}) was modified in place after "
-            f"the forward pass that saved it (e.g. by optimizer.step(), +=, zero_ or copy_), so the gradient would use "
-            f"the new values; run the forward again after the in-place update")
+        _raise_stale(fn, "its output", out)
+
+
+def _raise_stale(fn, what, x):
+    raise RuntimeError(
+        f"backward: {what} of {fn.name} (shape {tuple(x.shape)}, dtype {x.dtype}) was modified in place after "
+        f"the forward pass that saved it (e.g. by optimizer.step(), +=, zero_ or copy_), so the gradient would use "
+        f"the new values; run the forward again after the in-place update")
 
 
 def _topological_order(root):

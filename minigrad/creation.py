@@ -102,8 +102,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
         dtype = bool_
     elif dtype is None and isinstance(fill_value, numbers.Integral):
         dtype = int64
-    size = (size,) if isinstance(size, int) else tuple(size)
-    return _make(xp.full(size, fill_value, dtype=_dtype(dtype)), requires_grad)
+    return _make(xp.full(_shape((size,)), fill_value, dtype=_dtype(dtype)), requires_grad)
 
 
 def empty(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -135,9 +134,8 @@ def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
         if high is None:
             raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
         low, high, size = 0, low, high
-    size = (size,) if isinstance(size, int) else size
     dev = backend.normalize_device(device)
-    data = backend.generator(dev).integers(low, high, size=tuple(size))
+    data = backend.generator(dev).integers(low, high, size=_shape((size,)))
     return Tensor(data.astype(int64 if dtype is None else dtype))
 
 

@@ -209,8 +209,9 @@ class Tensor:
         except (TypeError, ValueError) as e:  # a broadcast that would grow self, or a dtype it cannot hold
             other_desc = (f"shape {tuple(value.shape)}, dtype {value.dtype}" if hasattr(value, "shape")
                           else type(value).__name__)
-            raise (TypeError if isinstance(e, TypeError) else ValueError)(f"{name}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in place "
-                          f"with {other_desc} ({e})") from None
+            error = TypeError if isinstance(e, TypeError) else ValueError
+            raise error(f"{name}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in place "
+                        f"with {other_desc} ({e})") from None
         self._version += 1
         return self
 
@@ -240,21 +241,21 @@ class Tensor:
     def __itruediv__(self, other):
         return self._inplace("/=", self.xp.true_divide, other)
 
-    def clone(self) -> "Tensor":
-        """A copy of the data that stays in the graph: d(clone)/dx = identity."""
-        data = self.data.copy()
+    def _copy_in_graph(self, data):
+        """A new tensor holding ``data`` (a copy of self's values): d(copy)/dx = identity when grad is recorded."""
         if autograd.is_grad_enabled() and self.requires_grad:
             return _ops().shape_ops.ToCopy(data)(self)
         return Tensor(data)
+
+    def clone(self) -> "Tensor":
+        """A copy of the data that stays in the graph: d(clone)/dx = identity."""
+        return self._copy_in_graph(self.data.copy())
 
     def contiguous(self) -> "Tensor":
         """self when its data is C-contiguous, else a contiguous clone."""
         if self.data.flags.c_contiguous:
             return self
-        data = self.xp.ascontiguousarray(self.data)
-        if autograd.is_grad_enabled() and self.requires_grad:
-            return _ops().shape_ops.ToCopy(data)(self)
-        return Tensor(data)
+        return self._copy_in_graph(self.xp.ascontiguousarray(self.data))
 
     # --- devices and dtypes -----------------------------------------------------
     def to(self, device=None, dtype=None) -> "Tensor":

@@ -282,11 +282,17 @@ class NLLLoss(_ClassIndexLoss):
 # --- public functions ---------------------------------------------------------------------
 
 
-def _pointwise_args(op, input, target, reduction):
-    _check_reduction(op, reduction)
+def _float_input(op, input):
+    """``input`` as a Tensor; ValueError naming ``op`` unless it is floating point."""
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.dtype.kind != "f":
         raise ValueError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    return x
+
+
+def _pointwise_args(op, input, target, reduction):
+    _check_reduction(op, reduction)
+    x = _float_input(op, input)
     t = _float_operand(op, "target", target, x)
     _check_same_shape(op, x, t)
     return x, t
@@ -335,9 +341,7 @@ def mse_loss(input, target, reduction="mean"):
 
 def _class_index_args(op, input, target, weight, reduction):
     _check_reduction(op, reduction)
-    x = input if isinstance(input, Tensor) else Tensor(input)
-    if x.dtype.kind != "f":
-        raise ValueError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    x = _float_input(op, input)
     if x.ndim != 2:
         raise ValueError(f"{op}: expected input of shape (N, C), got {tuple(x.shape)}")
     t = _as_tensor(target, x).data
