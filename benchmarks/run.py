@@ -247,6 +247,7 @@ def main(argv=None) -> int:
     limits = ThreadLimits(args.threads)
     limits.apply(torch)
     minigrad.optim.set_num_threads(args.threads)
+    minigrad.allocator.keep_freed_memory()  # opt-in speed switch, as python -m gan makes it
 
     head = header(args, torch, env_pinned, limits)
     print(format_header(head))

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -338,6 +339,10 @@ def build_parser():
 
 
 def main(argv=None) -> int:
+    # the CLI opts in to minigrad's speed switches (a library import changes nothing outside the library)
+    minigrad.allocator.keep_freed_memory()
+    if "MINIGRAD_NUM_THREADS" not in os.environ:
+        minigrad.optim.set_num_threads(minigrad.optim.optimizer.useful_num_threads())
     parser, subparsers = build_parser()
     args = parser.parse_args(argv)
     return int(args.func(subparsers[args.command], args) or 0)

@@ -6,15 +6,17 @@
     y.backward()
     x.grad        # tensor([2., 4., 6.])
 """
-from minigrad import allocator, backend, cuda
-from minigrad.autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad import allocator, backend, cuda, ops
+from minigrad import autograd
+from minigrad.autograd import Function
+from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.backend import get_array_module, manual_seed
 from minigrad.creation import (
     arange, as_tensor, bool_, double, empty, float16, float32, float64, from_numpy, full, full_like,
     get_default_dtype, half, int32, int64, linspace, long, ones, ones_like, rand, rand_like, randint,
     randn, randn_like, set_default_dtype, tensor, uint8, zeros, zeros_like,
 )
-from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops.activations import leaky_relu, log_softmax, logsigmoid, relu, sigmoid, softmax, softplus, tanh
 from minigrad.ops.arithmetic import add, div, mul, neg, pow, sub
 from minigrad.ops.matmul import matmul
@@ -33,5 +35,3 @@ divide = div
 multiply = mul
 
 __version__ = "0.1.0"
-
-allocator.keep_freed_memory()  # reuse freed host memory instead of page-faulting it back in

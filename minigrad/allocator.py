@@ -12,9 +12,10 @@ its time faulting.
 ``keep_freed_memory()`` raises both thresholds (``mallopt``) so freed memory stays
 in the process and is reused: this is what PyTorch's caching allocators do on
 the GPU. The resident size then stays at the high-water mark of the run instead
-of breathing with every step; peak memory is unchanged. It runs when minigrad is
-imported, on glibc only (elsewhere it does nothing); set MINIGRAD_KEEP_FREED_MEMORY=0
-in the environment to leave malloc alone.
+of breathing with every step; peak memory is unchanged. It is opt-in, because it
+changes the whole host process: ``import minigrad`` leaves malloc alone, and
+``python -m gan`` and the benchmarks call it. It works on glibc only (elsewhere
+it does nothing); MINIGRAD_KEEP_FREED_MEMORY=0 in the environment switches it off.
 """
 from __future__ import annotations
 

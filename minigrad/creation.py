@@ -5,30 +5,12 @@ import numbers
 
 import numpy as np
 
-from minigrad import backend
+from minigrad import backend, dtypes
 from minigrad.tensor import Tensor
 
-float32 = np.dtype("float32")
-float64 = np.dtype("float64")
-float16 = np.dtype("float16")
-int32 = np.dtype("int32")
-int64 = np.dtype("int64")
-uint8 = np.dtype("uint8")
-bool_ = np.dtype("bool")
-long = int64
-double = float64
-half = float16
-
-_default_dtype = float32
-
-
-def set_default_dtype(dtype) -> None:
-    global _default_dtype
-    _default_dtype = np.dtype(dtype)
-
-
-def get_default_dtype():
-    return _default_dtype
+from minigrad.dtypes import (  # noqa: F401  (re-exported: minigrad.float32, ...)
+    bool_, double, float16, float32, float64, get_default_dtype, half, int32, int64, long, set_default_dtype, uint8,
+)
 
 
 def _make(data, requires_grad):
@@ -52,7 +34,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     if dtype is None and not hasattr(data, "dtype"):
         probe = np.asarray(backend.as_numpy(data) if backend.device_of(data) == "cuda" else data)
         if probe.dtype.kind == "f" or isinstance(data, float):
-            dtype = _default_dtype
+            dtype = dtypes.get_default_dtype()
         else:
             dtype = probe.dtype
     arr = backend.to_device(data, dev) if backend.device_of(data) != dev else data
@@ -83,7 +65,7 @@ def _shape(shape, size=None):
 
 
 def _dtype(dtype):
-    return _default_dtype if dtype is None else np.dtype(dtype)
+    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
 def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -145,7 +127,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     xp = backend.xp_for(backend.normalize_device(device))
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
-        dtype = _default_dtype if is_float else int64
+        dtype = dtypes.get_default_dtype() if is_float else int64
     return _make(xp.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad)
 
 

@@ -47,14 +47,72 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     """
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
+    return _check(fn, tuple(inputs), "gradcheck", _fn_name, lambda i: f"input {i}",
+                  eps, atol, rtol, raise_exception, seed, max_report)
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0,
+                  max_report=5):
+    """Check the second-order gradients of ``fn`` at ``inputs`` by finite differences, as PyTorch's.
+
+    With u the output cotangents (``grad_outputs``, random if None) the first
+    gradients g(x, u) = u^T J(x) are computed with ``create_graph=True``, and
+    their backward (for another random cotangent) is compared with central
+    differences of g, over every input x and over u. A mismatch names the
+    function, the forward op, which input (or ``grad_output``), the worst
+    indices, analytic vs numeric.
+
+        x = minigrad.randn(3, dtype=minigrad.float64, requires_grad=True)
+        assert minigrad.gradgradcheck(lambda x: (x * x).tanh(), [x])
+    """
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
     inputs = tuple(inputs)
+    diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not diff_idx:
+        raise ValueError("gradgradcheck: no input requires grad; nothing to check")
+    with autograd.enable_grad():
+        outs = fn(*inputs)
+    outs = tuple(outs) if isinstance(outs, (tuple, list)) else (outs,)
+    outs = [o for o in outs if o.requires_grad]
+    if not outs:
+        raise ValueError(f"gradgradcheck: the output of {_fn_name(fn, None)} does not require grad")
+    forward_name = _fn_name(fn, outs[0])
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 1)
+        grad_outputs = [Tensor(backend.to_device(rng.standard_normal(o.shape), o.device).astype(o.dtype),
+                               requires_grad=True) for o in outs]
+    grad_outputs = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
+    n_in = len(inputs)
+
+    def first_gradients(*args):
+        xs, us = args[:n_in], args[n_in:]
+        with autograd.enable_grad():
+            ys = fn(*xs)
+            ys = tuple(ys) if isinstance(ys, (tuple, list)) else (ys,)
+            ys = [y for y in ys if y.requires_grad]
+            gs = autograd.grad(ys, [xs[i] for i in diff_idx], us, create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None and g.requires_grad)
+
+    def describe(i):
+        return f"input {i}" if i < n_in else f"grad_output {i - n_in}"
+
+    def name(_fn, _out):
+        return f"the first gradients of {forward_name}"
+
+    return _check(first_gradients, inputs + grad_outputs, "gradgradcheck", name, describe,
+                  eps, atol, rtol, raise_exception, seed, max_report)
+
+
+def _check(fn, inputs, what, fn_name, describe, eps, atol, rtol, raise_exception, seed, max_report):
+    """Backward of fn for a random cotangent against central differences, input by input (see gradcheck)."""
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
-        raise ValueError("gradcheck: no input requires grad; nothing to check")
+        raise ValueError(f"{what}: no input requires grad; nothing to check")
     for i in checked:
         if inputs[i].dtype != np.float64:
             raise TypeError(
-                f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need float64 "
+                f"{what}: {describe(i)} has dtype {inputs[i].dtype}; finite differences need float64 "
                 f"(float32 round-off divided by eps={eps} would swamp the derivative). "
                 f"Use x.double() or minigrad.tensor(..., dtype=minigrad.float64)."
             )
@@ -70,14 +128,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     rng = np.random.default_rng(seed)
     v = [backend.to_device(rng.standard_normal(o.shape), o.device).astype(o.dtype) for o in outs]
     if not any(o.requires_grad for o in outs):
-        raise ValueError(f"gradcheck: the output of {_fn_name(fn, None)} does not require grad (no graph recorded)")
+        raise ValueError(f"{what}: the output of {fn_name(fn, None)} does not require grad (no graph recorded)")
     loss = None
     for o, vi in zip(outs, v):
         if o.requires_grad:
             term = (o * Tensor(vi)).sum()
             loss = term if loss is None else loss + term
     loss.backward()
-    name = _fn_name(fn, outs[0])
+    name = fn_name(fn, outs[0])
 
     ok = True
     report = []
@@ -102,7 +160,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             ok = False
             worst = np.argsort(-diff, axis=None)[:max_report]
             lines = [
-                f"gradcheck failed for {name}: input {i} (shape {x.shape}): "
+                f"{what} failed for {name}: {describe(i)} (shape {x.shape}): "
                 f"{int(bad.sum())} of {x.data.size} elements differ (atol={atol}, rtol={rtol})"
             ]
             for flat_idx in worst:

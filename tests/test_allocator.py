@@ -1,4 +1,4 @@
-"""minigrad.allocator: the malloc tuning is applied on glibc at import, and can be switched off."""
+"""minigrad.allocator: the malloc tuning is opt-in (import minigrad leaves malloc alone), and can be switched off."""
 import os
 import subprocess
 import sys
@@ -11,17 +11,38 @@ glibc_only = pytest.mark.skipif(not sys.platform.startswith("linux") or os.confs
                                 reason="mallopt tuning applies to glibc on Linux only")
 
 
-def _applied(env_value):
+def _run(code, env_value=None):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("MINIGRAD_KEEP_FREED_MEMORY", None)
+    env.pop("MINIGRAD_NUM_THREADS", None)
     if env_value is not None:
         env["MINIGRAD_KEEP_FREED_MEMORY"] = env_value
-    out = subprocess.run([sys.executable, "-c", "import minigrad; print(minigrad.allocator.keep_freed_memory())"],
-                         env=env, capture_output=True, text=True, check=True).stdout
-    return out.strip()
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
 
 
 @glibc_only
-def test_applied_at_import_and_switched_off_by_the_environment():
-    assert _applied(None) == "True"
-    assert _applied("0") == "False"
+def test_applied_when_called_and_switched_off_by_the_environment():
+    assert _run("import minigrad; print(minigrad.allocator.keep_freed_memory())") == "True"
+    assert _run("import minigrad; print(minigrad.allocator.keep_freed_memory())", "0") == "False"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through /proc")
+def test_import_minigrad_changes_nothing_outside_the_library():
+    # no malloc tuning, no thread started, no optimizer pool: numpy's own threads are counted before
+    code = ("import os, numpy, threading; before = len(os.listdir('/proc/self/task')); "
+            "import minigrad, minigrad.optim; "
+            "print(minigrad.allocator._applied, len(os.listdir('/proc/self/task')) - before, "
+            "threading.active_count(), minigrad.optim.get_num_threads())")
+    assert _run(code) == "None 0 1 1"
+
+
+@glibc_only
+def test_the_gan_cli_opts_in():
+    code = ("import contextlib, io, minigrad, minigrad.optim; from gan import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try: cli.main(['evaluate', '--help'])\n"
+            "    except SystemExit: pass\n"
+            "print(minigrad.allocator._applied, minigrad.optim.get_num_threads() == "
+            "minigrad.optim.optimizer.useful_num_threads())")
+    assert _run(code) == "True True"

@@ -46,6 +46,7 @@ from minigrad.kernels.im2col import (
 __all__ = [
     "conv2d_backward",
     "conv2d_forward",
+    "conv2d_weight",
     "conv_transpose2d_backward",
     "conv_transpose2d_forward",
 ]
@@ -225,6 +226,21 @@ def conv2d_backward(gy, x_shape, w, cols, stride, padding, dilation,
     if need_x:
         gx = _gemm_col2im(gyt.T, w, (OH, OW), x_shape, stride, padding, dilation)
     return gx, gw, gb
+
+
+def conv2d_weight(x, gy, kernel_size, stride, padding, dilation):
+    """The weight gradient of conv2d alone: dw = gY^T im2col(x) as (O, C, kh, kw), gy of shape (N, O, OH, OW).
+
+    Bilinear in (x, gy); the higher-order gradients of a convolution are built from it, conv2d and
+    conv_transpose2d.
+    """
+    N, C = x.shape[:2]
+    O, OH, OW = gy.shape[1:]
+    kh, kw = kernel_size
+    if _one_window(x.shape[2:], kernel_size, padding, dilation):
+        return (gy.reshape(N, O).T @ x.reshape(N, -1)).reshape(O, C, kh, kw)
+    cols = im2col_nhwc(padded_channels_last(x, padding), (OH, OW), kernel_size, stride, dilation)
+    return _weight_from_rows(_channel_major(gy) @ cols.reshape(N * OH * OW, -1), (O, C, kh, kw))
 
 
 # ---------------------------------------------------------------- conv_transpose2d

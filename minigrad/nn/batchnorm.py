@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import creation
+from minigrad.grad_mode import no_grad
 from minigrad.nn import init
 from minigrad.nn.functional.normalization import batch_norm
 from minigrad.nn.module import Module
@@ -43,9 +44,10 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -59,7 +61,8 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: expected {dims} input, got shape {tuple(input.shape)}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            with no_grad():
+                self.num_batches_tracked += 1
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked.data)
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)

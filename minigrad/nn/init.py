@@ -32,7 +32,7 @@ def _array(t):
 def _written(t):
     """Count an in-place fill as a write: a graph that saved the old values can no longer backward."""
     if isinstance(t, Tensor):
-        t._version += 1
+        t._bump_version()
     return t
 
 

@@ -366,7 +366,7 @@ class Module:
                 src = src.data if isinstance(src, Tensor) else src
                 target.data[...] = backend.to_device(src, target.device) if target.device == "cpu" \
                     else target.xp.asarray(src)
-                target._version += 1  # an in-place write: graphs built before the load are stale
+                target._bump_version()  # an in-place write: graphs built before the load are stale
         return IncompatibleKeys(missing, unexpected)
 
     # --- repr ---------------------------------------------------------------------

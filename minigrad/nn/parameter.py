@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.creation import tensor
 from minigrad.tensor import Tensor
 
 
@@ -18,9 +19,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty(0, dtype=np.float32)
         elif not isinstance(data, Tensor) and not hasattr(data, "dtype"):
-            from minigrad.creation import tensor  # Python lists: the default dtype (float32)
-
-            data = tensor(data)
+            data = tensor(data)  # Python lists: the default dtype (float32)
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self):

@@ -1,21 +1,24 @@
 """Activations: relu, leaky_relu, sigmoid, tanh, softplus, logsigmoid, softmax, log_softmax.
 
 All are written to stay finite for |x| up to 1e4 in float32: nothing ever
-computes exp of a large positive number.
+computes exp of a large positive number. Each backward is one formula on
+arrays or (``create_graph=True``) Tensors; masks are constants.
 """
-from minigrad.autograd import Function
+from minigrad.autograd import Function, is_graph, raw
 from minigrad.backend import get_array_module
+from minigrad.ops.pointwise import Exp
 
 
 class ReLU(Function):
     """y = max(x, 0) ;  dx = gy where x > 0."""
 
     def forward(self, x):
-        self.mask = x > 0
+        self.save_for_backward(x > 0)
         return get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
-        return gy * self.mask
+        mask, = self.saved_tensors
+        return gy * mask
 
 
 class LeakyReLU(Function):
@@ -32,18 +35,22 @@ class LeakyReLU(Function):
     def forward(self, x):
         xp = get_array_module(x)
         a = x.dtype.type(self.slope)
-        self.mask = x > 0
+        mask = x > 0
+        self.save_for_backward(mask)
         y = xp.multiply(x, a, out=xp.empty_like(x))  # out=: an array even when x is 0-d
         if 0 <= self.slope <= 1:
             return xp.maximum(x, y, out=y)
-        return xp.where(self.mask, x, y)  # a > 1 or a < 0: max() is not the formula
+        return xp.where(mask, x, y)  # a > 1 or a < 0: max() is not the formula
 
     def backward(self, gy):
-        a = self.slope
-        s = self.mask.astype(gy.dtype)    # 1 where x > 0, else 0
-        s *= gy.dtype.type(1 - a)
-        s += gy.dtype.type(a)             # 1 where x > 0, else a
-        s *= gy
+        mask, = self.saved_tensors
+        a, dt = self.slope, raw(gy).dtype
+        s = mask.astype(dt)         # 1 where x > 0, else 0
+        s *= dt.type(1 - a)
+        s += dt.type(a)             # 1 where x > 0, else a: a constant of the graph
+        if is_graph(gy):
+            return gy * s
+        s *= gy                     # on arrays, in place: one buffer less
         return s
 
 
@@ -64,11 +71,12 @@ class Sigmoid(Function):
     """y = 1 / (1 + e^-x) ;  dx = y (1 - y) gy."""
 
     def forward(self, x):
-        self.y = stable_sigmoid(x)
-        return self.y
+        y = stable_sigmoid(x)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, gy):
-        y = self.y
+        y, = self.saved_tensors
         return gy * y * (1 - y)
 
 
@@ -76,11 +84,12 @@ class Tanh(Function):
     """y = tanh x ;  dx = (1 - y^2) gy."""
 
     def forward(self, x):
-        self.y = get_array_module(x).tanh(x)
-        return self.y
+        y = get_array_module(x).tanh(x)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, gy):
-        y = self.y
+        y, = self.saved_tensors
         return gy * (1 - y * y)
 
 
@@ -88,22 +97,24 @@ class Softplus(Function):
     """y = log(1 + e^x) ;  dx = sigmoid(x) gy."""
 
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return stable_softplus(x)
 
     def backward(self, gy):
-        return gy * stable_sigmoid(self.x)
+        x, = self.saved_tensors
+        return gy * Sigmoid().apply(x)
 
 
 class LogSigmoid(Function):
     """y = log sigmoid(x) = -softplus(-x) ;  dx = sigmoid(-x) gy = (1 - sigmoid(x)) gy."""
 
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return -stable_softplus(-x)
 
     def backward(self, gy):
-        return gy * stable_sigmoid(-self.x)
+        x, = self.saved_tensors
+        return gy * Sigmoid().apply(-x)
 
 
 class Softmax(Function):
@@ -115,11 +126,12 @@ class Softmax(Function):
     def forward(self, x):
         xp = get_array_module(x)
         e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
-        self.y = e / e.sum(axis=self.axis, keepdims=True)
-        return self.y
+        y = e / e.sum(axis=self.axis, keepdims=True)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, gy):
-        y = self.y
+        y, = self.saved_tensors
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
@@ -132,12 +144,13 @@ class LogSoftmax(Function):
     def forward(self, x):
         xp = get_array_module(x)
         shifted = x - x.max(axis=self.axis, keepdims=True)
-        self.y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
-        return self.y
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        self.save_for_backward(y)
+        return y
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+        y, = self.saved_tensors
+        return gy - Exp().apply(y) * gy.sum(axis=self.axis, keepdims=True)
 
 
 def relu(input):

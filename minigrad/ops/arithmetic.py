@@ -2,10 +2,14 @@
 
 In backward, each input's gradient is reduced back to that input's shape with
 ``sum_to`` (broadcasting copies a value to many outputs, so its gradient is
-the sum of theirs).
+the sum of theirs). Every formula uses operators only, so it runs on arrays
+and, under ``create_graph=True``, on Tensors.
 """
-from minigrad.autograd import Function, sum_to
+from minigrad.autograd import Function, raw, sum_to
 from minigrad.backend import get_array_module
+from minigrad.ops.pointwise import Log, Where
+from minigrad.ops.promotion import promote
+from minigrad.tensor import Tensor
 
 
 class Add(Function):
@@ -37,11 +41,11 @@ class Mul(Function):
     """y = a * b ;  da = gy * b, db = gy * a."""
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a * b
 
     def backward(self, gy):
-        a, b = self.a, self.b
+        a, b = self.saved_tensors
         ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -51,11 +55,11 @@ class Div(Function):
     """y = a / b ;  da = gy / b, db = -gy * a / b^2."""
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a / b
 
     def backward(self, gy):
-        a, b = self.a, self.b
+        a, b = self.saved_tensors
         ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -78,47 +82,34 @@ class PowScalar(Function):
         self.c = c
 
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return x ** self.c
 
     def backward(self, gy):
+        x, = self.saved_tensors
         c = self.c
-        return gy * (c * self.x ** (c - 1))
+        if c == 1:
+            return gy
+        return gy * (c * x ** (c - 1))
 
 
 class Pow(Function):
-    """y = a^b, both tensors ;  da = b a^(b-1) gy,  db = a^b log(a) gy."""
+    """y = a^b, both tensors ;  da = b a^(b-1) gy,  db = a^b log(a) gy  (log a read as 0 where a <= 0)."""
 
     def forward(self, a, b):
-        self.a, self.b = a, b
-        self.y = a ** b
-        return self.y
+        self.save_for_backward(a, b)
+        return a ** b
 
     def backward(self, gy):
-        a, b, y = self.a, self.b, self.y
-        xp = get_array_module(a)
+        a, b = self.saved_tensors
         ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
             # a^b log a -> 0 as a -> 0 for b > 0; avoid 0 * -inf = nan there
-            log_a = xp.log(xp.where(a > 0, a, 1))
-            gb = sum_to(gy * y * log_a, b.shape)
+            positive = raw(a) > 0
+            log_a = Log().apply(Where(positive).apply(a, get_array_module(positive).ones((), raw(a).dtype)))
+            gb = sum_to(gy * a ** b * log_a, b.shape)
         return ga, gb
-
-
-def promote(a, b):
-    """PyTorch's rule for a float tensor meeting an integer or bool tensor: the result keeps the float dtype.
-
-    (NumPy would widen float32 + int64 to float64.) The integer operand is cast,
-    which needs no gradient: integer tensors never require one.
-    """
-    from minigrad.tensor import Tensor
-
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and (a.dtype.kind == "f") != (b.dtype.kind == "f"):
-        if a.dtype.kind == "f":
-            return a, b.to(dtype=a.dtype)
-        return a.to(dtype=b.dtype), b
-    return a, b
 
 
 def add(a, b):
@@ -143,8 +134,6 @@ def neg(x):
 
 def pow(base, exponent):
     """base ** exponent; a Python-number exponent uses the cheaper PowScalar."""
-    from minigrad.tensor import Tensor
-
     if isinstance(base, Tensor) and not isinstance(exponent, Tensor) and _is_scalar(exponent):
         return PowScalar(exponent)(base)
     return Pow()(*promote(base, exponent))

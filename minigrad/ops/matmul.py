@@ -1,6 +1,12 @@
 """Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast) operands."""
 from minigrad.autograd import Function, sum_to
-from minigrad.backend import get_array_module
+
+
+def _swap_last(a):
+    """a with its last two axes swapped (a view; arrays and Tensors alike)."""
+    perm = list(range(a.ndim))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    return a.transpose(tuple(perm))
 
 
 class MatMul(Function):
@@ -24,26 +30,23 @@ class MatMul(Function):
                 f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned "
                 f"({k_a} (last dim of the first) != {k_b} ({'dim 0' if b.ndim == 1 else 'dim -2'} of the second))"
             )
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a @ b
 
     def backward(self, gy):
-        a, b = self.a, self.b
-        xp = get_array_module(gy)
-        a2 = a[None, :] if a.ndim == 1 else a  # (k,) -> (1, k)
-        b2 = b[:, None] if b.ndim == 1 else b  # (k,) -> (k, 1)
+        a, b = self.saved_tensors
+        a2 = a.reshape((1,) + tuple(a.shape)) if a.ndim == 1 else a  # (k,) -> (1, k)
+        b2 = b.reshape(tuple(b.shape) + (1,)) if b.ndim == 1 else b  # (k,) -> (k, 1)
         g = gy  # (..., n, m) with the axes of 1-D operands put back; b first, so 1-D @ 1-D works
         if b.ndim == 1:
-            g = xp.expand_dims(g, -1)
+            g = g.reshape(tuple(g.shape) + (1,))
         if a.ndim == 1:
-            g = xp.expand_dims(g, -2)
+            g = g.reshape(tuple(g.shape[:-1]) + (1,) + tuple(g.shape[-1:]))
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = g @ xp.swapaxes(b2, -1, -2)
-            ga = sum_to(ga, a2.shape).reshape(a.shape)
+            ga = sum_to(g @ _swap_last(b2), a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            gb = xp.swapaxes(a2, -1, -2) @ g
-            gb = sum_to(gb, b2.shape).reshape(b.shape)
+            gb = sum_to(_swap_last(a2) @ g, b2.shape).reshape(b.shape)
         return ga, gb
 
 

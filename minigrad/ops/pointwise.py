@@ -1,78 +1,96 @@
-"""Elementwise math: exp, log, sqrt, abs, maximum, minimum, where, clamp."""
-from minigrad.autograd import Function, sum_to
+"""Elementwise math: exp, log, sqrt, abs, maximum, minimum, where, clamp.
+
+Masks (which input won, which elements were clamped) are constants of the
+graph: the functions are piecewise smooth, and on each piece the mask does
+not move.
+"""
+from minigrad.autograd import Function, raw, sum_to
 from minigrad.backend import get_array_module
-from minigrad.ops.arithmetic import promote
+from minigrad.ops.promotion import promote
+from minigrad.tensor import Tensor
 
 
 class Exp(Function):
     """y = e^x ;  dx = y gy."""
 
     def forward(self, x):
-        self.y = get_array_module(x).exp(x)
-        return self.y
+        y = get_array_module(x).exp(x)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, gy):
-        return gy * self.y
+        y, = self.saved_tensors
+        return gy * y
 
 
 class Log(Function):
     """y = ln x ;  dx = gy / x."""
 
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return get_array_module(x).log(x)
 
     def backward(self, gy):
-        return gy / self.x
+        x, = self.saved_tensors
+        return gy / x
 
 
 class Sqrt(Function):
     """y = sqrt(x) ;  dx = gy / (2 y)."""
 
     def forward(self, x):
-        self.y = get_array_module(x).sqrt(x)
-        return self.y
+        y = get_array_module(x).sqrt(x)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, gy):
-        return gy / (2 * self.y)
+        y, = self.saved_tensors
+        return gy / (2 * y)
 
 
 class Abs(Function):
     """y = |x| ;  dx = sign(x) gy (0 at x = 0, as in PyTorch)."""
 
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return get_array_module(x).abs(x)
 
     def backward(self, gy):
-        return gy * get_array_module(gy).sign(self.x)
+        x, = self.saved_tensors
+        return gy * get_array_module(raw(x)).sign(raw(x))
 
 
 class Maximum(Function):
     """y = max(a, b) elementwise; the gradient goes to the larger input, split evenly on ties."""
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return get_array_module(a).maximum(a, b)
 
     def backward(self, gy):
-        return _split_by_winner(gy, self.a > self.b, self.a == self.b, self.a.shape, self.b.shape)
+        a, b = (raw(v) for v in self.saved_tensors)
+        return _split_by_winner(gy, _winner_weight(a > b, a == b), a.shape, b.shape)
 
 
 class Minimum(Function):
     """y = min(a, b) elementwise; the gradient goes to the smaller input, split evenly on ties."""
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return get_array_module(a).minimum(a, b)
 
     def backward(self, gy):
-        return _split_by_winner(gy, self.a < self.b, self.a == self.b, self.a.shape, self.b.shape)
+        a, b = (raw(v) for v in self.saved_tensors)
+        return _split_by_winner(gy, _winner_weight(a < b, a == b), a.shape, b.shape)
 
 
-def _split_by_winner(gy, a_wins, tie, shape_a, shape_b):
-    w = a_wins + 0.5 * tie  # weight of a: 1, 0.5 on ties, 0 otherwise
-    w = w.astype(gy.dtype)
+def _winner_weight(a_wins, tie):
+    """The weight of a in the gradient: 1 where it wins, 0.5 on ties, 0 otherwise (a constant)."""
+    return a_wins + 0.5 * tie
+
+
+def _split_by_winner(gy, w, shape_a, shape_b):
+    w = w.astype(raw(gy).dtype)
     return sum_to(gy * w, shape_a), sum_to(gy * (1 - w), shape_b)
 
 
@@ -87,10 +105,9 @@ class Where(Function):
         return get_array_module(a).where(self.cond, a, b)
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        zero = xp.zeros((), dtype=gy.dtype)
-        ga = sum_to(xp.where(self.cond, gy, zero), self.shapes[0]) if self.needs_input_grad[0] else None
-        gb = sum_to(xp.where(self.cond, zero, gy), self.shapes[1]) if self.needs_input_grad[1] else None
+        zero = get_array_module(raw(gy)).zeros((), dtype=raw(gy).dtype)
+        ga = sum_to(Where(self.cond).apply(gy, zero), self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = sum_to(Where(self.cond).apply(zero, gy), self.shapes[1]) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -101,12 +118,11 @@ class Clamp(Function):
         self.lo, self.hi = lo, hi
 
     def forward(self, x):
-        xp = get_array_module(x)
-        self.x = x
-        return xp.clip(x, self.lo, self.hi)
+        self.save_for_backward(x)
+        return get_array_module(x).clip(x, self.lo, self.hi)
 
     def backward(self, gy):
-        x = self.x
+        x = raw(self.saved_tensors[0])
         mask = True
         if self.lo is not None:
             mask = mask & (x >= self.lo)
@@ -141,8 +157,6 @@ def minimum(a, b):
 
 def where(condition, a, b):
     """Elementwise select; ``condition`` may be a bool Tensor or array (never differentiated)."""
-    from minigrad.tensor import Tensor
-
     cond = condition.data if isinstance(condition, Tensor) else condition
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError("where: at least one of a and b must be a Tensor")

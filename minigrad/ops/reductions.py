@@ -10,8 +10,11 @@ and spreads it over the reduced elements.
 import builtins
 from collections import namedtuple
 
-from minigrad.autograd import Function
+from minigrad.autograd import Function, raw
 from minigrad.backend import get_array_module
+from minigrad.ops.pointwise import Where, maximum, minimum
+from minigrad.ops.shape_ops import Expand
+from minigrad.tensor import Tensor
 
 
 def _normalize_axis(axis, ndim, op):
@@ -55,8 +58,7 @@ class Sum(_Reduction):
         return x.sum(axis=self._setup(x), keepdims=self.keepdims)
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        return xp.broadcast_to(self._expand(gy), self.in_shape)
+        return Expand(self.in_shape).apply(self._expand(gy))
 
 
 class Mean(_Reduction):
@@ -66,24 +68,27 @@ class Mean(_Reduction):
         return x.mean(axis=self._setup(x), keepdims=self.keepdims)
 
     def backward(self, gy):
-        xp = get_array_module(gy)
         n = 1
         for a in self.axes:
             n *= self.in_shape[a]
-        return xp.broadcast_to(self._expand(gy) / n, self.in_shape)
+        return Expand(self.in_shape).apply(self._expand(gy) / n)
 
 
 class Max(_Reduction):
     """y = max_i x_i ;  dx_i = gy / (number of maxima) where x_i is a maximum, else 0."""
 
     def forward(self, x):
-        self.x = x
-        self.y = x.max(axis=self._setup(x), keepdims=True)
-        return self.y if self.keepdims else self.y.reshape(
-            [n for i, n in enumerate(x.shape) if i not in self.axes])
+        return self._extreme(x, x.max(axis=self._setup(x), keepdims=True))
+
+    def _extreme(self, x, y):
+        if not self.keepdims:
+            y = y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
+        self.save_for_backward(x, y)
+        return y
 
     def backward(self, gy):
-        mask = (self.x == self.y).astype(gy.dtype)
+        x, y = (raw(v) for v in self.saved_tensors)
+        mask = (x == self._expand(y)).astype(x.dtype)  # which elements are extreme: a constant of the graph
         mask /= mask.sum(axis=self.axes, keepdims=True)
         return self._expand(gy) * mask
 
@@ -92,10 +97,7 @@ class Min(Max):
     """y = min_i x_i ;  dx_i = gy / (number of minima) where x_i is a minimum, else 0."""
 
     def forward(self, x):
-        self.x = x
-        self.y = x.min(axis=self._setup(x), keepdims=True)
-        return self.y if self.keepdims else self.y.reshape(
-            [n for i, n in enumerate(x.shape) if i not in self.axes])
+        return self._extreme(x, x.min(axis=self._setup(x), keepdims=True))
 
 
 class Var(_Reduction):
@@ -116,26 +118,32 @@ class Var(_Reduction):
 
     def forward(self, x):
         axes = self._setup(x)
-        self.centered = x - x.mean(axis=axes, keepdims=True)
-        return (self.centered ** 2).sum(axis=axes, keepdims=self.keepdims) / self._dof()
+        self.save_for_backward(x)
+        centered = x - x.mean(axis=axes, keepdims=True)
+        return (centered ** 2).sum(axis=axes, keepdims=self.keepdims) / self._dof()
+
+    def _centered(self, x):
+        return x - x.mean(axis=self.axes, keepdims=True)
 
     def backward(self, gy):
-        return self._expand(gy) * (2 / self._dof()) * self.centered
+        x, = self.saved_tensors
+        return self._expand(gy) * (2 / self._dof()) * self._centered(x)
 
 
 class Std(Var):
     """y = sqrt(var(x)) ;  dx_i = (x_i - m) / ((n - c) y) * gy."""
 
     def forward(self, x):
-        xp = get_array_module(x)
-        self.y = xp.sqrt(super().forward(x))
-        return self.y
+        y = get_array_module(x).sqrt(super().forward(x))
+        self.save_for_backward(x, y)
+        return y
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        y = self.y if self.keepdims else self._expand(self.y)
-        y = xp.where(y == 0, 1, y)  # zero spread: centered is 0 there, so dx = 0 (as PyTorch), not 0/0
-        return self._expand(gy) / (self._dof() * y) * self.centered
+        x, y = self.saved_tensors
+        y = self._expand(y)
+        # zero spread: centered is 0 there, so dx = 0 (as PyTorch), not 0/0
+        y = Where(raw(y) == 0).apply(raw(y).dtype.type(1), y)
+        return self._expand(gy) / (self._dof() * y) * self._centered(x)
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -163,8 +171,6 @@ def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 def _with_indices(reduce, x, axis, keep, arg):
     """(values, indices) for one int axis, the values alone otherwise."""
-    from minigrad.tensor import Tensor
-
     values = reduce(x, axis, keep)
     if axis is None or isinstance(axis, (tuple, list)):
         return values
@@ -178,11 +184,7 @@ def _with_indices(reduce, x, axis, keep, arg):
 
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """max(x): the largest value; max(x, dim): (values, indices) along dim; max(x, other): elementwise."""
-    from minigrad.tensor import Tensor
-
     if isinstance(axis, Tensor):
-        from minigrad.ops.pointwise import maximum
-
         return maximum(x, axis)
     ax, keep = _resolve(axis, keepdims, dim, keepdim)
     return _with_indices(amax, x, ax, keep, "argmax")
@@ -190,11 +192,7 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """min(x): the smallest value; min(x, dim): (values, indices) along dim; min(x, other): elementwise."""
-    from minigrad.tensor import Tensor
-
     if isinstance(axis, Tensor):
-        from minigrad.ops.pointwise import minimum
-
         return minimum(x, axis)
     ax, keep = _resolve(axis, keepdims, dim, keepdim)
     return _with_indices(amin, x, ax, keep, "argmin")

@@ -1,11 +1,13 @@
 """Shape ops: reshape/view, transpose/permute, flatten, squeeze/unsqueeze,
 expand, getitem, cat, stack, pad. They move values around without changing
-them, so each backward moves the gradient back the same way.
+them, so each backward moves the gradient back the same way (and, since
+each is linear, the backward of a backward is the forward again).
 """
 import numpy as np
 
 from minigrad.autograd import Function, sum_to
 from minigrad.backend import get_array_module, scatter_add
+from minigrad.tensor import Tensor
 
 
 def wrap_dim(op, dim, ndim):
@@ -54,7 +56,7 @@ class Permute(Function):
         return x.transpose(axes)
 
     def backward(self, gy):
-        return gy.transpose(np.argsort(self.axes))
+        return gy.transpose(tuple(int(a) for a in np.argsort(self.axes)))
 
 
 class Expand(Function):
@@ -83,27 +85,39 @@ def _is_advanced(key):
 
 
 class GetItem(Function):
-    """y = x[key] ;  dx = zeros with gy scattered into the selected places.
-
-    With integer-array keys an element may be picked more than once, so the
-    scatter accumulates (``add.at``) instead of assigning.
-    """
+    """y = x[key] ;  dx = IndexAdd(key)(gy): zeros with gy added into the selected places."""
 
     def __init__(self, key):
         self.key = key
 
     def forward(self, x):
-        self.in_shape, self.dtype = x.shape, x.dtype
+        self.in_shape = x.shape
         return x[self.key]
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        gx = xp.zeros(self.in_shape, dtype=gy.dtype)
+        return IndexAdd(self.key, self.in_shape).apply(gy)
+
+
+class IndexAdd(Function):
+    """y = zeros(shape) with x added at ``key`` (the gradient of x[key]) ;  dx = gy[key].
+
+    With integer-array keys an element may be picked more than once, so the
+    scatter accumulates (``add.at``) instead of assigning.
+    """
+
+    def __init__(self, key, shape):
+        self.key, self.shape = key, shape
+
+    def forward(self, x):
+        y = get_array_module(x).zeros(self.shape, dtype=x.dtype)
         if _is_advanced(self.key):
-            scatter_add(gx, self.key, gy)
+            scatter_add(y, self.key, x)
         else:
-            gx[self.key] = gy
-        return gx
+            y[self.key] = x
+        return y
+
+    def backward(self, gy):
+        return GetItem(self.key).apply(gy)
 
 
 class Cat(Function):
@@ -126,9 +140,9 @@ class Cat(Function):
         return get_array_module(ref).concatenate(xs, axis=ax)
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        cuts = np.cumsum(self.sizes)[:-1].tolist()
-        return tuple(xp.split(gy, cuts, axis=self.ax))
+        edges = np.cumsum([0] + self.sizes).tolist()
+        lead = (slice(None),) * self.ax
+        return tuple(GetItem(lead + (slice(lo, hi),)).apply(gy) for lo, hi in zip(edges[:-1], edges[1:]))
 
 
 class Stack(Function):
@@ -145,8 +159,8 @@ class Stack(Function):
         return get_array_module(xs[0]).stack(xs, axis=self.axis)
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        return tuple(xp.take(gy, i, axis=self.axis) for i in range(self.n))
+        lead = (slice(None),) * (self.axis % gy.ndim)
+        return tuple(GetItem(lead + (i,)).apply(gy) for i in range(self.n))
 
 
 class Pad(Function):
@@ -172,25 +186,7 @@ class Pad(Function):
         return get_array_module(x).pad(x, width, mode="constant", constant_values=self.value)
 
     def backward(self, gy):
-        return gy[self.slices]
-
-
-class ToCopy(Function):
-    """y = x moved to another device or dtype ;  dx = gy moved back."""
-
-    def __init__(self, data):
-        self.data = data
-
-    def forward(self, x):
-        from minigrad.backend import device_of
-
-        self.device, self.dtype = device_of(x), x.dtype
-        return self.data
-
-    def backward(self, gy):
-        from minigrad.backend import to_device
-
-        return to_device(gy, self.device).astype(self.dtype, copy=False)
+        return GetItem(self.slices).apply(gy)
 
 
 def reshape(x, *shape):
@@ -252,8 +248,6 @@ broadcast_to = expand
 
 
 def getitem(x, key):
-    from minigrad.tensor import Tensor
-
     if isinstance(key, Tensor):
         key = key.data
     elif isinstance(key, tuple):

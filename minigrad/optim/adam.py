@@ -67,7 +67,7 @@ class Adam(Optimizer):
                 if p.grad is None:
                     continue
                 g = self._grad_array(p)
-                p._version += 1  # updated in place below: graphs built before this step are stale
+                p._bump_version()  # updated in place below: graphs built before this step are stale
                 state = self.state.setdefault(p, {})
                 if not state:
                     xp = p.xp

@@ -16,6 +16,8 @@ Element-wise update kernels run through ``Optimizer._apply``: on the CPU a
 large parameter is cut into contiguous slices that worker threads update in
 parallel (NumPy releases the GIL inside ufunc loops, and an update is a
 handful of passes over memory, so two cores are nearly twice as fast as one).
+The threads are opt-in: one thread (no pool) unless ``set_num_threads(n)`` is
+called (``python -m gan`` and the benchmarks do) or MINIGRAD_NUM_THREADS is set.
 """
 from __future__ import annotations
 
@@ -35,10 +37,8 @@ from minigrad.tensor import Tensor
 _MIN_SPLIT = 1 << 16
 
 
-def _default_num_threads() -> int:
-    env = os.environ.get("MINIGRAD_NUM_THREADS")
-    if env:
-        return max(1, int(env))
+def useful_num_threads() -> int:
+    """The thread count worth using for updates here: the cores this process may run on, at most 8."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -46,7 +46,7 @@ def _default_num_threads() -> int:
     return max(1, min(cores, 8))  # memory bound: more threads stop helping
 
 
-_num_threads = _default_num_threads()
+_num_threads = max(1, int(os.environ.get("MINIGRAD_NUM_THREADS") or 1))
 _pool = None
 _pool_key = None  # (pid, workers) the pool was made for
 _pool_lock = threading.Lock()

@@ -51,7 +51,7 @@ class SGD(Optimizer):
                 if p.grad is None:
                     continue
                 g = self._grad_array(p)
-                p._version += 1  # updated in place below: graphs built before this step are stale
+                p._bump_version()  # updated in place below: graphs built before this step are stale
                 s = self._scratch.get(p)
                 if s is None or s.shape != p.data.shape or s.dtype != p.dtype:
                     s = self._scratch[p] = p.xp.empty(p.data.shape, dtype=p.dtype)

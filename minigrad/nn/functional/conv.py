@@ -6,7 +6,7 @@ engine free the im2col buffer once backward has used it.
 """
 from __future__ import annotations
 
-from minigrad.autograd import Function
+from minigrad.autograd import Function, is_graph
 from minigrad.kernels import conv as _kernels
 from minigrad.tensor import Tensor
 
@@ -69,11 +69,14 @@ class Conv2d(Function):
     With s the stride, d the dilation and xpad the zero-padded input:
 
         y[n, o, p, q]  = sum_{c, i, j} w[o, c, i, j] xpad[n, c, s p + d i, s q + d j] + b[o]
-        dw[o, c, i, j] = sum_{n, p, q} gy[n, o, p, q] xpad[n, c, s p + d i, s q + d j]
         dx             = conv_transpose2d(gy, w)   (each gy value scattered back through the window it came from)
+        dw             = conv2d_weight(x, gy):  dw[o, c, i, j] = sum_{n, p, q} gy[n, o, p, q] xpad[n, c, s p + d i, ...]
         db[o]          = sum_{n, p, q} gy[n, o, p, q]
 
-    All three are GEMMs over im2col matrices: see minigrad/kernels/conv.py.
+    The three are the family Conv2d, ConvTranspose2d, Conv2dWeight: the gradients of each are the others,
+    so a convolution is differentiable to any order. On raw arrays (first-order backward) the same three
+    formulas run as one kernel call (minigrad/kernels/conv.py) that shares gy's layout copy and reuses the
+    forward's im2col buffer; with ``create_graph=True`` they run as the recorded Functions.
     """
 
     def __init__(self, stride, padding, dilation):
@@ -81,16 +84,22 @@ class Conv2d(Function):
 
     def forward(self, x, w, b=None):
         y, cols = _kernels.conv2d_forward(x, w, b, self.stride, self.padding, self.dilation)
-        # cols (the im2col matrix) is reused by backward; release() frees it afterwards
-        self.cols, self.x_shape, self.w, self.has_bias = cols, x.shape, w, b is not None
+        self.has_bias = b is not None
+        self.save_for_backward(x, w, cols)  # cols: the im2col buffer, reused by the first-order kernel
         return y
 
     def backward(self, gy):
+        x, w, cols = self.saved_tensors
         need = self.needs_input_grad
-        gx, gw, gb = _kernels.conv2d_backward(
-            gy, self.x_shape, self.w, self.cols, self.stride, self.padding, self.dilation,
-            need_x=need[0], need_w=need[1], need_b=self.has_bias and need[2],
-        )
+        need_b = self.has_bias and need[2]
+        if is_graph(gy):
+            gx = ConvTranspose2d(self.stride, self.padding, _output_padding(x.shape, gy.shape, w.shape, self),
+                                 self.dilation).apply(gy, w) if need[0] else None
+            gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).apply(x, gy) if need[1] else None
+            gb = gy.sum(axis=(0, 2, 3)) if need_b else None
+        else:
+            gx, gw, gb = _kernels.conv2d_backward(gy, x.shape, w, cols, self.stride, self.padding, self.dilation,
+                                                  need_x=need[0], need_w=need[1], need_b=need_b)
         return (gx, gw, gb) if self.has_bias else (gx, gw)
 
 
@@ -101,8 +110,10 @@ class ConvTranspose2d(Function):
 
         y  = conv2d's dx formula applied to x (+ b)
         dx = conv2d(gy, w)                   (the forward of the conv it transposes)
-        dw = X^T im2col(gy),  X = x as an (N*H*W, C_in) matrix
+        dw = conv2d_weight(gy, x)            (x in the role of conv2d's output gradient)
         db[c] = sum_{n, p, q} gy[n, c, p, q]
+
+    On raw arrays one kernel call computes all three, sharing im2col(gy).
     """
 
     def __init__(self, stride, padding, output_padding, dilation):
@@ -112,16 +123,65 @@ class ConvTranspose2d(Function):
     def forward(self, x, w, b=None):
         y = _kernels.conv_transpose2d_forward(x, w, b, self.stride, self.padding, self.output_padding,
                                               self.dilation)
-        self.x, self.w, self.has_bias = x, w, b is not None
+        self.has_bias = b is not None
+        self.save_for_backward(x, w)
         return y
 
     def backward(self, gy):
+        x, w = self.saved_tensors
         need = self.needs_input_grad
-        gx, gw, gb = _kernels.conv_transpose2d_backward(
-            gy, self.x, self.w, self.stride, self.padding, self.output_padding, self.dilation,
-            need[0], need[1], self.has_bias and need[2],
-        )
+        need_b = self.has_bias and need[2]
+        if is_graph(gy):
+            gx = _crop(Conv2d(self.stride, self.padding, self.dilation).apply(gy, w), x.shape) if need[0] else None
+            gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).apply(gy, x) if need[1] else None
+            gb = gy.sum(axis=(0, 2, 3)) if need_b else None
+        else:
+            gx, gw, gb = _kernels.conv_transpose2d_backward(
+                gy, x, w, self.stride, self.padding, self.output_padding, self.dilation, need[0], need[1], need_b)
         return (gx, gw, gb) if self.has_bias else (gx, gw)
+
+
+class Conv2dWeight(Function):
+    """gw = conv2d_weight(x, g): the weight gradient of conv2d, as an op of its own (bilinear in x and g).
+
+        gw[o, c, i, j] = sum_{n, p, q} g[n, o, p, q] xpad[n, c, s p + d i, s q + d j]
+        dx = conv_transpose2d(g, ggw),   dg = conv2d(x, ggw)      (ggw: the gradient of gw)
+
+    It appears in a graph only under ``create_graph=True`` (gradient penalties, Hessian-vector products).
+    """
+
+    def __init__(self, kernel_size, stride, padding, dilation):
+        self.kernel_size = tuple(kernel_size)
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+
+    def forward(self, x, g):
+        self.save_for_backward(x, g)
+        return _kernels.conv2d_weight(x, g, self.kernel_size, self.stride, self.padding, self.dilation)
+
+    def backward(self, ggw):
+        x, g = self.saved_tensors
+        need = self.needs_input_grad
+        gx = ConvTranspose2d(self.stride, self.padding, _output_padding(x.shape, g.shape, ggw.shape, self),
+                             self.dilation).apply(g, ggw) if need[0] else None
+        gg = Conv2d(self.stride, self.padding, self.dilation).apply(x, ggw) if need[1] else None
+        return gx, gg
+
+
+def _output_padding(x_shape, y_shape, w_shape, conv):
+    """The output_padding that makes conv_transpose2d of a (.., OH, OW) gradient come out at x's (H, W).
+
+    conv2d's output size floors (H + 2p - d (k - 1) - 1) / s: the rows it dropped are the remainder.
+    """
+    return tuple(
+        int(n - ((o - 1) * s - 2 * p + d * (k - 1) + 1))
+        for n, o, k, s, p, d in zip(x_shape[2:], y_shape[2:], w_shape[2:], conv.stride, conv.padding, conv.dilation))
+
+
+def _crop(g, shape):
+    """g cut to ``shape`` on its last two axes (conv2d of a transposed conv's gradient may see one more window)."""
+    if tuple(g.shape) == tuple(shape):
+        return g
+    return g[:, :, :shape[2], :shape[3]]
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

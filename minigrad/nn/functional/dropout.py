@@ -23,16 +23,18 @@ class Dropout(Function):
         xp = backend.get_array_module(x)
         dt = x.dtype
         if self.p >= 1:
-            self.mask = xp.zeros_like(x)
+            mask = xp.zeros_like(x)
         else:
             draw_dt = dt if dt in (np.float32, np.float64) else np.dtype(np.float32)
             u = backend.generator(backend.device_of(x)).random(x.shape, dtype=draw_dt)
-            self.mask = (u >= draw_dt.type(self.p)).astype(dt)
-            self.mask *= dt.type(1.0 / (1.0 - self.p))
-        return x * self.mask
+            mask = (u >= draw_dt.type(self.p)).astype(dt)
+            mask *= dt.type(1.0 / (1.0 - self.p))
+        self.save_for_backward(mask)  # a constant of the graph: dx = gy * m at every order
+        return x * mask
 
     def backward(self, gy):
-        return gy * self.mask
+        mask, = self.saved_tensors
+        return gy * mask
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

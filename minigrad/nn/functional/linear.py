@@ -32,24 +32,25 @@ class Linear(Function):
                 + (f", bias {b.dtype}" if b is not None else "")
                 + " (convert the input or the module, e.g. model.double())"
             )
-        self.x_shape = x.shape
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         y = x2 @ w.T
         if b is not None:
             y += b
-        self.x2, self.w, self.has_bias = x2, w, b is not None
-        return y if x.ndim == 2 else y.reshape(self.x_shape[:-1] + (w.shape[0],))
+        self.has_bias = b is not None
+        self.save_for_backward(x, w)
+        return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
 
     def backward(self, gy):
+        x, w = self.saved_tensors
         need = self.needs_input_grad
         g2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
         gx = gw = gb = None
         if need[0]:
-            gx = g2 @ self.w
-            if len(self.x_shape) != 2:
-                gx = gx.reshape(self.x_shape)
+            gx = g2 @ w
+            if x.ndim != 2:
+                gx = gx.reshape(x.shape)
         if need[1]:
-            gw = g2.T @ self.x2
+            gw = g2.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
         if self.has_bias:
             if need[2]:
                 gb = g2.sum(axis=0)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import backend
-from minigrad.autograd import Function, sum_to
-from minigrad.ops.activations import stable_sigmoid, stable_softplus
+from minigrad.autograd import Function, is_graph, raw, sum_to
+from minigrad.ops.activations import LogSoftmax, Sigmoid, Softplus
+from minigrad.ops.pointwise import Exp, Log, Maximum
+from minigrad.ops.shape_ops import Expand
 from minigrad.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -89,6 +91,16 @@ class _PointwiseLoss(Function):
         return gy
 
 
+def _clamped_logs(p):
+    """(log p, log(1 - p)), each clamped at -100 as PyTorch's BCE (arrays or Tensors)."""
+    if is_graph(p):
+        lo = p.dtype.type(-100)
+        return Maximum().apply(Log().apply(p), lo), Maximum().apply(Log().apply(1 - p), lo)
+    xp = backend.get_array_module(p)
+    with np.errstate(divide="ignore"):  # log(0) = -inf, clamped here
+        return xp.maximum(xp.log(p), p.dtype.type(-100)), xp.maximum(xp.log1p(-p), p.dtype.type(-100))
+
+
 class BinaryCrossEntropy(_PointwiseLoss):
     """l = -w [t log p + (1 - t) log(1 - p)], each log clamped at -100 (as PyTorch).
 
@@ -97,34 +109,28 @@ class BinaryCrossEntropy(_PointwiseLoss):
     """
 
     def forward(self, p, t, w=None):
-        xp = backend.get_array_module(p)
-        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped below
-            log_p = xp.maximum(xp.log(p), p.dtype.type(-100))
-            log_q = xp.maximum(xp.log1p(-p), p.dtype.type(-100))
-        diff = log_p - log_q
-        l = -(log_q + t * diff)
-        self.p, self.t, self.w, self.diff = p, t, w, diff
+        self.save_for_backward(p, t, w)
+        log_p, log_q = _clamped_logs(p)
+        l = -(log_q + t * (log_p - log_q))
         if w is not None:
-            self.l = l
             l = l * w
         return self._reduce(l)
 
     def backward(self, gy):
-        xp = backend.get_array_module(gy)
+        p, t, w = self.saved_tensors
         need = self.needs_input_grad
         g = self._grad_scale(gy)
-        gw_scale = g if self.w is None else g * self.w
+        gw_scale = g if w is None else g * w
         gp = gt = gw = None
         if need[0]:
-            p = self.p
-            gp = (p - self.t) / xp.maximum(p * (1 - p), p.dtype.type(1e-12)) * gw_scale
-        if need[1]:
-            gt = -self.diff * gw_scale
-        if self.w is None:
-            return gp, gt
-        if need[2]:
-            gw = sum_to(xp.broadcast_to(self.l * g, self.shape), self.w.shape)
-        return gp, gt, gw
+            gp = (p - t) / Maximum().apply(p * (1 - p), raw(p).dtype.type(1e-12)) * gw_scale
+        if need[1] or (w is not None and need[2]):
+            log_p, log_q = _clamped_logs(p)
+            if need[1]:
+                gt = -(log_p - log_q) * gw_scale
+            if w is not None and need[2]:
+                gw = sum_to(Expand(self.shape).apply(-(log_q + t * (log_p - log_q)) * g), w.shape)
+        return (gp, gt) if w is None else (gp, gt, gw)
 
 
 class BinaryCrossEntropyWithLogits(_PointwiseLoss):
@@ -145,40 +151,38 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
     def forward(self, x, t, *extra):
         w = extra[0] if self.has_weight else None
         pw = extra[-1] if self.has_pos_weight else None
-        sp = stable_softplus(-x)  # = -log sigmoid(x)
-        l = (1 - t) * x
-        if pw is None:
-            l += sp
-        else:
-            lw = 1 + (pw - 1) * t
-            l += lw * sp
-            self.lw = lw
-        self.x, self.t, self.w, self.pw, self.sp = x, t, w, pw, sp
+        self.save_for_backward(x, t, w, pw)
+        l = self._unweighted(x, t, pw)
         if w is not None:
-            self.l = l
             l = l * w
         return self._reduce(l)
 
+    @staticmethod
+    def _unweighted(x, t, pw):
+        sp = Softplus().apply(-x)  # = -log sigmoid(x)
+        return (1 - t) * x + (sp if pw is None else (1 + (pw - 1) * t) * sp)
+
     def backward(self, gy):
-        xp = backend.get_array_module(gy)
+        x, t, w, pw = self.saved_tensors
         need = self.needs_input_grad
-        x, t, w, pw = self.x, self.t, self.w, self.pw
         g = self._grad_scale(gy)
         gs = g if w is None else g * w
         grads = [None, None]
         if need[0]:
             if pw is None:
-                gx = stable_sigmoid(x) - t
+                gx = Sigmoid().apply(x) - t
             else:
-                gx = (1 - t) - self.lw * (1 - stable_sigmoid(x))
+                gx = (1 - t) - (1 + (pw - 1) * t) * (1 - Sigmoid().apply(x))
             grads[0] = gx * gs
         if need[1]:
-            gt = -x if pw is None else (pw - 1) * self.sp - x
+            gt = -x if pw is None else (pw - 1) * Softplus().apply(-x) - x
             grads[1] = gt * gs
         if w is not None:
-            grads.append(sum_to(xp.broadcast_to(self.l * g, self.shape), w.shape) if need[2] else None)
+            grads.append(sum_to(Expand(self.shape).apply(self._unweighted(x, t, pw) * g), w.shape)
+                         if need[2] else None)
         if pw is not None:
-            grads.append(sum_to(xp.broadcast_to(t * self.sp * gs, self.shape), pw.shape) if need[-1] else None)
+            grads.append(sum_to(Expand(self.shape).apply(t * Softplus().apply(-x) * gs), pw.shape)
+                         if need[-1] else None)
         return tuple(grads)
 
 
@@ -186,12 +190,14 @@ class MSELoss(_PointwiseLoss):
     """l = (x - t)^2 ;  dx = 2 (x - t),  dt = -dx."""
 
     def forward(self, x, t):
-        self.d = x - t
-        return self._reduce(self.d * self.d)
+        self.save_for_backward(x, t)
+        d = x - t
+        return self._reduce(d * d)
 
     def backward(self, gy):
+        x, t = self.saved_tensors
         need = self.needs_input_grad
-        gx = (2 * self.d) * self._grad_scale(gy)
+        gx = (2 * (x - t)) * self._grad_scale(gy)
         return (gx if need[0] else None), (-gx if need[1] else None)
 
 
@@ -228,6 +234,14 @@ class _ClassIndexLoss(Function):
             s = s / self.denom
         return xp.asarray(s, dtype=dtype)
 
+    def _onehot(self, like):
+        """(N, C) constant: 1 at [i, t_i], 0 elsewhere, in like's dtype."""
+        a = raw(like)
+        xp = backend.get_array_module(a)
+        onehot = xp.zeros(a.shape, dtype=a.dtype)
+        onehot[xp.arange(a.shape[0]), self.safe_t] = 1
+        return onehot
+
     def _row_scale(self, gy):
         """dL/dlogp[i, t_i] = -c_i * (gy_i | gy | gy / sum c)."""
         g = gy / self.denom if self.reduction == "mean" else gy
@@ -243,23 +257,17 @@ class CrossEntropy(_ClassIndexLoss):
     Fused, so softmax never under/overflows."""
 
     def forward(self, x):
-        xp = backend.get_array_module(x)
-        rows = xp.arange(x.shape[0])
-        shifted = x - x.max(axis=1, keepdims=True)
-        lse = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        logp = LogSoftmax(axis=1).forward(x)
         self._class_weights(x.dtype)
-        self.logp = shifted
-        self.logp -= lse
-        self.rows = rows
-        return self._reduce(self.logp[rows, self.safe_t], x.dtype)
+        self.save_for_backward(x, logp)  # logp: the first-order cache, recomputed from x under create_graph
+        return self._reduce(logp[backend.get_array_module(x).arange(x.shape[0]), self.safe_t], x.dtype)
 
     def backward(self, gy):
-        xp = backend.get_array_module(gy)
+        x, logp = self.saved_tensors
+        if is_graph(gy):
+            logp = LogSoftmax(axis=1).apply(x)
         s = self._row_scale(gy)  # (N,) = -c_i g_i
-        gx = xp.exp(self.logp)
-        gx[self.rows, self.safe_t] -= 1
-        gx *= -s[:, None]  # (softmax - onehot) * c_i g_i
-        return gx
+        return (Exp().apply(logp) - self._onehot(logp)) * (-s).reshape(-1, 1)  # (softmax - onehot) c_i g_i
 
 
 class NLLLoss(_ClassIndexLoss):
@@ -268,15 +276,12 @@ class NLLLoss(_ClassIndexLoss):
     def forward(self, logp):
         xp = backend.get_array_module(logp)
         self._class_weights(logp.dtype)
-        self.rows = xp.arange(logp.shape[0])
-        self.in_shape, self.dtype = logp.shape, logp.dtype
-        return self._reduce(logp[self.rows, self.safe_t], logp.dtype)
+        self.save_for_backward(self._onehot(logp))
+        return self._reduce(logp[xp.arange(logp.shape[0]), self.safe_t], logp.dtype)
 
     def backward(self, gy):
-        xp = backend.get_array_module(gy)
-        gx = xp.zeros(self.in_shape, dtype=self.dtype)
-        gx[self.rows, self.safe_t] = self._row_scale(gy)
-        return gx
+        onehot, = self.saved_tensors
+        return onehot * self._row_scale(gy).reshape(-1, 1)
 
 
 # --- public functions ---------------------------------------------------------------------

@@ -1,18 +1,15 @@
 """batch_norm: normalise each channel over the batch (Ioffe & Szegedy 2015), as one Function."""
 from __future__ import annotations
 
-from minigrad.autograd import Function
+from minigrad.autograd import Function, is_graph, raw
 from minigrad.backend import get_array_module
+from minigrad.ops.pointwise import Sqrt
 from minigrad.tensor import Tensor
-
-
-def _raw(t):
-    return t.data if isinstance(t, Tensor) else t
 
 
 def _per_channel_sum(a3):
     """sum over n and l of a3 (N, C, L) -> (C,): a matrix-vector product, one fast pass (BLAS)."""
-    xp = get_array_module(a3)
+    xp = get_array_module(raw(a3))
     N, C, L = a3.shape
     if L == 1:
         return a3.reshape(N, C).sum(axis=0)
@@ -70,13 +67,13 @@ class BatchNorm(Function):
             xc = x3 - mean.reshape(bshape)
             var = _per_channel_dot(xc, xc) / dt(n)  # biased: normalisation uses 1/n
             self._update_running(mean, var, n)
-            self.n = n
         else:
-            mean = self.running_mean.astype(x.dtype, copy=False)
-            var = self.running_var.astype(x.dtype, copy=False)
+            mean = raw(self.running_mean).astype(x.dtype, copy=False)
+            var = raw(self.running_var).astype(x.dtype, copy=False)
             xc = x3 - mean.reshape(bshape)
         inv_std = 1 / xp.sqrt(var + dt(self.eps))
-        self.xc, self.inv_std, self.w = xc, inv_std, w
+        # xc and inv_std are the first-order backward's cache; under create_graph they are recomputed from x
+        self.save_for_backward(x, w, xc, inv_std)
         scale = inv_std if w is None else inv_std * w          # y = xc * scale + beta
         y = xc * scale.reshape(bshape)
         if b is not None:
@@ -87,14 +84,26 @@ class BatchNorm(Function):
         m = self.momentum
         rm, rv = self.running_mean, self.running_var
         if rm is not None:
-            rm *= rm.dtype.type(1 - m)
-            rm += (rm.dtype.type(m) * mean).astype(rm.dtype, copy=False)
+            rm.mul_(1 - m).add_((rm.dtype.type(m) * mean).astype(rm.dtype, copy=False))
         if rv is not None:
-            rv *= rv.dtype.type(1 - m)
-            rv += (rv.dtype.type(m * n / (n - 1)) * var).astype(rv.dtype, copy=False)
+            rv.mul_(1 - m).add_((rv.dtype.type(m * n / (n - 1)) * var).astype(rv.dtype, copy=False))
+
+    def _statistics(self, x3):
+        """(xc, inv_std) of x3 (N, C, L) in the mode of the forward, written on Tensors for create_graph."""
+        bshape = (1, x3.shape[1], 1)
+        if self.training:
+            n = x3.shape[0] * x3.shape[2]
+            xc = x3 - (_per_channel_sum(x3) / n).reshape(bshape)
+            var = _per_channel_dot(xc, xc) / n
+        else:
+            xc = x3 - raw(self.running_mean).astype(x3.dtype, copy=False).reshape(bshape)
+            var = raw(self.running_var).astype(x3.dtype, copy=False)
+        return xc, 1 / Sqrt().apply(var + self.eps)
 
     def backward(self, gy):
-        xc, inv_std, w = self.xc, self.inv_std, self.w
+        x, w, xc, inv_std = self.saved_tensors
+        if is_graph(gy):
+            xc, inv_std = self._statistics(x.reshape(x.shape[0], x.shape[1], -1))
         gy3 = gy.reshape(xc.shape)
         bshape = (1, xc.shape[1], 1)
         need = self.needs_input_grad
@@ -107,10 +116,9 @@ class BatchNorm(Function):
             dx = gy3 * scale.reshape(bshape)
             if self.training:
                 # gamma inv_std (gy - mean(gy) - xhat mean(gy xhat)), with xhat = xc inv_std
-                n = gy.dtype.type(self.n)
-                k = xc * (scale * inv_std * dgamma / n).reshape(bshape)
-                dx -= k
-                dx -= (scale * dbeta / n).reshape(bshape)
+                n = xc.shape[0] * xc.shape[2]
+                dx = dx - xc * (scale * inv_std * dgamma / n).reshape(bshape)
+                dx = dx - (scale * dbeta / n).reshape(bshape)
             dx = dx.reshape(gy.shape)
         grads = [dx]
         if self.has_weight:
@@ -133,7 +141,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if x.ndim < 2:
         raise ValueError(f"{op}: expected input of shape (N, C) or (N, C, *spatial), got {tuple(x.shape)}")
     c = x.shape[1]
-    rm, rv = _raw(running_mean), _raw(running_var)
+    rm, rv = running_mean, running_var
     for name, t in (("running_mean", rm), ("running_var", rv), ("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (c,):
             raise ValueError(
@@ -149,6 +157,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != x.dtype:
             raise ValueError(f"{op}: {name} dtype {t.dtype} differs from input dtype {x.dtype}")
+    rm = rm if rm is None or isinstance(rm, Tensor) else Tensor(rm)
+    rv = rv if rv is None or isinstance(rv, Tensor) else Tensor(rv)
     fn = BatchNorm(rm, rv, bool(training), float(momentum), float(eps), weight is not None, bias is not None)
     params = [t for t in (weight, bias) if t is not None]
     return fn(x, *params)

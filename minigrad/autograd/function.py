@@ -1,0 +1,184 @@
+"""Function: one node of the graph, what its backward reads, and how op inputs become tensors.
+
+A Function subclass implements ``forward`` on raw arrays and ``backward`` with
+one formula that runs on raw arrays (first-order backward) and on Tensors
+(``create_graph=True``, so the gradient is itself differentiable)::
+
+    class Exp(Function):
+        '''y = e^x ;  dx = y gy.'''
+
+        def forward(self, x):
+            y = get_array_module(x).exp(x)
+            self.save_for_backward(y)     # the output: a Tensor in the graph when create_graph=True
+            return y
+
+        def backward(self, gy):
+            y, = self.saved_tensors
+            return gy * y                 # arrays, or Tensors recorded in the graph
+
+``save_for_backward`` is how a Function declares what its backward reads. A
+value that is one of the forward's input arrays or its output array is
+handed back as that input or output (its array, or the Tensor itself when a
+graph is being built), and backward refuses to run if that tensor was
+written in place since (version counters); anything else is a constant of
+the graph (a mask, indices). Inputs that were not saved may change freely.
+
+Inside ``backward``, a computation that is not an operator or a method
+shared by arrays and Tensors is written as another Function run through
+``apply``: on raw arrays it is just that Function's forward, on Tensors it
+records the graph, so the formula is written once.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from minigrad import backend, grad_mode
+from minigrad.autograd import anomaly
+from minigrad.tensor import Tensor
+
+_INPUT, _OUTPUT, _CONSTANT = "input", "output", "constant"
+
+
+class Function:
+    """One differentiable op. Subclasses implement ``forward`` and ``backward``.
+
+    ``forward(*arrays)`` gets raw arrays (numpy or cupy) and returns one array.
+    ``backward(gy)`` gets the gradient of the output (an array, or a Tensor
+    when the graph of the gradient is recorded) and returns one gradient per
+    input (a tuple, or a single value for one input; None where
+    ``needs_input_grad`` is False or the input has no gradient).
+    What backward reads comes from ``self.saved_tensors``, in the order
+    given to ``save_for_backward``; the engine drops it after backward
+    unless ``retain_graph=True``.
+    """
+
+    inputs: tuple = ()
+    needs_input_grad: tuple = ()
+    saved_tensors: tuple = ()
+    _saved: tuple = ()
+    _freed = False
+
+    def __call__(self, *inputs):
+        tensors = as_tensor_args(self, inputs)
+        self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        arrays = [t.data for t in tensors]
+        try:
+            y = self.forward(*arrays)
+        except ValueError as e:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(f"{self.name}: {e} (input shapes {shapes})") from e
+        out = Tensor._from_op(y)
+        to_save = self.__dict__.pop("_to_save", ())
+        if grad_mode.is_grad_enabled() and any(self.needs_input_grad):
+            out.requires_grad = True
+            out.grad_fn = self
+            self.inputs = tensors
+            self._saved = tuple(_locate(v, arrays, y) for v in to_save)
+            self._saved_versions = tuple((ref, tensors[ref]._version) for kind, ref in self._saved if kind == _INPUT)
+        if anomaly.is_anomaly_enabled():
+            anomaly.record_forward(self, tensors, y)
+        return out
+
+    def apply(self, *args):
+        """Run this op on Tensors (recorded in the graph, as calling it does) or on raw arrays (forward only).
+
+        Backward formulas use it for every step that is not an operator shared by arrays and Tensors.
+        """
+        for a in args:
+            if isinstance(a, Tensor):
+                return self(*args)
+        return self.forward(*args)
+
+    def save_for_backward(self, *values):
+        """Declare what backward reads: input arrays, the output array, or constants (masks, indices)."""
+        self._to_save = values
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, gy):
+        raise NotImplementedError
+
+    def _unpack_saved(self, out, graph):
+        """The saved values for one backward call: arrays, or (graph) the input and output Tensors themselves."""
+        values = []
+        for kind, ref in self._saved:
+            if kind == _INPUT:
+                t = self.inputs[ref]
+                values.append(t if graph else t.data)
+            elif kind == _OUTPUT:
+                values.append(out if graph else out.data)
+            else:
+                values.append(ref)
+        return tuple(values)
+
+    def release(self):
+        """Drop saved values and inputs after backward (frees the graph)."""
+        self.__dict__.clear()
+        self._freed = True
+
+    def __repr__(self):
+        return f"<{self.name}Backward>"
+
+
+def _locate(value, arrays, y):
+    """Where a saved value lives: ("input", i), ("output", None) or ("constant", value)."""
+    if value is y:
+        return _OUTPUT, None
+    for i, a in enumerate(arrays):
+        if value is a:
+            return _INPUT, i
+    return _CONSTANT, value
+
+
+def is_graph(value) -> bool:
+    """True when a backward formula runs on Tensors (``create_graph=True``), False on raw arrays."""
+    return isinstance(value, Tensor)
+
+
+def raw(value):
+    """The array behind a Tensor (a value treated as a constant, e.g. to build a mask), or the value itself."""
+    return value.data if isinstance(value, Tensor) else value
+
+
+def as_tensor_args(fn, inputs):
+    """Turn an op's inputs into Tensors on one device.
+
+    Python numbers adopt the dtype of the tensor operands (``x * 2`` stays
+    float32, NumPy's rule for scalars); arrays become constant tensors.
+    Mixing devices is an error that names the op and both devices.
+    """
+    ref = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if ref is None:
+                ref = x
+            elif x.device != ref.device:
+                raise RuntimeError(
+                    f"{fn.name}: expected all tensors on the same device, got {ref.device} and {x.device}"
+                )
+    if ref is None:
+        raise TypeError(f"{fn.name}: expected at least one Tensor argument")
+    if all(isinstance(x, Tensor) for x in inputs):
+        return inputs
+    out = []
+    xp = ref.xp
+    for x in inputs:
+        if isinstance(x, Tensor):
+            out.append(x)
+        elif isinstance(x, numbers.Number):
+            dtype = ref.dtype if ref.dtype.kind == "f" or not isinstance(x, float) else np.float32
+            out.append(Tensor._from_op(xp.asarray(x, dtype=dtype)))
+        else:
+            # host data (lists, NumPy arrays) is copied to the tensors' device; a GPU array
+            # next to CPU tensors is a device mix-up
+            if ref.device == "cpu" and backend.device_of(x) == "cuda":
+                raise RuntimeError(f"{fn.name}: expected all tensors on the same device, got cpu and cuda")
+            out.append(Tensor._from_op(xp.asarray(x)))
+    return tuple(out)

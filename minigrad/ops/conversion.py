@@ -1,0 +1,50 @@
+"""Moving a tensor to another device or dtype, and copying it, inside the graph (``to``, ``clone``...)."""
+import numpy as np
+
+from minigrad import backend, grad_mode
+from minigrad.autograd import Function
+from minigrad.tensor import Tensor
+
+
+class ToCopy(Function):
+    """y = x on ``device`` as ``dtype`` ;  dx = gy moved back to x's device and dtype."""
+
+    def __init__(self, device=None, dtype=None):
+        self.device, self.dtype = device, dtype
+
+    def forward(self, x):
+        self.in_device, self.in_dtype = backend.device_of(x), x.dtype
+        y = x if self.device is None else backend.to_device(x, self.device)
+        if self.dtype is not None and y.dtype != self.dtype:
+            y = y.astype(self.dtype)
+        return y.copy() if y is x else y
+
+    def backward(self, gy):
+        return ToCopy(self.in_device, self.in_dtype).apply(gy)
+
+
+def to(self, device=None, dtype=None):
+    """Copy to another device and/or dtype (self when nothing changes).
+
+    Inside the graph, d(copy)/dx = identity moved back; a leaf that does not
+    record keeps ``requires_grad``, like PyTorch's ``.to`` on a leaf.
+    """
+    if isinstance(device, (np.dtype, type)):  # t.to(minigrad.float64); (a dtype has .type too)
+        device, dtype = None, device
+    device = None if device is None else backend.normalize_device(device)
+    dtype = None if dtype is None else np.dtype(dtype)
+    if (device is None or device == self.device) and (dtype is None or dtype == self.dtype):
+        return self
+    if grad_mode.is_grad_enabled() and self.requires_grad:
+        return ToCopy(device, dtype)(self)
+    return Tensor(ToCopy(device, dtype).forward(self.data), requires_grad=self.requires_grad)
+
+
+def clone(self):
+    """A copy of the data that stays in the graph: d(clone)/dx = identity."""
+    return ToCopy()(self) if grad_mode.is_grad_enabled() and self.requires_grad else Tensor(self.data.copy())
+
+
+def contiguous(self):
+    """self when its data is C-contiguous, else a contiguous clone."""
+    return self if self.data.flags.c_contiguous else clone(self)
