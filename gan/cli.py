@@ -106,6 +106,9 @@ def _add_train_arguments(p):
     io.add_argument("--eval-every", type=int, metavar="N", help="evaluate the generator every N epochs "
                     f"(default {d.eval_every} = off)")
     io.add_argument("--quiet", action="store_true", default=None, help="no progress bar and no per-epoch lines")
+    io.add_argument("--detect-anomaly", action="store_true", default=None,
+                    help="check every op's output and gradient for nan/inf (minigrad.autograd.detect_anomaly): "
+                    "a divergence then names the op and the line that made it; slower")
 
 
 def _train_config(p, args):

@@ -15,7 +15,7 @@ LOSSES = ("nonsaturating", "minimax")
 NOISES = ("normal", "uniform")
 DEVICES = ("cpu", "cuda")
 # Settings that may change when a run is resumed: they do not alter what the earlier epochs did.
-RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "ema")
+RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "ema", "detect_anomaly")
 
 
 class ConfigError(ValueError):
@@ -48,6 +48,7 @@ class TrainConfig:
     log_every: int = 100
     quiet: bool = False
     eval_every: int = 0  # evaluate every N epochs (0: off); see gan.train.train's `evaluator`
+    detect_anomaly: bool = False  # run under minigrad.autograd.detect_anomaly: a nan/inf names the op that made it
 
     def validate(self) -> "TrainConfig":
         """Fill in derived defaults and raise ConfigError on anything impossible; returns self."""

@@ -44,6 +44,7 @@ from gan.data import BatchIterator, load_dataset, resize
 from gan.ema import GeneratorEMA
 from gan.models import build_models
 from minigrad import backend
+from minigrad.autograd import AnomalyError, set_detect_anomaly
 
 GRID_SIZE = 64  # the fixed noise batch: an 8 x 8 grid each epoch
 GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
@@ -430,10 +431,14 @@ class Trainer:
         if cfg.eval_every and self.evaluator is None:
             self._print(f"note: --eval-every {cfg.eval_every} is set but no evaluator is wired in; not evaluating")
         last = {}
-        with _SigintFlag() as sigint:
+        with _SigintFlag() as sigint, set_detect_anomaly(cfg.detect_anomaly):
             try:
                 while self.epoch < cfg.epochs:
-                    last = self._run_epoch(sigint, show_bar)
+                    try:
+                        last = self._run_epoch(sigint, show_bar)
+                    except AnomalyError as e:  # raised at the op that made the nan/inf, before any loss shows it
+                        raise TrainingDiverged(f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): "
+                                               f"{e}") from None
             except TrainingDiverged as e:
                 kept = (f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in "
                         f"{self.ckpt_path}" if self.saved_at else "no checkpoint had been written yet")

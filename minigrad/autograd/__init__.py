@@ -10,9 +10,10 @@ from minigrad.autograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_e
 from minigrad.autograd.broadcasting import sum_to
 from minigrad.autograd.engine import backward, grad
 from minigrad.autograd.function import Function, is_graph, raw
+from minigrad.autograd.trace import BackwardStep, BackwardTrace, InputGrad
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
-    "AnomalyError", "Function", "backward", "detect_anomaly", "enable_grad", "grad", "is_anomaly_enabled",
+    "AnomalyError", "BackwardStep", "BackwardTrace", "Function", "InputGrad", "backward", "detect_anomaly", "enable_grad", "grad", "is_anomaly_enabled",
     "is_grad_enabled", "is_graph", "no_grad", "raw", "set_detect_anomaly", "set_grad_enabled", "sum_to",
 ]

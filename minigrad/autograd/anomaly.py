@@ -18,6 +18,7 @@ import os
 import traceback
 
 from minigrad.backend import get_array_module
+from minigrad.tensor import Tensor
 
 _enabled = False
 _check_nan = True
@@ -118,7 +119,7 @@ def check_backward(fn, grads):
     for i, (x, g) in enumerate(zip(fn.inputs, grads)):
         if g is None:
             continue
-        a = getattr(g, "data", g)
+        a = g.data if isinstance(g, Tensor) else g
         if _nonfinite(get_array_module(a), a):
             site = creation_site(fn) or "(created outside anomaly mode: run the forward inside detect_anomaly)"
             stack = getattr(fn, "_creation_stack", None)
