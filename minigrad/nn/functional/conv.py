@@ -163,7 +163,8 @@ class Conv2dWeight(Function):
         need = self.needs_input_grad
         gx = ConvTranspose2d(self.stride, self.padding, _output_padding(x.shape, g.shape, ggw.shape, self),
                              self.dilation).apply(g, ggw) if need[0] else None
-        gg = Conv2d(self.stride, self.padding, self.dilation).apply(x, ggw) if need[1] else None
+        # g may have fewer windows than conv2d(x) (conv_transpose2d's weight gradient with output_padding >= stride)
+        gg = _crop(Conv2d(self.stride, self.padding, self.dilation).apply(x, ggw), g.shape) if need[1] else None
         return gx, gg
 
 
@@ -178,7 +179,7 @@ def _output_padding(x_shape, y_shape, w_shape, conv):
 
 
 def _crop(g, shape):
-    """g cut to ``shape`` on its last two axes (conv2d of a transposed conv's gradient may see one more window)."""
+    """g cut to ``shape`` on its last two axes (conv2d of a transposed conv's gradient may see more windows)."""
     if tuple(g.shape) == tuple(shape):
         return g
     return g[:, :, :shape[2], :shape[3]]
