@@ -2,15 +2,20 @@
 
     python examples/gradcheck_your_op.py
 
-1. Subclass minigrad.Function: forward and backward on raw arrays (numpy or
-   cupy: get the module with get_array_module so the op runs on both).
-2. Check it with minigrad.gradcheck on float64 inputs.
+1. Subclass minigrad.Function: forward on raw arrays (numpy or cupy: get the
+   module with get_array_module so the op runs on both), declare what backward
+   reads with save_for_backward, and write backward with operators (and other
+   Functions' ``apply``) so the same formula runs on arrays and, under
+   create_graph=True, on Tensors.
+2. Check it with minigrad.gradcheck (first order) and minigrad.gradgradcheck
+   (second order) on float64 inputs.
 3. Let hypothesis draw the shapes and values (minigrad.testing strategies).
 """
 from hypothesis import given, settings
 
 import minigrad as mg
 from minigrad.autograd import sum_to
+from minigrad.ops.activations import Sigmoid
 from minigrad.testing import arrays, broadcastable_shapes
 
 
@@ -21,13 +26,13 @@ class Swish(mg.Function):
         self.beta = beta
 
     def forward(self, x):
-        xp = mg.get_array_module(x)
-        self.x = x
-        self.s = 1 / (1 + xp.exp(-self.beta * x))
-        return x * self.s
+        self.save_for_backward(x)
+        return x * Sigmoid().forward(self.beta * x)
 
     def backward(self, gy):
-        x, s, beta = self.x, self.s, self.beta
+        x, = self.saved_tensors                 # an array, or the input Tensor under create_graph
+        beta = self.beta
+        s = Sigmoid().apply(beta * x)           # on arrays: just sigmoid; on Tensors: recorded
         return gy * (s + beta * x * s * (1 - s))
 
 
@@ -35,13 +40,12 @@ class BadHypot(mg.Function):
     """y = sqrt(a^2 + b^2) with a deliberately wrong gradient for b (forgets to divide by y)."""
 
     def forward(self, a, b):
-        xp = mg.get_array_module(a)
-        self.a, self.b = a, b
-        self.y = xp.sqrt(a * a + b * b)
-        return self.y
+        y = mg.get_array_module(a).sqrt(a * a + b * b)
+        self.save_for_backward(a, b, y)
+        return y
 
     def backward(self, gy):
-        a, b, y = self.a, self.b, self.y
+        a, b, y = self.saved_tensors
         return sum_to(gy * a / y, a.shape), sum_to(gy * b, b.shape)  # bug: should be gy * b / y
 
 
@@ -52,6 +56,7 @@ def swish(x, beta=1.0):
 # 2. one gradcheck by hand
 x = mg.randn(3, 4, dtype=mg.float64, requires_grad=True)
 print("swish gradcheck:", mg.gradcheck(lambda x: swish(x, beta=1.5), [x]))
+print("swish gradgradcheck:", mg.gradgradcheck(lambda x: swish(x, beta=1.5), [x]))
 
 # gradcheck pinpoints the wrong input and elements of a buggy op
 a = mg.rand(2, 3, dtype=mg.float64, requires_grad=True)

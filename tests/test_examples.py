@@ -21,6 +21,12 @@ def test_backprop_tour_prints_every_node_and_passes_gradcheck(tmp_path):
     assert "grad" in r.stdout and "gradcheck" in r.stdout.lower()
 
 
+def test_higher_order_example_checks_its_three_results(tmp_path):
+    r = _run("higher_order.py", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "all three checks passed" in r.stdout
+
+
 def test_gradcheck_your_op_runs(tmp_path):
     r = _run("gradcheck_your_op.py", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -92,7 +92,8 @@ class GetItem(Function):
 
     def forward(self, x):
         self.in_shape = x.shape
-        return x[self.key]
+        y = x[self.key]
+        return y if isinstance(y, type(x)) else get_array_module(x).asarray(y)  # a full int index gives a scalar
 
     def backward(self, gy):
         return IndexAdd(self.key, self.in_shape).apply(gy)
