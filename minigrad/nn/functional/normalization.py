@@ -68,12 +68,14 @@ class BatchNorm(Function):
             var = _per_channel_dot(xc, xc) / dt(n)  # biased: normalisation uses 1/n
             self._update_running(mean, var, n)
         else:
-            mean = raw(self.running_mean).astype(x.dtype, copy=False)
+            # a copy (C values): a later in-place update of the running mean must not reach this graph's backward
+            mean = raw(self.running_mean).astype(x.dtype)
             var = raw(self.running_var).astype(x.dtype, copy=False)
             xc = x3 - mean.reshape(bshape)
         inv_std = 1 / xp.sqrt(var + dt(self.eps))
-        # xc and inv_std are the first-order backward's cache; under create_graph they are recomputed from x
-        self.save_for_backward(x, w, xc, inv_std)
+        # xc and inv_std are the first-order backward's cache; under create_graph xc is recomputed from x
+        # (and, in training, inv_std too)
+        self.save_for_backward(x, w, xc, inv_std, mean)
         scale = inv_std if w is None else inv_std * w          # y = xc * scale + beta
         y = xc * scale.reshape(bshape)
         if b is not None:
@@ -88,22 +90,22 @@ class BatchNorm(Function):
         if rv is not None:
             rv.mul_(1 - m).add_((rv.dtype.type(m * n / (n - 1)) * var).astype(rv.dtype, copy=False))
 
-    def _statistics(self, x3):
-        """(xc, inv_std) of x3 (N, C, L) in the mode of the forward, written on Tensors for create_graph."""
+    def _statistics(self, x3, mean, inv_std):
+        """(xc, inv_std) of x3 (N, C, L) in the mode of the forward, written on Tensors for create_graph.
+
+        Eval: the running statistics of the forward (``mean``, ``inv_std``) are constants."""
         bshape = (1, x3.shape[1], 1)
-        if self.training:
-            n = x3.shape[0] * x3.shape[2]
-            xc = x3 - (_per_channel_sum(x3) / n).reshape(bshape)
-            var = _per_channel_dot(xc, xc) / n
-        else:
-            xc = x3 - raw(self.running_mean).astype(x3.dtype, copy=False).reshape(bshape)
-            var = raw(self.running_var).astype(x3.dtype, copy=False)
+        if not self.training:
+            return x3 - mean.reshape(bshape), inv_std
+        n = x3.shape[0] * x3.shape[2]
+        xc = x3 - (_per_channel_sum(x3) / n).reshape(bshape)
+        var = _per_channel_dot(xc, xc) / n
         return xc, 1 / Sqrt().apply(var + self.eps)
 
     def backward(self, gy):
-        x, w, xc, inv_std = self.saved_tensors
+        x, w, xc, inv_std, mean = self.saved_tensors
         if is_graph(gy):
-            xc, inv_std = self._statistics(x.reshape(x.shape[0], x.shape[1], -1))
+            xc, inv_std = self._statistics(x.reshape(x.shape[0], x.shape[1], -1), mean, inv_std)
         gy3 = gy.reshape(xc.shape)
         bshape = (1, xc.shape[1], 1)
         need = self.needs_input_grad
