@@ -56,7 +56,9 @@ class Permute(Function):
         return x.transpose(axes)
 
     def backward(self, gy):
-        return gy.transpose(tuple(int(a) for a in np.argsort(self.axes)))
+        # as a Function, not gy.transpose(...): Tensor.transpose(d0, d1) swaps two dims (PyTorch), so the
+        # identity permutation (0, 1) of a 2-D gradient would be read as a swap
+        return Permute(tuple(int(a) for a in np.argsort(self.axes))).apply(gy)
 
 
 class Expand(Function):
