@@ -24,6 +24,14 @@ def _per_channel_dot(a3, b3):
     return (a3.reshape(N * C, 1, L) @ b3.reshape(N * C, L, 1)).reshape(N, C).sum(axis=0)
 
 
+def _subtract(a, b):
+    """a - b: in place into a's buffer on raw arrays (a is a temporary of backward), recorded on Tensors."""
+    if is_graph(a):
+        return a - b
+    a -= b
+    return a
+
+
 class BatchNorm(Function):
     """y = xhat * gamma + beta,  xhat = (x - mu) / sqrt(var + eps), per channel (axis 1).
 
@@ -119,8 +127,8 @@ class BatchNorm(Function):
             if self.training:
                 # gamma inv_std (gy - mean(gy) - xhat mean(gy xhat)), with xhat = xc inv_std
                 n = xc.shape[0] * xc.shape[2]
-                dx = dx - xc * (scale * inv_std * dgamma / n).reshape(bshape)
-                dx = dx - (scale * dbeta / n).reshape(bshape)
+                dx = _subtract(dx, xc * (scale * inv_std * dgamma / n).reshape(bshape))
+                dx = _subtract(dx, (scale * dbeta / n).reshape(bshape))
             dx = dx.reshape(gy.shape)
         grads = [dx]
         if self.has_weight:
