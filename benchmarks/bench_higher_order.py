@@ -1,11 +1,11 @@
 """What a gradient penalty costs: one critic step with and without WGAN-GP's double backward.
 
-    OPENBLAS_NUM_THREADS=2 python3 -m benchmarks.bench_higher_order
+    OPENBLAS_NUM_THREADS=1 python3 -m benchmarks.bench_higher_order
 
 The critic is dcgan28's discriminator without BatchNorm (a WGAN-GP critic), batch 64, float32.
 "plain" is forward + backward of the critic's score on real and fake images; "with penalty"
 adds the interpolates' forward, the gradient with create_graph=True, the penalty and the
-backward through it. Peak traced memory is Python-side allocations (tracemalloc, which sees
+backward through it. Times are the median CPU time of a step (one BLAS thread); peak traced memory is Python-side allocations (tracemalloc, which sees
 NumPy's buffers) during one step.
 """
 import time
@@ -46,16 +46,16 @@ def main(repeat=7):
             step()
         times = []
         for _ in range(repeat):
-            t = time.perf_counter()
+            t = time.process_time()  # CPU seconds: steadier than wall time on a shared machine
             step()
-            times.append(time.perf_counter() - t)
+            times.append(time.process_time() - t)
         tracemalloc.start()
         step()
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         rows.append((name, 1e3 * float(np.median(times)), peak / 2**20))
     for name, ms, mib in rows:
-        print(f"{name:14s} {ms:8.1f} ms   peak {mib:6.1f} MiB")
+        print(f"{name:14s} {ms:8.1f} ms CPU   peak {mib:6.1f} MiB")
     print(f"ratio          {rows[1][1] / rows[0][1]:8.2f} x time   {rows[1][2] / rows[0][2]:6.2f} x memory")
 
 
