@@ -156,7 +156,7 @@ def _train_config(p, args):
         cfg.outdir = str(args.resume)
     else:
         preset = given.get("preset")
-        cfg = TrainConfig(**dict(PRESETS[preset], **given) if preset else given)  # explicit flags win
+        cfg = TrainConfig(**(dict(PRESETS[preset], **given) if preset else given))  # explicit flags win
         if cfg.outdir is None:
             from gan.train import default_outdir
 
