@@ -6,7 +6,8 @@ Layout (written with ``minigrad.save``, atomically, so a crash never leaves half
      'config': JSON string of TrainConfig.to_dict(),
      'generator': state_dict, 'discriminator': state_dict,
      'generator_ema': state_dict of the averaged generator (only with --ema), 'ema_updates': its count,
-     'opt_g': Adam state_dict, 'opt_d': Adam state_dict,
+     'opt_g': optimizer state_dict, 'opt_d': optimizer state_dict,
+     'schedulers': the learning-rate schedulers' state_dicts (G's, D's; only with --lr-decay/--min-lr),
      'epoch': epochs completed, 'batch': next batch within that epoch (0 at epoch boundaries),
      'step': generator steps done, 'rng_state': JSON string of minigrad.backend.get_rng_state(),
      'fixed_noise': the (64, latent_dim) noise of the sample grids,
@@ -36,7 +37,7 @@ def checkpoint_path(path) -> Path:
 
 
 def save_checkpoint(path, *, config: dict, G, D, opt_g, opt_d, epoch: int, batch: int, step: int,
-                    fixed_noise, epoch_sums: dict, seconds: float, ema=None) -> Path:
+                    fixed_noise, epoch_sums: dict, seconds: float, ema=None, schedulers=()) -> Path:
     state = {
         "format": FORMAT, "version": VERSION, "minigrad_version": minigrad.__version__,
         "config": json.dumps(config),
@@ -48,6 +49,8 @@ def save_checkpoint(path, *, config: dict, G, D, opt_g, opt_d, epoch: int, batch
         "epoch_sums": {key: float(value) for key, value in epoch_sums.items()},
         "seconds": float(seconds),
     }
+    if schedulers:
+        state["schedulers"] = [s.state_dict() for s in schedulers]
     if ema is not None:  # a gan.ema.GeneratorEMA
         state["generator_ema"] = ema.average.state_dict()
         state["ema_updates"] = int(ema.updates)

@@ -19,9 +19,10 @@ import numpy as np
 
 import minigrad
 from gan.checkpoint import FILENAME as CHECKPOINT_FILE, CheckpointError, checkpoint_path, load_checkpoint
-from gan.config import LOSSES, NOISES, RESUMABLE, ConfigError, TrainConfig
+from gan.config import D_LOSSES, LOSSES, NOISES, OPTIMIZERS, RESUMABLE, UPDATES, ConfigError, TrainConfig
 from gan.data import DataError
 from gan.models import IMAGE_SIZES, MODELS, build_models
+from gan.presets import PRESETS, describe as describe_preset
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 _DEFAULTS = TrainConfig()
@@ -65,12 +66,16 @@ def _add_train_arguments(p):
     d = _DEFAULTS
     # Every default is None here and filled from TrainConfig later, so that with --resume we can
     # tell which settings the user set explicitly.
+    p.add_argument("--preset", choices=tuple(PRESETS), help="start from a named set of settings; any flag given "
+                   "explicitly still wins, and the preset is recorded in config.json. "
+                   + " ".join(describe_preset(name) for name in PRESETS))
     m = p.add_argument_group("model")
-    m.add_argument("--model", choices=MODELS, help=f"architecture (default {d.model}): mlp = the paper's "
-                   "fully connected nets, dcgan28 = a small DCGAN for 28x28, dcgan64 = Radford et al.'s 64x64 DCGAN")
+    m.add_argument("--model", choices=MODELS, help=f"architecture (default {d.model}): mlp = fully connected "
+                   "nets (LeakyReLU, tanh), dcgan28 = a small DCGAN for 28x28, dcgan64 = Radford et al.'s 64x64 "
+                   "DCGAN, goodfellow2014 = the paper's own nets (maxout D with dropout, sigmoid G, images in [0, 1])")
     m.add_argument("--latent-dim", type=int, help=f"noise dimension (default {d.latent_dim})")
-    m.add_argument("--noise", choices=NOISES, help=f"noise distribution: normal N(0, 1) or uniform U(-1, 1) "
-                   f"(default {d.noise})")
+    m.add_argument("--noise", choices=NOISES, help=f"noise distribution: normal N(0, 1), uniform U(-1, 1) or "
+                   f"uniform_sqrt3 U(-sqrt 3, sqrt 3) (default {d.noise})")
     m.add_argument("--width", type=float, help=f"multiplier of every hidden layer size (default {d.width})")
     m.add_argument("--dropout", type=float, help=f"dropout probability in the mlp discriminator (default {d.dropout})")
     t_ema = "decay of an exponential moving average of G's weights; grids, scores and `sample` use the average "
@@ -88,9 +93,24 @@ def _add_train_arguments(p):
                    f"minimax = minimise log(1 - D(G(z))) as in the value function (default {d.loss})")
     t.add_argument("--label-smoothing", type=float, help="one-sided label smoothing s: real targets 1 - s, "
                    f"fake targets 0 (default {d.label_smoothing})")
-    t.add_argument("--lr", type=float, help=f"Adam learning rate for both players (default {d.lr})")
+    t.add_argument("--updates", choices=UPDATES, help="alternating = Algorithm 1 (k D steps, then a G step on "
+                   "fresh noise); simultaneous = both gradients from one forward pass, both players step together "
+                   f"(the released code; needs --k 1) (default {d.updates})")
+    t.add_argument("--d-loss", choices=D_LOSSES, help="discriminator cost: sum = BCE(D(x), 1) + BCE(D(G(z)), 0), "
+                   f"mean = half of it (the released code's) (default {d.d_loss})")
+    t.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer of both players (default {d.optimizer})")
+    t.add_argument("--lr", type=float, help=f"learning rate for both players (default {d.lr})")
+    t.add_argument("--lr-decay", type=float, metavar="D", help="divide the learning rate by D after every "
+                   f"iteration (default {d.lr_decay} = constant)")
+    t.add_argument("--min-lr", type=float, help=f"floor of the decayed learning rate (default {d.min_lr})")
     t.add_argument("--beta1", type=float, help=f"Adam beta1 (default {d.beta1})")
     t.add_argument("--beta2", type=float, help=f"Adam beta2 (default {d.beta2})")
+    t.add_argument("--momentum", type=float, help=f"SGD momentum (at epoch 1 with --final-momentum) "
+                   f"(default {d.momentum})")
+    t.add_argument("--final-momentum", type=float, help="SGD momentum rises linearly from --momentum at epoch 1 "
+                   "to this at epoch --momentum-saturate, flat after (default: constant momentum)")
+    t.add_argument("--momentum-saturate", type=int, metavar="EPOCH", help="the epoch at which --final-momentum "
+                   f"is reached (default {d.momentum_saturate})")
     t.add_argument("--seed", type=int, help=f"seed of weights, noise and data order; runs are reproducible "
                    f"bit for bit on the CPU (default {d.seed})")
     t.add_argument("--device", choices=("cpu", "cuda"), help=f"where to train (default {d.device})")
@@ -139,7 +159,8 @@ def _train_config(p, args):
             setattr(cfg, key, value)
         cfg.outdir = str(args.resume)
     else:
-        cfg = TrainConfig(**given)
+        preset = given.get("preset")
+        cfg = TrainConfig(**(dict(PRESETS[preset], **given) if preset else given))  # explicit flags win
         if cfg.outdir is None:
             from gan.train import default_outdir
 
@@ -166,7 +187,7 @@ def _run_train(p, args):
     if cfg.eval_every:
         from gan.evaluation import make_evaluator
 
-        evaluator = make_evaluator(cfg.latent_dim, cfg.noise, cfg.device)
+        evaluator = make_evaluator(cfg.latent_dim, cfg.noise, cfg.device, trained_on=cfg.limit)
     try:
         train(cfg, resume=state, evaluator=evaluator)
     except DataError as e:
@@ -284,6 +305,7 @@ def _run_evaluate(p, args):
     if args.checkpoint:
         G, cfg, state, averaged = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
         evaluate = evaluation.make_evaluator(cfg.latent_dim, cfg.noise, args.device, n=args.n, seed=args.seed,
+                                             trained_on=cfg.limit,
                                              **{k: v for k, v in kwargs.items() if k != "device"})
         name = f"{cfg.model}{' EMA' if averaged else ''} (epoch {state['epoch']})"
         scores = evaluate(G, state["epoch"])

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from gan.models import IMAGE_SIZES, MODELS
 
 LOSSES = ("nonsaturating", "minimax")
-NOISES = ("normal", "uniform")
+NOISES = ("normal", "uniform", "uniform_sqrt3")
 DEVICES = ("cpu", "cuda")
+OPTIMIZERS = ("adam", "sgd")
+UPDATES = ("alternating", "simultaneous")
+D_LOSSES = ("sum", "mean")
 # Settings that may change when a run is resumed: they do not alter what the earlier epochs did.
 RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "ema", "detect_anomaly")
 
@@ -49,6 +52,15 @@ class TrainConfig:
     quiet: bool = False
     eval_every: int = 0  # evaluate every N epochs (0: off); see gan.train.train's `evaluator`
     detect_anomaly: bool = False  # run under minigrad.autograd.detect_anomaly: a nan/inf names the op that made it
+    preset: str | None = None  # the --preset the settings came from (gan.presets), for the record
+    updates: str = "alternating"  # Algorithm 1's D then G steps, or both from one forward pass (simultaneous)
+    d_loss: str = "sum"  # BCE(D(x), 1) + BCE(D(G(z)), 0), or half of it ("mean", the released code's cost)
+    optimizer: str = "adam"
+    momentum: float = 0.0  # SGD momentum (at epoch 1 when final_momentum is set)
+    final_momentum: float | None = None  # SGD momentum rises linearly to this at epoch momentum_saturate
+    momentum_saturate: int = 250
+    lr_decay: float = 1.0  # the learning rate is divided by this after every iteration (1: constant) ...
+    min_lr: float = 0.0  # ... but not below min_lr
 
     def validate(self) -> "TrainConfig":
         """Fill in derived defaults and raise ConfigError on anything impossible; returns self."""
@@ -86,6 +98,21 @@ class TrainConfig:
              f"{self.batch_size}")
         need(self.log_every >= 1, f"--log-every must be at least 1, got {self.log_every}")
         need(self.eval_every >= 0, f"--eval-every must be 0 (off) or positive, got {self.eval_every}")
+        need(self.updates in UPDATES, f"--updates must be one of {', '.join(UPDATES)}, got {self.updates!r}")
+        need(self.updates == "alternating" or self.k == 1,
+             f"--updates simultaneous takes both steps from one forward pass: --k must be 1, got {self.k}")
+        need(self.d_loss in D_LOSSES, f"--d-loss must be one of {', '.join(D_LOSSES)}, got {self.d_loss!r}")
+        need(self.optimizer in OPTIMIZERS,
+             f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        need(0 <= self.momentum < 1, f"--momentum must be in [0, 1), got {self.momentum}")
+        need(self.final_momentum is None or 0 <= self.final_momentum < 1,
+             f"--final-momentum must be in [0, 1), got {self.final_momentum}")
+        need(self.optimizer == "sgd" or (self.momentum == 0 and self.final_momentum is None),
+             "--momentum and --final-momentum are settings of --optimizer sgd")
+        need(self.momentum_saturate >= 1, f"--momentum-saturate must be at least 1, got {self.momentum_saturate}")
+        need(self.lr_decay >= 1 and math.isfinite(self.lr_decay),
+             f"--lr-decay (the divisor of the learning rate per iteration) must be >= 1, got {self.lr_decay}")
+        need(0 <= self.min_lr <= self.lr, f"--min-lr must be in [0, --lr], got {self.min_lr}")
         return self
 
     def to_dict(self) -> dict:

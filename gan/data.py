@@ -6,6 +6,7 @@ NumPy only: the training loop turns each batch into a minigrad tensor.
 * ``load_mnist``      the bundled MNIST (SHA-256 verified) or the same files in a user folder.
 * ``load_image_folder`` / ``load_dataset``  PNG/JPEG folders, and one entry point for training.
 * ``to_unit_range``   uint8 pixels -> float32 in [-1, 1], the range of the generator's tanh.
+* ``to_zero_one``     uint8 pixels -> float32 in [0, 1], the range of a sigmoid generator (goodfellow2014).
 * ``resize``          bilinear resize of (N, C, H, W) batches (28 -> 64 for the 64x64 DCGAN).
 * ``BatchIterator``   seeded, resumable minibatches: epoch e always has the same order.
 
@@ -296,8 +297,9 @@ def load_image_folder(directory, image_size=None, channels: int = 1) -> np.ndarr
     return out
 
 
-def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: int = 1) -> np.ndarray:
-    """Training images as float32 (N, C, H, W) in [-1, 1].
+def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: int = 1,
+                 value_range=(-1, 1)) -> np.ndarray:
+    """Training images as float32 (N, C, H, W) in [-1, 1] (``value_range=(0, 1)``: in [0, 1], x / 255).
 
     data_dir=None: bundled MNIST. Otherwise MNIST-style IDX files in data_dir when present, else
     an image folder (data_dir/split when that folder exists, else data_dir itself). image_size
@@ -306,14 +308,17 @@ def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: i
     """
     if channels not in (1, 3):
         raise ValueError(f"load_dataset: channels must be 1 or 3, got {channels}")
+    if tuple(value_range) not in ((-1, 1), (0, 1)):
+        raise ValueError(f"load_dataset: value_range must be (-1, 1) or (0, 1), got {value_range!r}")
+    scale = to_unit_range if tuple(value_range) == (-1, 1) else to_zero_one
     if data_dir is None or find_idx_files(data_dir, split) is not None:
-        x = to_unit_range(load_mnist(split, data_dir)[0])[:, None]
+        x = scale(load_mnist(split, data_dir)[0])[:, None]
         if channels == 3:
             x = np.repeat(x, 3, axis=1)
     else:
         folder = Path(data_dir) / split if (Path(data_dir) / split).is_dir() else Path(data_dir)
         try:
-            x = to_unit_range(load_image_folder(folder, image_size, channels))
+            x = scale(load_image_folder(folder, image_size, channels))
         except DataError as e:
             raise DataError(f"{e}; a data directory holds MNIST-style IDX files ({split}-images-idx3-ubyte[.gz] "
                             f"and its labels) or a folder of images") from e
@@ -334,6 +339,15 @@ def to_unit_range(images):
         raise ValueError(f"to_unit_range: expected uint8 pixels, got {images.dtype} {images.shape}")
     # A 256-entry lookup table: one pass over the pixels instead of three.
     lut = xp.arange(256, dtype=xp.float32) / xp.float32(127.5) - xp.float32(1.0)
+    return lut[images]
+
+
+def to_zero_one(images):
+    """uint8 pixels (any shape) -> float32 x / 255 in [0, 1] (the scaling of pylearn2's MNIST)."""
+    xp = get_array_module(images)
+    if images.dtype != xp.uint8:
+        raise ValueError(f"to_zero_one: expected uint8 pixels, got {images.dtype} {images.shape}")
+    lut = xp.arange(256, dtype=xp.float32) / xp.float32(255.0)
     return lut[images]
 
 

@@ -5,7 +5,9 @@ numbers (what ``python -m gan evaluate`` prints and writes to eval.json):
 
 - parzen_ll, parzen_se, parzen_sigma: Goodfellow et al. (2014), Table 1's
   protocol: a Gaussian Parzen window on the samples, sigma chosen on MNIST
-  train images 50,000..50,999, mean log-likelihood of the 10,000 test images.
+  train images 50,000..50,999 (the first 1,000 of the validation images
+  50,000..59,999, as parzen_ll.py), mean log-likelihood of the 10,000 test
+  images; parzen_valid_images says which images chose sigma.
 - fid: Frechet distance between classifier features of the samples and of
   the test images; inception_score: exp(E KL(p(y|x) || p(y))); modes_covered
   and kl_uniform from the predicted-class histogram.
@@ -22,6 +24,7 @@ from gan import metrics
 from gan.classifier import classify, load_classifier
 from gan.data import load_mnist
 
+VALID_START = 50000  # MNIST train images 50,000..59,999: the validation set of the paper's code
 PAPER_TABLE_1 = [  # Goodfellow et al. 2014, Table 1: Parzen window log-likelihood on MNIST
     ("DBN", 138, 2), ("Stacked CAE", 121, 1.6), ("Deep GSN", 214, 1.1), ("Adversarial nets", 225, 2),
 ]
@@ -70,12 +73,13 @@ def evaluate_samples(images01, parzen=True, classifier=True, valid_size=1000, pa
     if parzen:
         t0 = time.time()
         mu = x[:parzen_samples].reshape(min(len(x), parzen_samples), -1)
-        valid = train[50000:50000 + valid_size].reshape(valid_size, -1)
+        valid = train[VALID_START:VALID_START + valid_size].reshape(valid_size, -1)
         r = metrics.parzen_evaluate(mu, test.reshape(len(test), -1), valid, sigmas=sigmas)
         out.update(parzen_ll=float(r["mean_ll"]), parzen_se=float(r["std_err"]), parzen_sigma=float(r["sigma"]),
-                   parzen_seconds=round(time.time() - t0, 1))
-        log(f"parzen: {out['parzen_ll']:.1f} +- {out['parzen_se']:.1f} nats (sigma {out['parzen_sigma']:.3f}, "
-            f"{out['parzen_seconds']} s)")
+                   parzen_seconds=round(time.time() - t0, 1),
+                   parzen_valid_images=f"{VALID_START}..{VALID_START + valid_size - 1}")
+        log(f"parzen: {out['parzen_ll']:.1f} +- {out['parzen_se']:.1f} nats (sigma {out['parzen_sigma']:.3f} chosen "
+            f"on MNIST train images {VALID_START:,}..{VALID_START + valid_size - 1:,}, {out['parzen_seconds']} s)")
     if classifier:
         model, f_test = _classifier_and_test_features(device)
         f_x, p_x = classify(model, x, device=device)
@@ -91,22 +95,42 @@ def evaluate_samples(images01, parzen=True, classifier=True, valid_size=1000, pa
     return out
 
 
-def make_evaluator(latent_dim, noise="normal", device="cpu", n=10000, seed=1234, log=print, **kwargs):
+def held_out_note(trained_on, valid_size=1000) -> str:
+    """Whether the images that choose sigma were held out of a run trained on MNIST train[:trained_on]."""
+    last = VALID_START + valid_size - 1
+    if trained_on is not None and trained_on <= VALID_START:
+        return f"held out: the run trained on images 0..{trained_on - 1:,}"
+    seen = "all 60,000" if trained_on is None else f"images 0..{trained_on - 1:,}"
+    return f"not held out: the run trained on {seen}, so images {VALID_START:,}..{last:,} were seen in training"
+
+
+def make_evaluator(latent_dim, noise="normal", device="cpu", n=10000, seed=1234, log=print, trained_on=None,
+                   **kwargs):
     """A callable (G, epoch) -> scores for ``train(..., evaluator=...)``.
 
     The noise is drawn once from its own NumPy generator, so evaluating never
     touches minigrad's random stream: a run with --eval-every stays bit for bit
-    the same run.
+    the same run. ``trained_on``: the run's --limit (None: all training images),
+    to say whether the images that choose sigma were held out.
     """
-    from gan.train import generate
+    from gan.train import SQRT3, generate
 
     rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, latent_dim)) if noise == "normal" else rng.uniform(-1, 1, (n, latent_dim))
+    if noise == "normal":
+        z = rng.standard_normal((n, latent_dim))
+    else:
+        half = 1.0 if noise == "uniform" else SQRT3
+        z = rng.uniform(-half, half, (n, latent_dim))
     z = minigrad.tensor(z.astype(np.float32), device=device)
 
     def evaluate(G, epoch):
         log(f"evaluating epoch {epoch} on {n} samples ...")
-        return evaluate_samples(generate(G, z), device=device, log=log, **kwargs)
+        scores = evaluate_samples(generate(G, z), device=device, log=log, **kwargs)
+        if "parzen_ll" in scores:
+            note = held_out_note(trained_on, kwargs.get("valid_size", 1000))
+            scores["parzen_valid_held_out"] = note.startswith("held out")
+            log(f"parzen sigma images: {note}")
+        return scores
 
     return evaluate
 

@@ -2,7 +2,7 @@
 
 Every discriminator returns one logit per image, shape (N, 1): the losses use
 ``binary_cross_entropy_with_logits``, which is stable where sigmoid + log is not.
-Every generator maps noise (N, latent_dim) to images (N, C, H, W) in [-1, 1] (tanh).
+Every generator maps noise (N, latent_dim) to images (N, C, H, W) in its PIXEL_RANGES range.
 
 * ``mlp``      Goodfellow et al. (2014)-style fully connected nets for 28x28 MNIST.
   G: z -> 256 -> 512 -> 1024 -> C*784, LeakyReLU(0.2), tanh.
@@ -12,16 +12,29 @@ Every generator maps noise (N, latent_dim) to images (N, C, H, W) in [-1, 1] (ta
 * ``dcgan64``  Radford et al. (2016) for 64x64: G z -> 1024x4x4 -> 512x8x8 -> 256x16x16 ->
   128x32x32 -> Cx64x64; D the mirror image with LeakyReLU(0.2) and no BN on its first layer.
 
+* ``goodfellow2014``  the nets of the authors' released mnist.yaml: G z -> 1200 ReLU -> 1200 ReLU ->
+  C*784 sigmoid (images in [0, 1]), weights U(-0.05, 0.05), biases 0 (the output bias is set from the
+  data's mean pixels by ``init_output_bias_from_marginals_``); D dropout(0.2) -> Maxout 240 x 5 ->
+  dropout(0.5) -> Maxout 240 x 5 -> dropout(0.5) -> Linear 240 -> 1, weights U(-0.005, 0.005), biases 0.
+
+Every generator except goodfellow2014's maps to [-1, 1]; ``PIXEL_RANGES`` says which (and the data
+is scaled to match).
+
 ``width`` scales every hidden size (at least 1 unit), so tests can build tiny versions.
 The models are ``nn.Sequential`` chains of standard layers so that the benchmarks can build
 PyTorch twins of them; ``latent_dim`` and ``image_shape`` are set on each generator.
 """
 from __future__ import annotations
 
+import numpy as np
+
+import minigrad
 from minigrad import nn
 
-MODELS = ("mlp", "dcgan28", "dcgan64")
-IMAGE_SIZES = {"mlp": 28, "dcgan28": 28, "dcgan64": 64}
+MODELS = ("mlp", "dcgan28", "dcgan64", "goodfellow2014")
+IMAGE_SIZES = {"mlp": 28, "dcgan28": 28, "dcgan64": 64, "goodfellow2014": 28}
+# The range of the images a generator makes (tanh or sigmoid); the training data is scaled to it.
+PIXEL_RANGES = {"mlp": (-1, 1), "dcgan28": (-1, 1), "dcgan64": (-1, 1), "goodfellow2014": (0, 1)}
 
 
 def image_shape(name: str, channels: int = 1) -> tuple[int, int, int]:
@@ -62,6 +75,50 @@ def mlp_discriminator(channels=1, width=1.0, dropout=0.0, hidden=(512, 256, 32))
             layers.append(nn.Dropout(dropout))
     layers.append(nn.Linear(sizes[-1], 1))
     return nn.Sequential(*layers)
+
+
+# --- the nets of Goodfellow et al. (2014), as their released mnist.yaml has them -----------------
+
+
+def goodfellow2014_generator(latent_dim=100, channels=1, width=1.0) -> nn.Sequential:
+    """z -> 1200 ReLU -> 1200 ReLU -> C*784 sigmoid -> (N, C, 28, 28) in [0, 1]; W ~ U(-0.05, 0.05), b = 0."""
+    h = _scaled(1200, width)
+    G = nn.Sequential(nn.Linear(latent_dim, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(),
+                      nn.Linear(h, channels * 28 * 28), nn.Sigmoid(), nn.Unflatten(1, (channels, 28, 28)))
+    _uniform_init_(G, 0.05)
+    return G
+
+
+def goodfellow2014_discriminator(channels=1, width=1.0) -> nn.Sequential:
+    """Dropout on every layer's input (kept with 0.8 for the image, 0.5 after; inverted, scaled 1/keep),
+    Maxout 240 x 5 twice, Linear 240 -> 1 logit; W ~ U(-0.005, 0.005), b = 0."""
+    u = _scaled(240, width)
+    D = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Maxout(channels * 28 * 28, u, 5),
+                      nn.Dropout(0.5), nn.Maxout(u, u, 5), nn.Dropout(0.5), nn.Linear(u, 1))
+    _uniform_init_(D, 0.005)
+    return D
+
+
+def _uniform_init_(module, irange):
+    """pylearn2's ``irange``: every weight U(-irange, irange), every bias 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Maxout)):
+            nn.init.uniform_(m.weight, -irange, irange)
+            nn.init.zeros_(m.bias)
+
+
+def init_output_bias_from_marginals_(G, images01, eps=1e-7) -> None:
+    """Set G's last Linear bias to logit(clip(mean pixel, eps, 1 - eps)) over the training images
+    (pylearn2's init_sigmoid_bias_from_marginals): at the start, G's output is the mean image."""
+    x = np.asarray(images01, dtype=np.float64).reshape(len(images01), -1)
+    p = np.clip(x.mean(axis=0), eps, 1 - eps)
+    last = [m for m in G.modules() if isinstance(m, nn.Linear)][-1]
+    if last.bias.shape != p.shape:
+        raise ValueError(f"init_output_bias_from_marginals_: {p.size} pixels per image but the output layer has "
+                         f"{last.bias.shape[0]} units")
+    logit = np.log(p / (1 - p))
+    with minigrad.no_grad():
+        last.bias.copy_(minigrad.tensor(logit, dtype=last.bias.dtype, device=last.bias.device))
 
 
 # --- DCGAN for 28x28 -------------------------------------------------------------------------
@@ -133,8 +190,9 @@ def build_models(name: str, latent_dim: int = 100, channels: int = 1, width: flo
     """(generator, discriminator) of model ``name`` ('mlp', 'dcgan28' or 'dcgan64'), on the CPU.
 
     The generator maps (N, latent_dim) noise to (N, *image_shape(name, channels)) images in
-    [-1, 1]; the discriminator maps such images to (N, 1) logits. ``dropout`` (mlp only) is the
-    drop probability after each hidden layer of the discriminator.
+    PIXEL_RANGES[name] (G.pixel_range); the discriminator maps such images to (N, 1) logits. ``dropout`` (mlp only) is the
+    drop probability after each hidden layer of the discriminator (goodfellow2014's dropout is
+    built in).
     """
     _check_name(name)
     if int(latent_dim) < 1 or int(channels) < 1 or not width > 0:
@@ -148,15 +206,19 @@ def build_models(name: str, latent_dim: int = 100, channels: int = 1, width: flo
     if name == "mlp":
         G = mlp_generator(latent_dim, channels, width)
         D = mlp_discriminator(channels, width, dropout)
+    elif name == "goodfellow2014":
+        G = goodfellow2014_generator(latent_dim, channels, width)
+        D = goodfellow2014_discriminator(channels, width)
     elif name == "dcgan28":
         G, D = dcgan28_generator(latent_dim, channels, width), dcgan28_discriminator(channels, width)
     else:
         G, D = dcgan64_generator(latent_dim, channels, width), dcgan64_discriminator(channels, width)
-    if name != "mlp":
+    if name in ("dcgan28", "dcgan64"):
         dcgan_init_(G)
         dcgan_init_(D)
     # plain attributes (not registered state): what samplers need to know about G
     G.latent_dim = latent_dim
     G.image_shape = image_shape(name, channels)
+    G.pixel_range = PIXEL_RANGES[name]
     D.image_shape = G.image_shape
     return G, D

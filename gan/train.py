@@ -11,7 +11,9 @@ For each iteration:
         minimax:                 L_G = log(1 - D(G(z)))   (-BCE(D(G(z)), 0); V(D, G) as written)
 
 D outputs logits l and D(x) = sigmoid(l); every loss works on logits, where it is stable.
-Both players use Adam (lr 2e-4, betas (0.5, 0.999), Radford et al.).
+Both players use Adam (lr 2e-4, betas (0.5, 0.999), Radford et al.), or SGD with schedules
+(gan/optimizers.py). With ``--updates simultaneous`` (the released code of Goodfellow et al.)
+both losses come from one forward pass and both players step together (``simultaneous_step``).
 
 The step is kept lean: float32 throughout, D's parameters are frozen (requires_grad False)
 during the G step so no D weight gradients are computed there, per-step scalars stay on the
@@ -42,7 +44,8 @@ from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, save_ch
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset, resize
 from gan.ema import GeneratorEMA
-from gan.models import build_models
+from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
+from gan.optimizers import build_optimizers, momentum_at, set_momentum
 from minigrad import backend
 from minigrad.autograd import AnomalyError, set_detect_anomaly
 
@@ -62,14 +65,20 @@ class TrainingInterrupted(KeyboardInterrupt):
 # --- the losses (small functions so tests can check their gradients against the formulas) -------
 
 
-def discriminator_loss(real_logits, fake_logits, real_target: float = 1.0):
+def discriminator_loss(real_logits, fake_logits, real_target: float = 1.0, reduction: str = "sum"):
     """L_D = BCE(l_real, t) + BCE(l_fake, 0), t = 1 - label smoothing; each BCE a batch mean.
 
     With t = 1 this is -[mean log D(x) + mean log(1 - D(G(z)))], minus the paper's V(D, G).
+    reduction "mean" halves it: 0.5 (BCE + BCE), the cost of the released code (it matters for SGD).
     """
     real_t = minigrad.full_like(real_logits, real_target)
-    return (F.binary_cross_entropy_with_logits(real_logits, real_t)
+    loss = (F.binary_cross_entropy_with_logits(real_logits, real_t)
             + F.binary_cross_entropy_with_logits(fake_logits, minigrad.zeros_like(fake_logits)))
+    if reduction == "mean":
+        return loss * 0.5
+    if reduction != "sum":
+        raise ValueError(f"discriminator_loss: reduction must be 'sum' or 'mean', got {reduction!r}")
+    return loss
 
 
 def nonsaturating_loss(fake_logits):
@@ -99,21 +108,28 @@ def generator_loss(fake_logits, kind: str = "nonsaturating"):
 # --- noise and sampling ------------------------------------------------------------------------
 
 
+SQRT3 = 3.0 ** 0.5
+
+
 def sample_noise(n: int, latent_dim: int, kind: str = "normal", device: str = "cpu"):
-    """(n, latent_dim) float32 noise from minigrad's generator: N(0, 1), or U(-1, 1) for 'uniform'."""
+    """(n, latent_dim) float32 noise from minigrad's generator: N(0, 1), U(-1, 1) for 'uniform',
+    U(-sqrt 3, sqrt 3) (unit variance, the released code's) for 'uniform_sqrt3'."""
     if kind == "normal":
         return minigrad.randn(n, latent_dim, device=device)
-    if kind == "uniform":
+    if kind in ("uniform", "uniform_sqrt3"):
+        half = 1.0 if kind == "uniform" else SQRT3
         z = minigrad.rand(n, latent_dim, device=device)
-        z.data *= 2  # in place: float32 stays float32
-        z.data -= 1
+        z.data *= np.float32(2 * half)  # in place: float32 stays float32
+        z.data -= np.float32(half)
         return z
-    raise ValueError(f"sample_noise: kind must be 'normal' or 'uniform', got {kind!r}")
+    raise ValueError(f"sample_noise: kind must be 'normal', 'uniform' or 'uniform_sqrt3', got {kind!r}")
 
 
-def to_unit_interval(images):
-    """Generator output in [-1, 1] -> float32 NumPy in [0, 1] (clipped)."""
+def to_unit_interval(images, pixel_range=(-1, 1)):
+    """Generator output in pixel_range ([-1, 1] or [0, 1]) -> float32 NumPy in [0, 1] (clipped)."""
     x = backend.as_numpy(images.data if isinstance(images, minigrad.Tensor) else images)
+    if tuple(pixel_range) == (0, 1):
+        return np.clip(x.astype(np.float32), 0.0, 1.0)
     x = (x.astype(np.float32, copy=False) + np.float32(1.0)) * np.float32(0.5)
     return np.clip(x, 0.0, 1.0, out=x)
 
@@ -121,10 +137,12 @@ def to_unit_interval(images):
 def generate(G, noise, batch_size: int = 500) -> np.ndarray:
     """G(noise) in eval mode without a graph, in chunks -> float32 NumPy (N, C, H, W) in [0, 1]."""
     was_training = G.training
+    pixel_range = getattr(G, "pixel_range", (-1, 1))
     G.eval()
     try:
         with minigrad.no_grad():
-            parts = [to_unit_interval(G(noise[i:i + batch_size])) for i in range(0, noise.shape[0], batch_size)]
+            parts = [to_unit_interval(G(noise[i:i + batch_size]), pixel_range)
+                     for i in range(0, noise.shape[0], batch_size)]
     finally:
         G.train(was_training)
     return np.concatenate(parts)
@@ -134,11 +152,13 @@ def generate(G, noise, batch_size: int = 500) -> np.ndarray:
 
 
 def load_training_images(cfg: TrainConfig) -> np.ndarray:
-    """float32 (N, C, S, S) in [-1, 1]: the first cfg.limit images, resized to the model's size S.
+    """float32 (N, C, S, S) in the model's pixel range ([-1, 1], or [0, 1] for goodfellow2014): the first
+    cfg.limit images, resized to the model's size S.
 
     The limit is applied before resizing, so a quick 64x64 run does not resize all of MNIST.
     """
-    x = load_dataset(cfg.data_dir, "train", image_size=None, channels=cfg.channels)
+    x = load_dataset(cfg.data_dir, "train", image_size=None, channels=cfg.channels,
+                     value_range=PIXEL_RANGES[cfg.model])
     if cfg.limit is not None:
         x = np.array(x[:cfg.limit])  # a copy: let the full array go
     if x.shape[2:] != (cfg.image_size, cfg.image_size):
@@ -302,10 +322,10 @@ class Trainer:
         self.batches = BatchIterator(self.data, cfg.batch_size, seed=cfg.seed)
         self.iters_per_epoch = len(self.batches) // cfg.k
         G, D = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width, cfg.dropout)
+        if cfg.model == "goodfellow2014":  # G starts at the mean training image
+            init_output_bias_from_marginals_(G, self.data)
         self.G, self.D = G.to(cfg.device), D.to(cfg.device)
-        betas = (cfg.beta1, cfg.beta2)
-        self.opt_g = minigrad.optim.Adam(G.parameters(), lr=cfg.lr, betas=betas)
-        self.opt_d = minigrad.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas)
+        self.opt_g, self.opt_d, self.schedulers = build_optimizers(cfg, G, D)
         self.d_params = list(D.parameters())
         self.ema = None
         if cfg.ema:
@@ -334,6 +354,8 @@ class Trainer:
         self.D.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        for sched, saved in zip(self.schedulers, state.get("schedulers", [])):
+            sched.load_state_dict(saved)
         if self.ema is not None:
             if "generator_ema" in state:
                 self.ema.average.load_state_dict(state["generator_ema"])
@@ -367,7 +389,8 @@ class Trainer:
         save_checkpoint(self.ckpt_path, config=self.cfg.to_dict(), G=self.G, D=self.D, opt_g=self.opt_g,
                         opt_d=self.opt_d, epoch=self.epoch, batch=self.batch, step=self.step,
                         fixed_noise=self.fixed_noise, epoch_sums=epoch_sums or {},
-                        seconds=self.seconds_before + time.perf_counter() - self.t_start, ema=self.ema)
+                        seconds=self.seconds_before + time.perf_counter() - self.t_start, ema=self.ema,
+                        schedulers=self.schedulers)
         self.saved_at = (self.epoch, self.step)
 
     def _log(self, record):
@@ -384,7 +407,17 @@ class Trainer:
         return minigrad.Tensor(batch if self.cfg.device == "cpu" else backend.to_device(batch, self.cfg.device))
 
     def train_step(self, real_batches):
-        """k discriminator updates (one real batch each), then one generator update.
+        """One iteration: ``alternating_step`` or ``simultaneous_step`` (--updates), then the schedules."""
+        if self.cfg.updates == "simultaneous":
+            out = self.simultaneous_step(real_batches[0])
+        else:
+            out = self.alternating_step(real_batches)
+        for sched in self.schedulers:
+            sched.step()
+        return out
+
+    def alternating_step(self, real_batches):
+        """k discriminator updates (one real batch each), then one generator update (Algorithm 1).
 
         Returns (loss_d, loss_g, mean D(x), mean D(G(z))) as 0-d device arrays, no host sync.
         The D numbers are those of the last D update.
@@ -396,7 +429,7 @@ class Trainer:
             with minigrad.no_grad():  # the D step needs no graph through G
                 fake = G(sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device))
             real_logits, fake_logits = D(x), D(fake)
-            loss_d = discriminator_loss(real_logits, fake_logits, real_target)
+            loss_d = discriminator_loss(real_logits, fake_logits, real_target, cfg.d_loss)
             self.opt_d.zero_grad()
             loss_d.backward()
             self.opt_d.step()
@@ -414,6 +447,38 @@ class Trainer:
         finally:
             for p in self.d_params:
                 p.requires_grad = True
+        return loss_d.data, loss_g.data, _mean_sigmoid(real_logits.data), _mean_sigmoid(fake_logits.data)
+
+    def simultaneous_step(self, xb):
+        """Both players' gradients from one forward pass, then both step (k = 1; the released code's update).
+
+        fake = G(z); l_r = D(x), l_f = D(fake) with one draw of D's dropout masks; L_D on (l_r, l_f) gives
+        D's gradient, L_G on the same l_f gives G's: backward of L_G stops at D's input (D frozen), and
+        that input gradient continues into G. Neither update sees the other's step.
+        """
+        cfg, G, D = self.cfg, self.G, self.D
+        x = self._real(xb)
+        fake = G(sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device))
+        fake_in = fake.detach().requires_grad_()  # D's graph ends here; G's resumes from its gradient
+        real_logits, fake_logits = D(x), D(fake_in)
+        loss_d = discriminator_loss(real_logits, fake_logits, 1.0 - cfg.label_smoothing, cfg.d_loss)
+        loss_g = generator_loss(fake_logits, cfg.loss)
+        self.opt_d.zero_grad()
+        self.opt_g.zero_grad()
+        loss_d.backward(retain_graph=True)  # the fake pass is needed again for L_G
+        fake_in.grad = None  # dL_D/d fake: not G's gradient
+        for p in self.d_params:
+            p.requires_grad = False
+        try:
+            loss_g.backward()  # only to fake_in: D's gradients stay those of L_D
+        finally:
+            for p in self.d_params:
+                p.requires_grad = True
+        fake.backward(fake_in.grad)
+        self.opt_d.step()
+        self.opt_g.step()
+        if self.ema is not None:
+            self.ema.update()
         return loss_d.data, loss_g.data, _mean_sigmoid(real_logits.data), _mean_sigmoid(fake_logits.data)
 
     # -- the run -------------------------------------------------------------------------------
@@ -457,6 +522,8 @@ class Trainer:
         t_epoch = t_interval = time.perf_counter()
         interval_images = 0
         first = self.batch // k
+        if cfg.final_momentum is not None:  # the momentum schedule, through param_groups
+            set_momentum((self.opt_g, self.opt_d), momentum_at(cfg, epoch))
         batches = self.batches.epoch(self.epoch, start=self.batch)
         bar = _progress_bar(show_bar, self.iters_per_epoch, first, f"epoch {epoch}/{cfg.epochs}", self.stdout)
         try:

@@ -138,3 +138,15 @@ def test_layer_dtype_and_device_kwargs(device):
     assert lin.weight.dtype == np.float64 and lin.weight.device == device
     conv = nn.Conv2d(1, 2, 3, device=device)
     assert conv.weight.dtype == np.float32 and conv.weight.device == device
+
+
+def test_uniform_with_own_generator_leaves_minigrads_stream_alone():
+    t = mg.zeros(4, 5)
+    gen = np.random.default_rng(42)
+    mg.manual_seed(0)
+    before = mg.backend.get_rng_state()
+    init.uniform_(t, a=-0.05, b=0.05, generator=gen)
+    expected = np.random.default_rng(42).random((4, 5), dtype=np.float32) * np.float32(0.1) - np.float32(0.05)
+    np.testing.assert_array_equal(t.numpy(), expected)
+    assert mg.backend.get_rng_state() == before  # minigrad's generator was not drawn from
+    assert np.abs(t.numpy()).max() <= 0.05

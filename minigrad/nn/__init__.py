@@ -11,13 +11,14 @@ from minigrad.nn.conv import Conv2d, ConvTranspose2d
 from minigrad.nn.dropout import Dropout
 from minigrad.nn.flatten import Flatten, Unflatten
 from minigrad.nn.linear import Linear
+from minigrad.nn.maxout import Maxout
 from minigrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
-    "CrossEntropyLoss", "Dropout", "Flatten", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
+    "CrossEntropyLoss", "Dropout", "Flatten", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Maxout", "Module",
     "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "Unflatten",
     "functional", "init",
 ]

@@ -94,10 +94,10 @@ def _draw_dtype(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
 
 
-def uniform_(tensor, a: float = 0.0, b: float = 1.0):
-    """Fill with U(a, b)."""
+def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
+    """Fill with U(a, b); ``generator`` (a numpy/cupy Generator on the tensor's device) instead of minigrad's."""
     arr = _array(tensor)
-    gen = backend.generator(backend.device_of(arr))
+    gen = backend.generator(backend.device_of(arr)) if generator is None else generator
     u = gen.random(arr.shape, dtype=_draw_dtype(arr.dtype))
     u *= u.dtype.type(b - a)
     u += u.dtype.type(a)
@@ -105,10 +105,10 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0):
     return _written(tensor)
 
 
-def normal_(tensor, mean: float = 0.0, std: float = 1.0):
-    """Fill with N(mean, std^2)."""
+def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
+    """Fill with N(mean, std^2); ``generator`` as in uniform_."""
     arr = _array(tensor)
-    gen = backend.generator(backend.device_of(arr))
+    gen = backend.generator(backend.device_of(arr)) if generator is None else generator
     z = gen.standard_normal(arr.shape, dtype=_draw_dtype(arr.dtype))
     z *= z.dtype.type(std)
     z += z.dtype.type(mean)
