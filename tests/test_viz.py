@@ -198,3 +198,20 @@ def test_graphviz_path_svg_has_the_tooltips(tmp_path):
     g = tour_graph()
     svg = viz.draw(g["L"], tmp_path / "g.svg", params=g, engine="dot").read_text()
     assert "<title>W: tensor (3, 2) float64" in svg
+
+
+def test_a_module_called_twice_is_two_boxes_and_its_shared_parameters_stay_visible():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(self.lin(x))
+
+    model = Twice()
+    with viz.record_modules(model) as calls:
+        loss = model(mg.randn(3, 2)).sum()
+    nodes, _ = viz.Graph(loss, modules=calls).view(group_modules=True)
+    assert [n.sections[0][0] for n in nodes if n.kind == "module"] == ["lin: Linear (call 1)", "lin: Linear (call 2)"]
+    assert sorted(n.sections[0][0] for n in nodes if n.kind == "param") == ["lin.bias", "lin.weight"]

@@ -116,8 +116,13 @@ def collapse(graph, nodes, edges, order, depth, max_values):
         members.setdefault(i, []).append(nid)
     rep = {nid: f"m{i}" for nid, i in cluster.items()}
     new_nodes = {nid: n for nid, n in nodes.items() if nid not in cluster}
-    for i, ids in members.items():
-        new_nodes[f"m{i}"] = _module_node(graph, calls[i], f"m{i}", ids, consumers, rep, max_values)
+    seen_names = {}
+    for i in sorted(members):  # calls in the order they returned
+        n = seen_names[calls[i].name] = seen_names.get(calls[i].name, 0) + 1
+        node = _module_node(graph, calls[i], f"m{i}", members[i], consumers, rep, max_values)
+        if sum(c.name == calls[i].name for c in calls) > 1:  # a module called more than once: say which call
+            node.sections[0][0] += f" (call {n})"
+        new_nodes[f"m{i}"] = node
     new_edges = []
     for a, b in edges:
         a, b = rep.get(a, a), rep.get(b, b)
