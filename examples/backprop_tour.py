@@ -1,17 +1,30 @@
 """A guided tour of reverse-mode autodiff on a graph small enough to read.
 
-    python examples/backprop_tour.py
+    python examples/backprop_tour.py [--outdir DIR] [--engine auto|dot|matplotlib]
 
 It builds  L = mean(tanh(x @ W + b) ** 2)  for a 2x3 input, prints every
 intermediate's forward value in the order the graph was built, runs backward,
 prints every intermediate's gradient from L back to z (the order backward
 reaches them on this chain) and those of the leaves W and b, checks dL/dW and
 dL/db by hand with the chain rule, and finally lets gradcheck compare them
-with finite differences.
+with finite differences. It also draws the graph before and after backward
+(DIR/backprop_graph_before.png and DIR/backprop_graph_after.png) with
+minigrad.viz: values and gradients in every node, ops numbered in the order
+backward visits them.
 """
+import argparse
+from pathlib import Path
+
 import numpy as np
 
 import minigrad as mg
+from minigrad import viz
+
+parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+parser.add_argument("--outdir", type=Path, default=Path("."), help="where the two drawings go (default: here)")
+parser.add_argument("--engine", default="auto", choices=("auto", "dot", "matplotlib"),
+                    help="Graphviz's dot, minigrad's own layout with matplotlib, or dot when installed (default)")
+args = parser.parse_args()
 
 mg.manual_seed(0)
 x = mg.tensor([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]], dtype=mg.float64)
@@ -32,8 +45,14 @@ print("== forward ==")
 for name, t in nodes.items():
     print(f"{name:14s} grad_fn={t.grad_fn!r:22s} value=\n{t.numpy()}\n")
 
+# Capture the graph before backward (backward frees each op's inputs), so it can be drawn after it too.
+graph = viz.Graph(L, params={"x": x, "W": W, "b": b, **{name.split(" ")[0]: t for name, t in nodes.items()}})
+before = viz.draw(graph, args.outdir / "backprop_graph_before.png", engine=args.engine)
+
 # Backward pass: one walk over the graph in reverse topological order.
 L.backward()
+after = viz.draw(graph, args.outdir / "backprop_graph_after.png", engine=args.engine)
+print(f"drew the graph before and after backward: {before}, {after}\n")
 
 print("== backward (dL/d node) ==")
 for name, t in reversed(list(nodes.items())):

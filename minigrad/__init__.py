@@ -28,7 +28,7 @@ from minigrad.ops.shape_ops import (
 )
 from minigrad.tensor import Tensor
 from minigrad.serialization import load, save
-from minigrad import nn, optim
+from minigrad import nn, optim, viz
 
 clip = clamp
 divide = div

@@ -19,6 +19,8 @@ def test_backprop_tour_prints_every_node_and_passes_gradcheck(tmp_path):
     r = _run("backprop_tour.py", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "grad" in r.stdout and "gradcheck" in r.stdout.lower()
+    for when in ("before", "after"):
+        assert (tmp_path / f"backprop_graph_{when}.png").stat().st_size > 10_000
 
 
 def test_higher_order_example_checks_its_three_results(tmp_path):

@@ -406,3 +406,37 @@ def test_loss_modules_match_functional():
         F.cross_entropy(logits, labels).item(), rel=1e-6)
     with pytest.raises(ValueError, match="reduction must be"):
         nn.MSELoss(reduction="avg")
+
+
+# --- forward hooks -------------------------------------------------------------------------------
+
+
+def test_forward_pre_hook_and_forward_hook_see_and_replace_args_and_output():
+    mg.manual_seed(0)
+    lin = nn.Linear(3, 2)
+    x = mg.randn(4, 3)
+    seen = []
+    h1 = lin.register_forward_pre_hook(lambda m, args: seen.append(("pre", m, args[0].shape)))
+    h2 = lin.register_forward_hook(lambda m, args, out: seen.append(("post", m, out.shape)))
+    y = lin(x)
+    assert seen == [("pre", lin, (4, 3)), ("post", lin, (4, 2))]
+    np.testing.assert_allclose(y.numpy(), x.numpy() @ lin.weight.numpy().T + lin.bias.numpy(), rtol=1e-6)
+    h1.remove(), h2.remove(), h2.remove()  # removing twice does nothing
+    lin(x)
+    assert len(seen) == 2
+    # a pre-hook's non-tuple return becomes the args; a forward hook's return becomes the output
+    with lin.register_forward_pre_hook(lambda m, args: args[0] * 0):
+        with lin.register_forward_hook(lambda m, args, out: out + 1):
+            z = lin(x)
+    np.testing.assert_allclose(z.numpy(), np.broadcast_to(lin.bias.numpy() + 1, (4, 2)), rtol=1e-6)
+    assert not lin._forward_pre_hooks and not lin._forward_hooks  # the with blocks removed them
+
+
+def test_forward_hooks_run_in_registration_order_unless_prepended():
+    relu = nn.ReLU()
+    order = []
+    relu.register_forward_hook(lambda m, a, o: order.append("a"))
+    relu.register_forward_hook(lambda m, a, o: order.append("b"))
+    relu.register_forward_hook(lambda m, a, o: order.append("first"), prepend=True)
+    relu(mg.ones(1))
+    assert order == ["first", "a", "b"]

@@ -46,12 +46,42 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__}: forward() is not implemented")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        d = self.__dict__
+        if not (d.get("_forward_pre_hooks") or d.get("_forward_hooks")):
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            new = hook(self, args)
+            if new is not None:
+                args = new if isinstance(new, tuple) else (new,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            new = hook(self, args, out)
+            if new is not None:
+                out = new
+        return out
+
+    # --- hooks -------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False):
+        """``hook(module, args) -> None or new args`` runs before every ``forward``, as in PyTorch.
+
+        ``args`` is the tuple of positional arguments; a returned non-tuple is
+        wrapped into a 1-tuple. Returns a handle whose ``remove()`` unregisters it.
+        """
+        return _add_hook(self._forward_pre_hooks, hook, prepend)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False):
+        """``hook(module, args, output) -> None or new output`` runs after every ``forward``, as in PyTorch.
+
+        Returns a handle whose ``remove()`` unregisters it.
+        """
+        return _add_hook(self._forward_hooks, hook, prepend)
 
     # --- registration ----------------------------------------------------------
     def _check_init(self, what):
@@ -389,6 +419,36 @@ class Module:
             else:
                 body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
+
+
+class RemovableHandle:
+    """What the register_*_hook methods return: ``remove()`` unregisters the hook (later calls do nothing);
+    usable as a context manager that removes it on exit."""
+
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def _add_hook(hooks, hook, prepend):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 def _validate_name(name, module, what):
