@@ -8,12 +8,12 @@ nothing here imports them.
 """
 from minigrad.autograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from minigrad.autograd.broadcasting import sum_to
-from minigrad.autograd.engine import backward, grad
+from minigrad.autograd.engine import backward, grad, topological_order
 from minigrad.autograd.function import Function, is_graph, raw
 from minigrad.autograd.trace import BackwardStep, BackwardTrace, InputGrad
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
     "AnomalyError", "BackwardStep", "BackwardTrace", "Function", "InputGrad", "backward", "detect_anomaly", "enable_grad", "grad", "is_anomaly_enabled",
-    "is_grad_enabled", "is_graph", "no_grad", "raw", "set_detect_anomaly", "set_grad_enabled", "sum_to",
+    "is_grad_enabled", "is_graph", "no_grad", "raw", "set_detect_anomaly", "set_grad_enabled", "sum_to", "topological_order",
 ]

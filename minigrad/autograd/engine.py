@@ -119,7 +119,7 @@ def _seeds(op, roots, grads, create_graph):
 
 def _walk(roots, seeds, retain_graph, create_graph, targets):
     """Propagate ``seeds`` from ``roots``; accumulate into leaves (targets None) or capture at ``targets``."""
-    order = _topological_order(roots)
+    order = topological_order(roots)
     grads = {}
     for r, g in zip(roots, seeds):
         grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
@@ -222,7 +222,7 @@ def _raise_stale(fn, what, x):
         f"the new values; run the forward again after the in-place update")
 
 
-def _topological_order(roots):
+def topological_order(roots):
     """Tensors reachable from ``roots`` (a Tensor or a list), each after all of its inputs (iterative DFS).
 
     A node is marked when it is expanded, not when it is pushed: it may sit on

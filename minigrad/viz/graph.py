@@ -2,7 +2,7 @@
 
 The structure is read once, when the Graph is made: tensors and the Functions
 (ops) that made them, in the order backward visits them (the reverse of
-``minigrad.autograd._topological_order``). Values and gradients are read each
+``minigrad.autograd.topological_order``). Values and gradients are read each
 time the graph is drawn, so a Graph made before ``backward()`` draws the
 gradients after it. Because backward frees each Function's inputs (unless
 ``retain_graph=True``), make the Graph before backward if you want to draw the
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from minigrad.autograd import _topological_order
+from minigrad.autograd import topological_order
 from minigrad.viz import summary
 
 _FREED = ("minigrad.viz: the graph of this tensor was freed by backward() (it drops every op's inputs); "
@@ -37,7 +37,7 @@ class Node:
 def backward_order(output):
     """The tensors of ``output``'s graph in the order backward visits them (output first, leaves last)."""
     try:
-        order = _topological_order(output)
+        order = topological_order(output)
     except RuntimeError as e:
         raise RuntimeError(_FREED) from e
     return order[::-1]
