@@ -49,8 +49,11 @@ for name, t in nodes.items():
 graph = viz.Graph(L, params={"x": x, "W": W, "b": b, **{name.split(" ")[0]: t for name, t in nodes.items()}})
 before = viz.draw(graph, args.outdir / "backprop_graph_before.png", engine=args.engine)
 
-# Backward pass: one walk over the graph in reverse topological order.
-L.backward()
+# Backward pass: one walk over the graph in reverse topological order, watched node by node.
+with mg.autograd.BackwardTrace(names={"W": W, "b": b}) as trace:
+    L.backward()
+print("== backward, node by node (the order of the drawing's 'backward #' numbers) ==")
+print(trace.table() + "\n")
 after = viz.draw(graph, args.outdir / "backprop_graph_after.png", engine=args.engine)
 print(f"drew the graph before and after backward: {before}, {after}\n")
 

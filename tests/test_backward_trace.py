@@ -14,7 +14,7 @@ def test_records_follow_a_chain_with_closed_form_gradients():
         loss.backward()
     ops = [r.op for r in trace.records]
     assert ops == ["Sum", "Exp", "Mul"]
-    assert [r.step for r in trace.records] == [0, 1, 2]
+    assert [r.step for r in trace.records] == [1, 2, 3]
     e = np.exp(2 * np.array([1.0, -2.0, 3.0]))
     # Sum gets 1, hands ones(3) on; Exp gets ones, hands e; Mul gets e, hands 2 e to x (input 1, the 2, gets none)
     assert np.isclose(trace.records[0].grad_norm, 1.0)

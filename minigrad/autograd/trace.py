@@ -30,7 +30,7 @@ class InputGrad:
 
 @dataclass
 class BackwardStep:
-    step: int
+    step: int  # 1 for the first node backward visits (as viz numbers them)
     op: str
     grad_shape: tuple
     grad_norm: float
@@ -55,7 +55,7 @@ class BackwardTrace:
         for i, x in enumerate(fn.inputs):
             g = grads_in[i] if i < len(grads_in) else None
             inputs.append(InputGrad(i, self._names.get(id(x)), tuple(x.shape), None if g is None else _norm(g)))
-        self.records.append(BackwardStep(len(self.records), fn.name, tuple(out.shape), _norm(grad_out), inputs))
+        self.records.append(BackwardStep(len(self.records) + 1, fn.name, tuple(out.shape), _norm(grad_out), inputs))
 
     def __enter__(self):
         engine._node_observers.append(self._observe)
