@@ -173,15 +173,63 @@ def test_derivatives_up_to_fourth_order_match_closed_forms(device, name, x):
         np.testing.assert_allclose(g, want, rtol=1e-9, atol=1e-9, err_msg=f"{name}: derivative of order {order}")
 
 
-def test_third_derivatives_pass_gradgradcheck(device):
-    """gradgradcheck of a gradient is a check of third derivatives (here of a small tanh network)."""
+THIRD_ORDER = {
+    # f and its input shapes: layers whose recorded backward is built from other Functions
+    "linear_tanh": (lambda x, w: F.linear(x, w).tanh(), [(2, 3), (2, 3)]),
+    "conv2d": (lambda x, w: F.conv2d(x, w, stride=2, padding=1).tanh(), [(1, 1, 4, 4), (2, 1, 3, 3)]),
+    "conv2d_one_window": (lambda x, w: F.conv2d(x, w).tanh(), [(2, 1, 2, 2), (2, 1, 2, 2)]),
+    "conv_transpose2d": (lambda x, w: F.conv_transpose2d(x, w, output_padding=1, dilation=2).tanh(),
+                         [(1, 1, 2, 2), (1, 1, 2, 2)]),
+    "batch_norm": (lambda x, w: F.batch_norm(x, None, None, w, None, training=True).tanh(), [(3, 2), (2,)]),
+    "cross_entropy": (lambda x: F.cross_entropy(x, mg.tensor([0, 2], device=x.device)), [(2, 3)]),
+    "std": (lambda x: x.std(1), [(2, 3)]),
+}
+
+
+@pytest.mark.parametrize("name", list(THIRD_ORDER))
+def test_third_derivatives_pass_gradgradcheck(device, name):
+    """gradgradcheck of a gradient is a check of third derivatives."""
+    f, shapes = THIRD_ORDER[name]
     rng = np.random.default_rng(0)
-    x, w = leaf(rng.standard_normal((2, 3)), device), leaf(rng.standard_normal((2, 3)), device)
+    xs = [leaf(rng.standard_normal(s), device) for s in shapes]
+    if name == "batch_norm":
+        xs[0] = leaf(np.array([[0.3, -1.2], [1.5, 0.2], [-0.7, 0.9]]), device)   # a spread in each channel
 
-    def first_grad(a, b):
-        return grad(F.linear(a, b).tanh().sum(), [a, b], create_graph=True)
+    def first_grad(*a):
+        y = f(*a)
+        return grad(y, list(a), const(np.random.default_rng(1).standard_normal(y.shape), device), create_graph=True)
 
-    assert mg.gradgradcheck(first_grad, [x, w])
+    assert mg.gradgradcheck(first_grad, xs)
+
+
+def test_create_graph_keeps_float32_at_every_order(device):
+    """No Python-scalar or constant in a recorded backward widens float32: every tensor of the gradients' graph,
+    and the second derivatives, are float32."""
+    mg.manual_seed(0)
+    x = mg.randn(2, 1, 6, 6, device=device, requires_grad=True)
+    w = mg.randn(2, 1, 3, 3, device=device, requires_grad=True)
+    gamma = mg.ones(2, device=device, requires_grad=True)
+    h = F.batch_norm(F.conv2d(x, w, stride=2, padding=1), None, None, gamma, None, training=True)
+    h = F.conv_transpose2d(F.leaky_relu(h, 0.2), mg.randn(2, 2, 2, 2, device=device), stride=2)
+    h = F.linear(h.var(1).sigmoid().log_softmax(1), mg.randn(3, 6, device=device))
+    y = (F.cross_entropy(h.reshape(-1, 3), mg.tensor([0, 1] * 6, device=device)) + (h ** 2).mean().sqrt()
+         + F.binary_cross_entropy_with_logits(h, mg.ones(h.shape, device=device) * 0.3)
+         + F.binary_cross_entropy(h.sigmoid(), mg.ones(h.shape, device=device) * 0.2) + h.std()
+         + (h.softplus() / 2.0).exp().mean() + h.sigmoid().pow(h.tanh()).sum() + mg.maximum(h, h * 0.5).sum())
+    grads = grad(y, [x, w, gamma], create_graph=True)
+    seen, stack, widened = set(), list(grads), []
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t.dtype.kind == "f" and t.dtype != np.float32:
+            widened.append((t.grad_fn.name if t.grad_fn else "leaf", t.dtype))
+        if t.grad_fn is not None:
+            stack.extend(t.grad_fn.inputs)
+    assert len(seen) > 100 and widened == []
+    second = grad(sum((g * g).sum() for g in grads), [x, w, gamma])
+    assert all(g.dtype == np.float32 for g in second)
 
 
 # --- Hessian-vector product and the WGAN-GP penalty -------------------------------------------------------------
