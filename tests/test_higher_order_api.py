@@ -144,19 +144,26 @@ def _gauss(t):
     return (-(t * t) / 2).exp()
 
 
+def _tanh_derivatives(x):
+    s = np.tanh(x)
+    return [1 - s ** 2, -2 * s * (1 - s ** 2), (6 * s ** 2 - 2) * (1 - s ** 2), (16 * s - 24 * s ** 3) * (1 - s ** 2)]
+
+
+def _sigmoid_derivatives(x):
+    s = 1 / (1 + np.exp(-x))
+    d1 = s * (1 - s)
+    return [d1, d1 * (1 - 2 * s), d1 * (1 - 6 * s + 6 * s ** 2), d1 * (1 - 2 * s) * (1 - 12 * s + 12 * s ** 2)]
+
+
 CLOSED_FORMS = {
-    # f, [f', f'', f''', f''''] as functions of x (tanh and sigmoid through their value s)
+    # f, and [f', f'', f''', f''''] as functions of x
     "x**4": (lambda t: t ** 4, lambda x: [4 * x ** 3, 12 * x ** 2, 24 * x, 24 + 0 * x]),
     "exp(2x)": (lambda t: (2 * t).exp(), lambda x: [2 ** k * np.exp(2 * x) for k in (1, 2, 3, 4)]),
     # e^(-x^2/2): derivatives are (-1)^n He_n(x) e^(-x^2/2), He the probabilists' Hermite polynomials
     "gauss": (_gauss, lambda x: [g * np.exp(-x ** 2 / 2) for g in
                                  (-x, x ** 2 - 1, 3 * x - x ** 3, x ** 4 - 6 * x ** 2 + 3)]),
-    "tanh": (lambda t: t.tanh(), lambda x: (lambda s: [1 - s ** 2, -2 * s * (1 - s ** 2), (6 * s ** 2 - 2) * (1 - s ** 2),
-                                                      (16 * s - 24 * s ** 3) * (1 - s ** 2)])(np.tanh(x))),
-    "sigmoid": (lambda t: t.sigmoid(), lambda x: (lambda s: [s * (1 - s), s * (1 - s) * (1 - 2 * s),
-                                                             s * (1 - s) * (1 - 6 * s + 6 * s ** 2),
-                                                             s * (1 - s) * (1 - 2 * s) * (1 - 12 * s + 12 * s ** 2)])(
-        1 / (1 + np.exp(-x)))),
+    "tanh": (lambda t: t.tanh(), _tanh_derivatives),
+    "sigmoid": (lambda t: t.sigmoid(), _sigmoid_derivatives),
     "log": (lambda t: t.log(), lambda x: [1 / x, -1 / x ** 2, 2 / x ** 3, -6 / x ** 4]),
 }
 
