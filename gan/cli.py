@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +57,36 @@ def _require_device(p, device):
     """A usage error for --device cuda on a machine without CUDA."""
     if device == "cuda" and not minigrad.cuda.is_available():
         p.error("--device cuda requested but CUDA is not available (install CuPy: pip install 'minigrad[gpu]')")
+
+
+def _add_threads_argument(p):
+    p.add_argument("--threads", type=_positive_int, metavar="N", help="CPU threads for matrix products and "
+                   "optimizer updates (default: as many as the cores other processes leave idle, measured at "
+                   "start; at least 1)")
+
+
+def _use_threads(requested, previous=None):
+    """Set minigrad's CPU threads: --threads N, else the idle-core policy (and, when resuming, at most the
+    run's own count, so that on a quiet machine the continuation is the same bit for bit); returns the count."""
+    from minigrad import threads
+
+    n = requested
+    if n is None:
+        n = threads.recommended_num_threads()
+        if isinstance(previous, int) and previous >= 1:
+            n = min(n, previous)
+    with warnings.catch_warnings():  # an unknown BLAS: the optimizer threads are still set
+        warnings.simplefilter("ignore", RuntimeWarning)
+        threads.set_num_threads(n)
+    return n
+
+
+def _recorded_threads(outdir):
+    """The thread count in a run's config.json, or None."""
+    try:
+        return json.loads((Path(outdir) / "config.json").read_text()).get("threads")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 # --- train ------------------------------------------------------------------------------------
@@ -105,12 +137,13 @@ def _add_train_arguments(p):
     io.add_argument("--eval-every", type=int, metavar="N", help="evaluate the generator every N epochs "
                     f"(default {d.eval_every} = off)")
     io.add_argument("--quiet", action="store_true", default=None, help="no progress bar and no per-epoch lines")
+    _add_threads_argument(io)
 
 
 def _train_config(p, args):
     """A validated TrainConfig (and the loaded checkpoint when resuming); usage errors exit 2."""
     given = {key: value for key, value in vars(args).items()
-             if key not in ("command", "func", "resume") and value is not None}
+             if key not in ("command", "func", "resume", "threads") and value is not None}
     state = None
     _require_device(p, given.get("device"))  # before a checkpoint is loaded onto it
     if given.get("data_dir") is not None:  # stored in the run's config: must still work from another folder
@@ -158,6 +191,7 @@ def _run_train(p, args):
     from gan.train import TrainingDiverged, TrainingInterrupted, train
 
     cfg, state = _train_config(p, args)
+    _use_threads(args.threads, _recorded_threads(cfg.outdir) if state is not None else None)
     evaluator = None
     if cfg.eval_every:
         from gan.evaluation import make_evaluator
@@ -268,8 +302,6 @@ def _add_evaluate_arguments(p):
 
 
 def _run_evaluate(p, args):
-    import json
-
     from gan import evaluation
 
     _require_device(p, args.device)

@@ -359,7 +359,7 @@ class Trainer:
     def _write_config(self):
         info = dict(self.cfg.to_dict(), minigrad_version=minigrad.__version__, numpy_version=np.__version__,
                     num_images=int(len(self.data)), iterations_per_epoch=self.iters_per_epoch,
-                    image_shape=list(self.G.image_shape))
+                    image_shape=list(self.G.image_shape), threads=minigrad.get_num_threads())
         _write_json(self.outdir / "config.json", info)
 
     def save(self, epoch_sums=None):
