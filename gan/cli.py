@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
+from minigrad.atomic_write import atomic_write
 from gan.checkpoint import FILENAME as CHECKPOINT_FILE, CheckpointError, checkpoint_path, load_checkpoint
 from gan.config import LOSSES, NOISES, RESUMABLE, ConfigError, TrainConfig
 from gan.data import DataError
@@ -333,11 +334,9 @@ def _run_evaluate(p, args):
         default_out = Path("eval.json")
     print(evaluation.format_table([(name, scores)]))
     out = Path(args.out) if args.out else default_out
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"name": name, **scores}, indent=2) + "\n")
-        tmp.replace(out)
+        atomic_write(out, lambda f: f.write(json.dumps({"name": name, **scores}, indent=2) + "\n"), text=True)
     except OSError as e:
         p.error(f"--out {out}: {e.strerror or e}")
     print(f"wrote {out}")

@@ -28,7 +28,6 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -44,6 +43,7 @@ from gan.data import BatchIterator, load_dataset, resize
 from gan.ema import GeneratorEMA
 from gan.models import build_models
 from minigrad import backend
+from minigrad.atomic_write import atomic_write
 
 GRID_SIZE = 64  # the fixed noise batch: an 8 x 8 grid each epoch
 GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
@@ -213,18 +213,8 @@ def _means(sums: dict) -> dict:
 
 
 def _write_json(path: Path, obj) -> None:
-    """Atomic JSON write (temporary file + rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Atomic JSON write (minigrad.atomic_write)."""
+    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2, sort_keys=True) + "\n"), text=True)
 
 
 def read_metrics(path) -> list[dict]:
@@ -349,9 +339,7 @@ class Trainer:
         kept = [r for r in read_metrics(self.metrics_path)
                 if (r["kind"] == "step" and r["step"] <= self.step)
                 or (r["kind"] == "epoch" and r["epoch"] <= self.epoch)]
-        tmp = self.metrics_path.with_name(".metrics.jsonl.tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        os.replace(tmp, self.metrics_path)
+        atomic_write(self.metrics_path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept)), text=True)
         for png in self.samples_dir.glob("epoch_*.png"):  # grids of epochs the checkpoint has not seen
             if int(png.stem.split("_")[1]) > self.epoch:
                 png.unlink()
