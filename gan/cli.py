@@ -189,7 +189,7 @@ def _train_config(p, args):
 
 
 def _run_train(p, args):
-    from gan.train import TrainingDiverged, TrainingInterrupted, train
+    from gan.train import TrainingDiverged, TrainingInterrupted, TrainingWriteError, train
 
     cfg, state = _train_config(p, args)
     _use_threads(args.threads, _recorded_threads(cfg.outdir) if state is not None else None)
@@ -207,7 +207,7 @@ def _run_train(p, args):
     except ConfigError as e:  # found only once the data is loaded (e.g. too few images)
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except TrainingDiverged as e:
+    except (TrainingDiverged, TrainingWriteError) as e:
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return EXIT_FAILURE
     except TrainingInterrupted as e:

@@ -54,6 +54,10 @@ class TrainingDiverged(RuntimeError):
     """A loss became nan or inf; the run stopped and its last good checkpoint was left alone."""
 
 
+class TrainingWriteError(RuntimeError):
+    """A file of the run could not be written (a full disk, a lost mount); the last good checkpoint is kept."""
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C: a checkpoint of the state after the last whole step was written."""
 
@@ -423,10 +427,17 @@ class Trainer:
                 while self.epoch < cfg.epochs:
                     last = self._run_epoch(sigint, show_bar)
             except TrainingDiverged as e:
-                kept = (f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in "
-                        f"{self.ckpt_path}" if self.saved_at else "no checkpoint had been written yet")
-                raise TrainingDiverged(f"{e}; stopped, {kept}") from None
+                raise TrainingDiverged(f"{e}; stopped, {self._kept()}") from None
+            except OSError as e:  # a checkpoint, figure or log line could not be written
+                raise TrainingWriteError(f"{e.strerror or e}; stopped, {self._kept()}"
+                                         + (f"; continue with --resume {self.outdir}" if self.saved_at else "")) from e
         return last
+
+    def _kept(self) -> str:
+        """Which checkpoint a stopped run leaves, for its message."""
+        if not self.saved_at:
+            return "no checkpoint had been written yet"
+        return f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in {self.ckpt_path}"
 
     def _run_epoch(self, sigint, show_bar):
         cfg, k = self.cfg, self.cfg.k

@@ -4,6 +4,7 @@ import json
 import math
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -222,3 +223,42 @@ def test_generator_step_leaves_discriminator_gradients_alone(mnist_dir, tmp_path
     loss.backward()
     for (name, p), q in zip(trainer.D.named_parameters(), D.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-7, err_msg=name)
+
+
+def _no_temp_files(folder):
+    return [p for p in Path(folder).rglob("*") if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("what", ["checkpoint", "figure"])
+def test_disk_full_stops_naming_the_last_good_checkpoint_and_resume_works(what, train_tiny, tmp_path, monkeypatch,
+                                                                          capsys):
+    import errno
+
+    from matplotlib.figure import Figure
+
+    from minigrad import serialization
+
+    calls = {"n": 0}
+    target, name = (serialization.np, "savez") if what == "checkpoint" else (Figure, "savefig")
+    original = getattr(target, name)
+
+    def full_disk(*args, **kwargs):
+        f = args[0] if what == "checkpoint" else args[1]  # savez(f, ...), Figure.savefig(self, f, ...)
+        calls["n"] += 1
+        if calls["n"] == (2 if what == "checkpoint" else 3):  # epoch 2's checkpoint / sample grid
+            f.write(b"half a file")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, full_disk)
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "3") == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "No space left on device" in err and "the last good checkpoint (epoch 1, step 4)" in err
+    assert f"--resume {out}" in err and ".tmp" not in err
+    assert not _no_temp_files(out)
+    assert load_checkpoint(out)["epoch"] == 1
+    monkeypatch.undo()
+    assert cli.main(["train", "--resume", str(out), "--quiet"]) == 0
+    assert load_checkpoint(out)["epoch"] == 3
