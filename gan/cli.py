@@ -54,6 +54,15 @@ _positive_int = _int_at_least(1, "a positive integer")
 _non_negative_int = _int_at_least(0, "a non-negative integer")
 
 
+def _require_writable(p, flag, value, folder):
+    """A usage error unless files can be written in ``folder`` (for ``flag value``)."""
+    from gan.writable import unwritable_reason
+
+    reason = unwritable_reason(folder)
+    if reason:
+        p.error(f"{flag} {value}: cannot write there: {reason}")
+
+
 def _require_device(p, device):
     """A usage error for --device cuda on a machine without CUDA."""
     if device == "cuda" and not minigrad.cuda.is_available():
@@ -168,6 +177,7 @@ def _train_config(p, args):
         for key, value in given.items():
             setattr(cfg, key, value)
         cfg.outdir = str(args.resume)
+        _require_writable(p, "--resume", args.resume, args.resume)
     else:
         cfg = TrainConfig(**given)
         if cfg.outdir is None:
@@ -179,6 +189,7 @@ def _train_config(p, args):
             p.error(f"--outdir {out} exists and is not a directory")
         if (out / CHECKPOINT_FILE).exists():
             p.error(f"--outdir {out} already holds a run; continue it with --resume {out} or choose another --outdir")
+        _require_writable(p, "--outdir", out, out)
         # (a folder with a config.json but no checkpoint is a run that stopped before its first one: start over)
     try:
         cfg.validate()
@@ -260,6 +271,9 @@ def _run_sample(p, args):
     _require_device(p, args.device)
     if not str(args.out).endswith(".npy"):
         p.error(f"--out {args.out}: the file name must end in .npy")
+    _require_writable(p, "--out", args.out, Path(args.out).parent)
+    if args.grid:
+        _require_writable(p, "--grid", args.grid, Path(args.grid).parent)
     G, cfg, state, _ = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
     minigrad.manual_seed(args.seed)
     z = sample_noise(args.n, cfg.latent_dim, cfg.noise, args.device)
@@ -271,7 +285,10 @@ def _run_sample(p, args):
     except OSError as e:
         p.error(f"--out {out}: {e.strerror or e}")
     if args.grid:
-        plots.save_grid(images[:64], args.grid, nrow=8)
+        try:
+            plots.save_grid(images[:64], args.grid, nrow=8)
+        except OSError as e:
+            p.error(f"--grid {args.grid}: {e.strerror or e}")
     print(f"wrote {args.n} samples of shape {images.shape[1:]} from {checkpoint_path(args.checkpoint)} "
           f"(epoch {state['epoch']}) to {out}" + (f" and a grid to {args.grid}" if args.grid else ""))
     return 0
@@ -308,6 +325,8 @@ def _run_evaluate(p, args):
     _require_device(p, args.device)
     if args.no_parzen and args.no_classifier:
         p.error("--no-parzen and --no-classifier together leave nothing to score")
+    if args.out:
+        _require_writable(p, "--out", args.out, Path(args.out).parent)
     kwargs = dict(parzen=not args.no_parzen, classifier=not args.no_classifier, valid_size=args.valid_size,
                   parzen_samples=args.n, device=args.device)
     if args.checkpoint:

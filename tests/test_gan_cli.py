@@ -178,3 +178,56 @@ def test_help_explains_every_flag(command, flags, capsys):
     text = capsys.readouterr().out
     for flag in flags:
         assert flag in text, flag
+
+
+def _refuse_probe(monkeypatch, err):
+    """Make the write probe of gan.writable fail with ``err`` (root ignores permission bits, and a test
+    cannot mount a read-only file system)."""
+    import errno
+    import os
+
+    from gan import writable
+
+    real_open = os.open
+
+    def fake_open(path, *args, **kwargs):
+        if ".write-probe-" in str(path):
+            raise OSError(err, os.strerror(err))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(writable.os, "open", fake_open)
+    return errno
+
+
+@pytest.mark.parametrize("case", ["under a file", "read-only", "no permission"])
+def test_unwritable_outdir_is_a_usage_error_before_the_data_loads(case, tmp_path, monkeypatch, capsys):
+    import errno
+
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    out = afile / "run" if case == "under a file" else tmp_path / "ro" / "run"
+    if case != "under a file":
+        _refuse_probe(monkeypatch, errno.EROFS if case == "read-only" else errno.EACCES)
+    with pytest.raises(SystemExit) as e:  # a missing --data-dir too: the output is checked first
+        cli.main(["train", "--outdir", str(out), "--data-dir", str(tmp_path / "nodata"), "--quiet"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    reason = {"under a file": f"{afile} is a file, not a folder", "read-only": "is on a read-only file system",
+              "no permission": f"no permission to write in {tmp_path}"}[case]
+    assert len(err.splitlines()) == 1 and f"--outdir {out}: cannot write there" in err and reason in err, err
+    assert not (tmp_path / "ro").exists()
+
+
+def test_unwritable_sample_grid_is_a_usage_error_before_sampling(train_tiny, tmp_path, monkeypatch, capsys):
+    assert train_tiny(tmp_path / "run", "--epochs", "1") == 0
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for flag, args in (("--grid", ["--out", str(tmp_path / "s.npy"), "--grid", str(afile / "g.png")]),
+                       ("--out", ["--out", str(afile / "s.npy")])):
+        monkeypatch.setattr("gan.train.generate", lambda *a, **k: pytest.fail("sampled before checking " + flag))
+        with pytest.raises(SystemExit) as e:
+            cli.main(["sample", "--checkpoint", str(tmp_path / "run"), "--n", "4", *args])
+        assert e.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"{flag} {afile}" in err and "is a file, not a folder" in err, err
+    assert not (tmp_path / "s.npy").exists()
