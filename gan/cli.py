@@ -180,29 +180,58 @@ def _train_config(p, args):
         _require_writable(p, "--resume", args.resume, args.resume)
     else:
         cfg = TrainConfig(**given)
-        if cfg.outdir is None:
-            from gan.train import default_outdir
-
-            cfg.outdir = default_outdir(cfg.model if cfg.model else _DEFAULTS.model)
-        out = Path(cfg.outdir)
-        if out.exists() and not out.is_dir():
-            p.error(f"--outdir {out} exists and is not a directory")
-        if (out / CHECKPOINT_FILE).exists():
-            p.error(f"--outdir {out} already holds a run; continue it with --resume {out} or choose another --outdir")
-        _require_writable(p, "--outdir", out, out)
+        if cfg.outdir is not None:
+            out = Path(cfg.outdir)
+            if out.exists() and not out.is_dir():
+                p.error(f"--outdir {out} exists and is not a directory")
+            _require_no_run(p, out)
+            _require_writable(p, "--outdir", out, out)
         # (a folder with a config.json but no checkpoint is a run that stopped before its first one: start over)
     try:
         cfg.validate()
     except ConfigError as e:
         p.error(str(e))
     _require_device(p, cfg.device)  # also a device that came from a resumed run's config
+    if cfg.outdir is None:  # claimed last, so that a usage error leaves no empty folder behind
+        from gan.train import default_outdir
+
+        _require_writable(p, "--outdir", "(default runs/)", "runs")
+        cfg.outdir = default_outdir(cfg.model)
     return cfg, state
 
 
+def _require_no_run(p, out):
+    if (Path(out) / CHECKPOINT_FILE).exists():
+        p.error(f"--outdir {out} already holds a run; continue it with --resume {out} or choose another --outdir")
+
+
+def _lock_outdir(p, args, cfg, resuming):
+    """The run's folder, locked against a second live run (a usage error when another holds it)."""
+    from gan.runlock import RunLock, RunLocked
+
+    lock = RunLock(cfg.outdir)
+    try:
+        lock.acquire()
+    except RunLocked as e:
+        p.error(f"{'--resume' if resuming else '--outdir'} {cfg.outdir}: {e}")
+    if not resuming and (Path(cfg.outdir) / CHECKPOINT_FILE).exists():  # a run that finished since the check
+        lock.release()
+        _require_no_run(p, cfg.outdir)
+    return lock
+
+
 def _run_train(p, args):
+    cfg, state = _train_config(p, args)
+    lock = _lock_outdir(p, args, cfg, resuming=state is not None)
+    try:
+        return _train_locked(p, args, cfg, state)
+    finally:
+        lock.release()
+
+
+def _train_locked(p, args, cfg, state):
     from gan.train import TrainingDiverged, TrainingInterrupted, TrainingWriteError, train
 
-    cfg, state = _train_config(p, args)
     _use_threads(args.threads, _recorded_threads(cfg.outdir) if state is not None else None)
     evaluator = None
     if cfg.eval_every:

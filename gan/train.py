@@ -24,6 +24,7 @@ checkpoint.npz to its output directory (see README / ``python -m gan train --hel
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import signal
@@ -555,6 +556,15 @@ def train(cfg: TrainConfig, resume=None, evaluator=None, stdout=None) -> dict:
     return Trainer(cfg, resume=resume, evaluator=evaluator, stdout=stdout).run()
 
 
-def default_outdir(model: str) -> str:
-    return os.path.join("runs", f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
-
+def default_outdir(model: str, root: str = "runs") -> str:
+    """A new folder root/<model>-<YYYYmmdd-HHMMSS>, created here: mkdir is atomic, so two runs started in
+    the same second get two folders (the second one's name ends in -2)."""
+    base = os.path.join(root, f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.makedirs(root, exist_ok=True)
+    for i in itertools.count(1):
+        path = base if i == 1 else f"{base}-{i}"
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue

@@ -1,6 +1,7 @@
 """python -m gan: end-to-end runs of every model, the files they promise, sampling, and usage errors."""
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -231,3 +232,46 @@ def test_unwritable_sample_grid_is_a_usage_error_before_sampling(train_tiny, tmp
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and f"{flag} {afile}" in err and "is a file, not a folder" in err, err
     assert not (tmp_path / "s.npy").exists()
+
+
+def test_a_live_run_holds_its_folder_and_a_killed_one_does_not(train_tiny, tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from gan.runlock import RunLock
+
+    out = tmp_path / "run"
+    with RunLock(out):  # a live run in the folder (flock: another open file, so it conflicts in-process too)
+        with pytest.raises(SystemExit) as e:
+            train_tiny(out, "--epochs", "1")
+        assert e.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"--outdir {out}" in err and "in use by another run" in err, err
+    assert train_tiny(out, "--epochs", "1") == 0
+    with RunLock(out):  # resuming a run that is still training is refused too
+        with pytest.raises(SystemExit) as e:
+            cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet"])
+        assert e.value.code == 2 and "in use by another run" in capsys.readouterr().err
+    # a run killed with SIGKILL while holding the lock: the lock goes with the process
+    code = f"from gan.runlock import RunLock; import os, signal; RunLock({str(out)!r}).acquire(); " \
+           "os.kill(os.getpid(), signal.SIGKILL)"
+    killed = subprocess.run([sys.executable, "-c", code], cwd=str(Path(cli.__file__).parent.parent))
+    assert killed.returncode == -9 and (out / ".run.lock").exists()
+    assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet", "--threads", "1"]) == 0
+
+
+def test_two_default_runs_in_the_same_second_get_two_folders(tmp_path, monkeypatch):
+    from gan import train as gan_train
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(gan_train.time, "strftime", lambda fmt: "20261130-204500")
+    a, b, c = (gan_train.default_outdir("mlp") for _ in range(3))
+    assert a == str(Path("runs", "mlp-20261130-204500")) and b == a + "-2" and c == a + "-3"
+    assert all(Path(x).is_dir() for x in (a, b, c))
+
+
+def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--data-dir", str(tmp_path / "nodata"), "--quiet", "--threads", "1"]) == 1
+    assert "not a directory" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []  # no empty run folder
