@@ -44,7 +44,7 @@ from gan.data import BatchIterator, load_dataset, resize
 from gan.ema import GeneratorEMA
 from gan.models import build_models
 from minigrad import backend
-from minigrad.atomic_write import atomic_write
+from minigrad.atomic_write import atomic_write, remove_temp_files
 
 GRID_SIZE = 64  # the fixed noise batch: an 8 x 8 grid each epoch
 GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
@@ -313,6 +313,8 @@ class Trainer:
             self._restore(resume)
         else:
             self.outdir.mkdir(parents=True, exist_ok=True)
+        for folder in (self.outdir, self.samples_dir):  # left by a run killed mid-write (the CLI holds the lock)
+            remove_temp_files(folder)
         self.records = read_metrics(self.metrics_path)
         self._write_config()
 

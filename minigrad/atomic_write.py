@@ -6,7 +6,7 @@ flushes it to disk, renames it over ``path`` and syncs the folder. Any error (a 
 an exception in ``write``, Ctrl-C) removes the temporary file and leaves ``path`` as it was;
 an OSError is re-raised naming ``path`` (or its missing or unwritable folder), not the
 temporary name. A process killed mid-write leaves its temporary file behind:
-``remove_temp_files(path)`` deletes those of ``path``.
+``remove_temp_files(folder)`` deletes those in a folder.
 
 minigrad.save writes through it, and so does every file of a gan run.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -23,19 +24,24 @@ def _temp_name(path: str) -> str:
     return os.path.join(directory, f".{name}.{uuid.uuid4().hex}.tmp")
 
 
-def temp_files(path) -> list[Path]:
-    """Temporary files that atomic writes of ``path`` left behind (a killed process leaves one)."""
-    path = Path(path)
-    if not path.parent.is_dir():
+_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{32}\.tmp")
+
+
+def temp_files(folder) -> list[Path]:
+    """Temporary files that interrupted atomic writes left in ``folder`` (a killed process leaves one)."""
+    folder = Path(folder)
+    if not folder.is_dir():
         return []
-    return sorted(p for p in path.parent.glob(f".{path.name}.*.tmp")
-                  if len(p.name) == len(path.name) + 38 and p.is_file())  # '.' + name + '.' + 32 hex + '.tmp'
+    return sorted(p for p in folder.iterdir() if _TEMP_NAME.fullmatch(p.name) and p.is_file())
 
 
-def remove_temp_files(path) -> int:
-    """Delete the temporary files left by interrupted atomic writes of ``path``; returns how many."""
+def remove_temp_files(folder) -> int:
+    """Delete the temporary files of interrupted atomic writes in ``folder``; returns how many.
+
+    Only safe while nothing else is writing there (gan takes the folder's run lock first).
+    """
     removed = 0
-    for tmp in temp_files(path):
+    for tmp in temp_files(folder):
         try:
             tmp.unlink()
             removed += 1

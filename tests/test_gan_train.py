@@ -262,3 +262,25 @@ def test_disk_full_stops_naming_the_last_good_checkpoint_and_resume_works(what, 
     monkeypatch.undo()
     assert cli.main(["train", "--resume", str(out), "--quiet"]) == 0
     assert load_checkpoint(out)["epoch"] == 3
+
+
+@pytest.mark.parametrize("how", ["resume", "reuse"])
+def test_temp_files_of_killed_writes_are_removed(how, train_tiny, tmp_path):
+    out = tmp_path / "run"
+    if how == "resume":
+        assert train_tiny(out, "--epochs", "1") == 0
+    else:  # a run killed during its first checkpoint: no checkpoint, the folder is reused
+        (out / "samples").mkdir(parents=True)
+        (out / "config.json").write_text("{}")
+    left = [out / f".checkpoint.npz.{i:032x}.tmp" for i in range(10)]
+    left += [out / ".losses.png.0123456789abcdef0123456789abcdef.tmp",
+             out / "samples" / ".epoch_001.png.0123456789abcdef0123456789abcdef.tmp"]
+    for p in left:
+        p.write_bytes(b"x" * 1000)
+    keep = out / "notes.tmp"  # not an atomic write's temporary file
+    keep.write_text("mine")
+    if how == "resume":
+        assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet", "--threads", "1"]) == 0
+    else:
+        assert train_tiny(out, "--epochs", "1") == 0
+    assert not [p for p in left if p.exists()] and keep.read_text() == "mine"
