@@ -20,7 +20,7 @@ import numpy as np
 
 import minigrad
 from minigrad.atomic_write import atomic_write
-from gan.checkpoint import FILENAME as CHECKPOINT_FILE, CheckpointError, checkpoint_path, load_checkpoint
+from gan.checkpoint import FILENAME as CHECKPOINT_FILE, CheckpointError, checkpoint_path, load_checkpoint, load_weights
 from gan.config import LOSSES, NOISES, RESUMABLE, ConfigError, TrainConfig
 from gan.data import DataError
 from gan.models import IMAGE_SIZES, MODELS, build_models
@@ -171,6 +171,7 @@ def _train_config(p, args):
             cfg = TrainConfig.from_dict(state["config"])
         except (CheckpointError, ConfigError, RuntimeError) as e:
             p.error(f"--resume {args.resume}: {e}")
+        _require_matching_config(p, args.resume, state["config"])
         if "epochs" in given and given["epochs"] <= state["epoch"]:
             p.error(f"--epochs {given['epochs']}: {args.resume} has already trained {state['epoch']} epochs; "
                     f"give a larger --epochs to continue it")
@@ -198,6 +199,22 @@ def _train_config(p, args):
         _require_writable(p, "--outdir", "(default runs/)", "runs")
         cfg.outdir = default_outdir(cfg.model)
     return cfg, state
+
+
+def _require_matching_config(p, folder, config):
+    """A usage error when the folder's config.json describes another run than its checkpoint's config."""
+    try:
+        recorded = json.loads((Path(folder) / "config.json").read_text())
+    except (OSError, ValueError):
+        return  # missing or damaged: it is rewritten from the checkpoint
+    if not isinstance(recorded, dict):
+        return
+    ignore = set(RESUMABLE) | {"outdir"}
+    diffs = [f"{key} {config.get(key)!r} vs {recorded.get(key)!r}" for key in sorted(config)
+             if key not in ignore and key in recorded and recorded[key] != config.get(key)]
+    if diffs:
+        p.error(f"--resume {folder}: its checkpoint's settings differ from its config.json ({', '.join(diffs)}): "
+                f"the checkpoint comes from another run")
 
 
 def _require_no_run(p, out):
@@ -247,6 +264,9 @@ def _train_locked(p, args, cfg, state):
     except ConfigError as e:  # found only once the data is loaded (e.g. too few images)
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except CheckpointError as e:  # weights that do not fit the config's models, found as they are loaded
+        print(f"{p.prog}: error: --resume {cfg.outdir}: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except (TrainingDiverged, TrainingWriteError) as e:
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return EXIT_FAILURE
@@ -289,7 +309,10 @@ def _load_generator(p, checkpoint, device, raw=False):
     G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width)
     G.to(device)
     averaged = not raw and "generator_ema" in state
-    G.load_state_dict(state["generator_ema" if averaged else "generator"])
+    try:
+        load_weights(G, state, "generator_ema" if averaged else "generator")
+    except CheckpointError as e:
+        p.error(f"--checkpoint {checkpoint}: {e}")
     return G, cfg, state, averaged
 
 

@@ -38,7 +38,7 @@ import numpy as np
 import minigrad
 import minigrad.nn.functional as F
 from gan import plots
-from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, save_checkpoint
+from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, load_weights, save_checkpoint
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset, resize
 from gan.ema import GeneratorEMA
@@ -326,13 +326,13 @@ class Trainer:
     # -- state ---------------------------------------------------------------------------------
     def _restore(self, state):
         cfg = self.cfg
-        self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        load_weights(self.G, state, "generator")  # CheckpointError when they do not fit the config's models
+        load_weights(self.D, state, "discriminator")
+        load_weights(self.opt_g, state, "opt_g")
+        load_weights(self.opt_d, state, "opt_d")
         if self.ema is not None:
             if "generator_ema" in state:
-                self.ema.average.load_state_dict(state["generator_ema"])
+                load_weights(self.ema.average, state, "generator_ema")
                 self.ema.updates = int(state["ema_updates"])
             else:  # --ema switched on when resuming: the average starts here
                 self.ema.copy_from_source()

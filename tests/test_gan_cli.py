@@ -275,3 +275,63 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path, monkeypatch,
     assert cli.main(["train", "--data-dir", str(tmp_path / "nodata"), "--quiet", "--threads", "1"]) == 1
     assert "not a directory" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []  # no empty run folder
+
+
+def _damaged(src, dst, change):
+    """A copy of run ``src``'s checkpoint in folder ``dst``, its raw minigrad dict edited by ``change``."""
+    import shutil
+
+    shutil.copytree(src, dst)
+    raw = minigrad.load(dst / "checkpoint.npz")
+    change(raw)
+    minigrad.save(raw, dst / "checkpoint.npz")
+    return dst
+
+
+def _wider(raw):
+    cfg = json.loads(raw["config"])
+    cfg["width"] = 0.2
+    raw["config"] = json.dumps(cfg)
+
+
+@pytest.mark.parametrize("change,mention", [
+    (lambda raw: raw.pop("opt_g"), "no 'opt_g' entry"),
+    (lambda raw: raw.pop("fixed_noise"), "no 'fixed_noise' entry"),
+    (lambda raw: raw.update(config="{'model': mlp"), "'config' entry is not valid JSON"),
+    (lambda raw: raw.update(config='["mlp"]'), "'config' entry is not a JSON object"),
+    (lambda raw: raw.update(config='{"model": "mlp", "lr": -1}'), "config is not valid (--lr"),
+    (lambda raw: raw.update(epoch="3"), "'epoch' entry is a str, not a int"),
+    (_wider, "'generator' does not fit the model its config builds"),
+], ids=["missing-key", "missing-noise", "config-not-json", "config-not-object", "config-invalid", "wrong-type",
+        "weights-vs-config"])
+def test_checkpoint_content_is_checked(change, mention, train_tiny, tmp_path, capsys):
+    assert train_tiny(tmp_path / "run", "--epochs", "1") == 0
+    bad = _damaged(tmp_path / "run", tmp_path / "bad", change)
+    if change is _wider:  # the folder's config.json agrees with the checkpoint: only the weights are wrong
+        (bad / "config.json").write_text(json.dumps(dict(json.loads((bad / "config.json").read_text()), width=0.2)))
+    commands = {
+        "--resume": ["train", "--resume", str(bad), "--epochs", "2", "--quiet", "--threads", "1"],
+        "--checkpoint": ["sample", "--checkpoint", str(bad), "--n", "2", "--out", str(tmp_path / "s.npy")],
+        "evaluate": ["evaluate", "--checkpoint", str(bad), "--no-parzen", "--n", "10"],
+    }
+    for name, argv in commands.items():
+        try:
+            code = cli.main(argv)
+        except SystemExit as e:
+            code = e.code
+        err = capsys.readouterr().err.strip()
+        assert code == 2, (name, err)
+        assert len(err.splitlines()) == 1 and "error:" in err and mention in err, (name, err)
+
+
+def test_resume_refuses_a_checkpoint_from_another_run(train_tiny, tmp_path, capsys):
+    import shutil
+
+    assert train_tiny(tmp_path / "a", "--epochs", "1") == 0
+    assert train_tiny(tmp_path / "b", "--epochs", "1", "--lr", "0.001") == 0
+    shutil.copy(tmp_path / "b" / "checkpoint.npz", tmp_path / "a" / "checkpoint.npz")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--resume", str(tmp_path / "a"), "--epochs", "2", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and len(err.splitlines()) == 1
+    assert "differ from its config.json (lr 0.001 vs 0.0002)" in err and "another run" in err, err
