@@ -222,19 +222,31 @@ def _write_json(path: Path, obj) -> None:
     atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2, sort_keys=True) + "\n"), text=True)
 
 
-def read_metrics(path) -> list[dict]:
-    """The records of a metrics.jsonl file (an unfinished last line, from a crash, is skipped)."""
+def read_metrics(path, warn=None) -> list[dict]:
+    """The records of a metrics.jsonl file. A damaged line (cut short by a crash, not JSON, not a record) is
+    skipped, and ``warn(message)`` told, when given; the records before and after it are kept."""
     path = Path(path)
     if not path.is_file():
         return []
     records = []
-    for line in path.read_text().splitlines():
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
+    for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            reason = None if _is_record(record) else "not a metrics record"
+        except ValueError as e:
+            reason = f"not JSON ({e.msg})"
+        if reason is None:
+            records.append(record)
+        elif warn is not None:
+            warn(f"{path} line {n} is damaged ({reason}); skipped")
     return records
+
+
+def _is_record(r) -> bool:
+    return (isinstance(r, dict) and r.get("kind") in ("step", "epoch")
+            and all(isinstance(r.get(key), int) and not isinstance(r.get(key), bool) for key in ("epoch", "step")))
 
 
 class _SigintFlag:
@@ -343,7 +355,7 @@ class Trainer:
         self.epoch_sums = dict(state["epoch_sums"])
         self.saved_at = (self.epoch, self.step)
         # Drop records written after the checkpoint (the run died later): they will be redone.
-        kept = [r for r in read_metrics(self.metrics_path)
+        kept = [r for r in read_metrics(self.metrics_path, warn=self._warn)
                 if (r["kind"] == "step" and r["step"] <= self.step)
                 or (r["kind"] == "epoch" and r["epoch"] <= self.epoch)]
         atomic_write(self.metrics_path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept)), text=True)
@@ -368,6 +380,9 @@ class Trainer:
         self.records.append(record)
         with open(self.metrics_path, "a") as f:
             f.write(json.dumps(record) + "\n")
+
+    def _warn(self, msg):
+        print(f"warning: {msg}", file=sys.stderr, flush=True)
 
     def _print(self, msg):
         if not self.cfg.quiet:

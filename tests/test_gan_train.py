@@ -284,3 +284,21 @@ def test_temp_files_of_killed_writes_are_removed(how, train_tiny, tmp_path):
     else:
         assert train_tiny(out, "--epochs", "1") == 0
     assert not [p for p in left if p.exists()] and keep.read_text() == "mine"
+
+
+def test_damaged_metrics_lines_are_skipped_with_a_warning_and_the_rest_survive(train_tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "2", "--log-every", "2") == 0
+    good = (out / "metrics.jsonl").read_text().splitlines()
+    assert len(good) == 6  # step 2, step 4, epoch 1, step 6, step 8, epoch 2
+    # the checkpoint says epoch 2: cut it back to epoch 1 so the resume keeps records of epoch 1 only
+    lines = good[:2] + ['{"kind": "step", "epoch": 1, "st', "[1, 2, 3]", '"just a string"'] + good[2:3]
+    (out / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    assert cli.main(["train", "--resume", str(out), "--epochs", "3", "--quiet", "--threads", "1"]) == 0
+    err = capsys.readouterr().err
+    for n, reason in ((3, "not JSON"), (4, "not a metrics record"), (5, "not a metrics record")):
+        assert f"metrics.jsonl line {n} is damaged ({reason}" in err, err
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [json.dumps(r) for r in records[:3]] == [json.dumps(json.loads(line)) for line in good[:3]]
+    assert [(r["kind"], r["epoch"]) for r in records] == [
+        ("step", 1), ("step", 1), ("epoch", 1), ("step", 3), ("step", 3), ("epoch", 3)]
