@@ -177,6 +177,7 @@ def _train_config(p, args):
                     f"give a larger --epochs to continue it")
         for key, value in given.items():
             setattr(cfg, key, value)
+        cfg.quiet = bool(args.quiet)  # belongs to this invocation, not to the run
         cfg.outdir = str(args.resume)
         _require_writable(p, "--resume", args.resume, args.resume)
     else:
@@ -239,6 +240,10 @@ def _lock_outdir(p, args, cfg, resuming):
 
 def _run_train(p, args):
     cfg, state = _train_config(p, args)
+    if state is not None and state["epoch"] >= cfg.epochs:  # nothing to train: say so, load nothing
+        print(f"{cfg.outdir} is finished: it has trained all {cfg.epochs} of its epochs; to train it longer, "
+              f"give the new total: --resume {cfg.outdir} --epochs {cfg.epochs + 10}")
+        return 0
     lock = _lock_outdir(p, args, cfg, resuming=state is not None)
     try:
         return _train_locked(p, args, cfg, state)

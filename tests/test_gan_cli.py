@@ -335,3 +335,17 @@ def test_resume_refuses_a_checkpoint_from_another_run(train_tiny, tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert e.value.code == 2 and len(err.splitlines()) == 1
     assert "differ from its config.json (lr 0.001 vs 0.0002)" in err and "another run" in err, err
+
+
+def test_quiet_belongs_to_one_invocation_and_a_finished_run_says_so(train_tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "1") == 0  # --quiet
+    assert capsys.readouterr().out == ""
+    assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--threads", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "epoch 2/2" in printed  # not quiet this time (the bar itself needs a terminal)
+    assert cli.main(["train", "--resume", str(out), "--threads", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert f"{out} is finished: it has trained all 2 of its epochs" in printed and "--epochs 12" in printed
+    assert cli.main(["train", "--resume", str(out), "--quiet"]) == 0  # also when quiet: it is the only output
+    assert "is finished" in capsys.readouterr().out
