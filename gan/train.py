@@ -40,7 +40,7 @@ import minigrad.nn.functional as F
 from gan import plots
 from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, load_weights, save_checkpoint
 from gan.config import ConfigError, TrainConfig
-from gan.data import BatchIterator, load_dataset, resize
+from gan.data import BatchIterator, load_dataset
 from gan.ema import GeneratorEMA
 from gan.models import build_models
 from minigrad import backend
@@ -140,13 +140,10 @@ def generate(G, noise, batch_size: int = 500) -> np.ndarray:
 def load_training_images(cfg: TrainConfig) -> np.ndarray:
     """float32 (N, C, S, S) in [-1, 1]: the first cfg.limit images, resized to the model's size S.
 
-    The limit is applied before resizing, so a quick 64x64 run does not resize all of MNIST.
+    The limit is applied before resizing, so a quick 64x64 run does not resize all of MNIST, and each
+    image of a folder is resized on its own.
     """
-    x = load_dataset(cfg.data_dir, "train", image_size=None, channels=cfg.channels)
-    if cfg.limit is not None:
-        x = np.array(x[:cfg.limit])  # a copy: let the full array go
-    if x.shape[2:] != (cfg.image_size, cfg.image_size):
-        x = resize(x, cfg.image_size)
+    x = load_dataset(cfg.data_dir, "train", image_size=cfg.image_size, channels=cfg.channels, limit=cfg.limit)
     if len(x) < cfg.batch_size * cfg.k:
         raise ConfigError(f"the training set has {len(x)} images, fewer than one iteration needs "
                           f"({cfg.k} x batch size {cfg.batch_size})")
