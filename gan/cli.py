@@ -391,7 +391,10 @@ def _run_evaluate(p, args):
         evaluate = evaluation.make_evaluator(cfg.latent_dim, cfg.noise, args.device, n=args.n, seed=args.seed,
                                              **{k: v for k, v in kwargs.items() if k != "device"})
         name = f"{cfg.model}{' EMA' if averaged else ''} (epoch {state['epoch']})"
-        scores = evaluate(G, state["epoch"])
+        try:
+            scores = evaluate(G, state["epoch"])
+        except ValueError as e:  # e.g. a diverged generator's NaN images
+            p.error(f"--checkpoint {args.checkpoint}: {e}")
         # the last iterate's scores must not overwrite the average's
         default_out = checkpoint_path(args.checkpoint).parent / ("eval_raw.json" if args.raw and "generator_ema"
                                                                   in state else "eval.json")
