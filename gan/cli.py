@@ -251,6 +251,15 @@ def _run_train(p, args):
         lock.release()
 
 
+def _next_steps(cfg) -> str:
+    """What a finished run prints: where it is, and the commands that use it."""
+    out = cfg.outdir
+    return (f"done: {cfg.epochs} epochs in {out}/ (samples/, losses.png, checkpoint.npz)\n"
+            f"next: python -m gan sample --checkpoint {out} --n 1000 --out samples.npy --grid samples.png\n"
+            f"      python -m gan evaluate --checkpoint {out}     # Parzen LL, FID, IS -> {out}/eval.json\n"
+            f"      python -m gan train --resume {out} --epochs {cfg.epochs + 10}     # train it longer")
+
+
 def _train_locked(p, args, cfg, state):
     from gan.train import TrainingDiverged, TrainingInterrupted, TrainingWriteError, train
 
@@ -262,6 +271,8 @@ def _train_locked(p, args, cfg, state):
         evaluator = make_evaluator(cfg.latent_dim, cfg.noise, cfg.device)
     try:
         train(cfg, resume=state, evaluator=evaluator)
+        if not cfg.quiet:
+            print(_next_steps(cfg))
     except DataError as e:
         where = f"--data-dir {cfg.data_dir}: " if cfg.data_dir is not None else ""
         print(f"{p.prog}: error: {where}{e}", file=sys.stderr)

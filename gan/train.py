@@ -427,6 +427,7 @@ class Trainer:
         """Train until cfg.epochs; returns the last epoch record (or {} when nothing was left to do)."""
         cfg = self.cfg
         self.t_start = time.perf_counter()
+        self.step_at_start = self.step
         if self.epoch >= cfg.epochs:
             self._print(f"{self.outdir}: already trained for {self.epoch} epochs (--epochs {cfg.epochs}); "
                         "nothing to do")
@@ -481,6 +482,7 @@ class Trainer:
                     scalars.flush(epoch)
                     if bar is not None:
                         bar.set_postfix(_means(scalars.interval) if scalars.interval["n"] else {}, refresh=False)
+                        bar.set_description(f"epoch {epoch}/{cfg.epochs}{self._run_left()}", refresh=False)
                 if logging_step:
                     now = time.perf_counter()
                     self._log(dict(kind="step", epoch=epoch, step=self.step, **_means(scalars.interval),
@@ -514,8 +516,18 @@ class Trainer:
         self.save()
         self._print(f"epoch {epoch}/{cfg.epochs}  step {self.step}  loss_d {record['loss_d']:.4f}  "
                     f"loss_g {record['loss_g']:.4f}  D(x) {record['d_real']:.3f}  D(G(z)) {record['d_fake']:.3f}  "
-                    f"{seconds:.1f} s ({record['images_per_sec']:.0f} img/s)")
+                    f"{seconds:.1f} s ({record['images_per_sec']:.0f} img/s){self._run_left()}")
         return record
+
+    def _run_left(self) -> str:
+        """', run 0:12:34 left': the whole run's remaining time at this invocation's pace ('' before a step
+        or at the end)."""
+        done = self.step - self.step_at_start
+        left_steps = self.cfg.epochs * self.iters_per_epoch - self.step
+        if done <= 0 or left_steps <= 0:
+            return ""
+        left = round(left_steps * (time.perf_counter() - self.t_start) / done)
+        return f", run {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d} left"
 
     def _interrupt(self, scalars, epoch_seconds, epoch_images):
         """Ctrl-C: checkpoint the state after this whole step (mid-epoch) and stop."""

@@ -1,6 +1,7 @@
 """python -m gan: end-to-end runs of every model, the files they promise, sampling, and usage errors."""
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -349,3 +350,35 @@ def test_quiet_belongs_to_one_invocation_and_a_finished_run_says_so(train_tiny, 
     assert f"{out} is finished: it has trained all 2 of its epochs" in printed and "--epochs 12" in printed
     assert cli.main(["train", "--resume", str(out), "--quiet"]) == 0  # also when quiet: it is the only output
     assert "is finished" in capsys.readouterr().out
+
+
+def test_the_end_of_a_run_says_what_to_do_next(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data-dir", str(mnist_dir), "--outdir", str(out), *RUNS["mlp"], "--epochs", "3",
+                     "--threads", "1"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    epochs = [line for line in printed if line.startswith("epoch ")]
+    assert len(epochs) == 3
+    assert all(re.search(r", run \d+:\d\d:\d\d left$", line) for line in epochs[:2]), epochs
+    assert "left" not in epochs[2]
+    tail = "\n".join(printed[printed.index(epochs[2]) + 1:])
+    assert f"done: 3 epochs in {out}/" in tail
+    assert f"python -m gan sample --checkpoint {out} " in tail and f"python -m gan evaluate --checkpoint {out}" in tail
+
+
+def test_the_progress_bar_shows_the_whole_runs_remaining_time(mnist_dir, tmp_path):
+    import io
+
+    from gan.config import TrainConfig
+    from gan.train import train
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    cfg = TrainConfig(data_dir=str(mnist_dir), width=0.1, limit=128, batch_size=32, epochs=2, log_every=1,
+                      outdir=str(tmp_path / "run"))
+    train(cfg, stdout=term)
+    bars = [part for part in term.getvalue().split("\r") if part.startswith("epoch 1/2")]
+    assert any(re.match(r"epoch 1/2, run \d+:\d\d:\d\d left", part) for part in bars), bars
