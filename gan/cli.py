@@ -223,7 +223,7 @@ def _require_no_run(p, out):
         p.error(f"--outdir {out} already holds a run; continue it with --resume {out} or choose another --outdir")
 
 
-def _lock_outdir(p, args, cfg, resuming):
+def _lock_outdir(p, cfg, resuming):
     """The run's folder, locked against a second live run (a usage error when another holds it)."""
     from gan.runlock import RunLock, RunLocked
 
@@ -244,7 +244,7 @@ def _run_train(p, args):
         print(f"{cfg.outdir} is finished: it has trained all {cfg.epochs} of its epochs; to train it longer, "
               f"give the new total: --resume {cfg.outdir} --epochs {cfg.epochs + 10}")
         return 0
-    lock = _lock_outdir(p, args, cfg, resuming=state is not None)
+    lock = _lock_outdir(p, cfg, resuming=state is not None)
     try:
         return _train_locked(p, args, cfg, state)
     finally:

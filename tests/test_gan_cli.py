@@ -170,7 +170,7 @@ def test_relative_data_dir_is_stored_absolute(mnist_dir, tmp_path, monkeypatch):
     ("train", ["--model", "--epochs", "--batch-size", "--lr", "--beta1", "--beta2", "--k", "--loss", "--noise",
                "--latent-dim", "--label-smoothing", "--dropout", "--width", "--channels", "--image-size",
                "--data-dir", "--limit", "--seed", "--device", "--outdir", "--resume", "--log-every", "--quiet",
-               "--eval-every", "--ema"]),
+               "--eval-every", "--ema", "--threads"]),
     ("sample", ["--checkpoint", "--n", "--out", "--grid", "--seed", "--device", "--raw"]),
 ])
 def test_help_explains_every_flag(command, flags, capsys):
