@@ -139,6 +139,6 @@ def gflops(flop: float, ms: float | None) -> float | None:
 
 def all_cases() -> list[Case]:
     """The registry, in run order."""
-    from benchmarks import cases_kernels, cases_training, memory
+    from benchmarks import cases_contention, cases_kernels, cases_training, memory
 
-    return cases_kernels.CASES + cases_training.CASES + memory.CASES
+    return cases_kernels.CASES + cases_training.CASES + memory.CASES + cases_contention.CASES

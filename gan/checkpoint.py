@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 import minigrad
+from gan.config import ConfigError, TrainConfig
 from minigrad.serialization import SerializationError
 
 FORMAT = "gan-checkpoint"
@@ -61,7 +62,10 @@ def save_checkpoint(path, *, config: dict, G, D, opt_g, opt_d, epoch: int, batch
 def load_checkpoint(path, map_location=None) -> dict:
     """Read a checkpoint (a file, or a run directory holding checkpoint.npz).
 
-    Returns the saved dict with 'config' and 'rng_state' decoded from JSON.
+    Returns the saved dict with 'config' and 'rng_state' decoded from JSON. Its content is checked,
+    not only its bytes: every entry present with its type, the config valid, the fixed noise of the
+    config's shape; CheckpointError (one line) otherwise. Whether the weights fit the models is
+    checked as they are loaded (``load_weights``).
     """
     path = checkpoint_path(path)
     if not path.is_file():
@@ -74,6 +78,48 @@ def load_checkpoint(path, map_location=None) -> dict:
         raise CheckpointError(f"{path} is a minigrad file but not a GAN checkpoint")
     if state.get("version") != VERSION:
         raise CheckpointError(f"{path} has checkpoint version {state.get('version')!r}; this code reads {VERSION}")
-    state["config"] = json.loads(state["config"])
-    state["rng_state"] = json.loads(state["rng_state"])
+    _check_entries(path, state)
+    for key in ("config", "rng_state"):
+        try:
+            state[key] = json.loads(state[key])
+        except ValueError as e:
+            raise CheckpointError(f"{path}: its '{key}' entry is not valid JSON ({e})") from None
+        if not isinstance(state[key], dict):
+            raise CheckpointError(f"{path}: its '{key}' entry is not a JSON object")
+    try:
+        cfg = TrainConfig.from_dict(state["config"]).validate()
+    except (ConfigError, TypeError) as e:
+        raise CheckpointError(f"{path}: its config is not valid ({e})") from None
+    if tuple(state["fixed_noise"].shape) != (GRID, cfg.latent_dim):
+        raise CheckpointError(f"{path}: its fixed_noise has shape {tuple(state['fixed_noise'].shape)}, not "
+                              f"({GRID}, {cfg.latent_dim}) as its config says")
     return state
+
+
+GRID = 64  # rows of fixed_noise: the 8 x 8 sample grid
+_ENTRIES = {  # entry -> the type it must have
+    "config": str, "rng_state": str, "generator": dict, "discriminator": dict, "opt_g": dict, "opt_d": dict,
+    "epoch": int, "batch": int, "step": int, "fixed_noise": minigrad.Tensor, "epoch_sums": dict,
+    "seconds": (int, float),
+}
+
+
+def _check_entries(path, state):
+    entries = dict(_ENTRIES, **({"generator_ema": dict, "ema_updates": int} if "generator_ema" in state else {}))
+    for key, kind in entries.items():
+        if key not in state:
+            raise CheckpointError(f"{path}: the checkpoint has no '{key}' entry")
+        value = state[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise CheckpointError(f"{path}: its '{key}' entry is a {type(value).__name__}, not a {names}")
+
+
+def load_weights(target, state: dict, key: str) -> None:
+    """``target.load_state_dict(state[key])`` (a model or an optimizer); CheckpointError, one line, when the
+    saved weights do not fit it (other shapes or names than the model its config builds)."""
+    try:
+        target.load_state_dict(state[key])
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
+        detail = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
+        raise CheckpointError(f"its '{key}' does not fit the model its config builds ({detail})") from None

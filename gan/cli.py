@@ -11,15 +11,17 @@
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 import minigrad
-from gan.checkpoint import FILENAME as CHECKPOINT_FILE, CheckpointError, checkpoint_path, load_checkpoint
+from gan.checkpoint import FILENAME as CHECKPOINT_FILE, CheckpointError, checkpoint_path, load_checkpoint, load_weights
 from gan.config import D_LOSSES, LOSSES, NOISES, OPTIMIZERS, RESUMABLE, UPDATES, ConfigError, TrainConfig
+from minigrad.atomic_write import atomic_write
 from gan.data import DataError
 from gan.models import IMAGE_SIZES, MODELS, build_models
 from gan.presets import PRESETS, describe as describe_preset
@@ -53,10 +55,49 @@ _positive_int = _int_at_least(1, "a positive integer")
 _non_negative_int = _int_at_least(0, "a non-negative integer")
 
 
+def _require_writable(p, flag, value, folder):
+    """A usage error unless files can be written in ``folder`` (for ``flag value``)."""
+    from gan.writable import unwritable_reason
+
+    reason = unwritable_reason(folder)
+    if reason:
+        p.error(f"{flag} {value}: cannot write there: {reason}")
+
+
 def _require_device(p, device):
     """A usage error for --device cuda on a machine without CUDA."""
     if device == "cuda" and not minigrad.cuda.is_available():
         p.error("--device cuda requested but CUDA is not available (install CuPy: pip install 'minigrad[gpu]')")
+
+
+def _add_threads_argument(p):
+    p.add_argument("--threads", type=_positive_int, metavar="N", help="CPU threads for matrix products and "
+                   "optimizer updates (default: as many as the cores other processes leave idle, measured at "
+                   "start; at least 1)")
+
+
+def _use_threads(requested, previous=None):
+    """Set minigrad's CPU threads: --threads N, else the idle-core policy (and, when resuming, at most the
+    run's own count, so that on a quiet machine the continuation is the same bit for bit); returns the count."""
+    from minigrad import threads
+
+    n = requested
+    if n is None:
+        n = threads.recommended_num_threads()
+        if isinstance(previous, int) and previous >= 1:
+            n = min(n, previous)
+    with warnings.catch_warnings():  # an unknown BLAS: the optimizer threads are still set
+        warnings.simplefilter("ignore", RuntimeWarning)
+        threads.set_num_threads(n)
+    return n
+
+
+def _recorded_threads(outdir):
+    """The thread count in a run's config.json, or None."""
+    try:
+        return json.loads((Path(outdir) / "config.json").read_text()).get("threads")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 # --- train ------------------------------------------------------------------------------------
@@ -129,12 +170,13 @@ def _add_train_arguments(p):
     io.add_argument("--detect-anomaly", action="store_true", default=None,
                     help="check every op's output and gradient for nan/inf (minigrad.autograd.detect_anomaly): "
                     "a divergence then names the op and the line that made it; slower")
+    _add_threads_argument(io)
 
 
 def _train_config(p, args):
     """A validated TrainConfig (and the loaded checkpoint when resuming); usage errors exit 2."""
     given = {key: value for key, value in vars(args).items()
-             if key not in ("command", "func", "resume") and value is not None}
+             if key not in ("command", "func", "resume", "threads") and value is not None}
     state = None
     _require_device(p, given.get("device"))  # before a checkpoint is loaded onto it
     if given.get("data_dir") is not None:  # stored in the run's config: must still work from another folder
@@ -152,37 +194,100 @@ def _train_config(p, args):
             cfg = TrainConfig.from_dict(state["config"])
         except (CheckpointError, ConfigError, RuntimeError) as e:
             p.error(f"--resume {args.resume}: {e}")
+        _require_matching_config(p, args.resume, state["config"])
         if "epochs" in given and given["epochs"] <= state["epoch"]:
             p.error(f"--epochs {given['epochs']}: {args.resume} has already trained {state['epoch']} epochs; "
                     f"give a larger --epochs to continue it")
         for key, value in given.items():
             setattr(cfg, key, value)
+        cfg.quiet = bool(args.quiet)  # belongs to this invocation, not to the run
         cfg.outdir = str(args.resume)
+        _require_writable(p, "--resume", args.resume, args.resume)
     else:
         preset = given.get("preset")
         cfg = TrainConfig(**(dict(PRESETS[preset], **given) if preset else given))  # explicit flags win
-        if cfg.outdir is None:
-            from gan.train import default_outdir
-
-            cfg.outdir = default_outdir(cfg.model if cfg.model else _DEFAULTS.model)
-        out = Path(cfg.outdir)
-        if out.exists() and not out.is_dir():
-            p.error(f"--outdir {out} exists and is not a directory")
-        if (out / CHECKPOINT_FILE).exists():
-            p.error(f"--outdir {out} already holds a run; continue it with --resume {out} or choose another --outdir")
+        if cfg.outdir is not None:
+            out = Path(cfg.outdir)
+            if out.exists() and not out.is_dir():
+                p.error(f"--outdir {out} exists and is not a directory")
+            _require_no_run(p, out)
+            _require_writable(p, "--outdir", out, out)
         # (a folder with a config.json but no checkpoint is a run that stopped before its first one: start over)
     try:
         cfg.validate()
     except ConfigError as e:
         p.error(str(e))
     _require_device(p, cfg.device)  # also a device that came from a resumed run's config
+    if cfg.outdir is None:  # claimed last, so that a usage error leaves no empty folder behind
+        from gan.train import default_outdir
+
+        _require_writable(p, "--outdir", "(default runs/)", "runs")
+        cfg.outdir = default_outdir(cfg.model)
     return cfg, state
 
 
-def _run_train(p, args):
-    from gan.train import TrainingDiverged, TrainingInterrupted, train
+def _require_matching_config(p, folder, config):
+    """A usage error when the folder's config.json describes another run than its checkpoint's config."""
+    try:
+        recorded = json.loads((Path(folder) / "config.json").read_text())
+    except (OSError, ValueError):
+        return  # missing or damaged: it is rewritten from the checkpoint
+    if not isinstance(recorded, dict):
+        return
+    ignore = set(RESUMABLE) | {"outdir"}
+    diffs = [f"{key} {config.get(key)!r} vs {recorded.get(key)!r}" for key in sorted(config)
+             if key not in ignore and key in recorded and recorded[key] != config.get(key)]
+    if diffs:
+        p.error(f"--resume {folder}: its checkpoint's settings differ from its config.json ({', '.join(diffs)}): "
+                f"the checkpoint comes from another run")
 
+
+def _require_no_run(p, out):
+    if (Path(out) / CHECKPOINT_FILE).exists():
+        p.error(f"--outdir {out} already holds a run; continue it with --resume {out} or choose another --outdir")
+
+
+def _lock_outdir(p, cfg, resuming):
+    """The run's folder, locked against a second live run (a usage error when another holds it)."""
+    from gan.runlock import RunLock, RunLocked
+
+    lock = RunLock(cfg.outdir)
+    try:
+        lock.acquire()
+    except RunLocked as e:
+        p.error(f"{'--resume' if resuming else '--outdir'} {cfg.outdir}: {e}")
+    if not resuming and (Path(cfg.outdir) / CHECKPOINT_FILE).exists():  # a run that finished since the check
+        lock.release()
+        _require_no_run(p, cfg.outdir)
+    return lock
+
+
+def _run_train(p, args):
     cfg, state = _train_config(p, args)
+    if state is not None and state["epoch"] >= cfg.epochs:  # nothing to train: say so, load nothing
+        print(f"{cfg.outdir} is finished: it has trained all {cfg.epochs} of its epochs; to train it longer, "
+              f"give the new total: --resume {cfg.outdir} --epochs {cfg.epochs + 10}")
+        return 0
+    lock = _lock_outdir(p, cfg, resuming=state is not None)
+    try:
+        return _train_locked(p, args, cfg, state)
+    finally:
+        lock.release()
+
+
+def _next_steps(cfg) -> str:
+    """What a finished run prints: where it is, and the commands that use it."""
+    out = cfg.outdir
+    return (f"done: {cfg.epochs} epochs in {out}/ (samples/, losses.png, checkpoint.npz)\n"
+            f"next: python -m gan sample --checkpoint {out} --n 1000 --out samples.npy --grid samples.png\n"
+            f"      python -m gan evaluate --checkpoint {out}     # Parzen LL, FID, IS -> {out}/eval.json\n"
+            f"      python -m gan train --resume {out} --epochs {cfg.epochs + 10}     # train it longer")
+
+
+def _train_locked(p, args, cfg, state):
+    from gan.train import TrainingDiverged, TrainingInterrupted, TrainingWriteError, train
+
+    _use_threads(args.threads, _recorded_threads(cfg.outdir) if state is not None else None)
     evaluator = None
     if cfg.eval_every:
         from gan.evaluation import make_evaluator
@@ -190,6 +295,8 @@ def _run_train(p, args):
         evaluator = make_evaluator(cfg.latent_dim, cfg.noise, cfg.device, trained_on=cfg.limit)
     try:
         train(cfg, resume=state, evaluator=evaluator)
+        if not cfg.quiet:
+            print(_next_steps(cfg))
     except DataError as e:
         where = f"--data-dir {cfg.data_dir}: " if cfg.data_dir is not None else ""
         print(f"{p.prog}: error: {where}{e}", file=sys.stderr)
@@ -197,7 +304,10 @@ def _run_train(p, args):
     except ConfigError as e:  # found only once the data is loaded (e.g. too few images)
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except TrainingDiverged as e:
+    except CheckpointError as e:  # weights that do not fit the config's models, found as they are loaded
+        print(f"{p.prog}: error: --resume {cfg.outdir}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except (TrainingDiverged, TrainingWriteError) as e:
         print(f"{p.prog}: error: {e}", file=sys.stderr)
         return EXIT_FAILURE
     except TrainingInterrupted as e:
@@ -239,7 +349,10 @@ def _load_generator(p, checkpoint, device, raw=False):
     G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width)
     G.to(device)
     averaged = not raw and "generator_ema" in state
-    G.load_state_dict(state["generator_ema" if averaged else "generator"])
+    try:
+        load_weights(G, state, "generator_ema" if averaged else "generator")
+    except CheckpointError as e:
+        p.error(f"--checkpoint {checkpoint}: {e}")
     return G, cfg, state, averaged
 
 
@@ -250,6 +363,9 @@ def _run_sample(p, args):
     _require_device(p, args.device)
     if not str(args.out).endswith(".npy"):
         p.error(f"--out {args.out}: the file name must end in .npy")
+    _require_writable(p, "--out", args.out, Path(args.out).parent)
+    if args.grid:
+        _require_writable(p, "--grid", args.grid, Path(args.grid).parent)
     G, cfg, state, _ = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
     minigrad.manual_seed(args.seed)
     z = sample_noise(args.n, cfg.latent_dim, cfg.noise, args.device)
@@ -261,7 +377,10 @@ def _run_sample(p, args):
     except OSError as e:
         p.error(f"--out {out}: {e.strerror or e}")
     if args.grid:
-        plots.save_grid(images[:64], args.grid, nrow=8)
+        try:
+            plots.save_grid(images[:64], args.grid, nrow=8)
+        except OSError as e:
+            p.error(f"--grid {args.grid}: {e.strerror or e}")
     print(f"wrote {args.n} samples of shape {images.shape[1:]} from {checkpoint_path(args.checkpoint)} "
           f"(epoch {state['epoch']}) to {out}" + (f" and a grid to {args.grid}" if args.grid else ""))
     return 0
@@ -293,13 +412,13 @@ def _add_evaluate_arguments(p):
 
 
 def _run_evaluate(p, args):
-    import json
-
     from gan import evaluation
 
     _require_device(p, args.device)
     if args.no_parzen and args.no_classifier:
         p.error("--no-parzen and --no-classifier together leave nothing to score")
+    if args.out:
+        _require_writable(p, "--out", args.out, Path(args.out).parent)
     kwargs = dict(parzen=not args.no_parzen, classifier=not args.no_classifier, valid_size=args.valid_size,
                   parzen_samples=args.n, device=args.device)
     if args.checkpoint:
@@ -308,7 +427,10 @@ def _run_evaluate(p, args):
                                              trained_on=cfg.limit,
                                              **{k: v for k, v in kwargs.items() if k != "device"})
         name = f"{cfg.model}{' EMA' if averaged else ''} (epoch {state['epoch']})"
-        scores = evaluate(G, state["epoch"])
+        try:
+            scores = evaluate(G, state["epoch"])
+        except ValueError as e:  # e.g. a diverged generator's NaN images
+            p.error(f"--checkpoint {args.checkpoint}: {e}")
         # the last iterate's scores must not overwrite the average's
         default_out = checkpoint_path(args.checkpoint).parent / ("eval_raw.json" if args.raw and "generator_ema"
                                                                   in state else "eval.json")
@@ -327,11 +449,9 @@ def _run_evaluate(p, args):
         default_out = Path("eval.json")
     print(evaluation.format_table([(name, scores)]))
     out = Path(args.out) if args.out else default_out
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"name": name, **scores}, indent=2) + "\n")
-        tmp.replace(out)
+        atomic_write(out, lambda f: f.write(json.dumps({"name": name, **scores}, indent=2) + "\n"), text=True)
     except OSError as e:
         p.error(f"--out {out}: {e.strerror or e}")
     print(f"wrote {out}")
@@ -364,10 +484,9 @@ def build_parser():
 
 
 def main(argv=None) -> int:
-    # the CLI opts in to minigrad's speed switches (a library import changes nothing outside the library)
+    # the CLI opts in to minigrad's speed switches (a library import changes nothing outside the library);
+    # train sets the thread count (--threads, or the shared-CPU policy) once its settings are known
     minigrad.allocator.keep_freed_memory()
-    if "MINIGRAD_NUM_THREADS" not in os.environ:
-        minigrad.optim.set_num_threads(minigrad.optim.optimizer.useful_num_threads())
     parser, subparsers = build_parser()
     args = parser.parse_args(argv)
     return int(args.func(subparsers[args.command], args) or 0)

@@ -261,13 +261,17 @@ def _as_hw(size) -> tuple[int, int]:
     return int(h), int(w)
 
 
-def load_image_folder(directory, image_size=None, channels: int = 1) -> np.ndarray:
+def load_image_folder(directory, image_size=None, channels: int = 1, limit=None) -> np.ndarray:
     """Every *.png / *.jpg / *.jpeg under directory (recursively, sorted) -> uint8 (N, C, H, W).
 
-    Images are converted to grayscale (channels=1) or RGB (channels=3) and resized (Pillow's
-    bilinear, antialiased when shrinking) to image_size (int or (h, w)); image_size=None uses the
-    first image's size.
+    Images are converted to grayscale (channels=1) or RGB (channels=3), and each one is resized on
+    its own (Pillow's bilinear, antialiased when shrinking) to image_size (int or (h, w)).
+    image_size=None keeps their size, which must then be the same for all (else a DataError naming
+    two files that differ). ``limit``: only the first N files. An image too large to decode safely
+    (over Pillow's MAX_IMAGE_PIXELS) is a DataError naming it.
     """
+    import warnings
+
     from PIL import Image, UnidentifiedImageError  # Pillow ships with matplotlib
 
     if channels not in (1, 3):
@@ -279,18 +283,28 @@ def load_image_folder(directory, image_size=None, channels: int = 1) -> np.ndarr
     if not files:
         raise DataError(f"load_image_folder: no images ({', '.join('*' + s for s in IMAGE_SUFFIXES)}) "
                         f"under {directory}")
+    files = files[:limit] if limit is not None else files
     mode = "L" if channels == 1 else "RGB"
     out = None
     for i, p in enumerate(files):
         try:
-            with Image.open(p) as im:
-                im = im.convert(mode)
-                if out is None:
-                    h, w = _as_hw(image_size) if image_size is not None else (im.height, im.width)
-                    out = np.empty((len(files), channels, h, w), dtype=np.uint8)
-                if im.size != (w, h):
-                    im = im.resize((w, h), Image.Resampling.BILINEAR)
-                a = np.asarray(im, dtype=np.uint8)
+            with warnings.catch_warnings():  # Pillow warns from MAX_IMAGE_PIXELS and raises from twice that
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(p) as im:
+                    native = im.size
+                    im = im.convert(mode)
+                    if out is None:
+                        h, w = _as_hw(image_size) if image_size is not None else (im.height, im.width)
+                        out, first = np.empty((len(files), channels, h, w), dtype=np.uint8), p
+                    if im.size != (w, h):
+                        if image_size is None:
+                            raise DataError(f"load_image_folder: {p} is {native[0]}x{native[1]} but {first} is "
+                                            f"{w}x{h}; images of different sizes need an image size to be "
+                                            f"resized to")
+                        im = im.resize((w, h), Image.Resampling.BILINEAR)
+                    a = np.asarray(im, dtype=np.uint8)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+            raise DataError(f"load_image_folder: {p} is too large to decode safely ({e})") from None
         except (UnidentifiedImageError, OSError) as e:
             raise DataError(f"load_image_folder: cannot read image {p}: {e}") from e
         out[i] = a[None] if channels == 1 else a.transpose(2, 0, 1)
@@ -298,13 +312,14 @@ def load_image_folder(directory, image_size=None, channels: int = 1) -> np.ndarr
 
 
 def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: int = 1,
-                 value_range=(-1, 1)) -> np.ndarray:
+                 value_range=(-1, 1), limit=None) -> np.ndarray:
     """Training images as float32 (N, C, H, W) in [-1, 1] (``value_range=(0, 1)``: in [0, 1], x / 255).
 
     data_dir=None: bundled MNIST. Otherwise MNIST-style IDX files in data_dir when present, else
     an image folder (data_dir/split when that folder exists, else data_dir itself). image_size
-    (int, (h, w) or None for the native size) resizes bilinearly; channels is 1 or 3 (gray
-    images are repeated to RGB). Labels are not returned: the GANs are unconditional.
+    (int, (h, w) or None for the native size) resizes bilinearly, each image of a folder on its
+    own; channels is 1 or 3 (gray images are repeated to RGB). ``limit``: only the first N images,
+    taken before anything is resized. Labels are not returned: the GANs are unconditional.
     """
     if channels not in (1, 3):
         raise ValueError(f"load_dataset: channels must be 1 or 3, got {channels}")
@@ -312,13 +327,14 @@ def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: i
         raise ValueError(f"load_dataset: value_range must be (-1, 1) or (0, 1), got {value_range!r}")
     scale = to_unit_range if tuple(value_range) == (-1, 1) else to_zero_one
     if data_dir is None or find_idx_files(data_dir, split) is not None:
-        x = scale(load_mnist(split, data_dir)[0])[:, None]
+        images = load_mnist(split, data_dir)[0]
+        x = scale(images[:limit] if limit is not None else images)[:, None]
         if channels == 3:
             x = np.repeat(x, 3, axis=1)
     else:
         folder = Path(data_dir) / split if (Path(data_dir) / split).is_dir() else Path(data_dir)
         try:
-            x = scale(load_image_folder(folder, image_size, channels))
+            x = scale(load_image_folder(folder, image_size, channels, limit=limit))
         except DataError as e:
             raise DataError(f"{e}; a data directory holds MNIST-style IDX files ({split}-images-idx3-ubyte[.gz] "
                             f"and its labels) or a folder of images") from e

@@ -39,6 +39,12 @@ def to_28x28_unit(images):
         x = x[:, 0]
     if x.ndim != 3:
         raise ValueError(f"evaluate: expected images (N, H, W) or (N, C, H, W), got shape {x.shape}")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"evaluate: {int(bad.sum())} pixel values are NaN or infinite (in "
+                         f"{int(bad.reshape(len(x), -1).any(axis=1).sum())} of {len(x)} images; the first at index "
+                         f"{first}): a diverged generator? scores need finite images in [0, 1]")
     if x.shape[1:] != (28, 28):
         from gan.data import resize
 

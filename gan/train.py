@@ -26,11 +26,11 @@ checkpoint.npz to its output directory (see README / ``python -m gan train --hel
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -40,13 +40,14 @@ import numpy as np
 import minigrad
 import minigrad.nn.functional as F
 from gan import plots
-from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, save_checkpoint
+from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, load_weights, save_checkpoint
 from gan.config import ConfigError, TrainConfig
-from gan.data import BatchIterator, load_dataset, resize
+from gan.data import BatchIterator, load_dataset
 from gan.ema import GeneratorEMA
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.optimizers import build_optimizers, momentum_at, set_momentum
 from minigrad import backend
+from minigrad.atomic_write import atomic_write, remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
 
 GRID_SIZE = 64  # the fixed noise batch: an 8 x 8 grid each epoch
@@ -56,6 +57,10 @@ _SYNC_EVERY = 25  # read the per-step scalars back at least this often
 
 class TrainingDiverged(RuntimeError):
     """A loss became nan or inf; the run stopped and its last good checkpoint was left alone."""
+
+
+class TrainingWriteError(RuntimeError):
+    """A file of the run could not be written (a full disk, a lost mount); the last good checkpoint is kept."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -155,14 +160,11 @@ def load_training_images(cfg: TrainConfig) -> np.ndarray:
     """float32 (N, C, S, S) in the model's pixel range ([-1, 1], or [0, 1] for goodfellow2014): the first
     cfg.limit images, resized to the model's size S.
 
-    The limit is applied before resizing, so a quick 64x64 run does not resize all of MNIST.
+    The limit is applied before resizing, so a quick 64x64 run does not resize all of MNIST, and each
+    image of a folder is resized on its own.
     """
-    x = load_dataset(cfg.data_dir, "train", image_size=None, channels=cfg.channels,
+    x = load_dataset(cfg.data_dir, "train", image_size=cfg.image_size, channels=cfg.channels, limit=cfg.limit,
                      value_range=PIXEL_RANGES[cfg.model])
-    if cfg.limit is not None:
-        x = np.array(x[:cfg.limit])  # a copy: let the full array go
-    if x.shape[2:] != (cfg.image_size, cfg.image_size):
-        x = resize(x, cfg.image_size)
     if len(x) < cfg.batch_size * cfg.k:
         raise ConfigError(f"the training set has {len(x)} images, fewer than one iteration needs "
                           f"({cfg.k} x batch size {cfg.batch_size})")
@@ -234,33 +236,35 @@ def _means(sums: dict) -> dict:
 
 
 def _write_json(path: Path, obj) -> None:
-    """Atomic JSON write (temporary file + rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Atomic JSON write (minigrad.atomic_write)."""
+    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2, sort_keys=True) + "\n"), text=True)
 
 
-def read_metrics(path) -> list[dict]:
-    """The records of a metrics.jsonl file (an unfinished last line, from a crash, is skipped)."""
+def read_metrics(path, warn=None) -> list[dict]:
+    """The records of a metrics.jsonl file. A damaged line (cut short by a crash, not JSON, not a record) is
+    skipped, and ``warn(message)`` told, when given; the records before and after it are kept."""
     path = Path(path)
     if not path.is_file():
         return []
     records = []
-    for line in path.read_text().splitlines():
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
+    for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            reason = None if _is_record(record) else "not a metrics record"
+        except ValueError as e:
+            reason = f"not JSON ({e.msg})"
+        if reason is None:
+            records.append(record)
+        elif warn is not None:
+            warn(f"{path} line {n} is damaged ({reason}); skipped")
     return records
+
+
+def _is_record(r) -> bool:
+    return (isinstance(r, dict) and r.get("kind") in ("step", "epoch")
+            and all(isinstance(r.get(key), int) and not isinstance(r.get(key), bool) for key in ("epoch", "step")))
 
 
 class _SigintFlag:
@@ -339,6 +343,8 @@ class Trainer:
             self._restore(resume)
         else:
             self.outdir.mkdir(parents=True, exist_ok=True)
+        for folder in (self.outdir, self.samples_dir):  # left by a run killed mid-write (the CLI holds the lock)
+            remove_temp_files(folder)
         self.records = read_metrics(self.metrics_path)
         self._write_config()
 
@@ -350,15 +356,15 @@ class Trainer:
     # -- state ---------------------------------------------------------------------------------
     def _restore(self, state):
         cfg = self.cfg
-        self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        load_weights(self.G, state, "generator")  # CheckpointError when they do not fit the config's models
+        load_weights(self.D, state, "discriminator")
+        load_weights(self.opt_g, state, "opt_g")
+        load_weights(self.opt_d, state, "opt_d")
         for sched, saved in zip(self.schedulers, state.get("schedulers", [])):
             sched.load_state_dict(saved)
         if self.ema is not None:
             if "generator_ema" in state:
-                self.ema.average.load_state_dict(state["generator_ema"])
+                load_weights(self.ema.average, state, "generator_ema")
                 self.ema.updates = int(state["ema_updates"])
             else:  # --ema switched on when resuming: the average starts here
                 self.ema.copy_from_source()
@@ -369,12 +375,10 @@ class Trainer:
         self.epoch_sums = dict(state["epoch_sums"])
         self.saved_at = (self.epoch, self.step)
         # Drop records written after the checkpoint (the run died later): they will be redone.
-        kept = [r for r in read_metrics(self.metrics_path)
+        kept = [r for r in read_metrics(self.metrics_path, warn=self._warn)
                 if (r["kind"] == "step" and r["step"] <= self.step)
                 or (r["kind"] == "epoch" and r["epoch"] <= self.epoch)]
-        tmp = self.metrics_path.with_name(".metrics.jsonl.tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        os.replace(tmp, self.metrics_path)
+        atomic_write(self.metrics_path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept)), text=True)
         for png in self.samples_dir.glob("epoch_*.png"):  # grids of epochs the checkpoint has not seen
             if int(png.stem.split("_")[1]) > self.epoch:
                 png.unlink()
@@ -382,7 +386,7 @@ class Trainer:
     def _write_config(self):
         info = dict(self.cfg.to_dict(), minigrad_version=minigrad.__version__, numpy_version=np.__version__,
                     num_images=int(len(self.data)), iterations_per_epoch=self.iters_per_epoch,
-                    image_shape=list(self.G.image_shape))
+                    image_shape=list(self.G.image_shape), threads=minigrad.get_num_threads())
         _write_json(self.outdir / "config.json", info)
 
     def save(self, epoch_sums=None):
@@ -397,6 +401,9 @@ class Trainer:
         self.records.append(record)
         with open(self.metrics_path, "a") as f:
             f.write(json.dumps(record) + "\n")
+
+    def _warn(self, msg):
+        print(f"warning: {msg}", file=sys.stderr, flush=True)
 
     def _print(self, msg):
         if not self.cfg.quiet:
@@ -486,6 +493,7 @@ class Trainer:
         """Train until cfg.epochs; returns the last epoch record (or {} when nothing was left to do)."""
         cfg = self.cfg
         self.t_start = time.perf_counter()
+        self.step_at_start = self.step
         if self.epoch >= cfg.epochs:
             self._print(f"{self.outdir}: already trained for {self.epoch} epochs (--epochs {cfg.epochs}); "
                         "nothing to do")
@@ -505,10 +513,17 @@ class Trainer:
                         raise TrainingDiverged(f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): "
                                                f"{e}") from None
             except TrainingDiverged as e:
-                kept = (f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in "
-                        f"{self.ckpt_path}" if self.saved_at else "no checkpoint had been written yet")
-                raise TrainingDiverged(f"{e}; stopped, {kept}") from None
+                raise TrainingDiverged(f"{e}; stopped, {self._kept()}") from None
+            except OSError as e:  # a checkpoint, figure or log line could not be written
+                raise TrainingWriteError(f"{e.strerror or e}; stopped, {self._kept()}"
+                                         + (f"; continue with --resume {self.outdir}" if self.saved_at else "")) from e
         return last
+
+    def _kept(self) -> str:
+        """Which checkpoint a stopped run leaves, for its message."""
+        if not self.saved_at:
+            return "no checkpoint had been written yet"
+        return f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in {self.ckpt_path}"
 
     def _run_epoch(self, sigint, show_bar):
         cfg, k = self.cfg, self.cfg.k
@@ -539,6 +554,7 @@ class Trainer:
                     scalars.flush(epoch)
                     if bar is not None:
                         bar.set_postfix(_means(scalars.interval) if scalars.interval["n"] else {}, refresh=False)
+                        bar.set_description(f"epoch {epoch}/{cfg.epochs}{self._run_left()}", refresh=False)
                 if logging_step:
                     now = time.perf_counter()
                     self._log(dict(kind="step", epoch=epoch, step=self.step, **_means(scalars.interval),
@@ -572,8 +588,18 @@ class Trainer:
         self.save()
         self._print(f"epoch {epoch}/{cfg.epochs}  step {self.step}  loss_d {record['loss_d']:.4f}  "
                     f"loss_g {record['loss_g']:.4f}  D(x) {record['d_real']:.3f}  D(G(z)) {record['d_fake']:.3f}  "
-                    f"{seconds:.1f} s ({record['images_per_sec']:.0f} img/s)")
+                    f"{seconds:.1f} s ({record['images_per_sec']:.0f} img/s){self._run_left()}")
         return record
+
+    def _run_left(self) -> str:
+        """', run 0:12:34 left': the whole run's remaining time at this invocation's pace ('' before a step
+        or at the end)."""
+        done = self.step - self.step_at_start
+        left_steps = self.cfg.epochs * self.iters_per_epoch - self.step
+        if done <= 0 or left_steps <= 0:
+            return ""
+        left = round(left_steps * (time.perf_counter() - self.t_start) / done)
+        return f", run {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d} left"
 
     def _interrupt(self, scalars, epoch_seconds, epoch_images):
         """Ctrl-C: checkpoint the state after this whole step (mid-epoch) and stop."""
@@ -628,6 +654,15 @@ def train(cfg: TrainConfig, resume=None, evaluator=None, stdout=None) -> dict:
     return Trainer(cfg, resume=resume, evaluator=evaluator, stdout=stdout).run()
 
 
-def default_outdir(model: str) -> str:
-    return os.path.join("runs", f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
-
+def default_outdir(model: str, root: str = "runs") -> str:
+    """A new folder root/<model>-<YYYYmmdd-HHMMSS>, created here: mkdir is atomic, so two runs started in
+    the same second get two folders (the second one's name ends in -2)."""
+    base = os.path.join(root, f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.makedirs(root, exist_ok=True)
+    for i in itertools.count(1):
+        path = base if i == 1 else f"{base}-{i}"
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue

@@ -27,6 +27,7 @@ from minigrad.ops.shape_ops import (
     transpose, unsqueeze,
 )
 from minigrad.tensor import Tensor
+from minigrad.threads import get_num_threads, set_num_threads
 from minigrad.serialization import load, save
 from minigrad import nn, optim, viz
 

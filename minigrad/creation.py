@@ -39,7 +39,17 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
             dtype = probe.dtype
     arr = backend.to_device(data, dev) if backend.device_of(data) != dev else data
     arr = xp.array(arr, dtype=dtype, copy=True)
+    _check_numeric("tensor", arr, data)
     return _make(arr, requires_grad)
+
+
+def _check_numeric(op, arr, data):
+    """TypeError unless ``arr`` holds real numbers or bools (strings, objects and complex are not supported)."""
+    if arr.dtype.kind not in "biuf":
+        what = {"U": "strings", "S": "bytes", "O": "Python objects", "c": "complex numbers"}.get(arr.dtype.kind,
+                                                                                              "values")
+        raise TypeError(f"{op}: cannot make a tensor of {what} (got {type(data).__name__} giving dtype {arr.dtype}); "
+                        f"minigrad tensors hold bool, integer or floating point numbers")
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:

@@ -22,11 +22,11 @@ from __future__ import annotations
 import collections
 import json
 import os
-import uuid
 
 import numpy as np
 
 from minigrad import backend
+from minigrad.atomic_write import atomic_write
 from minigrad.tensor import Tensor
 
 FORMAT = "minigrad-checkpoint"
@@ -58,7 +58,7 @@ def save(obj, path) -> None:
     index = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=True)
     members = {INDEX_KEY: np.frombuffer(index.encode("utf-8"), dtype=np.uint8)}
     members.update(arrays)
-    _atomic_write(path, members)
+    _write_npz(path, members)
 
 
 def _fspath(path, where):
@@ -130,38 +130,9 @@ def _encode_array(arr, where, arrays):
     return {"array": name, "dtype": data.dtype.str, "shape": list(data.shape), "device": device}
 
 
-def _atomic_write(path, members):
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
-    # os.open with mode 0o666 lets the umask decide permissions, as for a plain open()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **members)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory):
-    """Make the rename itself durable (where the OS allows opening a directory)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _write_npz(path, members):
+    """np.savez into ``path`` atomically (minigrad.atomic_write: a temporary file, fsync, rename)."""
+    atomic_write(path, lambda f: np.savez(f, **members))
 
 
 # --- load ---------------------------------------------------------------------------

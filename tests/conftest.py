@@ -41,6 +41,15 @@ def _seed():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    """A test that sets minigrad's CPU threads (a CLI run does) leaves the next test the count it found."""
+    before = minigrad.get_num_threads()
+    yield
+    if minigrad.get_num_threads() != before:
+        minigrad.set_num_threads(before)
+
+
 def write_idx(path, array):
     """Write a uint8 array as an uncompressed IDX file (the MNIST format)."""
     header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
@@ -62,11 +71,12 @@ def mnist_dir(tmp_path_factory):
 @pytest.fixture
 def train_tiny(mnist_dir):
     """``train_tiny(outdir, *flags)``: ``python -m gan train`` on ``mnist_dir`` with a tiny mlp (width 0.1,
-    128 images in batches of 32, quiet); returns the exit code."""
+    128 images in batches of 32, quiet, one thread: runs compared bit for bit need the same thread count);
+    returns the exit code."""
     from gan import cli
 
     def run(outdir, *extra):
         return cli.main(["train", "--data-dir", str(mnist_dir), "--width", "0.1", "--batch-size", "32",
-                         "--limit", "128", "--quiet", "--outdir", str(outdir), *extra])
+                         "--limit", "128", "--quiet", "--threads", "1", "--outdir", str(outdir), *extra])
 
     return run

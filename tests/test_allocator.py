@@ -43,6 +43,5 @@ def test_the_gan_cli_opts_in():
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    try: cli.main(['evaluate', '--help'])\n"
             "    except SystemExit: pass\n"
-            "print(minigrad.allocator._applied, minigrad.optim.get_num_threads() == "
-            "minigrad.optim.optimizer.useful_num_threads())")
-    assert _run(code) == "True True"
+            "print(minigrad.allocator._applied)")
+    assert _run(code) == "True"

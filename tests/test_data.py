@@ -229,6 +229,47 @@ def test_load_image_folder_errors(tmp_path):
         data.load_image_folder(tmp_path)
 
 
+def test_every_folder_image_is_resized_on_its_own(tmp_path):
+    """One small image first in the folder must not set the size of all the others (it made them 2x2 blurs)."""
+    from PIL import Image
+
+    from gan.config import TrainConfig
+    from gan.train import load_training_images
+
+    rng = np.random.default_rng(0)
+    digits = rng.integers(0, 256, (4, 28, 28), dtype=np.uint8)
+    Image.fromarray(np.full((2, 2), 255, np.uint8)).save(tmp_path / "a_tiny.png")
+    for i, img in enumerate(digits):
+        Image.fromarray(img).save(tmp_path / f"b_{i}.png")
+    x = load_training_images(TrainConfig(data_dir=str(tmp_path), batch_size=1).validate())
+    assert x.shape == (5, 1, 28, 28)
+    np.testing.assert_array_equal(x[1:, 0], data.to_unit_range(digits))  # 28x28 already: untouched
+    assert (x[0] == 1.0).all()  # the white 2x2 image, scaled up alone
+    # the same with --limit: only the first N files are decoded, each at the model's size
+    y = load_training_images(TrainConfig(data_dir=str(tmp_path), batch_size=1, limit=3).validate())
+    np.testing.assert_array_equal(y, x[:3])
+    # without a size, images of different sizes are an error naming two of them
+    with pytest.raises(DataError, match=r"b_0.png is 28x28 but .*a_tiny.png is 2x2"):
+        data.load_image_folder(tmp_path)
+
+
+def test_an_image_too_large_to_decode_safely_is_a_data_error(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from gan import cli
+
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(np.zeros((40, 40), np.uint8)).save(tmp_path / "huge.png")
+    for limit in (1000, 700):  # 1600 pixels: over the limit (Pillow warns), over twice the limit (it raises)
+        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", limit)
+        with pytest.raises(DataError, match=r"huge.png is too large to decode safely"):
+            data.load_image_folder(tmp_path, image_size=28)
+    code = cli.main(["train", "--data-dir", str(tmp_path), "--outdir", str(tmp_path / "run"), "--quiet",
+                     "--batch-size", "1", "--threads", "1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and "huge.png is too large to decode safely" in err, err
+
+
 def test_load_dataset_bundled_test_split():
     x = data.load_dataset(split="test", image_size=32, channels=3)
     assert x.shape == (10000, 3, 32, 32) and x.dtype == np.float32

@@ -72,3 +72,18 @@ def test_evaluate_cli_rejects_a_bad_sample_file(tmp_path):
     with pytest.raises(SystemExit) as e:
         cli.main(["evaluate", "--samples", str(bad)])
     assert e.value.code == 2
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_evaluate_samples_with_nan_or_inf_says_so(bad, tmp_path, capsys):
+    from gan import cli
+
+    x = np.random.default_rng(0).uniform(0, 1, (20, 28, 28)).astype(np.float32)
+    x[3, 4, 5] = bad
+    x[7] = bad
+    np.save(tmp_path / "s.npy", x)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["evaluate", "--samples", str(tmp_path / "s.npy"), "--no-parzen"])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and len(err.splitlines()) == 1, err
+    assert "785 pixel values are NaN or infinite (in 2 of 20 images; the first at index (3, 4, 5))" in err, err

@@ -1,6 +1,8 @@
 """python -m gan: end-to-end runs of every model, the files they promise, sampling, and usage errors."""
 import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,7 +170,7 @@ def test_relative_data_dir_is_stored_absolute(mnist_dir, tmp_path, monkeypatch):
     ("train", ["--model", "--epochs", "--batch-size", "--lr", "--beta1", "--beta2", "--k", "--loss", "--noise",
                "--latent-dim", "--label-smoothing", "--dropout", "--width", "--channels", "--image-size",
                "--data-dir", "--limit", "--seed", "--device", "--outdir", "--resume", "--log-every", "--quiet",
-               "--eval-every", "--ema"]),
+               "--eval-every", "--ema", "--threads"]),
     ("sample", ["--checkpoint", "--n", "--out", "--grid", "--seed", "--device", "--raw"]),
 ])
 def test_help_explains_every_flag(command, flags, capsys):
@@ -178,3 +180,205 @@ def test_help_explains_every_flag(command, flags, capsys):
     text = capsys.readouterr().out
     for flag in flags:
         assert flag in text, flag
+
+
+def _refuse_probe(monkeypatch, err):
+    """Make the write probe of gan.writable fail with ``err`` (root ignores permission bits, and a test
+    cannot mount a read-only file system)."""
+    import errno
+    import os
+
+    from gan import writable
+
+    real_open = os.open
+
+    def fake_open(path, *args, **kwargs):
+        if ".write-probe-" in str(path):
+            raise OSError(err, os.strerror(err))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(writable.os, "open", fake_open)
+    return errno
+
+
+@pytest.mark.parametrize("case", ["under a file", "read-only", "no permission"])
+def test_unwritable_outdir_is_a_usage_error_before_the_data_loads(case, tmp_path, monkeypatch, capsys):
+    import errno
+
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    out = afile / "run" if case == "under a file" else tmp_path / "ro" / "run"
+    if case != "under a file":
+        _refuse_probe(monkeypatch, errno.EROFS if case == "read-only" else errno.EACCES)
+    with pytest.raises(SystemExit) as e:  # a missing --data-dir too: the output is checked first
+        cli.main(["train", "--outdir", str(out), "--data-dir", str(tmp_path / "nodata"), "--quiet"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    reason = {"under a file": f"{afile} is a file, not a folder", "read-only": "is on a read-only file system",
+              "no permission": f"no permission to write in {tmp_path}"}[case]
+    assert len(err.splitlines()) == 1 and f"--outdir {out}: cannot write there" in err and reason in err, err
+    assert not (tmp_path / "ro").exists()
+
+
+def test_unwritable_sample_grid_is_a_usage_error_before_sampling(train_tiny, tmp_path, monkeypatch, capsys):
+    assert train_tiny(tmp_path / "run", "--epochs", "1") == 0
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for flag, args in (("--grid", ["--out", str(tmp_path / "s.npy"), "--grid", str(afile / "g.png")]),
+                       ("--out", ["--out", str(afile / "s.npy")])):
+        monkeypatch.setattr("gan.train.generate", lambda *a, **k: pytest.fail("sampled before checking " + flag))
+        with pytest.raises(SystemExit) as e:
+            cli.main(["sample", "--checkpoint", str(tmp_path / "run"), "--n", "4", *args])
+        assert e.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"{flag} {afile}" in err and "is a file, not a folder" in err, err
+    assert not (tmp_path / "s.npy").exists()
+
+
+def test_a_live_run_holds_its_folder_and_a_killed_one_does_not(train_tiny, tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from gan.runlock import RunLock
+
+    out = tmp_path / "run"
+    with RunLock(out):  # a live run in the folder (flock: another open file, so it conflicts in-process too)
+        with pytest.raises(SystemExit) as e:
+            train_tiny(out, "--epochs", "1")
+        assert e.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"--outdir {out}" in err and "in use by another run" in err, err
+    assert train_tiny(out, "--epochs", "1") == 0
+    with RunLock(out):  # resuming a run that is still training is refused too
+        with pytest.raises(SystemExit) as e:
+            cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet"])
+        assert e.value.code == 2 and "in use by another run" in capsys.readouterr().err
+    # a run killed with SIGKILL while holding the lock: the lock goes with the process
+    code = f"from gan.runlock import RunLock; import os, signal; RunLock({str(out)!r}).acquire(); " \
+           "os.kill(os.getpid(), signal.SIGKILL)"
+    killed = subprocess.run([sys.executable, "-c", code], cwd=str(Path(cli.__file__).parent.parent))
+    assert killed.returncode == -9 and (out / ".run.lock").exists()
+    assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet", "--threads", "1"]) == 0
+
+
+def test_two_default_runs_in_the_same_second_get_two_folders(tmp_path, monkeypatch):
+    from gan import train as gan_train
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(gan_train.time, "strftime", lambda fmt: "20261130-204500")
+    a, b, c = (gan_train.default_outdir("mlp") for _ in range(3))
+    assert a == str(Path("runs", "mlp-20261130-204500")) and b == a + "-2" and c == a + "-3"
+    assert all(Path(x).is_dir() for x in (a, b, c))
+
+
+def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--data-dir", str(tmp_path / "nodata"), "--quiet", "--threads", "1"]) == 1
+    assert "not a directory" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []  # no empty run folder
+
+
+def _damaged(src, dst, change):
+    """A copy of run ``src``'s checkpoint in folder ``dst``, its raw minigrad dict edited by ``change``."""
+    import shutil
+
+    shutil.copytree(src, dst)
+    raw = minigrad.load(dst / "checkpoint.npz")
+    change(raw)
+    minigrad.save(raw, dst / "checkpoint.npz")
+    return dst
+
+
+def _wider(raw):
+    cfg = json.loads(raw["config"])
+    cfg["width"] = 0.2
+    raw["config"] = json.dumps(cfg)
+
+
+@pytest.mark.parametrize("change,mention", [
+    (lambda raw: raw.pop("opt_g"), "no 'opt_g' entry"),
+    (lambda raw: raw.pop("fixed_noise"), "no 'fixed_noise' entry"),
+    (lambda raw: raw.update(config="{'model': mlp"), "'config' entry is not valid JSON"),
+    (lambda raw: raw.update(config='["mlp"]'), "'config' entry is not a JSON object"),
+    (lambda raw: raw.update(config='{"model": "mlp", "lr": -1}'), "config is not valid (--lr"),
+    (lambda raw: raw.update(epoch="3"), "'epoch' entry is a str, not a int"),
+    (_wider, "'generator' does not fit the model its config builds"),
+], ids=["missing-key", "missing-noise", "config-not-json", "config-not-object", "config-invalid", "wrong-type",
+        "weights-vs-config"])
+def test_checkpoint_content_is_checked(change, mention, train_tiny, tmp_path, capsys):
+    assert train_tiny(tmp_path / "run", "--epochs", "1") == 0
+    bad = _damaged(tmp_path / "run", tmp_path / "bad", change)
+    if change is _wider:  # the folder's config.json agrees with the checkpoint: only the weights are wrong
+        (bad / "config.json").write_text(json.dumps(dict(json.loads((bad / "config.json").read_text()), width=0.2)))
+    commands = {
+        "--resume": ["train", "--resume", str(bad), "--epochs", "2", "--quiet", "--threads", "1"],
+        "--checkpoint": ["sample", "--checkpoint", str(bad), "--n", "2", "--out", str(tmp_path / "s.npy")],
+        "evaluate": ["evaluate", "--checkpoint", str(bad), "--no-parzen", "--n", "10"],
+    }
+    for name, argv in commands.items():
+        try:
+            code = cli.main(argv)
+        except SystemExit as e:
+            code = e.code
+        err = capsys.readouterr().err.strip()
+        assert code == 2, (name, err)
+        assert len(err.splitlines()) == 1 and "error:" in err and mention in err, (name, err)
+
+
+def test_resume_refuses_a_checkpoint_from_another_run(train_tiny, tmp_path, capsys):
+    import shutil
+
+    assert train_tiny(tmp_path / "a", "--epochs", "1") == 0
+    assert train_tiny(tmp_path / "b", "--epochs", "1", "--lr", "0.001") == 0
+    shutil.copy(tmp_path / "b" / "checkpoint.npz", tmp_path / "a" / "checkpoint.npz")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--resume", str(tmp_path / "a"), "--epochs", "2", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and len(err.splitlines()) == 1
+    assert "differ from its config.json (lr 0.001 vs 0.0002)" in err and "another run" in err, err
+
+
+def test_quiet_belongs_to_one_invocation_and_a_finished_run_says_so(train_tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "1") == 0  # --quiet
+    assert capsys.readouterr().out == ""
+    assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--threads", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "epoch 2/2" in printed  # not quiet this time (the bar itself needs a terminal)
+    assert cli.main(["train", "--resume", str(out), "--threads", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert f"{out} is finished: it has trained all 2 of its epochs" in printed and "--epochs 12" in printed
+    assert cli.main(["train", "--resume", str(out), "--quiet"]) == 0  # also when quiet: it is the only output
+    assert "is finished" in capsys.readouterr().out
+
+
+def test_the_end_of_a_run_says_what_to_do_next(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data-dir", str(mnist_dir), "--outdir", str(out), *RUNS["mlp"], "--epochs", "3",
+                     "--threads", "1"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    epochs = [line for line in printed if line.startswith("epoch ")]
+    assert len(epochs) == 3
+    assert all(re.search(r", run \d+:\d\d:\d\d left$", line) for line in epochs[:2]), epochs
+    assert "left" not in epochs[2]
+    tail = "\n".join(printed[printed.index(epochs[2]) + 1:])
+    assert f"done: 3 epochs in {out}/" in tail
+    assert f"python -m gan sample --checkpoint {out} " in tail and f"python -m gan evaluate --checkpoint {out}" in tail
+
+
+def test_the_progress_bar_shows_the_whole_runs_remaining_time(mnist_dir, tmp_path):
+    import io
+
+    from gan.config import TrainConfig
+    from gan.train import train
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    cfg = TrainConfig(data_dir=str(mnist_dir), width=0.1, limit=128, batch_size=32, epochs=2, log_every=1,
+                      outdir=str(tmp_path / "run"))
+    train(cfg, stdout=term)
+    bars = [part for part in term.getvalue().split("\r") if part.startswith("epoch 1/2")]
+    assert any(re.match(r"epoch 1/2, run \d+:\d\d:\d\d left", part) for part in bars), bars

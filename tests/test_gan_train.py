@@ -4,6 +4,7 @@ import json
 import math
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -222,3 +223,82 @@ def test_generator_step_leaves_discriminator_gradients_alone(mnist_dir, tmp_path
     loss.backward()
     for (name, p), q in zip(trainer.D.named_parameters(), D.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-7, err_msg=name)
+
+
+def _no_temp_files(folder):
+    return [p for p in Path(folder).rglob("*") if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("what", ["checkpoint", "figure"])
+def test_disk_full_stops_naming_the_last_good_checkpoint_and_resume_works(what, train_tiny, tmp_path, monkeypatch,
+                                                                          capsys):
+    import errno
+
+    from matplotlib.figure import Figure
+
+    from minigrad import serialization
+
+    calls = {"n": 0}
+    target, name = (serialization.np, "savez") if what == "checkpoint" else (Figure, "savefig")
+    original = getattr(target, name)
+
+    def full_disk(*args, **kwargs):
+        f = args[0] if what == "checkpoint" else args[1]  # savez(f, ...), Figure.savefig(self, f, ...)
+        calls["n"] += 1
+        if calls["n"] == (2 if what == "checkpoint" else 3):  # epoch 2's checkpoint / sample grid
+            f.write(b"half a file")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, full_disk)
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "2") == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "No space left on device" in err and "the last good checkpoint (epoch 1, step 4)" in err
+    assert f"--resume {out}" in err and ".tmp" not in err
+    assert not _no_temp_files(out)
+    assert load_checkpoint(out)["epoch"] == 1
+    monkeypatch.undo()
+    assert cli.main(["train", "--resume", str(out), "--quiet"]) == 0
+    assert load_checkpoint(out)["epoch"] == 2
+
+
+@pytest.mark.parametrize("how", ["resume", "reuse"])
+def test_temp_files_of_killed_writes_are_removed(how, train_tiny, tmp_path):
+    out = tmp_path / "run"
+    if how == "resume":
+        assert train_tiny(out, "--epochs", "1") == 0
+    else:  # a run killed during its first checkpoint: no checkpoint, the folder is reused
+        (out / "samples").mkdir(parents=True)
+        (out / "config.json").write_text("{}")
+    left = [out / f".checkpoint.npz.{i:032x}.tmp" for i in range(10)]
+    left += [out / ".losses.png.0123456789abcdef0123456789abcdef.tmp",
+             out / "samples" / ".epoch_001.png.0123456789abcdef0123456789abcdef.tmp"]
+    for p in left:
+        p.write_bytes(b"x" * 1000)
+    keep = out / "notes.tmp"  # not an atomic write's temporary file
+    keep.write_text("mine")
+    if how == "resume":
+        assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet", "--threads", "1"]) == 0
+    else:
+        assert train_tiny(out, "--epochs", "1") == 0
+    assert not [p for p in left if p.exists()] and keep.read_text() == "mine"
+
+
+def test_damaged_metrics_lines_are_skipped_with_a_warning_and_the_rest_survive(train_tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "2", "--log-every", "2") == 0
+    good = (out / "metrics.jsonl").read_text().splitlines()
+    assert len(good) == 6  # step 2, step 4, epoch 1, step 6, step 8, epoch 2
+    # the checkpoint says epoch 2: cut it back to epoch 1 so the resume keeps records of epoch 1 only
+    lines = good[:2] + ['{"kind": "step", "epoch": 1, "st', "[1, 2, 3]", '"just a string"'] + good[2:3]
+    (out / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    assert cli.main(["train", "--resume", str(out), "--epochs", "3", "--quiet", "--threads", "1"]) == 0
+    err = capsys.readouterr().err
+    for n, reason in ((3, "not JSON"), (4, "not a metrics record"), (5, "not a metrics record")):
+        assert f"metrics.jsonl line {n} is damaged ({reason}" in err, err
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [json.dumps(r) for r in records[:3]] == [json.dumps(json.loads(line)) for line in good[:3]]
+    assert [(r["kind"], r["epoch"]) for r in records] == [
+        ("step", 1), ("step", 1), ("epoch", 1), ("step", 3), ("step", 3), ("epoch", 3)]

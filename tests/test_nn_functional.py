@@ -401,7 +401,7 @@ def bce_logits_ref(x, t, w=None, pw=None):
 def loss_case(draw, low=-2.0, high=2.0):
     shape = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
     x = draw(arrays(shape, low=low, high=high))
-    t = draw(arrays(shape, low=0.0, high=1.0))
+    t = draw(arrays(shape, low=0.01, high=0.99))  # gradcheck's steps must stay inside [0, 1]
     w = draw(arrays(draw(st.sampled_from([shape, (shape[1],), (1, 1)])), low=0.2, high=2.0)) \
         if draw(st.booleans()) else None
     return x, t, w
@@ -453,6 +453,16 @@ def test_bce_with_logits_stable_at_1e4_float32(device):
     assert x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad.numpy(), [1.0, -1.0, 0.0, 0.0, -0.5], atol=1e-7)  # sigmoid(x) - t
     assert loss.grad_fn.name == "BinaryCrossEntropyWithLogits"
+
+
+@pytest.mark.parametrize("fn", [F.binary_cross_entropy, F.binary_cross_entropy_with_logits])
+@pytest.mark.parametrize("bad", [1.5, -0.25, float("nan")])
+def test_bce_refuses_targets_outside_0_1(fn, bad):
+    p = mg.tensor([0.2, 0.7, 0.5])
+    t = mg.tensor([0.0, 1.0, bad])
+    with pytest.raises(ValueError, match=f"{fn.__name__}: all elements of target should be between 0 and 1"):
+        fn(p, t)
+    fn(p, mg.tensor([0.0, 1.0, 0.5]))  # both ends are fine
 
 
 def test_bce_log_clamped_at_minus_100(device):

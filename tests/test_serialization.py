@@ -223,6 +223,31 @@ def test_failed_save_keeps_the_old_file_and_leaves_no_temp_files(tmp_path, monke
     np.testing.assert_array_equal(mg.load(path)["w"].numpy(), np.ones(3, np.float32))
 
 
+def test_save_into_a_missing_folder_names_that_folder(tmp_path):
+    path = tmp_path / "missing" / "ckpt.npz"
+    with pytest.raises(FileNotFoundError) as e:
+        mg.save({"w": mg.ones(3)}, path)
+    msg = str(e.value)
+    assert f"the folder {tmp_path / 'missing'} does not exist" in msg and str(path) in msg
+    assert ".tmp" not in msg
+
+
+def test_save_on_a_full_disk_names_the_file_and_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+
+    path = tmp_path / "ckpt.npz"
+
+    def savez_on_a_full_disk(f, **arrays):
+        f.write(b"PK\x03\x04 partial")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(serialization.np, "savez", savez_on_a_full_disk)
+    with pytest.raises(OSError) as e:
+        mg.save({"w": mg.zeros(3)}, path)
+    assert e.value.errno == errno.ENOSPC and f"cannot write {path}" in str(e.value) and ".tmp" not in str(e.value)
+    assert os.listdir(tmp_path) == []
+
+
 def test_save_overwrites_atomically_and_keeps_umask_permissions(tmp_path):
     path = tmp_path / "c"
     mg.save([1], path)

@@ -16,6 +16,17 @@ def test_tensor_from_python_data_default_dtypes(device):
     assert mg.tensor([1.0], dtype=mg.float64, device=device).dtype == np.float64
 
 
+@pytest.mark.parametrize("data,what", [
+    ("abc", "strings"), (["a", "b"], "strings"), (np.array([b"x"]), "bytes"), (object(), "Python objects"),
+    ([1, None], "Python objects"), (1 + 2j, "complex numbers"), (np.ones(2, np.complex64), "complex numbers"),
+])
+def test_tensor_refuses_non_numbers(data, what):
+    with pytest.raises(TypeError, match=f"tensor: cannot make a tensor of {what}"):
+        mg.tensor(data)
+    with pytest.raises(TypeError, match=what):
+        mg.as_tensor(data)
+
+
 def test_tensor_from_numpy_keeps_dtype_and_copies(device):
     a = np.array([1.0, 2.0])  # float64
     t = mg.tensor(a, device=device)

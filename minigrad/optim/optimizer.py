@@ -16,8 +16,9 @@ Element-wise update kernels run through ``Optimizer._apply``: on the CPU a
 large parameter is cut into contiguous slices that worker threads update in
 parallel (NumPy releases the GIL inside ufunc loops, and an update is a
 handful of passes over memory, so two cores are nearly twice as fast as one).
-The threads are opt-in: one thread (no pool) unless ``set_num_threads(n)`` is
-called (``python -m gan`` and the benchmarks do) or MINIGRAD_NUM_THREADS is set.
+The threads are opt-in: one thread (no pool) unless ``set_num_threads(n)`` (or
+``minigrad.set_num_threads``) is called, as ``python -m gan`` and the benchmarks
+do, or MINIGRAD_NUM_THREADS is set.
 """
 from __future__ import annotations
 
@@ -35,15 +36,6 @@ from minigrad.tensor import Tensor
 # Below this many elements a parameter is updated in one piece: handing a
 # slice to another thread costs more than it saves.
 _MIN_SPLIT = 1 << 16
-
-
-def useful_num_threads() -> int:
-    """The thread count worth using for updates here: the cores this process may run on, at most 8."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))  # memory bound: more threads stop helping
 
 
 _num_threads = max(1, int(os.environ.get("MINIGRAD_NUM_THREADS") or 1))

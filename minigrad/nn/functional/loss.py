@@ -303,6 +303,18 @@ def _pointwise_args(op, input, target, reduction):
     return x, t
 
 
+def _check_probability_target(op, t):
+    """Targets are probabilities: ValueError naming ``op`` for values outside [0, 1] (or NaN).
+
+    Checked on the CPU only, like BCE's input range (on the GPU it would stall the device queue).
+    """
+    if t.device == "cpu" and t.data.size:
+        lo, hi = float(t.data.min()), float(t.data.max())
+        if not (0 <= lo and hi <= 1):
+            raise ValueError(f"{op}: all elements of target should be between 0 and 1, got values in "
+                             f"[{lo:g}, {hi:g}] (target shape {tuple(t.shape)})")
+
+
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-w [t log p + (1 - t) log(1 - p)] on probabilities p in [0, 1] (logs clamped at -100).
 
@@ -311,6 +323,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """
     op = "binary_cross_entropy"
     x, t = _pointwise_args(op, input, target, reduction)
+    _check_probability_target(op, t)
     if x.device == "cpu" and x.data.size and (float(x.data.min()) < 0 or float(x.data.max()) > 1):
         raise ValueError(f"{op}: all elements of input should be between 0 and 1 (input shape {x.shape})")
     if weight is None:
@@ -328,6 +341,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     """
     op = "binary_cross_entropy_with_logits"
     x, t = _pointwise_args(op, input, target, reduction)
+    _check_probability_target(op, t)
     extra = []
     for name, v in (("weight", weight), ("pos_weight", pos_weight)):
         if v is not None:

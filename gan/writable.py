@@ -1,0 +1,33 @@
+"""Can files be written in a folder? Asked before a run loads its data, so a bad --outdir fails at once."""
+from __future__ import annotations
+
+import errno
+import os
+import uuid
+from pathlib import Path
+
+
+def unwritable_reason(folder) -> str | None:
+    """Why files cannot be written in ``folder`` (created with its parents as needed), or None when they can.
+
+    Tried, not guessed from permission bits: a probe file is created and removed in the nearest folder
+    that exists (root ignores permission bits; read-only mounts and full quotas show only when tried).
+    """
+    folder = Path(folder).absolute()
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    probe = existing / f".write-probe-{uuid.uuid4().hex}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as e:
+        if e.errno == errno.EROFS:
+            return f"{existing} is on a read-only file system"
+        if e.errno in (errno.EACCES, errno.EPERM):
+            return f"no permission to write in {existing}"
+        return f"cannot write in {existing} ({e.strerror or e})"
+    os.close(fd)
+    os.unlink(probe)
+    return None
