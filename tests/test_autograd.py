@@ -352,3 +352,22 @@ def test_init_and_load_state_dict_count_as_in_place_writes(device):
     lin.load_state_dict(mg.nn.Linear(2, 1).state_dict())
     with pytest.raises(RuntimeError, match="modified in place"):
         out.backward()
+
+
+def test_a_backward_returning_a_wrong_shape_is_named():
+    class BadShape(mg.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            return gy.reshape(-1, 1)  # (n,) -> (n, 1): broadcasting later would hide it
+
+    x = mg.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"BadShape returned a gradient of shape \(3, 1\) for input 0 of shape \(3,\)"):
+        BadShape()(x).sum().backward()
+
+
+def test_an_op_error_names_the_op_once():
+    with pytest.raises(ValueError) as info:
+        mg.cat([mg.randn(2, 1), mg.randn(3, 2)], 0)
+    assert str(info.value).lower().count("cat:") == 1

@@ -161,3 +161,10 @@ def test_float32_reductions_stay_float32(device):
 def test_axis_out_of_range_is_clear(device):
     with pytest.raises(ValueError, match="axis 2"):
         mg.ones(2, 3, device=device).sum(axis=2)
+
+
+def test_var_over_one_element_gives_nan_gradients_as_pytorch():
+    x = mg.randn(3, 1, dtype=mg.float64, requires_grad=True)
+    with np.errstate(all="ignore"):
+        x.var(1).sum().backward()
+    assert np.isnan(x.grad.numpy()).all()

@@ -145,9 +145,12 @@ def _walk(roots, seeds, retain_graph, create_graph, targets):
                 continue
             gxs = _call_backward(fn, t, g, create_graph, needed)
             given = []  # arrays handed out by this node: a leaf must own its .grad
-            for x, gx in zip(fn.inputs, gxs):
+            for i, (x, gx) in enumerate(zip(fn.inputs, gxs)):
                 if gx is None or not x.requires_grad:
                     continue
+                if tuple(gx.shape) != tuple(x.data.shape):
+                    raise RuntimeError(f"backward: {fn.name} returned a gradient of shape {tuple(gx.shape)} for "
+                                       f"input {i} of shape {tuple(x.data.shape)}")
                 gx = _cast_like(gx, x, create_graph)
                 if not create_graph and x.grad_fn is None and (gx is g or any(gx is o for o in given)):
                     gx = gx.copy()

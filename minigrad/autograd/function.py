@@ -68,7 +68,8 @@ class Function:
             y = self.forward(*arrays)
         except ValueError as e:
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise ValueError(f"{self.name}: {e} (input shapes {shapes})") from e
+            msg = str(e) if str(e).lower().startswith(self.name.lower()) else f"{self.name}: {e}"
+            raise ValueError(f"{msg} (input shapes {shapes})") from e
         out = Tensor._from_op(y)
         to_save = self.__dict__.pop("_to_save", ())
         if grad_mode.is_grad_enabled() and any(self.needs_input_grad):

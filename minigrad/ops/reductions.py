@@ -127,7 +127,8 @@ class Var(_Reduction):
 
     def backward(self, gy):
         x, = self.saved_tensors
-        return self._expand(gy) * (2 / self._dof()) * self._centered(x)
+        dof = self._dof()
+        return self._expand(gy) * (2 / dof if dof else float("nan")) * self._centered(x)  # no dof: nan, as PyTorch
 
 
 class Std(Var):
