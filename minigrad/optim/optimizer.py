@@ -101,9 +101,11 @@ class Optimizer:
     """
 
     def __init__(self, params, defaults: dict):
+        self._check_group(defaults)  # bad defaults are reported before anything about the parameters
         self.defaults = dict(defaults)
         self.state: dict = {}
         self.param_groups: list = []
+        self._scratch: dict = {}  # param -> scratch arrays of the update (not state: never saved)
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
@@ -168,6 +170,14 @@ class Optimizer:
 
     def _check_group(self, group: dict) -> None:
         """Subclasses validate hyper-parameters here (raise ValueError)."""
+
+    def _scratch_arrays(self, p, n):
+        """``n`` scratch arrays shaped like ``p``, allocated once (again when p's shape or dtype changes)."""
+        arrays = self._scratch.get(p)
+        if arrays is None or len(arrays) < n or arrays[0].shape != p.data.shape or arrays[0].dtype != p.dtype:
+            arrays = [p.xp.empty(p.data.shape, dtype=p.dtype) for _ in range(n)]
+            self._scratch[p] = arrays
+        return arrays
 
     # --- gradients ------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
