@@ -311,12 +311,9 @@ class Module:
 
         Only floating point tensors change dtype (``num_batches_tracked`` stays int64).
         """
-        if isinstance(device, (np.dtype, type)):  # module.to(minigrad.float64); a dtype has .type too
-            device, dtype = None, device
-        dev = None if device is None else backend.normalize_device(device)
+        dev, dt = backend.to_arguments(device, dtype)
         if dev is not None:
             backend.xp_for(dev)  # clear error now if CUDA is missing
-        dt = None if dtype is None else np.dtype(dtype)
         if dt is not None and dt.kind != "f":
             raise TypeError(f"Module.to: only floating point dtypes are accepted, got {dt}")
 
