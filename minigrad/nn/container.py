@@ -7,11 +7,11 @@ from collections import OrderedDict
 from minigrad.nn.module import Module
 
 
-def _index(idx, n, who):
+def _index(idx, n, op):
     """A non-negative position from a possibly negative index, with a clear IndexError."""
     i = operator.index(idx)
     if not -n <= i < n:
-        raise IndexError(f"{who}: index {idx} is out of range for {n} modules")
+        raise IndexError(f"{op}: index {idx} is out of range for {n} modules")
     return i % n
 
 

@@ -14,19 +14,19 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding,
                  groups, bias, padding_mode, weight_shape, device, dtype):
         super().__init__()
-        name = type(self).__name__
+        op = type(self).__name__
         if groups != 1:
-            raise NotImplementedError(f"{name}: groups={groups} is not supported (only groups=1)")
+            raise NotImplementedError(f"{op}: groups={groups} is not supported (only groups=1)")
         if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
+            raise NotImplementedError(f"{op}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
         if in_channels <= 0 or out_channels <= 0:
-            raise ValueError(f"{name}: channels must be positive, got in={in_channels}, out={out_channels}")
+            raise ValueError(f"{op}: channels must be positive, got in={in_channels}, out={out_channels}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = int_pair(kernel_size, "kernel_size", name)
-        self.stride = int_pair(stride, "stride", name)
-        self.padding = int_pair(padding, "padding", name)
-        self.dilation = int_pair(dilation, "dilation", name)
-        self.output_padding = int_pair(output_padding, "output_padding", name)
+        self.kernel_size = int_pair(kernel_size, "kernel_size", op)
+        self.stride = int_pair(stride, "stride", op)
+        self.padding = int_pair(padding, "padding", op)
+        self.dilation = int_pair(dilation, "dilation", op)
+        self.output_padding = int_pair(output_padding, "output_padding", op)
         self.groups, self.padding_mode = groups, padding_mode
         self.weight = Parameter(creation.empty(*weight_shape, *self.kernel_size, dtype=dtype, device=device))
         if bias:
