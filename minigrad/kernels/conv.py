@@ -130,7 +130,7 @@ def _conv_cols_gemm(x, w, b, stride, padding, dilation, out_hw):
     cols6 = im2col_nhwc(padded_channels_last(x, padding), out_hw, w.shape[2:], stride, dilation)
     cols = cols6.reshape(N * OH * OW, -1)
     # Y = cols @ Wr.T is channels-last (N, OH*OW, O); the NCHW copy adds the bias in the same pass.
-    # (Y.T = Wr @ cols.T would come out nearly NCHW, but that GEMM layout runs ~10% slower.)
+    # (Not Y.T = Wr @ cols.T, which would come out nearly NCHW: that GEMM layout is the slower one.)
     yr = (cols @ _weight_rows(w).T).reshape(N, OH * OW, O).transpose(0, 2, 1)
     y = xp.empty((N, O, OH * OW), dtype=yr.dtype)
     if b is None:

@@ -12,8 +12,8 @@ one row per output pixel, holding its receptive field in channels-last order.
 Why this layout: the copies that build ``cols`` (and the adds of ``col2im``)
 then run over whole channel vectors, which are contiguous in both the
 channels-last image and in ``cols``. NumPy's per-row overhead is paid once per
-(pixel, tap) instead of once per (channel, image row), which made the
-channel-first (C*kh*kw, N*OH*OW) layout 2-4x slower at the DCGAN sizes. The
+(pixel, tap) instead of once per (channel, image row), as it would be in the
+channel-first (C*kh*kw, N*OH*OW) layout (benchmarks/README.md). The
 convolution is then one GEMM over the whole batch, ``Wr @ cols.T`` with the
 weight as an (O, kh*kw*C) matrix ``Wr`` (see conv.py); ``cols.T`` is a free view
 that BLAS reads as a transposed operand.
@@ -64,8 +64,8 @@ def to_channels_last(a, out=None):
     if xp is np and C > 1 and (H * W) % 64 == 0:
         # The transposing copy reads one value per channel plane; when a plane is
         # a multiple of 256 bytes those reads hit the same few cache sets and
-        # thrash (4x slower at 32x32). Going through planes padded by one cache
-        # line breaks the pattern; the extra copy is contiguous and cheap.
+        # thrash. Going through planes padded by one cache line breaks the
+        # pattern; the extra copy is contiguous and cheap.
         HW = H * W
         tmp = xp.empty((N, C, HW + 16), dtype=a.dtype)
         tmp[:, :, :HW] = a.reshape(N, C, HW)
@@ -142,7 +142,7 @@ def phase_grid(xp, n, channels, in_hw, stride, dtype, zeroed=True):
     Why phases: with stride s, a tap's windows land on every s-th pixel, so adding
     them straight into an (N, H, W, C) image moves C values at a time (one NumPy
     inner loop per pixel). In the phase grid the same windows land on a dense block
-    whose rows are contiguous runs of OW*C values: 3-5x faster at DCGAN sizes.
+    whose rows are contiguous runs of OW*C values.
     """
     (H, W), (sh, sw) = in_hw, stride
     return (xp.zeros if zeroed else xp.empty)((sh, sw, n, -(-H // sh), -(-W // sw), channels), dtype=dtype)
@@ -154,8 +154,8 @@ def phase_grid_to_nchw(acc, in_hw, bias=None):
     sh, sw, N, Hs, Ws, C = acc.shape
     H, W = in_hw
     out = xp.empty((N, C, H, W), dtype=acc.dtype)
-    # One strided copy per phase: pixel (m*sh + r, l*sw + t) is acc[r, t, :, m, l]. (A single
-    # 6-D transposing copy is 2-3x slower: NumPy's inner loop would run over the tiny phase axes.)
+    # One strided copy per phase: pixel (m*sh + r, l*sw + t) is acc[r, t, :, m, l]. (Not a single
+    # 6-D transposing copy: NumPy's inner loop would run over the tiny phase axes.)
     for r in range(sh):
         for t in range(sw):
             dst = out[:, :, r::sh, t::sw]                        # rows past the image are cropped here

@@ -15,7 +15,7 @@ replaced by their index in the order they appear across all groups::
 Element-wise update kernels run through ``Optimizer._apply``: on the CPU a
 large parameter is cut into contiguous slices that worker threads update in
 parallel (NumPy releases the GIL inside ufunc loops, and an update is a
-handful of passes over memory, so two cores are nearly twice as fast as one).
+handful of passes over memory, which splits evenly).
 The threads are opt-in: one thread (no pool) unless ``set_num_threads(n)`` is
 called (``python -m gan`` and the benchmarks do) or MINIGRAD_NUM_THREADS is set.
 """
