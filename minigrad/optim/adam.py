@@ -53,11 +53,7 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
             wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = self._grad_array(p)
-                p._bump_version()  # updated in place below: graphs built before this step are stale
+            for p, g in self._grads_to_apply(group):
                 state = self.state.setdefault(p, {})
                 if not state:
                     xp = p.xp

@@ -215,6 +215,19 @@ class Optimizer:
             g = g.astype(p.dtype)
         return g
 
+    def _grads_to_apply(self, group):
+        """(p, its raw gradient) for every parameter of ``group`` that has a gradient, in order.
+
+        Each p's version is bumped as it is handed out: the step updates it in place, so graphs built before
+        the step are stale.
+        """
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g = self._grad_array(p)
+            p._bump_version()
+            yield p, g
+
     @staticmethod
     def _apply(kernel, jobs) -> None:
         """Run ``kernel(*arrays, *args)`` for every ``(arrays, args)`` in ``jobs``.

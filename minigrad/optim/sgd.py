@@ -45,11 +45,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = self._grad_array(p)
-                p._bump_version()  # updated in place below: graphs built before this step are stale
+            for p, g in self._grads_to_apply(group):
                 s = self._scratch_arrays(p, 1)[0]
                 buf, first = None, False
                 if momentum != 0:
