@@ -1,11 +1,10 @@
 """Conv2d and ConvTranspose2d layers (groups=1)."""
 from __future__ import annotations
 
-from minigrad import creation
 from minigrad.nn import init
 from minigrad.nn.functional.conv import conv2d, conv_transpose2d, int_pair
 from minigrad.nn.module import Module
-from minigrad.nn.parameter import Parameter
+from minigrad.nn.parameter import add_weight_and_bias
 
 
 class _ConvNd(Module):
@@ -28,11 +27,7 @@ class _ConvNd(Module):
         self.dilation = int_pair(dilation, "dilation", op)
         self.output_padding = int_pair(output_padding, "output_padding", op)
         self.groups, self.padding_mode = groups, padding_mode
-        self.weight = Parameter(creation.empty(*weight_shape, *self.kernel_size, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (*weight_shape, *self.kernel_size), out_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
