@@ -4,10 +4,8 @@ A training step allocates and frees the same large arrays (activations, im2col
 buffers, gradients) over and over. glibc's malloc serves blocks above a size
 threshold with mmap and returns them with munmap on free, and trims the top of
 its heap when enough of it is free. Either way the next step's arrays come back
-as fresh pages, and every first touch of a fresh page is a page fault: measured
-on the 2-core box, ``np.maximum(x, 0.2 * x)`` on a 3 MB float32 array took 3.6 ms
-with fresh pages and 0.18 ms with reused ones, and a DCGAN step spent ~10% of
-its time faulting.
+as fresh pages, and every first touch of a fresh page is a page fault (what that
+costs a training step: benchmarks/README.md).
 
 ``keep_freed_memory()`` raises both thresholds (``mallopt``) so freed memory stays
 in the process and is reused: this is what PyTorch's caching allocators do on

@@ -56,6 +56,17 @@ def normalize_device(device) -> str:
     raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
 
 
+def to_arguments(device=None, dtype=None):
+    """The (device, dtype) a ``.to()`` call asks for, each None when not given.
+
+    ``to('cuda')``, ``to(dtype=float64)``, ``to('cuda', float64)`` and ``to(float64)`` (a dtype in the device's
+    place, as PyTorch accepts) alike; the device normalised, the dtype a NumPy dtype.
+    """
+    if isinstance(device, (np.dtype, type)):  # a dtype has .type too, so test this before normalize_device
+        device, dtype = None, device
+    return (None if device is None else normalize_device(device)), (None if dtype is None else np.dtype(dtype))
+
+
 def xp_for(device: str):
     """The array module of a device name; a clear error when CUDA is missing."""
     if device == "cpu":

@@ -102,22 +102,21 @@ def empty(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Te
     return _make(xp.empty(_shape(shape, size), dtype=_dtype(dtype)), requires_grad)
 
 
+def _draw(method, shape, size, dtype, device, requires_grad):
+    """A tensor of ``generator.<method>(shape, dtype=...)`` draws from the device's generator."""
+    gen = backend.generator(backend.normalize_device(device))
+    dt = _dtype(dtype)
+    return _make(getattr(gen, method)(_shape(shape, size), dtype=dt), requires_grad)
+
+
 def randn(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal draws from minigrad's generator (reproducible with manual_seed)."""
-    dev = backend.normalize_device(device)
-    gen = backend.generator(dev)
-    dt = _dtype(dtype)
-    data = gen.standard_normal(_shape(shape, size), dtype=dt)
-    return _make(data, requires_grad)
+    return _draw("standard_normal", shape, size, dtype, device, requires_grad)
 
 
 def rand(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform draws on [0, 1) from minigrad's generator."""
-    dev = backend.normalize_device(device)
-    gen = backend.generator(dev)
-    dt = _dtype(dtype)
-    data = gen.random(_shape(shape, size), dtype=dt)
-    return _make(data, requires_grad)
+    return _draw("random", shape, size, dtype, device, requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:

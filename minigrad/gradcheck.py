@@ -104,15 +104,15 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                   eps, atol, rtol, raise_exception, seed, max_report)
 
 
-def _check(fn, inputs, what, fn_name, describe, eps, atol, rtol, raise_exception, seed, max_report):
+def _check(fn, inputs, op, fn_name, describe, eps, atol, rtol, raise_exception, seed, max_report):
     """Backward of fn for a random cotangent against central differences, input by input (see gradcheck)."""
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
-        raise ValueError(f"{what}: no input requires grad; nothing to check")
+        raise ValueError(f"{op}: no input requires grad; nothing to check")
     for i in checked:
         if inputs[i].dtype != np.float64:
             raise TypeError(
-                f"{what}: {describe(i)} has dtype {inputs[i].dtype}; finite differences need float64 "
+                f"{op}: {describe(i)} has dtype {inputs[i].dtype}; finite differences need float64 "
                 f"(float32 round-off divided by eps={eps} would swamp the derivative). "
                 f"Use x.double() or minigrad.tensor(..., dtype=minigrad.float64)."
             )
@@ -128,7 +128,7 @@ def _check(fn, inputs, what, fn_name, describe, eps, atol, rtol, raise_exception
     rng = np.random.default_rng(seed)
     v = [backend.to_device(rng.standard_normal(o.shape), o.device).astype(o.dtype) for o in outs]
     if not any(o.requires_grad for o in outs):
-        raise ValueError(f"{what}: the output of {fn_name(fn, None)} does not require grad (no graph recorded)")
+        raise ValueError(f"{op}: the output of {fn_name(fn, None)} does not require grad (no graph recorded)")
     loss = None
     for o, vi in zip(outs, v):
         if o.requires_grad:
@@ -160,7 +160,7 @@ def _check(fn, inputs, what, fn_name, describe, eps, atol, rtol, raise_exception
             ok = False
             worst = np.argsort(-diff, axis=None)[:max_report]
             lines = [
-                f"{what} failed for {name}: {describe(i)} (shape {x.shape}): "
+                f"{op} failed for {name}: {describe(i)} (shape {x.shape}): "
                 f"{int(bad.sum())} of {x.data.size} elements differ (atol={atol}, rtol={rtol})"
             ]
             for flat_idx in worst:

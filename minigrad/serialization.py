@@ -61,9 +61,9 @@ def save(obj, path) -> None:
     _write_npz(path, members)
 
 
-def _fspath(path, where):
+def _fspath(path, op):
     if not isinstance(path, (str, bytes, os.PathLike)):
-        raise TypeError(f"{where}: expected a file path (str or os.PathLike), got {type(path).__name__}")
+        raise TypeError(f"{op}: expected a file path (str or os.PathLike), got {type(path).__name__}")
     return os.fsdecode(os.fspath(path))
 
 

@@ -20,10 +20,10 @@ from minigrad import backend, dtypes, grad_mode
 _FLOAT_KINDS = ("f",)
 
 
-def _check_can_require_grad(dtype, where="tensor"):
+def _check_can_require_grad(dtype, op="tensor"):
     if np.dtype(dtype).kind not in _FLOAT_KINDS:
         raise TypeError(
-            f"{where}: only floating point tensors can require gradients, got dtype {np.dtype(dtype)}"
+            f"{op}: only floating point tensors can require gradients, got dtype {np.dtype(dtype)}"
         )
 
 
@@ -162,10 +162,10 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    def _check_writable(self, name):
+    def _check_writable(self, op):
         """In-place writes happen outside the graph: refused on a tensor that requires grad in grad mode."""
         if self.requires_grad and grad_mode.is_grad_enabled():
-            raise RuntimeError(f"{name}: in-place operation on a tensor that requires grad while grad mode is on "
+            raise RuntimeError(f"{op}: in-place operation on a tensor that requires grad while grad mode is on "
                                f"(shape {self.shape}); do it under `with minigrad.no_grad():`, as for a manual "
                                f"parameter update")
 
@@ -200,8 +200,8 @@ class Tensor:
     # Outside the graph, as a manual update is written in PyTorch:
     #     with no_grad(): p -= lr * p.grad
     # (without __isub__, Python would rebind p to a new tensor and leave the model unchanged).
-    def _inplace(self, name, ufunc, other, alpha=1):
-        self._check_writable(name)
+    def _inplace(self, op, ufunc, other, alpha=1):
+        self._check_writable(op)
         value = other.data if isinstance(other, Tensor) else other
         if alpha != 1:
             value = value * alpha
@@ -211,7 +211,7 @@ class Tensor:
             other_desc = (f"shape {tuple(value.shape)}, dtype {value.dtype}" if hasattr(value, "shape")
                           else type(value).__name__)
             error = TypeError if isinstance(e, TypeError) else ValueError
-            raise error(f"{name}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in place "
+            raise error(f"{op}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in place "
                         f"with {other_desc} ({e})") from None
         self._bump_version()
         return self

@@ -1,4 +1,4 @@
-"""minigrad.nn.functional: forward against NumPy references (naive loops and closed forms),
+"""minigrad.nn.functional: forward against NumPy references (minigrad.kernels.reference and closed forms),
 backward by finite differences (float64 gradcheck), and the error messages."""
 import numpy as np
 import pytest
@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.nn.functional as F
+from minigrad.kernels.reference import conv2d_reference, conv_transpose2d_reference
 from minigrad.testing import arrays
 
 # `device` is a constant string, so sharing it across hypothesis examples is safe
@@ -76,39 +77,6 @@ def test_linear_errors_name_shapes():
 # --- conv2d / conv_transpose2d -----------------------------------------------------------
 
 
-def conv2d_ref(x, w, b, s, p, d):
-    """Direct definition: y[n, o, i, j] = sum_{c,a,e} xpad[n, c, i s + a d, j s + e d] w[o, c, a, e] + b[o]."""
-    n, c, h, wd = x.shape
-    o, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
-    oh = (h + 2 * p[0] - d[0] * (kh - 1) - 1) // s[0] + 1
-    ow = (wd + 2 * p[1] - d[1] * (kw - 1) - 1) // s[1] + 1
-    y = np.zeros((n, o, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            for a in range(kh):
-                for e in range(kw):
-                    y[:, :, i, j] += xp[:, :, i * s[0] + a * d[0], j * s[1] + e * d[1]] @ w[:, :, a, e].T
-    return y + (0 if b is None else b.reshape(1, -1, 1, 1))
-
-
-def conv_transpose2d_ref(x, w, b, s, p, op, d):
-    """Scatter definition: every input pixel adds x[n, :, i, j] @ w[:, :, a, e] at (i s + a d, j s + e d),
-    then `padding` rows/cols are cropped from each side."""
-    n, cin, h, wd = x.shape
-    _, cout, kh, kw = w.shape
-    oh = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
-    ow = (wd - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
-    full = np.zeros((n, cout, oh + 2 * p[0], ow + 2 * p[1]))
-    for i in range(h):
-        for j in range(wd):
-            for a in range(kh):
-                for e in range(kw):
-                    full[:, :, i * s[0] + a * d[0], j * s[1] + e * d[1]] += x[:, :, i, j] @ w[:, :, a, e]
-    y = full[:, :, p[0]:p[0] + oh, p[1]:p[1] + ow]
-    return y + (0 if b is None else b.reshape(1, -1, 1, 1))
-
-
 pairs = st.tuples
 
 
@@ -141,7 +109,7 @@ def _hyper_arg(pair, as_int):
 @given(case=conv_case(), as_int=st.booleans())
 def test_conv2d_forward_and_gradcheck(device, case, as_int):
     x, w, b, s, p, _, d = case
-    ref = conv2d_ref(x, w, b, s, p, d)
+    ref = conv2d_reference(x, w, b, s, p, d)
     s_, p_, d_ = (_hyper_arg(v, as_int) for v in (s, p, d))
     args = [leaf(x, device), leaf(w, device)] + ([leaf(b, device)] if b is not None else [])
 
@@ -158,7 +126,7 @@ def test_conv2d_forward_and_gradcheck(device, case, as_int):
 @given(case=conv_case(transpose=True), as_int=st.booleans())
 def test_conv_transpose2d_forward_and_gradcheck(device, case, as_int):
     x, w, b, s, p, op, d = case
-    ref = conv_transpose2d_ref(x, w, b, s, p, op, d)
+    ref = conv_transpose2d_reference(x, w, b, s, p, op, d)
     s_, p_, op_, d_ = (_hyper_arg(v, as_int) for v in (s, p, op, d))
     args = [leaf(x, device), leaf(w, device)] + ([leaf(b, device)] if b is not None else [])
 
@@ -211,6 +179,48 @@ def test_conv_errors_name_op_and_shapes():
         F.conv_transpose2d(mg.randn(1, 3, 8, 8), wt, stride=2, output_padding=2)
     with pytest.raises(ValueError, match="conv_transpose2d: stride must be an int or a pair"):
         F.conv_transpose2d(mg.randn(1, 3, 8, 8), wt, stride=(1, 2, 3))
+
+
+# The argument checks of both convolutions live in the functional layer (the kernels trust them): the kernel
+# tests' error cases, through the calls a user makes.
+
+
+def test_bad_output_padding_raises():
+    x, w = np.zeros((1, 2, 3, 3)), np.zeros((2, 3, 3, 3))
+    with pytest.raises(ValueError, match=r"conv_transpose2d.*output_padding \(2, 0\).*stride \(2, 2\)"):
+        F.conv_transpose2d(x, w, None, stride=(2, 2), padding=(0, 0), output_padding=(2, 0), dilation=(1, 1))
+    with pytest.raises(ValueError, match="conv_transpose2d.*output_padding"):
+        F.conv_transpose2d(x, w, None, stride=(1, 1), padding=(0, 0), output_padding=(0, 1), dilation=(1, 1))
+    # allowed when smaller than the dilation, even if not smaller than the stride
+    y = F.conv_transpose2d(x, w, None, stride=(1, 1), padding=(0, 0), output_padding=(1, 1), dilation=(2, 2))
+    assert y.shape == (1, 3, 8, 8)
+
+
+def test_channel_mismatch_raises():
+    with pytest.raises(ValueError, match=r"conv2d.*3 channels.*\(4, 2, 3, 3\)"):
+        F.conv2d(np.zeros((1, 3, 5, 5)), np.zeros((4, 2, 3, 3)), None, (1, 1), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"conv_transpose2d.*3 channels.*\(2, 4, 3, 3\)"):
+        F.conv_transpose2d(np.zeros((1, 3, 5, 5)), np.zeros((2, 4, 3, 3)), None,
+                           stride=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1))
+
+
+def test_other_bad_shapes_raise():
+    x, w = np.zeros((1, 2, 5, 5)), np.zeros((4, 2, 3, 3))
+    with pytest.raises(ValueError, match=r"conv2d.*bias.*\(4,\)"):
+        F.conv2d(x, w, np.zeros(3), (1, 1), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"conv2d.*too small"):
+        F.conv2d(np.zeros((1, 2, 2, 2)), w, None, (1, 1), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"conv2d.*\(N, C, H, W\)"):
+        F.conv2d(np.zeros((2, 5, 5)), w, None, (1, 1), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match=r"conv2d.*kernel_size must be a pair of integers >= 1"):
+        F.conv2d(x, np.zeros((4, 2, 0, 3)), None, (1, 1), (0, 0), (1, 1))
+    # a wrong-shaped output gradient is stopped by backward before any convolution sees it
+    y = F.conv2d(mg.tensor(x, requires_grad=True), mg.tensor(w))
+    with pytest.raises(ValueError, match=r"gradient has shape \(1, 4, 2, 2\)"):
+        y.backward(np.zeros((1, 4, 2, 2)))
+    y = F.conv_transpose2d(mg.tensor(x, requires_grad=True), mg.tensor(np.zeros((2, 4, 3, 3))))
+    with pytest.raises(ValueError, match=r"gradient has shape"):
+        y.backward(np.zeros((1, 4, 2, 2)))
 
 
 # --- batch_norm ---------------------------------------------------------------------------

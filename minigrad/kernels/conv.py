@@ -28,12 +28,14 @@ One case skips all of it: when the kernel's only window is the whole unpadded
 image (a DCGAN discriminator's last layer, 4x4 -> 1x1, and its generator's
 first, 1x1 -> 4x4), the convolution is a Linear layer on the flattened arrays,
 whose (c, i, j) order is the weight's own: no im2col, no col2im, no permutes.
+
+The arguments arrive checked (minigrad.nn.functional.conv); the kernels trust them. The definitions these
+kernels must agree with are ``reference.conv2d_reference`` and ``reference.conv_transpose2d_reference``.
 """
 from __future__ import annotations
 
 from minigrad.backend import get_array_module
 from minigrad.kernels.im2col import (
-    check_hparams,
     conv_output_size,
     conv_transpose_output_size,
     im2col_nhwc,
@@ -50,10 +52,6 @@ __all__ = [
     "conv_transpose2d_backward",
     "conv_transpose2d_forward",
 ]
-
-
-def _shape(a):
-    return tuple(a.shape)
 
 
 def _weight_rows(w):
@@ -123,21 +121,6 @@ def _one_window(image_hw, kernel_size, padding, dilation):
             and tuple(image_hw) == tuple(kernel_size))
 
 
-def _check_bias(fname, b, channels):
-    if b is not None and _shape(b) != (channels,):
-        raise ValueError(f"{fname}: bias must have shape ({channels},), got {_shape(b)}")
-
-
-def _conv_out_hw(fname, x_shape, w_shape, kernel_size, stride, padding, dilation):
-    OH, OW = (conv_output_size(n, k, s, p, d)
-              for n, k, s, p, d in zip(x_shape[2:], kernel_size, stride, padding, dilation))
-    if OH <= 0 or OW <= 0:
-        raise ValueError(
-            f"{fname}: input {x_shape} is too small for weight {w_shape} with stride {tuple(stride)}, "
-            f"padding {tuple(padding)}, dilation {tuple(dilation)} (output would be {OH}x{OW})")
-    return OH, OW
-
-
 def _conv_cols_gemm(x, w, b, stride, padding, dilation, out_hw):
     """conv2d with a given output size: (y NCHW, cols). Shared by conv2d and conv_transpose2d."""
     xp = get_array_module(x, w)
@@ -147,7 +130,7 @@ def _conv_cols_gemm(x, w, b, stride, padding, dilation, out_hw):
     cols6 = im2col_nhwc(padded_channels_last(x, padding), out_hw, w.shape[2:], stride, dilation)
     cols = cols6.reshape(N * OH * OW, -1)
     # Y = cols @ Wr.T is channels-last (N, OH*OW, O); the NCHW copy adds the bias in the same pass.
-    # (Y.T = Wr @ cols.T would come out nearly NCHW, but that GEMM layout runs ~10% slower.)
+    # (Not Y.T = Wr @ cols.T, which would come out nearly NCHW: that GEMM layout is the slower one.)
     yr = (cols @ _weight_rows(w).T).reshape(N, OH * OW, O).transpose(0, 2, 1)
     y = xp.empty((N, O, OH * OW), dtype=yr.dtype)
     if b is None:
@@ -167,18 +150,8 @@ def conv2d_forward(x, w, b, stride, padding, dilation):
     ``b`` may be None. When the kernel covers the whole unpadded input (OH = OW = 1),
     cols is just the input flattened to (N, C*kh*kw), in the weight's (c, i, j) order.
     """
-    fname = "conv2d"
-    if x.ndim != 4 or w.ndim != 4:
-        raise ValueError(f"{fname}: expected x (N, C, H, W) and weight (O, C, kh, kw), "
-                         f"got x {_shape(x)} and weight {_shape(w)}")
-    C = x.shape[1]
-    O, Cw, kh, kw = w.shape
-    if C != Cw:
-        raise ValueError(f"{fname}: input has {C} channels but weight {_shape(w)} expects {Cw} "
-                         f"(x {_shape(x)})")
-    _check_bias(fname, b, O)
-    check_hparams(fname, (kh, kw), stride, padding, dilation)
-    out_hw = _conv_out_hw(fname, _shape(x), _shape(w), (kh, kw), stride, padding, dilation)
+    O, _, kh, kw = w.shape
+    out_hw = tuple(map(conv_output_size, x.shape[2:], (kh, kw), stride, padding, dilation))
     if _one_window(x.shape[2:], (kh, kw), padding, dilation):
         cols = x.reshape(x.shape[0], -1)              # y = x W^T + b, a Linear layer
         y = cols @ w.reshape(O, -1).T
@@ -195,17 +168,9 @@ def conv2d_backward(gy, x_shape, w, cols, stride, padding, dilation,
     ``cols`` is the buffer returned by ``conv2d_forward`` (only read when need_w).
     Entries not needed are None.
     """
-    fname = "conv2d"
     x_shape = tuple(x_shape)
-    N, C, H, W = x_shape
-    O, _, kh, kw = w.shape
-    OH, OW = _conv_out_hw(fname, x_shape, _shape(w), (kh, kw), stride, padding, dilation)
-    if _shape(gy) != (N, O, OH, OW):
-        raise ValueError(f"{fname}: output gradient has shape {_shape(gy)}, expected {(N, O, OH, OW)} "
-                         f"for x {x_shape} and weight {_shape(w)}")
-    if need_w and (cols is None or _shape(cols) != (N * OH * OW, kh * kw * C)):
-        raise ValueError(f"{fname}: cols of shape {None if cols is None else _shape(cols)} do not match "
-                         f"x {x_shape} and weight {_shape(w)}")
+    N, O, OH, OW = gy.shape
+    kh, kw = w.shape[2:]
     gx = gw = gb = None
     if not (need_x or need_w or need_b):
         return gx, gw, gb
@@ -246,40 +211,14 @@ def conv2d_weight(x, gy, kernel_size, stride, padding, dilation):
 # ---------------------------------------------------------------- conv_transpose2d
 
 
-def _check_transpose(x_shape, w, b, stride, padding, output_padding, dilation):
-    """Validate a conv_transpose2d call; returns its output size (OH, OW)."""
-    fname = "conv_transpose2d"
-    if len(x_shape) != 4 or w.ndim != 4:
-        raise ValueError(f"{fname}: expected x (N, C_in, H, W) and weight (C_in, C_out, kh, kw), "
-                         f"got x {x_shape} and weight {_shape(w)}")
-    Cin, Cout, kh, kw = w.shape
-    if x_shape[1] != Cin:
-        raise ValueError(f"{fname}: input has {x_shape[1]} channels but weight {_shape(w)} expects {Cin} "
-                         f"(x {x_shape})")
-    _check_bias(fname, b, Cout)
-    check_hparams(fname, (kh, kw), stride, padding, dilation)
-    if len(output_padding) != 2 or any(int(op) != op or op < 0 for op in output_padding):
-        raise ValueError(f"{fname}: output_padding must be a pair of integers >= 0, got {output_padding!r}")
-    for op, s, d in zip(output_padding, stride, dilation):
-        if op >= max(s, d):
-            raise ValueError(f"{fname}: output_padding {tuple(output_padding)} must be smaller than either "
-                             f"stride {tuple(stride)} or dilation {tuple(dilation)}")
-    OH, OW = (conv_transpose_output_size(n, k, s, p, op, d)
-              for n, k, s, p, op, d in zip(x_shape[2:], (kh, kw), stride, padding, output_padding, dilation))
-    if OH <= 0 or OW <= 0:
-        raise ValueError(f"{fname}: output size {OH}x{OW} is not positive for x {x_shape}, weight {_shape(w)}, "
-                         f"stride {tuple(stride)}, padding {tuple(padding)}")
-    return OH, OW
-
-
 def conv_transpose2d_forward(x, w, b, stride, padding, output_padding, dilation):
     """Transposed convolution, the input-gradient of conv2d applied to ``x``:
 
     y = col2im(X @ Wr) + b, X = x as channels-last (N*H*W, C_in), Wr = w as (C_in, kh*kw*C_out).
     """
-    OH, OW = _check_transpose(_shape(x), w, b, stride, padding, output_padding, dilation)
     N, Cin, H, W = x.shape
     _, Cout, kh, kw = w.shape
+    OH, OW = map(conv_transpose_output_size, (H, W), (kh, kw), stride, padding, output_padding, dilation)
     if _one_window((OH, OW), (kh, kw), padding, dilation):
         # a 1x1 input whose one window is the whole output: y = x W, W as (C_in, C_out*kh*kw), NCHW as is
         y = (x.reshape(N, Cin) @ w.reshape(Cin, -1)).reshape(N, Cout, OH * OW)
@@ -296,13 +235,9 @@ def conv_transpose2d_backward(gy, x, w, stride, padding, output_padding, dilatio
     gx = conv2d(gy, w) (w read as an (O=C_in, C=C_out, kh, kw) conv weight), which
     also yields gcols = im2col(gy); then gw = X.T @ gcols and gb = sum of gy over n, oh, ow.
     """
-    fname = "conv_transpose2d"
-    OH, OW = _check_transpose(_shape(x), w, None, stride, padding, output_padding, dilation)
     N, Cin, H, W = x.shape
     _, Cout, kh, kw = w.shape
-    if _shape(gy) != (N, Cout, OH, OW):
-        raise ValueError(f"{fname}: output gradient has shape {_shape(gy)}, expected {(N, Cout, OH, OW)} "
-                         f"for x {_shape(x)} and weight {_shape(w)}")
+    OH, OW = gy.shape[2:]
     gx = gw = gb = None
     if need_b:
         gb = gy.sum(axis=(0, 2, 3))

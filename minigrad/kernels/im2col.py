@@ -12,8 +12,8 @@ one row per output pixel, holding its receptive field in channels-last order.
 Why this layout: the copies that build ``cols`` (and the adds of ``col2im``)
 then run over whole channel vectors, which are contiguous in both the
 channels-last image and in ``cols``. NumPy's per-row overhead is paid once per
-(pixel, tap) instead of once per (channel, image row), which made the
-channel-first (C*kh*kw, N*OH*OW) layout 2-4x slower at the DCGAN sizes. The
+(pixel, tap) instead of once per (channel, image row), as it would be in the
+channel-first (C*kh*kw, N*OH*OW) layout (benchmarks/README.md). The
 convolution is then one GEMM over the whole batch, ``Wr @ cols.T`` with the
 weight as an (O, kh*kw*C) matrix ``Wr`` (see conv.py); ``cols.T`` is a free view
 that BLAS reads as a transposed operand.
@@ -28,6 +28,8 @@ mod the stride), where each tap's windows form one dense block.
 
 ``im2col_nhwc`` works on padded channels-last images (N, Hp, Wp, C) and 6-D
 ``cols`` (N, OH, OW, kh, kw, C); ``im2col``/``col2im`` wrap it for NCHW arrays.
+``conv_output_size`` and ``conv_transpose_output_size`` are the one place the output-size formulas live.
+The convolution these buffers compute is defined, loop by loop, in ``reference.py``.
 """
 from __future__ import annotations
 
@@ -53,14 +55,6 @@ def conv_transpose_output_size(in_size: int, k: int, s: int, p: int, output_padd
     return (in_size - 1) * s - 2 * p + d * (k - 1) + output_padding + 1
 
 
-def check_hparams(fname, kernel_size, stride, padding, dilation):
-    """ValueError naming ``fname`` unless every hyper-parameter is an int pair in range."""
-    for name, val, low in (("kernel_size", kernel_size, 1), ("stride", stride, 1),
-                           ("padding", padding, 0), ("dilation", dilation, 1)):
-        if len(val) != 2 or any(int(v) != v or v < low for v in val):
-            raise ValueError(f"{fname}: {name} must be a pair of integers >= {low}, got {val!r}")
-
-
 def to_channels_last(a, out=None):
     """(N, C, H, W) -> (N, H, W, C): a new contiguous array, or written into ``out`` (any strides)."""
     xp = get_array_module(a)
@@ -70,8 +64,8 @@ def to_channels_last(a, out=None):
     if xp is np and C > 1 and (H * W) % 64 == 0:
         # The transposing copy reads one value per channel plane; when a plane is
         # a multiple of 256 bytes those reads hit the same few cache sets and
-        # thrash (4x slower at 32x32). Going through planes padded by one cache
-        # line breaks the pattern; the extra copy is contiguous and cheap.
+        # thrash. Going through planes padded by one cache line breaks the
+        # pattern; the extra copy is contiguous and cheap.
         HW = H * W
         tmp = xp.empty((N, C, HW + 16), dtype=a.dtype)
         tmp[:, :, :HW] = a.reshape(N, C, HW)
@@ -148,7 +142,7 @@ def phase_grid(xp, n, channels, in_hw, stride, dtype, zeroed=True):
     Why phases: with stride s, a tap's windows land on every s-th pixel, so adding
     them straight into an (N, H, W, C) image moves C values at a time (one NumPy
     inner loop per pixel). In the phase grid the same windows land on a dense block
-    whose rows are contiguous runs of OW*C values: 3-5x faster at DCGAN sizes.
+    whose rows are contiguous runs of OW*C values.
     """
     (H, W), (sh, sw) = in_hw, stride
     return (xp.zeros if zeroed else xp.empty)((sh, sw, n, -(-H // sh), -(-W // sw), channels), dtype=dtype)
@@ -160,8 +154,8 @@ def phase_grid_to_nchw(acc, in_hw, bias=None):
     sh, sw, N, Hs, Ws, C = acc.shape
     H, W = in_hw
     out = xp.empty((N, C, H, W), dtype=acc.dtype)
-    # One strided copy per phase: pixel (m*sh + r, l*sw + t) is acc[r, t, :, m, l]. (A single
-    # 6-D transposing copy is 2-3x slower: NumPy's inner loop would run over the tiny phase axes.)
+    # One strided copy per phase: pixel (m*sh + r, l*sw + t) is acc[r, t, :, m, l]. (Not a single
+    # 6-D transposing copy: NumPy's inner loop would run over the tiny phase axes.)
     for r in range(sh):
         for t in range(sw):
             dst = out[:, :, r::sh, t::sw]                        # rows past the image are cropped here
@@ -173,15 +167,6 @@ def phase_grid_to_nchw(acc, in_hw, bias=None):
     return out
 
 
-def _conv_out_hw(fname, x_shape, kernel_size, stride, padding, dilation):
-    OH, OW = (conv_output_size(n, k, s, p, d)
-              for n, k, s, p, d in zip(x_shape[2:], kernel_size, stride, padding, dilation))
-    if OH <= 0 or OW <= 0:
-        raise ValueError(f"{fname}: input {tuple(x_shape)} is too small for kernel_size {tuple(kernel_size)}, "
-                         f"padding {tuple(padding)}, dilation {tuple(dilation)} (output {OH}x{OW})")
-    return OH, OW
-
-
 def im2col(x, kernel_size, stride, padding, dilation):
     """Unfold ``x`` (N, C, H, W) into ``cols`` of shape (N*OH*OW, kh*kw*C).
 
@@ -190,9 +175,8 @@ def im2col(x, kernel_size, stride, padding, dilation):
     """
     if x.ndim != 4:
         raise ValueError(f"im2col: expected x of shape (N, C, H, W), got {tuple(x.shape)}")
-    check_hparams("im2col", kernel_size, stride, padding, dilation)
-    N, C, H, W = x.shape
-    OH, OW = _conv_out_hw("im2col", x.shape, kernel_size, stride, padding, dilation)
+    N, C = x.shape[:2]
+    OH, OW = map(conv_output_size, x.shape[2:], kernel_size, stride, padding, dilation)
     cols = im2col_nhwc(padded_channels_last(x, padding), (OH, OW), kernel_size, stride, dilation)
     return cols.reshape(N * OH * OW, kernel_size[0] * kernel_size[1] * C)
 
@@ -203,12 +187,11 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     This is the adjoint of ``im2col``: <im2col(x), c> == <x, col2im(c)> for all x, c,
     so it maps the gradient w.r.t. the columns to the gradient w.r.t. x.
     """
-    check_hparams("col2im", kernel_size, stride, padding, dilation)
     if len(x_shape) != 4:
         raise ValueError(f"col2im: x_shape must be (N, C, H, W), got {tuple(x_shape)}")
     N, C, H, W = x_shape
     kh, kw = kernel_size
-    OH, OW = _conv_out_hw("col2im", x_shape, kernel_size, stride, padding, dilation)
+    OH, OW = map(conv_output_size, (H, W), kernel_size, stride, padding, dilation)
     expected = (N * OH * OW, kh * kw * C)
     if tuple(cols.shape) != expected:
         raise ValueError(f"col2im: cols of shape {tuple(cols.shape)} do not match x_shape {tuple(x_shape)} "

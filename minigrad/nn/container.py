@@ -7,15 +7,34 @@ from collections import OrderedDict
 from minigrad.nn.module import Module
 
 
-def _index(idx, n, who):
+def _index(idx, n, op):
     """A non-negative position from a possibly negative index, with a clear IndexError."""
     i = operator.index(idx)
     if not -n <= i < n:
-        raise IndexError(f"{who}: index {idx} is out of range for {n} modules")
+        raise IndexError(f"{op}: index {idx} is out of range for {n} modules")
     return i % n
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: their modules in order, with len, iteration, append and extend."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Modules applied in order: ``Sequential(Linear(2, 3), ReLU())(x)``.
 
     Build from modules (named '0', '1', ...) or from an OrderedDict of
@@ -31,12 +50,6 @@ class Sequential(Module):
         else:
             for i, module in enumerate(args):
                 self.add_module(str(i), module)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -62,34 +75,19 @@ class Sequential(Module):
             for i, m in enumerate(items):
                 self._modules[str(i)] = m
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
     def forward(self, input):
         for module in self._modules.values():
             input = module(input)
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (a plain Python list would hide them)."""
 
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self.extend(modules)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -100,15 +98,6 @@ class ModuleList(Module):
         if not isinstance(module, Module):
             raise TypeError(f"ModuleList: {type(module).__name__} is not a Module subclass")
         self._modules[str(_index(idx, len(self), "ModuleList"))] = module
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
 
     def insert(self, index, module):
         items = list(self._modules.values())

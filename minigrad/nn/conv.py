@@ -1,40 +1,33 @@
 """Conv2d and ConvTranspose2d layers (groups=1)."""
 from __future__ import annotations
 
-from minigrad import creation
 from minigrad.nn import init
-from minigrad.nn.functional.conv import _pair, conv2d, conv_transpose2d
+from minigrad.nn.functional.conv import conv2d, conv_transpose2d, int_pair
 from minigrad.nn.module import Module
-from minigrad.nn.parameter import Parameter
+from minigrad.nn.parameter import add_weight_and_bias
 
 
 class _ConvNd(Module):
     """Shared parameters, initialisation and repr of the 2-D convolutions."""
 
-    _op = "conv"
-
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding,
                  groups, bias, padding_mode, weight_shape, device, dtype):
         super().__init__()
-        name = type(self).__name__
+        op = type(self).__name__
         if groups != 1:
-            raise NotImplementedError(f"{name}: groups={groups} is not supported (only groups=1)")
+            raise NotImplementedError(f"{op}: groups={groups} is not supported (only groups=1)")
         if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
+            raise NotImplementedError(f"{op}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
         if in_channels <= 0 or out_channels <= 0:
-            raise ValueError(f"{name}: channels must be positive, got in={in_channels}, out={out_channels}")
+            raise ValueError(f"{op}: channels must be positive, got in={in_channels}, out={out_channels}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _pair(kernel_size, "kernel_size", name)
-        self.stride = _pair(stride, "stride", name)
-        self.padding = _pair(padding, "padding", name)
-        self.dilation = _pair(dilation, "dilation", name)
-        self.output_padding = _pair(output_padding, "output_padding", name)
+        self.kernel_size = int_pair(kernel_size, "kernel_size", op)
+        self.stride = int_pair(stride, "stride", op)
+        self.padding = int_pair(padding, "padding", op)
+        self.dilation = int_pair(dilation, "dilation", op)
+        self.output_padding = int_pair(output_padding, "output_padding", op)
         self.groups, self.padding_mode = groups, padding_mode
-        self.weight = Parameter(creation.empty(*weight_shape, *self.kernel_size, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (*weight_shape, *self.kernel_size), out_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -15,23 +15,34 @@ class _Loss(Module):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
-class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities (see ``functional.binary_cross_entropy``)."""
+class _WeightedLoss(_Loss):
+    """A loss with an optional ``weight`` buffer (saved in state_dict, moved by ``to``), as PyTorch's."""
 
     def __init__(self, weight=None, reduction: str = "mean"):
         super().__init__(reduction)
         self.register_buffer("weight", weight)
 
+
+class _ClassIndexLoss(_WeightedLoss):
+    """A weighted loss over class indices, which skips targets equal to ``ignore_index``."""
+
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy on probabilities (see ``functional.binary_cross_entropy``)."""
+
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     """Sigmoid + binary cross-entropy in one stable op (see ``functional.binary_cross_entropy_with_logits``)."""
 
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
-        super().__init__(reduction)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, reduction)
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
@@ -43,25 +54,15 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_ClassIndexLoss):
     """Softmax cross-entropy of logits (N, C) against class indices (N,)."""
-
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__(reduction)
-        self.register_buffer("weight", weight)
-        self.ignore_index = ignore_index
 
     def forward(self, input, target):
         return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_ClassIndexLoss):
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
-
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__(reduction)
-        self.register_buffer("weight", weight)
-        self.ignore_index = ignore_index
 
     def forward(self, input, target):
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)

@@ -1,11 +1,10 @@
 """Maxout: the layer of Goodfellow et al. (2013), a linear map followed by a max over groups of its outputs."""
 from __future__ import annotations
 
-from minigrad import creation
 from minigrad.nn import init
 from minigrad.nn.functional.linear import linear
 from minigrad.nn.module import Module
-from minigrad.nn.parameter import Parameter
+from minigrad.nn.parameter import add_weight_and_bias
 
 
 class Maxout(Module):
@@ -24,11 +23,7 @@ class Maxout(Module):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"Maxout: {name} must be a positive integer, got {value!r}")
         self.in_features, self.units, self.pieces = in_features, units, pieces
-        self.weight = Parameter(creation.empty(units * pieces, in_features, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(creation.empty(units * pieces, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (units * pieces, in_features), units * pieces, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

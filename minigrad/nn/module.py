@@ -18,7 +18,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from minigrad import backend
+from minigrad import backend, grad_mode
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
@@ -311,12 +311,9 @@ class Module:
 
         Only floating point tensors change dtype (``num_batches_tracked`` stays int64).
         """
-        if isinstance(device, (np.dtype, type)):  # module.to(minigrad.float64); a dtype has .type too
-            device, dtype = None, device
-        dev = None if device is None else backend.normalize_device(device)
+        dev, dt = backend.to_arguments(device, dtype)
         if dev is not None:
             backend.xp_for(dev)  # clear error now if CUDA is missing
-        dt = None if dtype is None else np.dtype(dtype)
         if dt is not None and dt.kind != "f":
             raise TypeError(f"Module.to: only floating point dtypes are accepted, got {dt}")
 
@@ -390,13 +387,10 @@ class Module:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
             )
-        for key, target in own.items():
-            if key in state_dict:
-                src = state_dict[key]
-                src = src.data if isinstance(src, Tensor) else src
-                target.data[...] = backend.to_device(src, target.device) if target.device == "cpu" \
-                    else target.xp.asarray(src)
-                target._bump_version()  # an in-place write: graphs built before the load are stale
+        with grad_mode.no_grad():  # a load is not part of any graph (copy_ refuses it in grad mode otherwise)
+            for key, target in own.items():
+                if key in state_dict:
+                    target.copy_(state_dict[key])  # cast and moved; bumps the version, so older graphs are stale
         return IncompatibleKeys(missing, unexpected)
 
     # --- repr ---------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.creation import tensor
+from minigrad.creation import empty, tensor
 from minigrad.tensor import Tensor
 
 
@@ -24,3 +24,14 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+def add_weight_and_bias(module, weight_shape, bias_size, bias, device, dtype) -> None:
+    """Register an uninitialised ``weight`` Parameter of ``weight_shape`` on ``module``, and a ``bias`` of shape
+    (bias_size,) when ``bias`` is true (else ``bias`` is None): the parameters of Linear, Maxout and the convolutions.
+    """
+    module.weight = Parameter(empty(*weight_shape, dtype=dtype, device=device))
+    if bias:
+        module.bias = Parameter(empty(bias_size, dtype=dtype, device=device))
+    else:
+        module.register_parameter("bias", None)

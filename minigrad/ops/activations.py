@@ -24,8 +24,8 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """y = x if x > 0 else a x ;  dx = gy if x > 0 else a gy.
 
-    For 0 <= a <= 1 that is y = max(x, a x): two passes, no mask-select (``where``
-    is several times slower than arithmetic on NumPy). The backward scales gy by
+    For 0 <= a <= 1 that is y = max(x, a x): two passes of arithmetic, no mask-select
+    with ``where`` (the slow path on NumPy). The backward scales gy by
     s = a + (1 - a) [x > 0], again with arithmetic only.
     """
 

@@ -1,5 +1,4 @@
 """Moving a tensor to another device or dtype, and copying it, inside the graph (``to``, ``clone``...)."""
-import numpy as np
 
 from minigrad import backend, grad_mode
 from minigrad.autograd import Function
@@ -29,10 +28,7 @@ def to(self, device=None, dtype=None):
     Inside the graph, d(copy)/dx = identity moved back; a leaf that does not
     record keeps ``requires_grad``, like PyTorch's ``.to`` on a leaf.
     """
-    if isinstance(device, (np.dtype, type)):  # t.to(minigrad.float64); (a dtype has .type too)
-        device, dtype = None, device
-    device = None if device is None else backend.normalize_device(device)
-    dtype = None if dtype is None else np.dtype(dtype)
+    device, dtype = backend.to_arguments(device, dtype)
     if (device is None or device == self.device) and (dtype is None or dtype == self.dtype):
         return self
     if grad_mode.is_grad_enabled() and self.requires_grad:

@@ -29,8 +29,6 @@ class Adam(Optimizer):
                  amsgrad=False, *, maximize=False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize)
-        self._check_group(defaults)
-        self._scratch = {}  # param -> scratch buffers (not state: never saved)
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -48,14 +46,6 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: invalid weight_decay={wd} (must be >= 0)")
         group["betas"] = tuple(betas)  # a list would not round-trip as PyTorch's tuple
 
-    def _buffers(self, p, n):
-        """``n`` scratch arrays shaped like ``p``, allocated once."""
-        bufs = self._scratch.get(p)
-        if bufs is None or len(bufs) < n or bufs[0].shape != p.data.shape or bufs[0].dtype != p.dtype:
-            bufs = [p.xp.empty(p.data.shape, dtype=p.dtype) for _ in range(n)]
-            self._scratch[p] = bufs
-        return bufs
-
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure()'s loss."""
         loss = self._eval_closure(closure)
@@ -63,11 +53,7 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
             wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = self._grad_array(p)
-                p._bump_version()  # updated in place below: graphs built before this step are stale
+            for p, g in self._grads_to_apply(group):
                 state = self.state.setdefault(p, {})
                 if not state:
                     xp = p.xp
@@ -80,7 +66,7 @@ class Adam(Optimizer):
                 t = state["step"]
                 needs_g2 = wd != 0 or maximize
                 on_cpu = p.device == "cpu"  # the GPU runs one fused kernel: no scratch
-                bufs = self._buffers(p, 2 if needs_g2 else 1) if on_cpu else [None, None]
+                bufs = self._scratch_arrays(p, 2 if needs_g2 else 1) if on_cpu else [None, None]
                 # sqrt(v)/sqrt(bc2) + eps == (sqrt(v) + eps*sqrt(bc2)) / sqrt(bc2): fold the
                 # bias corrections into two scalars so the array work is one pass per op.
                 bc1 = 1.0 - b1 ** t

@@ -15,7 +15,7 @@ replaced by their index in the order they appear across all groups::
 Element-wise update kernels run through ``Optimizer._apply``: on the CPU a
 large parameter is cut into contiguous slices that worker threads update in
 parallel (NumPy releases the GIL inside ufunc loops, and an update is a
-handful of passes over memory, so two cores are nearly twice as fast as one).
+handful of passes over memory, which splits evenly).
 The threads are opt-in: one thread (no pool) unless ``set_num_threads(n)`` (or
 ``minigrad.set_num_threads``) is called, as ``python -m gan`` and the benchmarks
 do, or MINIGRAD_NUM_THREADS is set.
@@ -93,9 +93,11 @@ class Optimizer:
     """
 
     def __init__(self, params, defaults: dict):
+        self._check_group(defaults)  # bad defaults are reported before anything about the parameters
         self.defaults = dict(defaults)
         self.state: dict = {}
         self.param_groups: list = []
+        self._scratch: dict = {}  # param -> scratch arrays of the update (not state: never saved)
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
@@ -125,30 +127,30 @@ class Optimizer:
         Missing hyper-parameters take the optimizer's defaults. Every
         parameter must be a floating point leaf tensor and may appear once.
         """
-        name = type(self).__name__
+        op = type(self).__name__
         if not isinstance(param_group, dict):
-            raise TypeError(f"{name}.add_param_group: expected a dict, got {type(param_group).__name__}")
+            raise TypeError(f"{op}.add_param_group: expected a dict, got {type(param_group).__name__}")
         params = param_group.get("params")
         if params is None:
-            raise ValueError(f"{name}.add_param_group: the group has no 'params' entry")
+            raise ValueError(f"{op}.add_param_group: the group has no 'params' entry")
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError(f"{name}: parameters must be an ordered sequence, not a set (order matters for "
+            raise TypeError(f"{op}: parameters must be an ordered sequence, not a set (order matters for "
                             f"state_dict)")
         params = list(params)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, expected a Tensor")
+                raise TypeError(f"{op}: parameter {i} is a {type(p).__name__}, expected a Tensor")
             if np.dtype(p.dtype).kind != "f":
-                raise TypeError(f"{name}: parameter {i} has dtype {p.dtype}; only floating point tensors "
+                raise TypeError(f"{op}: parameter {i} has dtype {p.dtype}; only floating point tensors "
                                 f"can be optimized")
             if not p.is_leaf:
-                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) is not a leaf tensor; "
+                raise ValueError(f"{op}: parameter {i} (shape {p.shape}) is not a leaf tensor; "
                                  f"optimize the leaf it was computed from")
             if id(p) in seen:
-                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) appears more than once "
+                raise ValueError(f"{op}: parameter {i} (shape {p.shape}) appears more than once "
                                  f"(in this group or an earlier one)")
             seen.add(id(p))
         group = {key: value for key, value in param_group.items() if key != "params"}
@@ -160,6 +162,14 @@ class Optimizer:
 
     def _check_group(self, group: dict) -> None:
         """Subclasses validate hyper-parameters here (raise ValueError)."""
+
+    def _scratch_arrays(self, p, n):
+        """``n`` scratch arrays shaped like ``p``, allocated once (again when p's shape or dtype changes)."""
+        arrays = self._scratch.get(p)
+        if arrays is None or len(arrays) < n or arrays[0].shape != p.data.shape or arrays[0].dtype != p.dtype:
+            arrays = [p.xp.empty(p.data.shape, dtype=p.dtype) for _ in range(n)]
+            self._scratch[p] = arrays
+        return arrays
 
     # --- gradients ------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -196,6 +206,19 @@ class Optimizer:
         if g.dtype != p.dtype:
             g = g.astype(p.dtype)
         return g
+
+    def _grads_to_apply(self, group):
+        """(p, its raw gradient) for every parameter of ``group`` that has a gradient, in order.
+
+        Each p's version is bumped as it is handed out: the step updates it in place, so graphs built before
+        the step are stale.
+        """
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g = self._grad_array(p)
+            p._bump_version()
+            yield p, g
 
     @staticmethod
     def _apply(kernel, jobs) -> None:
@@ -260,27 +283,27 @@ class Optimizer:
         shapes, in the same groups and order. Floating buffers are cast to
         their parameter's dtype and moved to its device.
         """
-        name = f"{type(self).__name__}.load_state_dict"
+        op = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
-            raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups' entries")
+            raise ValueError(f"{op}: expected a dict with 'state' and 'param_groups' entries")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{name}: the state has {len(saved_groups)} parameter group(s) but the optimizer "
+            raise ValueError(f"{op}: the state has {len(saved_groups)} parameter group(s) but the optimizer "
                              f"has {len(self.param_groups)}")
         by_index = {}
         for gi, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"{name}: parameter group {gi} has {len(saved['params'])} parameter(s) in the "
+                raise ValueError(f"{op}: parameter group {gi} has {len(saved['params'])} parameter(s) in the "
                                  f"state but {len(group['params'])} in the optimizer")
             for i, p in zip(saved["params"], group["params"]):
                 by_index[i] = p
         new_state = {}
         for i, buffers in state_dict["state"].items():
             if i not in by_index:
-                raise ValueError(f"{name}: the state refers to parameter index {i!r}, which no group lists")
+                raise ValueError(f"{op}: the state refers to parameter index {i!r}, which no group lists")
             p = by_index[i]
             new_state[p] = {key: int(value) if key == "step" else
-                            _restore_value(value, p, f"{name}: state[{i!r}][{key!r}]")
+                            _restore_value(value, p, f"{op}: state[{i!r}][{key!r}]")
                             for key, value in buffers.items()}
         # validate everything before touching self
         new_groups = []

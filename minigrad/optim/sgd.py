@@ -24,8 +24,6 @@ class SGD(Optimizer):
                  *, maximize=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
                         weight_decay=weight_decay, maximize=maximize)
-        self._check_group(defaults)
-        self._scratch = {}  # param -> scratch array (not state: never saved)
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -47,14 +45,8 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = self._grad_array(p)
-                p._bump_version()  # updated in place below: graphs built before this step are stale
-                s = self._scratch.get(p)
-                if s is None or s.shape != p.data.shape or s.dtype != p.dtype:
-                    s = self._scratch[p] = p.xp.empty(p.data.shape, dtype=p.dtype)
+            for p, g in self._grads_to_apply(group):
+                s = self._scratch_arrays(p, 1)[0]
                 buf, first = None, False
                 if momentum != 0:
                     state = self.state.setdefault(p, {})

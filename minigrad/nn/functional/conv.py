@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from minigrad.autograd import Function, is_graph
 from minigrad.kernels import conv as _kernels
+from minigrad.kernels.im2col import conv_output_size, conv_transpose_output_size
 from minigrad.tensor import Tensor
 
 
-def _pair(value, name, op):
-    """An int or a pair of ints -> (int, int)."""
+def int_pair(value, name, op):
+    """An int or a pair of ints -> (int, int); ValueError naming ``op`` and ``name`` otherwise."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
@@ -25,16 +26,50 @@ def _pair(value, name, op):
     return tuple(int(v) for v in pair)
 
 
-def _hyper(op, stride, padding, dilation):
-    stride, padding, dilation = (_pair(stride, "stride", op), _pair(padding, "padding", op),
-                                 _pair(dilation, "dilation", op))
+def _conv_arguments(op, input, weight, bias, stride, padding, dilation, groups, output_padding=None):
+    """Every check of a conv2d (or, with ``output_padding``, conv_transpose2d) call, made once, here.
+
+    Returns (input, weight, bias, stride, padding, dilation, output_padding) as Tensors and (int, int) pairs;
+    the kernels in minigrad/kernels/conv.py trust them.
+    """
+    transposed = output_padding is not None
+    if groups != 1:
+        raise NotImplementedError(f"{op}: groups={groups} is not supported (only groups=1)")
+    input, weight, bias = _as_tensor(input), _as_tensor(weight), _as_tensor(bias)
+    stride, padding, dilation = (int_pair(stride, "stride", op), int_pair(padding, "padding", op),
+                                 int_pair(dilation, "dilation", op))
     if min(stride) < 1:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
     if min(padding) < 0:
         raise ValueError(f"{op}: padding must be non-negative, got {padding}")
     if min(dilation) < 1:
         raise ValueError(f"{op}: dilation must be positive, got {dilation}")
-    return stride, padding, dilation
+    if transposed:
+        output_padding = int_pair(output_padding, "output_padding", op)
+        for i in range(2):
+            if not 0 <= output_padding[i] < max(stride[i], dilation[i]):
+                raise ValueError(
+                    f"{op}: output_padding {output_padding} must be non-negative and smaller than either "
+                    f"stride {stride} or dilation {dilation}"
+                )
+        _check_tensors(op, input, weight, bias, "(C_in, C_out, kh, kw)", in_dim=0)
+    else:
+        _check_tensors(op, input, weight, bias, "(O, C, kh, kw)", in_dim=1)
+    for i, axis in enumerate("HW"):
+        n, k, s, p, d = input.shape[2 + i], weight.shape[2 + i], stride[i], padding[i], dilation[i]
+        if transposed:
+            size = conv_transpose_output_size(n, k, s, p, output_padding[i], d)
+            if size < 1:
+                raise ValueError(
+                    f"{op}: output size along {axis} would be {size} for input {tuple(input.shape)}, weight "
+                    f"{tuple(weight.shape)}, stride {stride}, padding {padding}, dilation {dilation}"
+                )
+        elif conv_output_size(n, k, s, p, d) < 1:
+            raise ValueError(
+                f"{op}: input {tuple(input.shape)} with padding {padding} is too small: smaller than the dilated "
+                f"kernel (weight {tuple(weight.shape)}, dilation {dilation}) along {axis}"
+            )
+    return input, weight, bias, stride, padding, dilation, output_padding
 
 
 def _check_tensors(op, x, weight, bias, w_layout, in_dim):
@@ -57,6 +92,8 @@ def _check_tensors(op, x, weight, bias, w_layout, in_dim):
             f"{op}: dtypes differ (input {x.dtype}, weight {weight.dtype}"
             + (f", bias {bias.dtype}" if bias is not None else "") + ")"
         )
+    if min(weight.shape[2:]) < 1:
+        raise ValueError(f"{op}: kernel_size must be a pair of integers >= 1, got {tuple(weight.shape[2:])}")
 
 
 def _as_tensor(t):
@@ -169,12 +206,10 @@ class Conv2dWeight(Function):
 
 
 def _output_padding(x_shape, y_shape, w_shape, conv):
-    """The output_padding that makes conv_transpose2d of a (.., OH, OW) gradient come out at x's (H, W).
-
-    conv2d's output size floors (H + 2p - d (k - 1) - 1) / s: the rows it dropped are the remainder.
-    """
+    """The output_padding that makes conv_transpose2d of a (.., OH, OW) gradient come out at x's (H, W):
+    the rows and columns conv2d's floor dropped."""
     return tuple(
-        int(n - ((o - 1) * s - 2 * p + d * (k - 1) + 1))
+        int(n - conv_transpose_output_size(o, k, s, p, 0, d))
         for n, o, k, s, p, d in zip(x_shape[2:], y_shape[2:], w_shape[2:], conv.stride, conv.padding, conv.dilation))
 
 
@@ -190,19 +225,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Output size per spatial dim: floor((H + 2p - d (k - 1) - 1) / s) + 1.
     """
-    op = "conv2d"
-    if groups != 1:
-        raise NotImplementedError(f"{op}: groups={groups} is not supported (only groups=1)")
-    input, weight, bias = _as_tensor(input), _as_tensor(weight), _as_tensor(bias)
-    stride, padding, dilation = _hyper(op, stride, padding, dilation)
-    _check_tensors(op, input, weight, bias, "(O, C, kh, kw)", in_dim=1)
-    for i, axis in enumerate("HW"):
-        size = input.shape[2 + i] + 2 * padding[i] - dilation[i] * (weight.shape[2 + i] - 1) - 1
-        if size < 0:
-            raise ValueError(
-                f"{op}: input {tuple(input.shape)} with padding {padding} is smaller than the dilated kernel "
-                f"(weight {tuple(weight.shape)}, dilation {dilation}) along {axis}"
-            )
+    input, weight, bias, stride, padding, dilation, _ = _conv_arguments(
+        "conv2d", input, weight, bias, stride, padding, dilation, groups)
     args = (input, weight) if bias is None else (input, weight, bias)
     return Conv2d(stride, padding, dilation)(*args)
 
@@ -212,26 +236,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
     Output size per spatial dim: (H - 1) s - 2p + d (k - 1) + output_padding + 1.
     """
-    op = "conv_transpose2d"
-    if groups != 1:
-        raise NotImplementedError(f"{op}: groups={groups} is not supported (only groups=1)")
-    input, weight, bias = _as_tensor(input), _as_tensor(weight), _as_tensor(bias)
-    stride, padding, dilation = _hyper(op, stride, padding, dilation)
-    output_padding = _pair(output_padding, "output_padding", op)
-    for i in range(2):
-        if not 0 <= output_padding[i] < max(stride[i], dilation[i]):
-            raise ValueError(
-                f"{op}: output_padding {output_padding} must be non-negative and smaller than either "
-                f"stride {stride} or dilation {dilation}"
-            )
-    _check_tensors(op, input, weight, bias, "(C_in, C_out, kh, kw)", in_dim=0)
-    for i, axis in enumerate("HW"):
-        size = ((input.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (weight.shape[2 + i] - 1)
-                + output_padding[i] + 1)
-        if size < 1:
-            raise ValueError(
-                f"{op}: output size along {axis} would be {size} for input {tuple(input.shape)}, weight "
-                f"{tuple(weight.shape)}, stride {stride}, padding {padding}, dilation {dilation}"
-            )
+    input, weight, bias, stride, padding, dilation, output_padding = _conv_arguments(
+        "conv_transpose2d", input, weight, bias, stride, padding, dilation, groups, output_padding)
     args = (input, weight) if bias is None else (input, weight, bias)
     return ConvTranspose2d(stride, padding, output_padding, dilation)(*args)

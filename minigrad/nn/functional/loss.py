@@ -56,6 +56,13 @@ def _check_same_shape(op, x, target):
         )
 
 
+def _weight_operand(op, name, w, x):
+    """A weight (``weight``, ``pos_weight``) as a tensor of x's dtype that broadcasts to x's shape."""
+    w = _float_operand(op, name, w, x)
+    _check_broadcasts(op, name, w, x)
+    return w
+
+
 def _check_broadcasts(op, name, t, x):
     try:
         ok = np.broadcast_shapes(tuple(t.shape), tuple(x.shape)) == tuple(x.shape)
@@ -74,7 +81,10 @@ class _PointwiseLoss(Function):
     def __init__(self, reduction):
         self.reduction = reduction
 
-    def _reduce(self, l):
+    def _reduce(self, l, w=None):
+        """reduce(w l): the elementwise loss, weighted by ``w`` when given (broadcast against l)."""
+        if w is not None:
+            l = l * w
         self.shape, self.n = l.shape, l.size
         if self.reduction == "none":
             return l
@@ -89,6 +99,10 @@ class _PointwiseLoss(Function):
         if self.reduction == "mean":
             return gy / gy.dtype.type(self.n)
         return gy
+
+    def _weight_grad(self, unweighted, g, w):
+        """dL/dw = (what w multiplies) dL/dl, summed back to w's shape (w broadcast against l)."""
+        return sum_to(Expand(self.shape).apply(unweighted * g), w.shape)
 
 
 def _clamped_logs(p):
@@ -111,10 +125,7 @@ class BinaryCrossEntropy(_PointwiseLoss):
     def forward(self, p, t, w=None):
         self.save_for_backward(p, t, w)
         log_p, log_q = _clamped_logs(p)
-        l = -(log_q + t * (log_p - log_q))
-        if w is not None:
-            l = l * w
-        return self._reduce(l)
+        return self._reduce(-(log_q + t * (log_p - log_q)), w)
 
     def backward(self, gy):
         p, t, w = self.saved_tensors
@@ -129,7 +140,7 @@ class BinaryCrossEntropy(_PointwiseLoss):
             if need[1]:
                 gt = -(log_p - log_q) * gw_scale
             if w is not None and need[2]:
-                gw = sum_to(Expand(self.shape).apply(-(log_q + t * (log_p - log_q)) * g), w.shape)
+                gw = self._weight_grad(-(log_q + t * (log_p - log_q)), g, w)
         return (gp, gt) if w is None else (gp, gt, gw)
 
 
@@ -152,10 +163,7 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         w = extra[0] if self.has_weight else None
         pw = extra[-1] if self.has_pos_weight else None
         self.save_for_backward(x, t, w, pw)
-        l = self._unweighted(x, t, pw)
-        if w is not None:
-            l = l * w
-        return self._reduce(l)
+        return self._reduce(self._unweighted(x, t, pw), w)
 
     @staticmethod
     def _unweighted(x, t, pw):
@@ -178,11 +186,9 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
             gt = -x if pw is None else (pw - 1) * Softplus().apply(-x) - x
             grads[1] = gt * gs
         if w is not None:
-            grads.append(sum_to(Expand(self.shape).apply(self._unweighted(x, t, pw) * g), w.shape)
-                         if need[2] else None)
+            grads.append(self._weight_grad(self._unweighted(x, t, pw), g, w) if need[2] else None)
         if pw is not None:
-            grads.append(sum_to(Expand(self.shape).apply(t * Softplus().apply(-x) * gs), pw.shape)
-                         if need[-1] else None)
+            grads.append(self._weight_grad(t * Softplus().apply(-x), gs, pw) if need[-1] else None)
         return tuple(grads)
 
 
@@ -328,9 +334,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         raise ValueError(f"{op}: all elements of input should be between 0 and 1 (input shape {x.shape})")
     if weight is None:
         return BinaryCrossEntropy(reduction)(x, t)
-    w = _float_operand(op, "weight", weight, x)
-    _check_broadcasts(op, "weight", w, x)
-    return BinaryCrossEntropy(reduction)(x, t, w)
+    return BinaryCrossEntropy(reduction)(x, t, _weight_operand(op, "weight", weight, x))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
@@ -342,12 +346,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     op = "binary_cross_entropy_with_logits"
     x, t = _pointwise_args(op, input, target, reduction)
     _check_probability_target(op, t)
-    extra = []
-    for name, v in (("weight", weight), ("pos_weight", pos_weight)):
-        if v is not None:
-            v = _float_operand(op, name, v, x)
-            _check_broadcasts(op, name, v, x)
-            extra.append(v)
+    extra = [_weight_operand(op, name, v, x) for name, v in (("weight", weight), ("pos_weight", pos_weight))
+             if v is not None]
     fn = BinaryCrossEntropyWithLogits(reduction, weight is not None, pos_weight is not None)
     return fn(x, t, *extra)
 
