@@ -31,6 +31,7 @@ records the graph, so the formula is written once.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -54,13 +55,16 @@ class Function:
     unless ``retain_graph=True``.
     """
 
-    inputs: tuple = ()
-    needs_input_grad: tuple = ()
-    saved_tensors: tuple = ()
-    _saved: tuple = ()
+    inputs: tuple[Tensor, ...] = ()
+    needs_input_grad: tuple[bool, ...] = ()
+    saved_tensors: tuple[Any, ...] = ()
+    _saved: tuple[tuple[str, Any], ...] = ()
+    _saved_versions: tuple[tuple[int, int], ...]
+    _to_save: tuple[Any, ...]
+    _creation_stack: list[Any]  # set in anomaly mode (anomaly.record_forward)
     _freed = False
 
-    def __call__(self, *inputs):
+    def __call__(self, *inputs: Any) -> Tensor:
         tensors = as_tensor_args(self, inputs)
         self.needs_input_grad = tuple(t.requires_grad for t in tensors)
         arrays = [t.data for t in tensors]
@@ -81,7 +85,7 @@ class Function:
             anomaly.record_forward(self, tensors, y)
         return out
 
-    def apply(self, *args):
+    def apply(self, *args: Any) -> Any:
         """Run this op on Tensors (recorded in the graph, as calling it does) or on raw arrays (forward only).
 
         Backward formulas use it for every step that is not an operator shared by arrays and Tensors.
@@ -91,7 +95,7 @@ class Function:
                 return self(*args)
         return self.forward(*args)
 
-    def save_for_backward(self, *values):
+    def save_for_backward(self, *values: Any) -> None:
         """Declare what backward reads: input arrays, the output array, or constants (masks, indices)."""
         self._to_save = values
 
@@ -99,13 +103,13 @@ class Function:
     def name(self) -> str:
         return type(self).__name__
 
-    def forward(self, *xs):
+    def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
 
-    def backward(self, gy):
+    def backward(self, gy: Any) -> Any:
         raise NotImplementedError
 
-    def _unpack_saved(self, out, graph):
+    def _unpack_saved(self, out: Tensor, graph: bool) -> tuple[Any, ...]:
         """The saved values for one backward call: arrays, or (graph) the input and output Tensors themselves."""
         values = []
         for kind, ref in self._saved:
@@ -118,16 +122,16 @@ class Function:
                 values.append(ref)
         return tuple(values)
 
-    def release(self):
+    def release(self) -> None:
         """Drop saved values and inputs after backward (frees the graph)."""
         self.__dict__.clear()
         self._freed = True
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
 
-def _locate(value, arrays, y):
+def _locate(value: Any, arrays: list[Any], y: Any) -> tuple[str, Any]:
     """Where a saved value lives: ("input", i), ("output", None) or ("constant", value)."""
     if value is y:
         return _OUTPUT, None
@@ -137,17 +141,17 @@ def _locate(value, arrays, y):
     return _CONSTANT, value
 
 
-def is_graph(value) -> bool:
+def is_graph(value: Any) -> bool:
     """True when a backward formula runs on Tensors (``create_graph=True``), False on raw arrays."""
     return isinstance(value, Tensor)
 
 
-def raw(value):
+def raw(value: Any) -> Any:
     """The array behind a Tensor (a value treated as a constant, e.g. to build a mask), or the value itself."""
     return value.data if isinstance(value, Tensor) else value
 
 
-def as_tensor_args(fn, inputs):
+def as_tensor_args(fn: Function, inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
     """Turn an op's inputs into Tensors on one device.
 
     Python numbers adopt the dtype of the tensor operands (``x * 2`` stays
