@@ -16,6 +16,7 @@ maximize). On a GPU it is one fused CuPy kernel per parameter.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,7 @@ _FUSED_SOURCE = """
     {amsgrad}
     p += neg_step * (m / (sqrt(v_hat) + eps_hat));
 """
-_fused_kernels = {}
+_fused_kernels: dict[bool, Any] = {}
 
 
 def _fused_adam_kernel(amsgrad: bool):

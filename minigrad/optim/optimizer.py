@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -214,7 +215,8 @@ class Optimizer:
         contiguous NumPy jobs are split into one slice per thread.
         """
         threads = _num_threads
-        split, whole = [], []
+        split: list[Any] = []
+        whole: list[Any] = []
         for job in jobs:
             (split if threads > 1 and _splittable(job[0]) else whole).append(job)
         if not split:
@@ -245,7 +247,7 @@ class Optimizer:
         [{hyper-parameters..., 'params': [indices]}]}``; indices count the
         parameters across groups in order. Save it with ``minigrad.save``.
         """
-        index = {}
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {key: value for key, value in group.items() if key != "params"}
