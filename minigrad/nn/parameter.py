@@ -1,6 +1,8 @@
 """Parameter: a Tensor that a Module registers as trainable."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from minigrad.creation import tensor
@@ -15,12 +17,12 @@ class Parameter(Tensor):
     of the Tensor (or array) it is made from.
     """
 
-    def __init__(self, data=None, requires_grad: bool = True):
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty(0, dtype=np.float32)
         elif not isinstance(data, Tensor) and not hasattr(data, "dtype"):
             data = tensor(data)  # Python lists: the default dtype (float32)
         super().__init__(data, requires_grad=requires_grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
