@@ -1,10 +1,11 @@
 """minigrad: a small reverse-mode autograd engine on NumPy and CuPy.
 
-    import minigrad as mg
-    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    y = (x ** 2).sum()
-    y.backward()
-    x.grad        # tensor([2., 4., 6.])
+>>> import minigrad as mg
+>>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x ** 2).sum()
+>>> y.backward()
+>>> x.grad
+tensor([2., 4., 6.], dtype=float32)
 """
 from minigrad import allocator, backend, cuda, ops
 from minigrad import autograd

@@ -48,6 +48,25 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
     ``GradcheckError`` (False with ``raise_exception=False``) naming the
     function, the input, the worst elements, analytic vs numeric and the
     difference.
+
+    >>> import minigrad
+    >>> x = minigrad.tensor([0.5, -1.0, 2.0], dtype=minigrad.float64, requires_grad=True)
+    >>> minigrad.gradcheck(lambda x: (x * x).tanh(), x)
+    True
+    >>> class BadSquare(minigrad.Function):
+    ...     def forward(self, x):
+    ...         self.save_for_backward(x)
+    ...         return x * x
+    ...     def backward(self, gy):
+    ...         x, = self.saved_tensors
+    ...         return gy * x                    # the factor 2 is missing
+    >>> minigrad.gradcheck(lambda x: BadSquare()(x), x)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+      ...
+    minigrad.gradcheck.GradcheckError: gradcheck failed for <lambda> (output from BadSquare): input 0 (shape (3,)): ...
+      index (2,): analytic 1.2808453  numeric 2.5616906  diff 1.28
+      index (1,): analytic 0.13210486  numeric 0.26420973  diff 0.132
+      index (0,): analytic 0.062865111  numeric 0.12573022  diff 0.0629
     """
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
@@ -67,8 +86,10 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
     function, the forward op, which input (or ``grad_output``), the worst
     indices, analytic vs numeric.
 
-        x = minigrad.randn(3, dtype=minigrad.float64, requires_grad=True)
-        assert minigrad.gradgradcheck(lambda x: (x * x).tanh(), [x])
+    >>> import minigrad
+    >>> x = minigrad.randn(3, dtype=minigrad.float64, requires_grad=True)
+    >>> minigrad.gradgradcheck(lambda x: (x * x).tanh(), [x])
+    True
     """
     if isinstance(inputs, Tensor):
         inputs = (inputs,)

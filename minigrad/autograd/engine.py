@@ -60,9 +60,14 @@ def grad(outputs: Tensors, inputs: Tensors, grad_outputs: Any = None, retain_gra
     ``create_graph=True`` the results carry a graph (differentiable again),
     otherwise they are constants. ``retain_graph`` defaults to ``create_graph``.
 
-        x = minigrad.tensor(3.0, requires_grad=True)
-        dy, = minigrad.autograd.grad(x ** 3, x, create_graph=True)   # 3 x^2 = 27
-        d2y, = minigrad.autograd.grad(dy, x)                         # 6 x = 18
+    >>> import minigrad
+    >>> x = minigrad.tensor(3.0, requires_grad=True)
+    >>> dy, = minigrad.autograd.grad(x ** 3, x, create_graph=True)   # 3 x^2
+    >>> dy
+    tensor(27., dtype=float32, grad_fn=<MulBackward>)
+    >>> d2y, = minigrad.autograd.grad(dy, x)                         # 6 x
+    >>> d2y
+    tensor(18., dtype=float32)
     """
     roots = _as_list(outputs)
     targets = _as_list(inputs)

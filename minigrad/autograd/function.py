@@ -2,19 +2,26 @@
 
 A Function subclass implements ``forward`` on raw arrays and ``backward`` with
 one formula that runs on raw arrays (first-order backward) and on Tensors
-(``create_graph=True``, so the gradient is itself differentiable)::
+(``create_graph=True``, so the gradient is itself differentiable):
 
-    class Exp(Function):
-        '''y = e^x ;  dx = y gy.'''
-
-        def forward(self, x):
-            y = get_array_module(x).exp(x)
-            self.save_for_backward(y)     # the output: a Tensor in the graph when create_graph=True
-            return y
-
-        def backward(self, gy):
-            y, = self.saved_tensors
-            return gy * y                 # arrays, or Tensors recorded in the graph
+>>> import minigrad
+>>> from minigrad.autograd import Function
+>>> from minigrad.backend import get_array_module
+>>> class Exp(Function):
+...     '''y = e^x ;  dx = y gy.'''
+...
+...     def forward(self, x):
+...         y = get_array_module(x).exp(x)
+...         self.save_for_backward(y)     # the output: a Tensor in the graph when create_graph=True
+...         return y
+...
+...     def backward(self, gy):
+...         y, = self.saved_tensors
+...         return gy * y                 # arrays, or Tensors recorded in the graph
+>>> x = minigrad.tensor([0.0, 1.0], dtype=minigrad.float64, requires_grad=True)
+>>> Exp()(x).sum().backward()
+>>> x.grad
+tensor([1.        , 2.71828183], dtype=float64)
 
 ``save_for_backward`` is how a Function declares what its backward reads. A
 value that is one of the forward's input arrays or its output array is
