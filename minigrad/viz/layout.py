@@ -120,9 +120,9 @@ def _order(layers, up, down, sweeps):
             ref = {v: i for i, v in enumerate(cur[r - 1] if s % 2 == 0 else cur[r + 1])}
             old = {v: i for i, v in enumerate(cur[r])}
 
-            def bary(v):
-                ps = [ref[u] for u in nbrs[v] if u in ref]
-                return sum(ps) / len(ps) if ps else old[v]
+            def bary(v):  # called within this iteration only, so the loop variables it reads are current
+                ps = [ref[u] for u in nbrs[v] if u in ref]  # noqa: B023
+                return sum(ps) / len(ps) if ps else old[v]  # noqa: B023
 
             cur[r] = sorted(cur[r], key=lambda v: (bary(v), old[v]))
         c = _total_crossings(cur, down)

@@ -1,6 +1,6 @@
 """Activations for ``minigrad.nn.functional``: the fused one-Function ops of minigrad.ops.activations."""
-from minigrad.ops.activations import log_softmax, logsigmoid, relu, sigmoid, softmax, softplus, tanh
 from minigrad.ops.activations import leaky_relu as _leaky_relu
+from minigrad.ops.activations import log_softmax, logsigmoid, relu, sigmoid, softmax, softplus, tanh
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
