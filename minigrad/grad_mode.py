@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _grad_enabled = True
 
@@ -18,15 +22,15 @@ def is_grad_enabled() -> bool:
 class _GradMode(contextlib.ContextDecorator):
     """Context manager / decorator: grad mode ``mode`` inside, the previous mode restored after."""
 
-    def __init__(self, mode: bool):
+    def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         global _grad_enabled
         self.prev = _grad_enabled
         _grad_enabled = self.mode
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         global _grad_enabled
         _grad_enabled = self.prev
         return False
@@ -37,35 +41,35 @@ class set_grad_enabled(_GradMode):
     for a block as ``with set_grad_enabled(mode):`` (the mode from before the call comes back after it),
     or for every call of a function as ``@set_grad_enabled(mode)``."""
 
-    def __init__(self, mode: bool):
+    def __init__(self, mode: bool) -> None:
         global _grad_enabled
         super().__init__(mode)
         self.prev = _grad_enabled
         _grad_enabled = self.mode
 
-    def __enter__(self):  # the mode is already set; self.prev is the mode before the call
+    def __enter__(self) -> None:  # the mode is already set; self.prev is the mode before the call
         global _grad_enabled
         _grad_enabled = self.mode
 
-    def __call__(self, func):
+    def __call__(self, func: _F) -> _F:
         global _grad_enabled
         _grad_enabled = self.prev  # a decorator changes nothing until the function runs
         return super().__call__(func)
 
-    def _recreate_cm(self):  # per decorated call: the mode from before *that* call comes back after it
+    def _recreate_cm(self) -> set_grad_enabled:  # per decorated call: the mode before *that* call comes back after
         return set_grad_enabled(self.mode)
 
 
 class no_grad(_GradMode):
     """Nothing computed inside records a graph: ``with no_grad():`` or ``@no_grad()``."""
 
-    def __init__(self, func=None):
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
         super().__init__(False)
         if func is not None:  # used as a bare decorator: @no_grad
             self._func = func
             functools.update_wrapper(self, func)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if hasattr(self, "_func"):
             with _GradMode(False):
                 return self._func(*args, **kwargs)
@@ -73,5 +77,5 @@ class no_grad(_GradMode):
 
 
 class enable_grad(_GradMode):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(True)

@@ -12,6 +12,9 @@ eps = 1e-6 would swamp the derivative.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
 from minigrad import autograd, backend
@@ -35,7 +38,8 @@ def _scalar(out, v):
     return float(sum(float((o.data * vi).sum()) for o, vi in zip(outs, v)))
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0, max_report=5):
+def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0, max_report: int = 5) -> bool:
     """Check the gradients of ``fn`` at ``inputs`` by finite differences.
 
     ``inputs`` is a Tensor or a sequence of Tensors (and other arguments,
@@ -44,6 +48,25 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     ``GradcheckError`` (False with ``raise_exception=False``) naming the
     function, the input, the worst elements, analytic vs numeric and the
     difference.
+
+    >>> import minigrad
+    >>> x = minigrad.tensor([0.5, -1.0, 2.0], dtype=minigrad.float64, requires_grad=True)
+    >>> minigrad.gradcheck(lambda x: (x * x).tanh(), x)
+    True
+    >>> class BadSquare(minigrad.Function):
+    ...     def forward(self, x):
+    ...         self.save_for_backward(x)
+    ...         return x * x
+    ...     def backward(self, gy):
+    ...         x, = self.saved_tensors
+    ...         return gy * x                    # the factor 2 is missing
+    >>> minigrad.gradcheck(lambda x: BadSquare()(x), x)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+      ...
+    minigrad.gradcheck.GradcheckError: gradcheck failed for <lambda> (output from BadSquare): input 0 (shape (3,)): ...
+      index (2,): analytic 1.2808453  numeric 2.5616906  diff 1.28
+      index (1,): analytic 0.13210486  numeric 0.26420973  diff 0.132
+      index (0,): analytic 0.062865111  numeric 0.12573022  diff 0.0629
     """
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
@@ -51,8 +74,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                   eps, atol, rtol, raise_exception, seed, max_report)
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0,
-                  max_report=5):
+def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
+                  grad_outputs: Tensor | Sequence[Tensor] | None = None, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0, max_report: int = 5) -> bool:
     """Check the second-order gradients of ``fn`` at ``inputs`` by finite differences, as PyTorch's.
 
     With u the output cotangents (``grad_outputs``, random if None) the first
@@ -62,8 +86,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     function, the forward op, which input (or ``grad_output``), the worst
     indices, analytic vs numeric.
 
-        x = minigrad.randn(3, dtype=minigrad.float64, requires_grad=True)
-        assert minigrad.gradgradcheck(lambda x: (x * x).tanh(), [x])
+    >>> import minigrad
+    >>> x = minigrad.randn(3, dtype=minigrad.float64, requires_grad=True)
+    >>> minigrad.gradgradcheck(lambda x: (x * x).tanh(), [x])
+    True
     """
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
@@ -82,7 +108,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         rng = np.random.default_rng(seed + 1)
         grad_outputs = [Tensor(backend.to_device(rng.standard_normal(o.shape), o.device).astype(o.dtype),
                                requires_grad=True) for o in outs]
-    grad_outputs = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
+    us: tuple[Any, ...] = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
     n_in = len(inputs)
 
     def first_gradients(*args):
@@ -100,7 +126,8 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     def name(_fn, _out):
         return f"the first gradients of {forward_name}"
 
-    return _check(first_gradients, inputs + grad_outputs, "gradgradcheck", name, describe,
+    return _check(first_gradients, inputs + us, "gradgradcheck",
+ name, describe,
                   eps, atol, rtol, raise_exception, seed, max_report)
 
 
@@ -129,11 +156,12 @@ def _check(fn, inputs, op, fn_name, describe, eps, atol, rtol, raise_exception, 
     v = [backend.to_device(rng.standard_normal(o.shape), o.device).astype(o.dtype) for o in outs]
     if not any(o.requires_grad for o in outs):
         raise ValueError(f"{op}: the output of {fn_name(fn, None)} does not require grad (no graph recorded)")
-    loss = None
+    loss: Tensor | None = None
     for o, vi in zip(outs, v):
         if o.requires_grad:
             term = (o * Tensor(vi)).sum()
             loss = term if loss is None else loss + term
+    assert loss is not None  # some output requires grad (checked above)
     loss.backward()
     name = fn_name(fn, outs[0])
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class SerializationError(ValueError):
 # --- save ---------------------------------------------------------------------------
 
 
-def save(obj, path) -> None:
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` (nested dicts/lists/tuples of tensors, arrays, scalars) to ``path``.
 
     The file name is used as given (no ``.npz`` is appended). Dict keys must
@@ -53,7 +54,7 @@ def save(obj, path) -> None:
     where it is, e.g. ``obj['state'][0]['buf']``, and leaves ``path`` untouched.
     """
     path = _fspath(path, "save")
-    arrays: dict = {}
+    arrays: dict[str, Any] = {}
     root = _encode(obj, "obj", arrays, set())
     index = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=True)
     members = {INDEX_KEY: np.frombuffer(index.encode("utf-8"), dtype=np.uint8)}
@@ -97,7 +98,8 @@ def _encode(obj, where, arrays, active):
         active.add(id(obj))
         try:
             if isinstance(obj, dict):
-                keys, values = [], []
+                keys: list[list[Any]] = []
+                values = []
                 for key, value in obj.items():
                     if isinstance(key, str):
                         keys.append(["str", key])
@@ -138,7 +140,7 @@ def _write_npz(path, members):
 # --- load ---------------------------------------------------------------------------
 
 
-def load(path, map_location=None):
+def load(path: str | os.PathLike[str], map_location: str | None = None) -> Any:
     """Read a checkpoint written by ``save``.
 
     ``map_location``: None puts tensors and arrays back on the device they
@@ -186,7 +188,7 @@ class _Decoder:
     def __init__(self, npz, path, device):
         self.npz, self.path, self.device = npz, path, device
 
-    def fail(self, where, msg):
+    def fail(self, where: str, msg: str) -> NoReturn:
         raise SerializationError(f"load: {self.path!r} is corrupted: {msg} at {where}")
 
     def decode(self, node, where):
@@ -197,7 +199,7 @@ class _Decoder:
             return None
         if kind in ("bool", "int", "float", "str"):
             value = node.get("value")
-            expected = {"bool": bool, "int": int, "float": (float, int), "str": str}[kind]
+            expected: Any = {"bool": bool, "int": int, "float": (float, int), "str": str}[kind]
             if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
                 self.fail(where, f"{kind} node holds {value!r}")
             return float(value) if kind == "float" else value
@@ -207,7 +209,7 @@ class _Decoder:
             keys, values = node.get("keys"), node.get("values")
             if not isinstance(keys, list) or not isinstance(values, list) or len(keys) != len(values):
                 self.fail(where, "dict node without matching keys and values")
-            out = collections.OrderedDict() if node.get("ordered") else {}
+            out: dict[Any, Any] = collections.OrderedDict() if node.get("ordered") else {}
             for key_node, value in zip(keys, values):
                 key = self.decode_key(key_node, where)
                 out[key] = self.decode(value, f"{where}[{key!r}]")
@@ -216,8 +218,8 @@ class _Decoder:
             items = node.get("items")
             if not isinstance(items, list):
                 self.fail(where, f"{kind} node without items")
-            out = [self.decode(v, f"{where}[{i}]") for i, v in enumerate(items)]
-            return tuple(out) if kind == "tuple" else out
+            out_items = [self.decode(v, f"{where}[{i}]") for i, v in enumerate(items)]
+            return tuple(out_items) if kind == "tuple" else out_items
         self.fail(where, f"unknown node type {kind!r}")
 
     def decode_key(self, key_node, where):

@@ -11,16 +11,28 @@ each, so the core reads one way: tensor -> autograd -> ops.
 """
 from __future__ import annotations
 
-import numbers
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 import numpy as np
 
 from minigrad import backend, dtypes, grad_mode
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from minigrad.autograd.function import Function
+
+    # What an op accepts beside a Tensor: a Python number or host/device array data (made a constant tensor).
+    Operand: TypeAlias = "Tensor | float | int | bool | np.ndarray | Any"
+    Axis: TypeAlias = int | tuple[int, ...] | list[int] | None
+    DTypeLike: TypeAlias = np.dtype | type | str
+    Hook: TypeAlias = "Callable[[Tensor], Tensor | None]"
+
 _FLOAT_KINDS = ("f",)
 
 
-def _check_can_require_grad(dtype, op="tensor"):
+def _check_can_require_grad(dtype: Any, op: str = "tensor") -> None:
     if np.dtype(dtype).kind not in _FLOAT_KINDS:
         raise TypeError(
             f"{op}: only floating point tensors can require gradients, got dtype {np.dtype(dtype)}"
@@ -31,7 +43,14 @@ class Tensor:
     __array_priority__ = 1000  # so `ndarray + Tensor` calls Tensor.__radd__
     _version = 0  # bumped by every in-place write (_bump_version); backward checks it
 
-    def __init__(self, data, requires_grad: bool = False):
+    data: Any  # numpy.ndarray or cupy.ndarray
+    grad: Tensor | None
+    grad_fn: Function | None
+    requires_grad: bool
+    _hooks: list[Hook]
+    _retains_grad: bool
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
             data = data.data
         xp = backend.get_array_module(data)
@@ -50,7 +69,7 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _from_op(cls, data):
+    def _from_op(cls, data: Any) -> Tensor:
         """Fast path for op outputs: ``data`` is already a backend array."""
         t = cls.__new__(cls)
         t.data = data
@@ -63,7 +82,7 @@ class Tensor:
 
     # --- attributes ---------------------------------------------------------
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return tuple(self.data.shape)
 
     @property
@@ -71,7 +90,7 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self.data.dtype
 
     @property
@@ -87,11 +106,11 @@ class Tensor:
         return self.device == "cuda"
 
     @property
-    def xp(self):
+    def xp(self) -> Any:
         """The array module of this tensor: numpy or cupy."""
         return backend.get_array_module(self.data)
 
-    def size(self, dim=None):
+    def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
@@ -100,12 +119,12 @@ class Tensor:
     def dim(self) -> int:
         return self.ndim
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    def item(self):
+    def item(self) -> Any:
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
         return self.data.reshape(()).item()
@@ -114,32 +133,32 @@ class Tensor:
         """The data as a NumPy array (a copy from the GPU; a view on the CPU)."""
         return backend.as_numpy(self.data)
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self.numpy().tolist()
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self.item())
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self.item())
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.item())
 
     __hash__ = object.__hash__
 
     # --- autograd -------------------------------------------------------------
-    def requires_grad_(self, requires_grad: bool = True):
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad:
             _check_can_require_grad(self.dtype, "requires_grad_")
         self.requires_grad = bool(requires_grad)
         return self
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: Hook) -> _HookHandle:
         """``hook(grad) -> Tensor or None`` runs when self's gradient is computed.
 
         Returns a handle whose ``remove()`` unregisters the hook, as in PyTorch.
@@ -149,27 +168,27 @@ class Tensor:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         """Keep ``.grad`` on a non-leaf tensor too."""
         self._retains_grad = True
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """Same data, cut from the graph."""
         return Tensor._from_op(self.data)
 
-    def detach_(self):
+    def detach_(self) -> Tensor:
         self.grad_fn = None
         self.requires_grad = False
         return self
 
-    def _check_writable(self, op):
+    def _check_writable(self, op: str) -> None:
         """In-place writes happen outside the graph: refused on a tensor that requires grad in grad mode."""
         if self.requires_grad and grad_mode.is_grad_enabled():
             raise RuntimeError(f"{op}: in-place operation on a tensor that requires grad while grad mode is on "
                                f"(shape {self.shape}); do it under `with minigrad.no_grad():`, as for a manual "
                                f"parameter update")
 
-    def _bump_version(self):
+    def _bump_version(self) -> None:
         """Record an in-place write: backward refuses a graph that saved this tensor's old values.
 
         Every in-place writer (these methods, optimizer steps, nn.init, load_state_dict, BatchNorm's running
@@ -177,19 +196,19 @@ class Tensor:
         """
         self._version += 1
 
-    def zero_(self):
+    def zero_(self) -> Tensor:
         self._check_writable("zero_")
         self.data[...] = 0
         self._bump_version()
         return self
 
-    def fill_(self, value):
+    def fill_(self, value: Any) -> Tensor:
         self._check_writable("fill_")
         self.data[...] = value
         self._bump_version()
         return self
 
-    def copy_(self, src):
+    def copy_(self, src: Any) -> Tensor:
         self._check_writable("copy_")
         src = src.data if isinstance(src, Tensor) else src
         self.data[...] = backend.to_device(src, self.device) if self.device == "cpu" else self.xp.asarray(src)
@@ -200,9 +219,9 @@ class Tensor:
     # Outside the graph, as a manual update is written in PyTorch:
     #     with no_grad(): p -= lr * p.grad
     # (without __isub__, Python would rebind p to a new tensor and leave the model unchanged).
-    def _inplace(self, op, ufunc, other, alpha=1):
+    def _inplace(self, op: str, ufunc: Any, other: Operand, alpha: float = 1) -> Tensor:
         self._check_writable(op)
-        value = other.data if isinstance(other, Tensor) else other
+        value: Any = other.data if isinstance(other, Tensor) else other
         if alpha != 1:
             value = value * alpha
         try:
@@ -216,34 +235,34 @@ class Tensor:
         self._bump_version()
         return self
 
-    def add_(self, other, alpha=1):
+    def add_(self, other: Operand, alpha: float = 1) -> Tensor:
         """self += alpha * other, in place (outside the graph)."""
         return self._inplace("add_", self.xp.add, other, alpha)
 
-    def sub_(self, other, alpha=1):
+    def sub_(self, other: Operand, alpha: float = 1) -> Tensor:
         """self -= alpha * other, in place (outside the graph)."""
         return self._inplace("sub_", self.xp.subtract, other, alpha)
 
-    def mul_(self, other):
+    def mul_(self, other: Operand) -> Tensor:
         return self._inplace("mul_", self.xp.multiply, other)
 
-    def div_(self, other):
+    def div_(self, other: Operand) -> Tensor:
         return self._inplace("div_", self.xp.true_divide, other)
 
-    def __iadd__(self, other):
+    def __iadd__(self, other: Operand) -> Tensor:
         return self._inplace("+=", self.xp.add, other)
 
-    def __isub__(self, other):
+    def __isub__(self, other: Operand) -> Tensor:
         return self._inplace("-=", self.xp.subtract, other)
 
-    def __imul__(self, other):
+    def __imul__(self, other: Operand) -> Tensor:
         return self._inplace("*=", self.xp.multiply, other)
 
-    def __itruediv__(self, other):
+    def __itruediv__(self, other: Operand) -> Tensor:
         return self._inplace("/=", self.xp.true_divide, other)
 
     # --- repr --------------------------------------------------------------
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", threshold=200)
         extra = [f"dtype={self.dtype}"]
         if self.device != "cpu":
@@ -254,53 +273,171 @@ class Tensor:
             extra.append("requires_grad=True")
         return f"tensor({body}, {', '.join(extra)})"
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: Any, value: Operand) -> None:
         self._check_writable("__setitem__")
         self.data[key] = value.data if isinstance(value, Tensor) else value
         self._bump_version()
 
     # comparisons give bool tensors that never require grad
-    def _compare(self, other, op):
+    def _compare(self, other: Operand, op: Callable[[Any, Any], Any]) -> Tensor:
         other = other.data if isinstance(other, Tensor) else other
         return Tensor._from_op(op(self.data, other))
 
-    def __lt__(self, other):
+    def __lt__(self, other: Operand) -> Tensor:
         return self._compare(other, lambda a, b: a < b)
 
-    def __le__(self, other):
+    def __le__(self, other: Operand) -> Tensor:
         return self._compare(other, lambda a, b: a <= b)
 
-    def __gt__(self, other):
+    def __gt__(self, other: Operand) -> Tensor:
         return self._compare(other, lambda a, b: a > b)
 
-    def __ge__(self, other):
+    def __ge__(self, other: Operand) -> Tensor:
         return self._compare(other, lambda a, b: a >= b)
 
-    def __eq__(self, other):
+    def __eq__(self, other: Operand) -> Tensor:  # type: ignore[override]  # elementwise, as PyTorch
         return self._compare(other, lambda a, b: a == b)
 
-    def __ne__(self, other):
+    def __ne__(self, other: Operand) -> Tensor:  # type: ignore[override]  # elementwise, as PyTorch
         return self._compare(other, lambda a, b: a != b)
 
     # --- index reductions (no gradient) ------------------------------------------
-    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
         axis = axis if dim is None else dim
         keep = keepdims if keepdim is None else keepdim
         return Tensor._from_op(self.data.argmax(axis=axis, keepdims=keep))
 
-    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
         axis = axis if dim is None else dim
         keep = keepdims if keepdim is None else keepdim
         return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keep))
+
+    if TYPE_CHECKING:
+        # The differentiable methods that minigrad/ops/tensor_methods.py attaches at import, declared here for type
+        # checkers and IDEs only (this block never runs, so tensor.py still imports no op). Keep it in step with
+        # tensor_methods._METHODS; tests/test_typing.py checks that every name here is attached.
+        def backward(self, gradient: Operand | None = None, retain_graph: bool | None = None,
+                     create_graph: bool = False, inputs: Tensor | list[Tensor] | None = None, *,
+                     grad: Operand | None = None) -> None: ...
+
+        def __add__(self, b: Operand) -> Tensor: ...
+        def __radd__(self, other: Operand) -> Tensor: ...
+        def __sub__(self, b: Operand) -> Tensor: ...
+        def __rsub__(self, other: Operand) -> Tensor: ...
+        def __mul__(self, b: Operand) -> Tensor: ...
+        def __rmul__(self, other: Operand) -> Tensor: ...
+        def __truediv__(self, b: Operand) -> Tensor: ...
+        def __rtruediv__(self, other: Operand) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __pow__(self, exponent: Operand) -> Tensor: ...
+        def __rpow__(self, base: Operand) -> Tensor: ...
+        def __matmul__(self, b: Operand) -> Tensor: ...
+        def __rmatmul__(self, other: Operand) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __getitem__(self, key: Any) -> Tensor: ...
+
+        def add(self, b: Operand) -> Tensor: ...
+        def sub(self, b: Operand) -> Tensor: ...
+        def mul(self, b: Operand) -> Tensor: ...
+        def div(self, b: Operand) -> Tensor: ...
+        def pow(self, exponent: Operand) -> Tensor: ...
+        def matmul(self, b: Operand) -> Tensor: ...
+        def neg(self) -> Tensor: ...
+        def exp(self) -> Tensor: ...
+        def log(self) -> Tensor: ...
+        def sqrt(self) -> Tensor: ...
+        def abs(self) -> Tensor: ...
+        def clamp(self, min: float | None = None, max: float | None = None) -> Tensor: ...
+        def clip(self, min: float | None = None, max: float | None = None) -> Tensor: ...
+        def maximum(self, b: Operand) -> Tensor: ...
+        def minimum(self, b: Operand) -> Tensor: ...
+
+        def relu(self) -> Tensor: ...
+        def leaky_relu(self, negative_slope: float = 0.01) -> Tensor: ...
+        def sigmoid(self) -> Tensor: ...
+        def tanh(self) -> Tensor: ...
+        def softplus(self) -> Tensor: ...
+        def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor: ...
+        def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor: ...
+
+        def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+                keepdim: bool | None = None) -> Tensor: ...
+        def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+                 keepdim: bool | None = None) -> Tensor: ...
+
+        # max/min: the reduction; (values, indices) along one int dim; elementwise with another tensor
+        @overload
+        def max(self, axis: int, keepdims: bool = False, *, keepdim: bool | None = None) -> ReductionResult: ...
+        @overload
+        def max(self, *, dim: int, keepdim: bool | None = None) -> ReductionResult: ...
+        @overload
+        def max(self, axis: Tensor | tuple[int, ...] | None = None, keepdims: bool = False, *,
+                dim: tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor: ...
+        def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+                keepdim: bool | None = None) -> Any: ...
+        @overload
+        def min(self, axis: int, keepdims: bool = False, *, keepdim: bool | None = None) -> ReductionResult: ...
+        @overload
+        def min(self, *, dim: int, keepdim: bool | None = None) -> ReductionResult: ...
+        @overload
+        def min(self, axis: Tensor | tuple[int, ...] | None = None, keepdims: bool = False, *,
+                dim: tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor: ...
+        def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+                keepdim: bool | None = None) -> Any: ...
+
+        def amax(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+                 keepdim: bool | None = None) -> Tensor: ...
+        def amin(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+                 keepdim: bool | None = None) -> Tensor: ...
+        def var(self, axis: Axis = None, unbiased: bool = True, keepdims: bool = False, *, dim: Axis = None,
+                keepdim: bool | None = None, correction: int | None = None) -> Tensor: ...
+        def std(self, axis: Axis = None, unbiased: bool = True, keepdims: bool = False, *, dim: Axis = None,
+                keepdim: bool | None = None, correction: int | None = None) -> Tensor: ...
+
+        def reshape(self, *shape_args: Any, shape: tuple[int, ...] | None = None) -> Tensor: ...
+        def view(self, *shape_args: Any, size: tuple[int, ...] | None = None) -> Tensor: ...
+        def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor: ...
+        def transpose(self, *axes: int, dim0: int | None = None, dim1: int | None = None) -> Tensor: ...
+        def permute(self, *dims_args: Any, dims: tuple[int, ...] | None = None) -> Tensor: ...
+        @property
+        def T(self) -> Tensor: ...
+        def squeeze(self, dim: Axis = None, *, axis: Axis = None) -> Tensor: ...
+        def unsqueeze(self, dim: int) -> Tensor: ...
+        def expand(self, *shape: Any) -> Tensor: ...
+        def broadcast_to(self, shape: tuple[int, ...]) -> Tensor: ...
+        def expand_as(self, other: Tensor) -> Tensor: ...
+        def view_as(self, other: Tensor) -> Tensor: ...
+
+        def to(self, device: Any = None, dtype: DTypeLike | None = None) -> Tensor: ...
+        def clone(self) -> Tensor: ...
+        def contiguous(self) -> Tensor: ...
+        def cpu(self) -> Tensor: ...
+        def cuda(self) -> Tensor: ...
+        def float(self) -> Tensor: ...
+        def double(self) -> Tensor: ...
+        def long(self) -> Tensor: ...
+        def int(self) -> Tensor: ...
+        def type(self, dtype: DTypeLike) -> Tensor: ...
+        def astype(self, dtype: DTypeLike) -> Tensor: ...
+
+
+class ReductionResult(NamedTuple):
+    """What ``max``/``min`` over one dim return, for type checkers: ``(values, indices)`` with named fields."""
+
+    values: Tensor
+    indices: Tensor
 
 
 class _HookHandle:
     """What register_hook returns: ``remove()`` takes the hook off its tensor (once; later calls do nothing)."""
 
-    def __init__(self, hooks, hook):
+    def __init__(self, hooks: list[Hook], hook: Hook) -> None:
         self._hooks, self._hook = hooks, hook
 
-    def remove(self):
+    def remove(self) -> None:
         for i, h in enumerate(self._hooks):
             if h is self._hook:
                 del self._hooks[i]

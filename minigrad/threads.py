@@ -22,8 +22,9 @@ import os
 import sys
 import time
 import warnings
+from typing import Any
 
-_blas = None  # (set, get) ctypes functions of the loaded OpenBLAS, or False when there is none
+_blas: Any = None  # (set, get) ctypes functions of the loaded OpenBLAS, or False when there is none
 _BLAS_NAMES = ("", "scipy_")  # symbol prefixes: plain OpenBLAS, the scipy-openblas wheels NumPy ships
 _BLAS_SUFFIXES = ("", "64_")  # 64-bit-integer (ILP64) builds append 64_
 

@@ -14,6 +14,7 @@ from minigrad.autograd.trace import BackwardStep, BackwardTrace, InputGrad
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
-    "AnomalyError", "BackwardStep", "BackwardTrace", "Function", "InputGrad", "backward", "detect_anomaly", "enable_grad", "grad", "is_anomaly_enabled",
-    "is_grad_enabled", "is_graph", "no_grad", "raw", "set_detect_anomaly", "set_grad_enabled", "sum_to", "topological_order",
+    "AnomalyError", "BackwardStep", "BackwardTrace", "Function", "InputGrad", "backward", "detect_anomaly",
+    "enable_grad", "grad", "is_anomaly_enabled", "is_grad_enabled", "is_graph", "no_grad", "raw",
+    "set_detect_anomaly", "set_grad_enabled", "sum_to", "topological_order",
 ]

@@ -9,6 +9,9 @@ and can be differentiated again.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from minigrad import backend
 from minigrad.autograd import anomaly
 from minigrad.grad_mode import set_grad_enabled
@@ -21,10 +24,14 @@ _FREED_MSG = (
 )
 
 # callbacks(fn, out, grad_out, grads_in), called after each node's backward: see minigrad.autograd.trace
-_node_observers: list = []
+_node_observers: list[Callable[..., None]] = []
+
+# one tensor or several; gradients may be Tensors, arrays or numbers
+Tensors = Tensor | Sequence[Tensor]
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+def backward(tensors: Tensors, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Tensors | None = None) -> None:
     """Accumulate d(tensors)/d(leaf) into the ``.grad`` of every leaf that requires grad.
 
     ``grad_tensors`` are the gradients of some scalar w.r.t. ``tensors`` (may be
@@ -44,7 +51,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 _accumulate(t, g, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs: Tensors, inputs: Tensors, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` w.r.t. ``inputs``, returned as a tuple; no ``.grad`` is touched.
 
     As ``torch.autograd.grad``: an input the outputs do not depend on is an
@@ -52,9 +60,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     ``create_graph=True`` the results carry a graph (differentiable again),
     otherwise they are constants. ``retain_graph`` defaults to ``create_graph``.
 
-        x = minigrad.tensor(3.0, requires_grad=True)
-        dy, = minigrad.autograd.grad(x ** 3, x, create_graph=True)   # 3 x^2 = 27
-        d2y, = minigrad.autograd.grad(dy, x)                         # 6 x = 18
+    >>> import minigrad
+    >>> x = minigrad.tensor(3.0, requires_grad=True)
+    >>> dy, = minigrad.autograd.grad(x ** 3, x, create_graph=True)   # 3 x^2
+    >>> dy
+    tensor(27., dtype=float32, grad_fn=<MulBackward>)
+    >>> d2y, = minigrad.autograd.grad(dy, x)                         # 6 x
+    >>> d2y
+    tensor(18., dtype=float32)
     """
     roots = _as_list(outputs)
     targets = _as_list(inputs)
@@ -67,7 +80,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     captured = _walk(roots, seeds, retain_graph, create_graph, targets)
-    result = []
+    result: list[Tensor | None] = []
     for i, t in enumerate(targets):
         g = captured.get(id(t))
         if g is None:
@@ -81,7 +94,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def _as_list(tensors):
+def _as_list(tensors: Any) -> list[Any]:
     return list(tensors) if isinstance(tensors, (tuple, list)) else [tensors]
 
 
@@ -120,7 +133,7 @@ def _seeds(op, roots, grads, create_graph):
 def _walk(roots, seeds, retain_graph, create_graph, targets):
     """Propagate ``seeds`` from ``roots``; accumulate into leaves (targets None) or capture at ``targets``."""
     order = topological_order(roots)
-    grads = {}
+    grads: dict[int, Any] = {}
     for r, g in zip(roots, seeds):
         grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
     captured = {}
@@ -144,7 +157,7 @@ def _walk(roots, seeds, retain_graph, create_graph, targets):
             if fn is None or (needed is not None and id(t) not in needed):
                 continue
             gxs = _call_backward(fn, t, g, create_graph, needed)
-            given = []  # arrays handed out by this node: a leaf must own its .grad
+            given: list[Any] = []  # arrays handed out by this node: a leaf must own its .grad
             for i, (x, gx) in enumerate(zip(fn.inputs, gxs)):
                 if gx is None or not x.requires_grad:
                     continue
@@ -225,14 +238,15 @@ def _raise_stale(fn, what, x):
         f"the new values; run the forward again after the in-place update")
 
 
-def topological_order(roots):
+def topological_order(roots: Tensors) -> list[Tensor]:
     """Tensors reachable from ``roots`` (a Tensor or a list), each after all of its inputs (iterative DFS).
 
     A node is marked when it is expanded, not when it is pushed: it may sit on
     the stack twice, and the second copy is skipped. Backward visits them in
     reverse.
     """
-    order, visited = [], set()
+    order: list[Tensor] = []
+    visited: set[int] = set()
     stack = [(r, False) for r in reversed(_as_list(roots))]
     while stack:
         t, finished = stack.pop()

@@ -2,19 +2,26 @@
 
 A Function subclass implements ``forward`` on raw arrays and ``backward`` with
 one formula that runs on raw arrays (first-order backward) and on Tensors
-(``create_graph=True``, so the gradient is itself differentiable)::
+(``create_graph=True``, so the gradient is itself differentiable):
 
-    class Exp(Function):
-        '''y = e^x ;  dx = y gy.'''
-
-        def forward(self, x):
-            y = get_array_module(x).exp(x)
-            self.save_for_backward(y)     # the output: a Tensor in the graph when create_graph=True
-            return y
-
-        def backward(self, gy):
-            y, = self.saved_tensors
-            return gy * y                 # arrays, or Tensors recorded in the graph
+>>> import minigrad
+>>> from minigrad.autograd import Function
+>>> from minigrad.backend import get_array_module
+>>> class Exp(Function):
+...     '''y = e^x ;  dx = y gy.'''
+...
+...     def forward(self, x):
+...         y = get_array_module(x).exp(x)
+...         self.save_for_backward(y)     # the output: a Tensor in the graph when create_graph=True
+...         return y
+...
+...     def backward(self, gy):
+...         y, = self.saved_tensors
+...         return gy * y                 # arrays, or Tensors recorded in the graph
+>>> x = minigrad.tensor([0.0, 1.0], dtype=minigrad.float64, requires_grad=True)
+>>> Exp()(x).sum().backward()
+>>> x.grad
+tensor([1.        , 2.71828183], dtype=float64)
 
 ``save_for_backward`` is how a Function declares what its backward reads. A
 value that is one of the forward's input arrays or its output array is
@@ -31,6 +38,7 @@ records the graph, so the formula is written once.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -54,13 +62,16 @@ class Function:
     unless ``retain_graph=True``.
     """
 
-    inputs: tuple = ()
-    needs_input_grad: tuple = ()
-    saved_tensors: tuple = ()
-    _saved: tuple = ()
+    inputs: tuple[Tensor, ...] = ()
+    needs_input_grad: tuple[bool, ...] = ()
+    saved_tensors: tuple[Any, ...] = ()
+    _saved: tuple[tuple[str, Any], ...] = ()
+    _saved_versions: tuple[tuple[int, int], ...]
+    _to_save: tuple[Any, ...]
+    _creation_stack: list[Any]  # set in anomaly mode (anomaly.record_forward)
     _freed = False
 
-    def __call__(self, *inputs):
+    def __call__(self, *inputs: Any) -> Tensor:
         tensors = as_tensor_args(self, inputs)
         self.needs_input_grad = tuple(t.requires_grad for t in tensors)
         arrays = [t.data for t in tensors]
@@ -82,7 +93,7 @@ class Function:
             anomaly.record_forward(self, tensors, y)
         return out
 
-    def apply(self, *args):
+    def apply(self, *args: Any) -> Any:
         """Run this op on Tensors (recorded in the graph, as calling it does) or on raw arrays (forward only).
 
         Backward formulas use it for every step that is not an operator shared by arrays and Tensors.
@@ -92,7 +103,7 @@ class Function:
                 return self(*args)
         return self.forward(*args)
 
-    def save_for_backward(self, *values):
+    def save_for_backward(self, *values: Any) -> None:
         """Declare what backward reads: input arrays, the output array, or constants (masks, indices)."""
         self._to_save = values
 
@@ -100,13 +111,13 @@ class Function:
     def name(self) -> str:
         return type(self).__name__
 
-    def forward(self, *xs):
+    def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
 
-    def backward(self, gy):
+    def backward(self, gy: Any) -> Any:
         raise NotImplementedError
 
-    def _unpack_saved(self, out, graph):
+    def _unpack_saved(self, out: Tensor, graph: bool) -> tuple[Any, ...]:
         """The saved values for one backward call: arrays, or (graph) the input and output Tensors themselves."""
         values = []
         for kind, ref in self._saved:
@@ -119,16 +130,16 @@ class Function:
                 values.append(ref)
         return tuple(values)
 
-    def release(self):
+    def release(self) -> None:
         """Drop saved values and inputs after backward (frees the graph)."""
         self.__dict__.clear()
         self._freed = True
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
 
-def _locate(value, arrays, y):
+def _locate(value: Any, arrays: list[Any], y: Any) -> tuple[str, Any]:
     """Where a saved value lives: ("input", i), ("output", None) or ("constant", value)."""
     if value is y:
         return _OUTPUT, None
@@ -138,17 +149,17 @@ def _locate(value, arrays, y):
     return _CONSTANT, value
 
 
-def is_graph(value) -> bool:
+def is_graph(value: Any) -> bool:
     """True when a backward formula runs on Tensors (``create_graph=True``), False on raw arrays."""
     return isinstance(value, Tensor)
 
 
-def raw(value):
+def raw(value: Any) -> Any:
     """The array behind a Tensor (a value treated as a constant, e.g. to build a mask), or the value itself."""
     return value.data if isinstance(value, Tensor) else value
 
 
-def as_tensor_args(fn, inputs):
+def as_tensor_args(fn: Function, inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
     """Turn an op's inputs into Tensors on one device.
 
     Python numbers adopt the dtype of the tensor operands (``x * 2`` stays

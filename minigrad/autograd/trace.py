@@ -13,7 +13,9 @@ names it. Nothing is recorded outside the ``with`` block.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from minigrad.autograd import engine
 from minigrad.autograd.function import raw
@@ -24,7 +26,7 @@ from minigrad.backend import get_array_module
 class InputGrad:
     index: int
     name: str | None
-    shape: tuple
+    shape: tuple[int, ...]
     norm: float | None  # None: no gradient handed to this input
 
 
@@ -32,12 +34,12 @@ class InputGrad:
 class BackwardStep:
     step: int  # 1 for the first node backward visits (as viz numbers them)
     op: str
-    grad_shape: tuple
+    grad_shape: tuple[int, ...]
     grad_norm: float
-    inputs: list = field(default_factory=list)
+    inputs: list[InputGrad] = field(default_factory=list)
 
 
-def _norm(g) -> float:
+def _norm(g: Any) -> float:
     a = raw(g)
     xp = get_array_module(a)
     return float(xp.sqrt((a.astype("float64") ** 2).sum()))
@@ -46,22 +48,22 @@ def _norm(g) -> float:
 class BackwardTrace:
     """Context manager that records every backward node visited inside it (see the module docstring)."""
 
-    def __init__(self, names=None):
+    def __init__(self, names: Mapping[str, Any] | None = None) -> None:
         self.records: list[BackwardStep] = []
         self._names = {id(t): n for n, t in (names or {}).items()}
 
-    def _observe(self, fn, out, grad_out, grads_in):
+    def _observe(self, fn: Any, out: Any, grad_out: Any, grads_in: tuple[Any, ...]) -> None:
         inputs = []
         for i, x in enumerate(fn.inputs):
             g = grads_in[i] if i < len(grads_in) else None
             inputs.append(InputGrad(i, self._names.get(id(x)), tuple(x.shape), None if g is None else _norm(g)))
         self.records.append(BackwardStep(len(self.records) + 1, fn.name, tuple(out.shape), _norm(grad_out), inputs))
 
-    def __enter__(self):
+    def __enter__(self) -> BackwardTrace:
         engine._node_observers.append(self._observe)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         engine._node_observers.remove(self._observe)
         return False
 

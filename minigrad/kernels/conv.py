@@ -34,6 +34,8 @@ kernels must agree with are ``reference.conv2d_reference`` and ``reference.conv_
 """
 from __future__ import annotations
 
+from typing import Any
+
 from minigrad.backend import get_array_module
 from minigrad.kernels.im2col import (
     conv_output_size,
@@ -92,7 +94,7 @@ def _gemm_col2im(a, w, a_hw, out_shape, stride, padding, dilation, bias=None):
     # A tap whose windows cover its whole phase block (the central taps of a 4x4 stride-2
     # kernel) lets the GEMM write that block directly: no zeroing, no add.
     whole = (slice(0, acc.shape[3]), slice(0, OH), slice(0, acc.shape[4]), slice(0, OW))
-    first = {}
+    first: dict[Any, Any] = {}
     for tap in tap_list:
         (rh, rows_h, win_h), (rw, rows_w, win_w) = tap[2:]
         if (rows_h, win_h, rows_w, win_w) == whole:

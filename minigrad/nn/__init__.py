@@ -11,8 +11,8 @@ from minigrad.nn.conv import Conv2d, ConvTranspose2d
 from minigrad.nn.dropout import Dropout
 from minigrad.nn.flatten import Flatten, Unflatten
 from minigrad.nn.linear import Linear
-from minigrad.nn.maxout import Maxout
 from minigrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from minigrad.nn.maxout import Maxout
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 

@@ -1,6 +1,8 @@
 """BatchNorm1d and BatchNorm2d: batch normalisation with learned scale/shift and running statistics."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from minigrad import creation
@@ -9,6 +11,7 @@ from minigrad.nn import init
 from minigrad.nn.functional.normalization import batch_norm
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
+from minigrad.tensor import Tensor
 
 
 class _BatchNorm(Module):
@@ -21,8 +24,8 @@ class _BatchNorm(Module):
 
     _expected_dims: tuple = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: str | None = None, dtype: Any = None) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -55,7 +58,7 @@ class _BatchNorm(Module):
             init.ones_(self.weight)
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in self._expected_dims:
             dims = " or ".join(f"{d}-D" for d in self._expected_dims)
             raise ValueError(f"{type(self).__name__}: expected {dims} input, got shape {tuple(input.shape)}")

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
 
 from minigrad.nn.module import Module
+from minigrad.tensor import Tensor
 
 
 def _index(idx, n, op):
@@ -42,7 +45,7 @@ class Sequential(_ModuleSequence):
     (a Sequential keeping the names), item assignment, deletion and append.
     """
 
-    def __init__(self, *args):
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for name, module in args[0].items():
@@ -75,7 +78,7 @@ class Sequential(_ModuleSequence):
             for i, m in enumerate(items):
                 self._modules[str(i)] = m
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         for module in self._modules.values():
             input = module(input)
         return input
@@ -84,7 +87,7 @@ class Sequential(_ModuleSequence):
 class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (a plain Python list would hide them)."""
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
@@ -106,5 +109,5 @@ class ModuleList(_ModuleSequence):
         for i, m in enumerate(items):
             self.add_module(str(i), m)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleList is a container, it has no forward(); iterate over it instead")

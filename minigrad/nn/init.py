@@ -12,11 +12,14 @@ layout this makes fan_in = C_out * kh * kw, exactly as PyTorch does.
 from __future__ import annotations
 
 import math
+from typing import Any, TypeVar
 
 import numpy as np
 
 from minigrad import backend
 from minigrad.tensor import Tensor
+
+_T = TypeVar("_T")  # a Tensor or a raw array: each fill returns what it was given
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
@@ -40,7 +43,7 @@ def _shape(t):
     return tuple(_array(t).shape)
 
 
-def calculate_gain(nonlinearity: str, param=None) -> float:
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """Recommended gain for a nonlinearity (PyTorch's table).
 
     linear, conv*, sigmoid: 1;  tanh: 5/3;  relu: sqrt(2);
@@ -94,7 +97,7 @@ def _draw_dtype(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
 
 
-def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
+def uniform_(tensor: _T, a: float = 0.0, b: float = 1.0, generator: Any = None) -> _T:
     """Fill with U(a, b); ``generator`` (a numpy/cupy Generator on the tensor's device) instead of minigrad's."""
     arr = _array(tensor)
     gen = backend.generator(backend.device_of(arr)) if generator is None else generator
@@ -105,7 +108,7 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     return _written(tensor)
 
 
-def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
+def normal_(tensor: _T, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> _T:
     """Fill with N(mean, std^2); ``generator`` as in uniform_."""
     arr = _array(tensor)
     gen = backend.generator(backend.device_of(arr)) if generator is None else generator
@@ -116,20 +119,20 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     return _written(tensor)
 
 
-def constant_(tensor, val: float):
+def constant_(tensor: _T, val: float) -> _T:
     _array(tensor)[...] = val
     return _written(tensor)
 
 
-def zeros_(tensor):
+def zeros_(tensor: _T) -> _T:
     return constant_(tensor, 0)
 
 
-def ones_(tensor):
+def ones_(tensor: _T) -> _T:
     return constant_(tensor, 1)
 
 
-def xavier_uniform_(tensor, gain: float = 1.0):
+def xavier_uniform_(tensor: _T, gain: float = 1.0) -> _T:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
@@ -137,14 +140,14 @@ def xavier_uniform_(tensor, gain: float = 1.0):
     return uniform_(tensor, -a, a)
 
 
-def xavier_normal_(tensor, gain: float = 1.0):
+def xavier_normal_(tensor: _T, gain: float = 1.0) -> _T:
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std)
 
 
-def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+def kaiming_uniform_(tensor: _T, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> _T:
     """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al. 2015); gain from ``a``."""
     if 0 in _shape(tensor):
         return tensor
@@ -154,7 +157,7 @@ def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: s
     return uniform_(tensor, -bound, bound)
 
 
-def kaiming_normal_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+def kaiming_normal_(tensor: _T, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> _T:
     """N(0, std^2) with std = gain / sqrt(fan)."""
     if 0 in _shape(tensor):
         return tensor

@@ -1,10 +1,13 @@
 """Linear: the fully connected layer y = x W^T + b."""
 from __future__ import annotations
 
+from typing import Any
+
 from minigrad.nn import init
 from minigrad.nn.functional.linear import linear
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import add_weight_and_bias
+from minigrad.tensor import Tensor
 
 
 class Linear(Module):
@@ -14,7 +17,8 @@ class Linear(Module):
     b ~ U(-1/sqrt(in), 1/sqrt(in)).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: str | None = None,
+                 dtype: Any = None) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         add_weight_and_bias(self, (out_features, in_features), out_features, bias, device, dtype)
@@ -23,7 +27,7 @@ class Linear(Module):
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:

@@ -1,10 +1,13 @@
 """Maxout: the layer of Goodfellow et al. (2013), a linear map followed by a max over groups of its outputs."""
 from __future__ import annotations
 
+from typing import Any
+
 from minigrad.nn import init
 from minigrad.nn.functional.linear import linear
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import add_weight_and_bias
+from minigrad.tensor import Tensor
 
 
 class Maxout(Module):
@@ -17,7 +20,8 @@ class Maxout(Module):
     Initialised as Linear: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
     """
 
-    def __init__(self, in_features: int, units: int, pieces: int, bias: bool = True, device=None, dtype=None):
+    def __init__(self, in_features: int, units: int, pieces: int, bias: bool = True, device: str | None = None,
+                 dtype: Any = None) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("units", units), ("pieces", pieces)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -29,7 +33,7 @@ class Maxout(Module):
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         z = linear(input, self.weight, self.bias)
         return z.reshape(*z.shape[:-1], self.units, self.pieces).amax(dim=-1)
 

@@ -15,6 +15,8 @@ key format of ``state_dict``.
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -23,6 +25,8 @@ from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+_M = TypeVar("_M", bound="Module")
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -39,7 +43,7 @@ class Module:
 
     training: bool
 
-    def __init__(self):
+    def __init__(self) -> None:
         # object.__setattr__: our __setattr__ needs these dicts to exist
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
@@ -49,10 +53,10 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}: forward() is not implemented")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         d = self.__dict__
         if not (d.get("_forward_pre_hooks") or d.get("_forward_hooks")):
             return self.forward(*args, **kwargs)
@@ -68,7 +72,7 @@ class Module:
         return out
 
     # --- hooks -------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False):
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False) -> RemovableHandle:
         """``hook(module, args) -> None or new args`` runs before every ``forward``, as in PyTorch.
 
         ``args`` is the tuple of positional arguments; a returned non-tuple is
@@ -76,7 +80,7 @@ class Module:
         """
         return _add_hook(self._forward_pre_hooks, hook, prepend)
 
-    def register_forward_hook(self, hook, *, prepend: bool = False):
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False) -> RemovableHandle:
         """``hook(module, args, output) -> None or new output`` runs after every ``forward``, as in PyTorch.
 
         Returns a handle whose ``remove()`` unregisters it.
@@ -91,7 +95,7 @@ class Module:
                 f"(call super().__init__() first in {type(self).__name__}.__init__)"
             )
 
-    def register_parameter(self, name: str, param) -> None:
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         self._check_init("parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
@@ -102,7 +106,7 @@ class Module:
         self._discard(name, self._parameters)
         self._parameters[name] = param
 
-    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
         """Register state that is not a parameter (saved in state_dict unless not persistent)."""
         self._check_init("buffer")
         _validate_name(name, self, "buffer")
@@ -119,7 +123,7 @@ class Module:
         else:
             self._non_persistent.add(name)
 
-    def add_module(self, name: str, module) -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         self._check_init("module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
@@ -129,7 +133,7 @@ class Module:
 
     register_module = add_module
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
             self._check_init("parameters")
@@ -168,7 +172,7 @@ class Module:
         if keep is not self._buffers:
             self._non_persistent.discard(name)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         # only called when normal lookup fails: look in the registries
         d = self.__dict__
         for registry in ("_parameters", "_buffers", "_modules"):
@@ -176,7 +180,7 @@ class Module:
                 return d[registry][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
@@ -184,11 +188,12 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     # --- traversal ---------------------------------------------------------------
-    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(name, module) for self and every descendant, depth first; self has name ''."""
         if memo is None:
             memo = set()
@@ -203,18 +208,18 @@ class Module:
             sub = f"{prefix}.{name}" if prefix else name
             yield from module.named_modules(memo, sub, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
                 seen.add(id(module))
                 yield name, module
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
@@ -228,21 +233,23 @@ class Module:
                 seen.add(id(t))
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), t
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse: bool = True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse: bool = True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def get_submodule(self, target: str) -> "Module":
+    def get_submodule(self, target: str) -> Module:
         """The sub-module at a dotted path, e.g. ``'net.0'``."""
         module = self
         for part in target.split(".") if target else []:
@@ -257,7 +264,7 @@ class Module:
         return sum(int(p.data.size) for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # --- modes and gradients --------------------------------------------------------
-    def train(self, mode: bool = True):
+    def train(self: _M, mode: bool = True) -> _M:
         """Set training mode on self and every descendant (Dropout, BatchNorm behave differently)."""
         if not isinstance(mode, bool):
             raise ValueError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
@@ -265,10 +272,10 @@ class Module:
             object.__setattr__(m, "training", mode)
         return self
 
-    def eval(self):
+    def eval(self: _M) -> _M:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True):
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -284,7 +291,7 @@ class Module:
                 p.grad.grad_fn = None
                 p.grad.data[...] = 0
 
-    def apply(self, fn):
+    def apply(self: _M, fn: Callable[[Module], None]) -> _M:
         """Call ``fn(module)`` on every descendant and then self (e.g. custom init)."""
         for module in self.children():
             module.apply(fn)
@@ -306,7 +313,7 @@ class Module:
                     t.grad.data = fn(t.grad.data)
         return self
 
-    def to(self, device=None, dtype=None):
+    def to(self: _M, device: Any = None, dtype: Any = None) -> _M:
         """Move/cast parameters and buffers in place; ``to('cuda')``, ``to(minigrad.float64)``, or both.
 
         Only floating point tensors change dtype (``num_batches_tracked`` stays int64).
@@ -326,20 +333,21 @@ class Module:
 
         return self._convert(convert)
 
-    def cpu(self):
+    def cpu(self: _M) -> _M:
         return self.to("cpu")
 
-    def cuda(self):
+    def cuda(self: _M) -> _M:
         return self.to("cuda")
 
-    def float(self):
+    def float(self: _M) -> _M:
         return self.to(dtype=np.float32)
 
-    def double(self):
+    def double(self: _M) -> _M:
         return self.to(dtype=np.float64)
 
     # --- state dict -----------------------------------------------------------------
-    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
+    def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
         """Ordered name -> Tensor of every parameter and persistent buffer.
 
         The tensors are detached but share memory with the module (as in
@@ -355,7 +363,7 @@ class Module:
                     out[f"{mod_prefix}.{name}" if mod_prefix else name] = t if keep_vars else t.detach()
         return out
 
-    def load_state_dict(self, state_dict, strict: bool = True):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into this module's tensors (in place).
 
         Values may be Tensors or arrays (NumPy or CuPy); they are cast to each
@@ -401,7 +409,7 @@ class Module:
     def _get_name(self) -> str:
         return type(self).__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({name}): {_addindent(repr(m), 2)}" for name, m in self._modules.items()]
@@ -421,18 +429,18 @@ class RemovableHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks):
+    def __init__(self, hooks: OrderedDict[int, Callable[..., Any]]) -> None:
         self._hooks = hooks
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
-    def remove(self):
+    def remove(self) -> None:
         self._hooks.pop(self.id, None)
 
-    def __enter__(self):
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self.remove()
         return False
 

@@ -156,8 +156,8 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 
 # What max/min over one dim return, as PyTorch's torch.return_types.max: a tuple with named fields.
-MaxResult = namedtuple("max", ["values", "indices"])
-MinResult = namedtuple("min", ["values", "indices"])
+MaxResult = namedtuple("max", ["values", "indices"])  # type: ignore[name-match]  # torch.return_types.max's name
+MinResult = namedtuple("min", ["values", "indices"])  # type: ignore[name-match]
 
 
 def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):

@@ -16,17 +16,20 @@ maximize). On a GPU it is one fused CuPy kernel per parameter.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from minigrad.backend import get_array_module
-from minigrad.optim.optimizer import Optimizer
+from minigrad.optim.optimizer import Optimizer, Params
 from minigrad.tensor import Tensor
 
 
 class Adam(Optimizer):
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False, *, maximize=False):
+    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
@@ -46,7 +49,7 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: invalid weight_decay={wd} (must be >= 0)")
         group["betas"] = tuple(betas)  # a list would not round-trip as PyTorch's tuple
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns closure()'s loss."""
         loss = self._eval_closure(closure)
         jobs = []
@@ -90,10 +93,10 @@ _FUSED_SOURCE = """
     {amsgrad}
     p += neg_step * (m / (sqrt(v_hat) + eps_hat));
 """
-_fused_kernels = {}
+_fused_kernels: dict[bool, Any] = {}
 
 
-def _fused_adam_kernel(amsgrad: bool):
+def _fused_adam_kernel(amsgrad: bool) -> Any:
     kernel = _fused_kernels.get(amsgrad)
     if kernel is None:
         import cupy

@@ -21,8 +21,12 @@ from __future__ import annotations
 
 import types
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 from minigrad.optim.optimizer import Optimizer
+
+LRLambda = Callable[[int], float]  # epoch -> factor
 
 __all__ = ["ExponentialLR", "LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR"]
 
@@ -34,7 +38,7 @@ _EPOCH_DEPRECATION = (
 class LRScheduler:
     """Base class: ``lr_t`` of each group from ``get_lr()``, applied by ``step()``."""
 
-    def __init__(self, optimizer, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
@@ -51,15 +55,15 @@ class LRScheduler:
         self._step_count = 0
         self.step()
 
-    def get_lr(self) -> list:
+    def get_lr(self) -> list[float]:
         """The learning rates of epoch ``last_epoch`` (from the groups' current ones, or closed form)."""
         raise NotImplementedError
 
-    def get_last_lr(self) -> list:
+    def get_last_lr(self) -> list[float]:
         """The learning rates the last ``step()`` set."""
         return self._last_lr
 
-    def step(self, epoch=None) -> None:
+    def step(self, epoch: int | None = None) -> None:
         """Advance to the next epoch (or to ``epoch``, deprecated) and write its learning rates."""
         self._step_count += 1
         if epoch is None:
@@ -74,20 +78,20 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
-    def load_state_dict(self, state_dict: dict) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
 
 
 class _LambdaScheduler(LRScheduler):
     """Shared by LambdaLR and MultiplicativeLR: one function of the epoch per group."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, lr_lambda: LRLambda | list[LRLambda], last_epoch: int = -1) -> None:
         n = len(optimizer.param_groups)
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != n:
@@ -101,13 +105,13 @@ class _LambdaScheduler(LRScheduler):
                 raise TypeError(f"{type(self).__name__}: lr_lambda must be callable, got {type(f).__name__}")
         super().__init__(optimizer, last_epoch)
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(f.__dict__)
                                for f in self.lr_lambdas]
         return state
 
-    def load_state_dict(self, state_dict: dict) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)
         saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
         self.__dict__.update(state)
@@ -119,14 +123,14 @@ class _LambdaScheduler(LRScheduler):
 class LambdaLR(_LambdaScheduler):
     """lr_t = base_lr * lr_lambda(t)  (one lambda, or a list with one per group)."""
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class MultiplicativeLR(_LambdaScheduler):
     """lr_t = lr_{t-1} * lr_lambda(t) for t > 0;  lr_0 = the group's lr."""
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch > 0:
             return [g["lr"] * f(self.last_epoch) for f, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
         return [g["lr"] for g in self.optimizer.param_groups]
@@ -135,32 +139,32 @@ class MultiplicativeLR(_LambdaScheduler):
 class StepLR(LRScheduler):
     """lr_t = base_lr * gamma ** (t // step_size): multiplied by gamma every step_size epochs."""
 
-    def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return [g["lr"] for g in self.optimizer.param_groups]
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
     """lr_t = base_lr * gamma ** t: multiplied by gamma at every step."""
 
-    def __init__(self, optimizer, gamma: float, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
             return [g["lr"] for g in self.optimizer.param_groups]
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [base * self.gamma ** self.last_epoch for base in self.base_lrs]

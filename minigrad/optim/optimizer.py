@@ -24,12 +24,18 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
 from minigrad import autograd, backend
 from minigrad.tensor import Tensor
+
+# what an optimizer takes: tensors, or dicts (one per parameter group) with a 'params' entry
+Params = Iterable[Tensor] | Iterable[dict[str, Any]]
+
 
 # --- threads for element-wise updates -------------------------------------------
 
@@ -70,7 +76,7 @@ def _worker_pool(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def _splittable(arrays) -> bool:
+def _splittable(arrays: Sequence[Any]) -> bool:
     first = arrays[0]
     if not isinstance(first, np.ndarray) or first.size < _MIN_SPLIT:
         return False
@@ -92,18 +98,18 @@ class Optimizer:
     ``'params'`` entry and hyper-parameters overriding ``defaults``.
     """
 
-    def __init__(self, params, defaults: dict):
+    def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         self._check_group(defaults)  # bad defaults are reported before anything about the parameters
         self.defaults = dict(defaults)
-        self.state: dict = {}
-        self.param_groups: list = []
-        self._scratch: dict = {}  # param -> scratch arrays of the update (not state: never saved)
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        self._scratch: dict[Tensor, Any] = {}  # param -> scratch arrays of the update (not state: never saved)
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
                 f"got a single Tensor (wrap it in a list)"
             )
-        groups = list(params)
+        groups: list[Any] = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -111,7 +117,7 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
@@ -121,7 +127,7 @@ class Optimizer:
         return "\n".join(lines)
 
     # --- groups -----------------------------------------------------------------------
-    def add_param_group(self, param_group: dict) -> None:
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group: ``{'params': [...], hyper-parameter: value, ...}``.
 
         Missing hyper-parameters take the optimizer's defaults. Every
@@ -185,10 +191,10 @@ class Optimizer:
                 else:
                     p.grad.data.fill(0)
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError
 
-    def _eval_closure(self, closure):
+    def _eval_closure(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:
             return None
         with autograd.enable_grad():
@@ -221,7 +227,7 @@ class Optimizer:
             yield p, g
 
     @staticmethod
-    def _apply(kernel, jobs) -> None:
+    def _apply(kernel: Callable[..., None], jobs: Iterable[Any]) -> None:
         """Run ``kernel(*arrays, *args)`` for every ``(arrays, args)`` in ``jobs``.
 
         ``kernel`` must be element-wise over ``arrays`` (same shape; None
@@ -229,7 +235,8 @@ class Optimizer:
         contiguous NumPy jobs are split into one slice per thread.
         """
         threads = _num_threads
-        split, whole = [], []
+        split: list[Any] = []
+        whole: list[Any] = []
         for job in jobs:
             (split if threads > 1 and _splittable(job[0]) else whole).append(job)
         if not split:
@@ -253,14 +260,14 @@ class Optimizer:
                 f.result()
 
     # --- state -------------------------------------------------------------------------------
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """A snapshot of the state in PyTorch's layout (buffers are copied).
 
         ``{'state': {index: {'step': int, name: Tensor}}, 'param_groups':
         [{hyper-parameters..., 'params': [indices]}]}``; indices count the
         parameters across groups in order. Save it with ``minigrad.save``.
         """
-        index = {}
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {key: value for key, value in group.items() if key != "params"}
@@ -276,7 +283,7 @@ class Optimizer:
                     state[index[id(p)]] = {key: _copy_value(value) for key, value in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict: dict) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict()``: hyper-parameters and buffers (copied).
 
         The optimizer must have been built over parameters of the same

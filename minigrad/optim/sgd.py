@@ -14,14 +14,17 @@ place with one preallocated scratch buffer per parameter.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from minigrad.backend import get_array_module
-from minigrad.optim.optimizer import Optimizer
+from minigrad.optim.optimizer import Optimizer, Params
 from minigrad.tensor import Tensor
 
 
 class SGD(Optimizer):
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-                 *, maximize=False):
+    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False) -> None:
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
                         weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
@@ -38,7 +41,7 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: nesterov momentum requires momentum > 0 and dampening = 0, "
                              f"got momentum={momentum}, dampening={dampening}")
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns closure()'s loss."""
         loss = self._eval_closure(closure)
         jobs = []

@@ -15,6 +15,7 @@ them that keeps the gradient backward hands it (``capture_grads=True``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from minigrad.autograd import topological_order
 from minigrad.viz import summary
@@ -80,7 +81,7 @@ class Graph:
         names = dict(modules.named_parameters()) if modules is not None else {}
         names.update(params or {})
         self.names = {id(t): name for name, t in names.items() if t is not None}
-        self._grads = {}
+        self._grads: dict[int, Any] = {}
         self._handles = []
         if capture_grads:
             for t in visit:

@@ -17,6 +17,7 @@ Coordinates are in points, y grows downwards (inputs on top).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 DUMMY_WIDTH = 4.0
 
@@ -42,12 +43,12 @@ def layered_layout(sizes, edges, node_gap=14.0, rank_gap=26.0, sweeps=24):
     to the top of ``to``.
     """
     ids = list(sizes)
-    preds = {v: [] for v in ids}
-    succs = {v: [] for v in ids}
+    preds: dict[Any, list[Any]] = {v: [] for v in ids}
+    succs: dict[Any, list[Any]] = {v: [] for v in ids}
     for a, b in edges:
         preds[b].append(a)
         succs[a].append(b)
-    rank = {}
+    rank: dict[Any, int] = {}
     for v in ids:
         rank[v] = 1 + max((rank[p] for p in preds[v] if p in rank), default=-1)
     for v in ids:  # a leaf just above its first consumer, not at the top
@@ -56,8 +57,8 @@ def layered_layout(sizes, edges, node_gap=14.0, rank_gap=26.0, sweeps=24):
 
     # dummy nodes: every edge then joins adjacent ranks
     width = {v: sizes[v][0] for v in ids}
-    up = {v: [] for v in ids}    # neighbours one rank above
-    down = {v: [] for v in ids}  # neighbours one rank below
+    up: dict[Any, list[Any]] = {v: [] for v in ids}    # neighbours one rank above
+    down: dict[Any, list[Any]] = {v: [] for v in ids}  # neighbours one rank below
     chains = []
     for k, (a, b) in enumerate(edges):
         chain = [a]
@@ -71,7 +72,7 @@ def layered_layout(sizes, edges, node_gap=14.0, rank_gap=26.0, sweeps=24):
             up[v].append(u)
         chains.append((a, b, chain))
     n_ranks = 1 + max(rank.values(), default=0)
-    layers = [[] for _ in range(n_ranks)]
+    layers: list[list[Any]] = [[] for _ in range(n_ranks)]
     for v in rank:  # first appearance: real nodes in the given order, then dummies
         layers[rank[v]].append(v)
 
@@ -119,9 +120,9 @@ def _order(layers, up, down, sweeps):
             ref = {v: i for i, v in enumerate(cur[r - 1] if s % 2 == 0 else cur[r + 1])}
             old = {v: i for i, v in enumerate(cur[r])}
 
-            def bary(v):
-                ps = [ref[u] for u in nbrs[v] if u in ref]
-                return sum(ps) / len(ps) if ps else old[v]
+            def bary(v):  # called within this iteration only, so the loop variables it reads are current
+                ps = [ref[u] for u in nbrs[v] if u in ref]  # noqa: B023
+                return sum(ps) / len(ps) if ps else old[v]  # noqa: B023
 
             cur[r] = sorted(cur[r], key=lambda v: (bary(v), old[v]))
         c = _total_crossings(cur, down)
@@ -131,7 +132,7 @@ def _order(layers, up, down, sweeps):
 
 
 def _positions(layers, up, down, width, gap):
-    x = {}
+    x: dict[Any, float] = {}
     for layer in layers:  # start packed left to right around 0
         _place(layer, {v: 0.0 for v in layer}, width, gap, x)
     passes = [up, down] * 4 + [None]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 from minigrad.viz import summary
 from minigrad.viz.graph import Node
@@ -56,7 +57,7 @@ def record_modules(model):
         minigrad.viz.draw(loss, "d.svg", modules=calls, group_modules=True)
     """
     calls = ModuleCalls(model)
-    open_calls = {}  # id(module) -> stack of input id tuples (a module may call itself)
+    open_calls: dict[int, list[Any]] = {}  # id(module) -> stack of input id tuples (a module may call itself)
     handles = []
     for name, m in model.named_modules():
         if not name:
@@ -80,10 +81,10 @@ def record_modules(model):
 def collapse(graph, nodes, edges, order, depth, max_values):
     """Replace the ops, parameters and tensors of each recorded call by one module node."""
     calls = [c for c in graph.modules.calls if depth is None or c.depth <= depth]
-    preds = {}
+    preds: dict[Any, Any] = {}
     for a, b in edges:
         preds.setdefault(b, []).append(a)
-    cluster = {}  # node id -> index into calls
+    cluster: dict[str, Any] = {}  # node id -> index into calls
     # outer calls first, so an inner call's ops are claimed again by the inner call
     for i in sorted(range(len(calls)), key=lambda i: calls[i].depth):
         stop = set(calls[i].inputs)
@@ -97,7 +98,7 @@ def collapse(graph, nodes, edges, order, depth, max_values):
             cluster[f"op{key}"] = i
             stack += [int(p[1:]) for p in preds[f"op{key}"]]
     all_inputs = {k for c in calls for k in c.inputs}
-    consumers = {}
+    consumers: dict[Any, list[Any]] = {}
     for a, b in edges:
         consumers.setdefault(a, []).append(b)
     for key, t in graph.tensors.items():
@@ -111,12 +112,12 @@ def collapse(graph, nodes, edges, order, depth, max_values):
         owners = {cluster.get(c) for c in consumers.get(tid, [])}
         if key not in all_inputs and len(owners) == 1 and None not in owners:
             cluster[tid] = owners.pop()
-    members = {}
+    members: dict[Any, list[Any]] = {}
     for nid, i in cluster.items():
         members.setdefault(i, []).append(nid)
     rep = {nid: f"m{i}" for nid, i in cluster.items()}
     new_nodes = {nid: n for nid, n in nodes.items() if nid not in cluster}
-    seen_names = {}
+    seen_names: dict[Any, Any] = {}
     for i in sorted(members):  # calls in the order they returned
         n = seen_names[calls[i].name] = seen_names.get(calls[i].name, 0) + 1
         node = _module_node(graph, calls[i], f"m{i}", members[i], consumers, rep, max_values)
@@ -128,7 +129,7 @@ def collapse(graph, nodes, edges, order, depth, max_values):
         a, b = rep.get(a, a), rep.get(b, b)
         if a != b:
             new_edges.append((a, b))
-    new_order = []
+    new_order: list[Any] = []
     for nid in order:  # a box goes where its last member was: after all of its inputs
         r = rep.get(nid, nid)
         if r in new_order:

@@ -49,7 +49,7 @@ def figure(nodes, edges, fs=FONT_SIZE):
     ax.set_xlim(x0, x1)
     ax.set_ylim(y1, y0)  # inputs on top
     ax.set_axis_off()
-    for a, b, pts in routes:
+    for _a, _b, pts in routes:
         verts, codes = [pts[0]], [Path.MOVETO]
         for (px, py), (qx, qy) in zip(pts, pts[1:]):
             if px == qx:

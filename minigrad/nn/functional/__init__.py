@@ -5,13 +5,24 @@
     loss = F.binary_cross_entropy_with_logits(y, target)
 """
 from minigrad.nn.functional.activation import (
-    leaky_relu, log_softmax, logsigmoid, relu, sigmoid, softmax, softplus, tanh,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
 )
 from minigrad.nn.functional.conv import conv2d, conv_transpose2d
 from minigrad.nn.functional.dropout import dropout
 from minigrad.nn.functional.linear import linear
 from minigrad.nn.functional.loss import (
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
 )
 from minigrad.nn.functional.normalization import batch_norm
 from minigrad.nn.functional.shape import flatten, unflatten

@@ -37,7 +37,7 @@ class Dropout(Function):
         return gy * mask
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout in training mode; the identity (the same tensor) otherwise."""
     if isinstance(p, bool) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from minigrad.autograd import Function
+from minigrad.tensor import Tensor
 
 
 class Linear(Function):
@@ -58,7 +59,7 @@ class Linear(Function):
         return gx, gw
 
 
-def linear(input, weight, bias=None):
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight.T + bias, as ``torch.nn.functional.linear``."""
     if bias is None:
         return Linear()(input, weight)

@@ -7,6 +7,8 @@ prediction against an (N,) target is an error, not a silent (N, N) broadcast.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from minigrad import backend
@@ -321,7 +323,7 @@ def _check_probability_target(op, t):
                              f"[{lo:g}, {hi:g}] (target shape {tuple(t.shape)})")
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
     """-w [t log p + (1 - t) log(1 - p)] on probabilities p in [0, 1] (logs clamped at -100).
 
     On the CPU the range of p is checked; on the GPU it is not (it would
@@ -337,7 +339,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return BinaryCrossEntropy(reduction)(x, t, _weight_operand(op, "weight", weight, x))
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor | None = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid + BCE in one stable step: max(x, 0) - x t + log1p(e^-|x|), optionally weighted.
 
     ``pos_weight`` multiplies the positive term (broadcast along the last
@@ -352,7 +355,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return fn(x, t, *extra)
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: reduce((x - t)^2)."""
     x, t = _pointwise_args("mse_loss", input, target, reduction)
     return MSELoss(reduction)(x, t)
@@ -390,7 +393,8 @@ def _check_class_range(op, t, n_classes, ignore_index):
         )
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100,
+                  reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,)."""
     op = "cross_entropy"
     x, t, w = _class_index_args(op, input, target, weight, reduction)
@@ -398,7 +402,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return CrossEntropy(t, w, ignore_index, reduction)(x)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
     op = "nll_loss"
     x, t, w = _class_index_args(op, input, target, weight, reduction)

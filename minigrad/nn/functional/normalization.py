@@ -138,8 +138,9 @@ class BatchNorm(Function):
         return tuple(grads)
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
-               eps=1e-5):
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
     """Batch normalisation of (N, C) or (N, C, *spatial) input over all axes but 1.
 
     ``running_mean``/``running_var`` (Tensors or arrays of shape (C,), or None)

@@ -1,15 +1,20 @@
 """flatten and unflatten: reshape a range of dimensions (views, no copy when contiguous)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 from minigrad.ops.shape_ops import flatten as _flatten
 from minigrad.ops.shape_ops import reshape
+from minigrad.tensor import Tensor
 
 
-def flatten(input, start_dim=1, end_dim=-1):
+def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one. Note: start_dim defaults to 1 here (keep the batch),
     as ``nn.Flatten``; ``minigrad.flatten`` defaults to 0 like ``torch.flatten``."""
     return _flatten(input, start_dim, end_dim)
 
 
-def unflatten(input, dim, sizes):
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one entry may be -1)."""
     shape = tuple(input.shape)
     d = dim % len(shape)

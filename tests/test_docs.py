@@ -1,0 +1,91 @@
+"""The documentation runs: README.md's ```python blocks, and the ``>>>`` examples of minigrad's docstrings.
+
+README blocks run in order in one namespace (the README is read top to bottom: a later block may use what an
+earlier one defined), in a temporary directory (blocks that draw write their files there). A block preceded by
+``<!-- docs-test: skip: REASON -->`` is illustrative and skipped; the reason is required. A ``test_*`` function
+a block defines is called, so the README's example test runs too.
+"""
+import doctest
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+import minigrad
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PACKAGE = Path(minigrad.__file__).resolve().parent
+
+_BLOCK = re.compile(r"(?:<!--\s*docs-test:\s*skip(?::\s*(?P<reason>[^>]*?))?\s*-->\s*\n)?```python\n(?P<code>.*?)```",
+                    re.S)
+
+
+def readme_blocks():
+    """(line number, code, skip reason or None) for every ```python block of the README."""
+    text = README.read_text(encoding="utf-8")
+    blocks = []
+    for m in _BLOCK.finditer(text):
+        line = text.count("\n", 0, m.start("code"))  # the block's first code line, 1-based
+        skip = m.group("reason")
+        if skip is None and m.group(0).startswith("<!--"):
+            skip = ""
+        blocks.append((line + 1, m.group("code"), skip))
+    return blocks
+
+
+def test_readme_has_python_blocks_and_every_skip_gives_a_reason():
+    blocks = readme_blocks()
+    assert len(blocks) >= 5
+    for line, _, skip in blocks:
+        assert skip is None or skip.strip(), f"README.md:{line}: a skipped block needs a reason"
+
+
+def test_readme_python_blocks_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ns = {"__name__": "readme"}
+    ran = 0
+    for line, code, skip in readme_blocks():
+        if skip is not None:
+            continue
+        before = set(ns)
+        try:
+            exec(compile(code, f"README.md:{line}", "exec"), ns)
+            for name in sorted(set(ns) - before):
+                if name.startswith("test_") and callable(ns[name]):
+                    ns[name]()
+        except Exception as e:
+            raise AssertionError(f"README.md block at line {line} failed: {type(e).__name__}: {e}") from e
+        ran += 1
+    assert ran >= 5
+    # what the README's comments and printed output claim
+    assert not ns["z"].requires_grad  # made under no_grad
+    assert (ns["dy"].item(), ns["d2y"].item(), ns["d3y"].item()) == (27.0, 18.0, 6.0)
+    assert [r.op for r in ns["trace"].records] == ["Mean", "PowScalar", "Linear", "Tanh", "Linear"]
+    assert ns["trace"].records[2].inputs[1].name == "2.weight"
+    assert (tmp_path / "graph.svg").stat().st_size > 0 and (tmp_path / "D.svg").stat().st_size > 0
+
+
+def _modules_with_doctests():
+    names = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if ">>>" in path.read_text(encoding="utf-8"):
+            rel = path.relative_to(PACKAGE.parent).with_suffix("")
+            parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+            names.append(".".join(parts))
+    return names
+
+
+def test_public_docstring_examples_are_doctests():
+    found = set(_modules_with_doctests())
+    assert {"minigrad", "minigrad.autograd.engine", "minigrad.autograd.function", "minigrad.gradcheck"} <= found
+
+
+@pytest.mark.parametrize("module_name", _modules_with_doctests())
+def test_docstring_examples(module_name):
+    module = importlib.import_module(module_name)
+    minigrad.manual_seed(0)
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE, report=True, verbose=False)
+    assert result.attempted > 0
+    assert result.failed == 0, f"{result.failed} of {result.attempted} doctest examples in {module_name} failed"
