@@ -358,7 +358,7 @@ def _load_generator(p, checkpoint, device, raw=False):
 
 def _run_sample(p, args):
     from gan import plots
-    from gan.train import generate, sample_noise
+    from gan.sampling import generate, sample_noise
 
     _require_device(p, args.device)
     if not str(args.out).endswith(".npy"):

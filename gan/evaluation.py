@@ -119,7 +119,7 @@ def make_evaluator(latent_dim, noise="normal", device="cpu", n=10000, seed=1234,
     the same run. ``trained_on``: the run's --limit (None: all training images),
     to say whether the images that choose sigma were held out.
     """
-    from gan.train import SQRT3, generate
+    from gan.sampling import SQRT3, generate
 
     rng = np.random.default_rng(seed)
     if noise == "normal":

@@ -38,14 +38,15 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
-import minigrad.nn.functional as F
 from gan import plots
 from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, load_weights, save_checkpoint
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset
 from gan.ema import GeneratorEMA
+from gan.losses import discriminator_loss, generator_loss
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.optimizers import build_optimizers, momentum_at, set_momentum
+from gan.sampling import generate, sample_noise
 from minigrad import backend
 from minigrad.atomic_write import atomic_write, remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
@@ -65,92 +66,6 @@ class TrainingWriteError(RuntimeError):
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C: a checkpoint of the state after the last whole step was written."""
-
-
-# --- the losses (small functions so tests can check their gradients against the formulas) -------
-
-
-def discriminator_loss(real_logits, fake_logits, real_target: float = 1.0, reduction: str = "sum"):
-    """L_D = BCE(l_real, t) + BCE(l_fake, 0), t = 1 - label smoothing; each BCE a batch mean.
-
-    With t = 1 this is -[mean log D(x) + mean log(1 - D(G(z)))], minus the paper's V(D, G).
-    reduction "mean" halves it: 0.5 (BCE + BCE), the cost of the released code (it matters for SGD).
-    """
-    real_t = minigrad.full_like(real_logits, real_target)
-    loss = (F.binary_cross_entropy_with_logits(real_logits, real_t)
-            + F.binary_cross_entropy_with_logits(fake_logits, minigrad.zeros_like(fake_logits)))
-    if reduction == "mean":
-        return loss * 0.5
-    if reduction != "sum":
-        raise ValueError(f"discriminator_loss: reduction must be 'sum' or 'mean', got {reduction!r}")
-    return loss
-
-
-def nonsaturating_loss(fake_logits):
-    """L_G = -mean log D(G(z)) = mean softplus(-l);  dL/dl_i = -(1 - sigmoid(l_i)) / N.
-
-    Strong gradients early on, when D rejects the fakes (sigmoid(l) near 0).
-    """
-    return F.binary_cross_entropy_with_logits(fake_logits, minigrad.ones_like(fake_logits))
-
-
-def minimax_loss(fake_logits):
-    """L_G = mean log(1 - D(G(z))) = -mean softplus(l);  dL/dl_i = -sigmoid(l_i) / N.
-
-    The game's value as written; saturates (vanishing gradient) when D rejects the fakes.
-    """
-    return -F.binary_cross_entropy_with_logits(fake_logits, minigrad.zeros_like(fake_logits))
-
-
-def generator_loss(fake_logits, kind: str = "nonsaturating"):
-    if kind == "nonsaturating":
-        return nonsaturating_loss(fake_logits)
-    if kind == "minimax":
-        return minimax_loss(fake_logits)
-    raise ValueError(f"generator_loss: kind must be 'nonsaturating' or 'minimax', got {kind!r}")
-
-
-# --- noise and sampling ------------------------------------------------------------------------
-
-
-SQRT3 = 3.0 ** 0.5
-
-
-def sample_noise(n: int, latent_dim: int, kind: str = "normal", device: str = "cpu"):
-    """(n, latent_dim) float32 noise from minigrad's generator: N(0, 1), U(-1, 1) for 'uniform',
-    U(-sqrt 3, sqrt 3) (unit variance, the released code's) for 'uniform_sqrt3'."""
-    if kind == "normal":
-        return minigrad.randn(n, latent_dim, device=device)
-    if kind in ("uniform", "uniform_sqrt3"):
-        half = 1.0 if kind == "uniform" else SQRT3
-        z = minigrad.rand(n, latent_dim, device=device)
-        z.data *= np.float32(2 * half)  # in place: float32 stays float32
-        z.data -= np.float32(half)
-        return z
-    raise ValueError(f"sample_noise: kind must be 'normal', 'uniform' or 'uniform_sqrt3', got {kind!r}")
-
-
-def to_unit_interval(images, pixel_range=(-1, 1)):
-    """Generator output in pixel_range ([-1, 1] or [0, 1]) -> float32 NumPy in [0, 1] (clipped)."""
-    x = backend.as_numpy(images.data if isinstance(images, minigrad.Tensor) else images)
-    if tuple(pixel_range) == (0, 1):
-        return np.clip(x.astype(np.float32), 0.0, 1.0)
-    x = (x.astype(np.float32, copy=False) + np.float32(1.0)) * np.float32(0.5)
-    return np.clip(x, 0.0, 1.0, out=x)
-
-
-def generate(G, noise, batch_size: int = 500) -> np.ndarray:
-    """G(noise) in eval mode without a graph, in chunks -> float32 NumPy (N, C, H, W) in [0, 1]."""
-    was_training = G.training
-    pixel_range = getattr(G, "pixel_range", (-1, 1))
-    G.eval()
-    try:
-        with minigrad.no_grad():
-            parts = [to_unit_interval(G(noise[i:i + batch_size]), pixel_range)
-                     for i in range(0, noise.shape[0], batch_size)]
-    finally:
-        G.train(was_training)
-    return np.concatenate(parts)
 
 
 # --- data ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 import minigrad
 from minigrad import nn
-from gan import cli, train as gan_train
+from gan import cli, sampling, train as gan_train
 from gan.checkpoint import load_checkpoint
 from gan.config import TrainConfig
 from gan.data import load_dataset, to_zero_one
@@ -74,7 +74,7 @@ def test_data_in_zero_one_exactly_as_pylearn2(mnist_dir):
 
 
 def test_noise_uniform_sqrt3():
-    u = gan_train.sample_noise(4000, 10, "uniform_sqrt3").numpy()
+    u = sampling.sample_noise(4000, 10, "uniform_sqrt3").numpy()
     assert u.dtype == np.float32 and u.min() >= -np.sqrt(3) and u.max() <= np.sqrt(3)
     assert abs(u.mean()) < 0.03 and abs(u.var() - 1) < 0.03  # unit variance
 
@@ -122,7 +122,7 @@ def test_simultaneous_step_matches_separate_gradients(mnist_dir, tmp_path):
     def forward():
         G, D = copy.deepcopy(G0), copy.deepcopy(D0)
         minigrad.backend.set_rng_state(rng)
-        fake = G(gan_train.sample_noise(32, 100, "uniform_sqrt3"))
+        fake = G(sampling.sample_noise(32, 100, "uniform_sqrt3"))
         return G, D, D(minigrad.tensor(xb)), D(fake)
 
     G, D, real_logits, fake_logits = forward()
