@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import os
 import signal
 import sys
@@ -46,9 +45,10 @@ from gan.ema import GeneratorEMA
 from gan.losses import discriminator_loss, generator_loss
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.optimizers import build_optimizers, momentum_at, set_momentum
+from gan.runlog import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
 from gan.sampling import generate, sample_noise
 from minigrad import backend
-from minigrad.atomic_write import atomic_write, remove_temp_files
+from minigrad.atomic_write import remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
 
 GRID_SIZE = 64  # the fixed noise batch: an 8 x 8 grid each epoch
@@ -150,38 +150,6 @@ def _means(sums: dict) -> dict:
     return {key: sums[key] / n for key in _SCALARS}
 
 
-def _write_json(path: Path, obj) -> None:
-    """Atomic JSON write (minigrad.atomic_write)."""
-    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2, sort_keys=True) + "\n"), text=True)
-
-
-def read_metrics(path, warn=None) -> list[dict]:
-    """The records of a metrics.jsonl file. A damaged line (cut short by a crash, not JSON, not a record) is
-    skipped, and ``warn(message)`` told, when given; the records before and after it are kept."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    records = []
-    for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            reason = None if _is_record(record) else "not a metrics record"
-        except ValueError as e:
-            reason = f"not JSON ({e.msg})"
-        if reason is None:
-            records.append(record)
-        elif warn is not None:
-            warn(f"{path} line {n} is damaged ({reason}); skipped")
-    return records
-
-
-def _is_record(r) -> bool:
-    return (isinstance(r, dict) and r.get("kind") in ("step", "epoch")
-            and all(isinstance(r.get(key), int) and not isinstance(r.get(key), bool) for key in ("epoch", "step")))
-
-
 class _SigintFlag:
     """While active (main thread only), the first Ctrl-C (or SIGTERM, as sent by `timeout` and job
     schedulers) sets ``.set`` and training stops after the current step, with a checkpoint; a second
@@ -233,7 +201,7 @@ class Trainer:
         self.evaluator = evaluator
         self.outdir = Path(cfg.outdir)
         self.ckpt_path = self.outdir / CHECKPOINT_FILE
-        self.metrics_path = self.outdir / "metrics.jsonl"
+        self.metrics_path = self.outdir / METRICS_FILE
         self.samples_dir = self.outdir / "samples"
 
         minigrad.manual_seed(cfg.seed)
@@ -289,11 +257,7 @@ class Trainer:
         self.seconds_before = state["seconds"]
         self.epoch_sums = dict(state["epoch_sums"])
         self.saved_at = (self.epoch, self.step)
-        # Drop records written after the checkpoint (the run died later): they will be redone.
-        kept = [r for r in read_metrics(self.metrics_path, warn=self._warn)
-                if (r["kind"] == "step" and r["step"] <= self.step)
-                or (r["kind"] == "epoch" and r["epoch"] <= self.epoch)]
-        atomic_write(self.metrics_path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept)), text=True)
+        truncate_metrics(self.metrics_path, self.epoch, self.step, warn=self._warn)  # the run died later
         for png in self.samples_dir.glob("epoch_*.png"):  # grids of epochs the checkpoint has not seen
             if int(png.stem.split("_")[1]) > self.epoch:
                 png.unlink()
@@ -302,7 +266,7 @@ class Trainer:
         info = dict(self.cfg.to_dict(), minigrad_version=minigrad.__version__, numpy_version=np.__version__,
                     num_images=int(len(self.data)), iterations_per_epoch=self.iters_per_epoch,
                     image_shape=list(self.G.image_shape), threads=minigrad.get_num_threads())
-        _write_json(self.outdir / "config.json", info)
+        write_json(self.outdir / CONFIG_FILE, info)
 
     def save(self, epoch_sums=None):
         save_checkpoint(self.ckpt_path, config=self.cfg.to_dict(), G=self.G, D=self.D, opt_g=self.opt_g,
@@ -314,8 +278,7 @@ class Trainer:
 
     def _log(self, record):
         self.records.append(record)
-        with open(self.metrics_path, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_record(self.metrics_path, record)
 
     def _warn(self, msg):
         print(f"warning: {msg}", file=sys.stderr, flush=True)
