@@ -285,7 +285,8 @@ def _next_steps(cfg) -> str:
 
 
 def _train_locked(p, args, cfg, state):
-    from gan.train import TrainingDiverged, TrainingInterrupted, TrainingWriteError, train
+    from gan.run_errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
+    from gan.train import train
 
     _use_threads(args.threads, _recorded_threads(cfg.outdir) if state is not None else None)
     evaluator = None

@@ -16,7 +16,7 @@ Both players use Adam (lr 2e-4, betas (0.5, 0.999), Radford et al.), or SGD with
 both losses come from one forward pass and both players step together (``simultaneous_step``).
 
 The step is kept lean: float32 throughout, D's parameters are frozen (requires_grad False)
-during the G step so no D weight gradients are computed there, per-step scalars stay on the
+during the G step so no D weight gradients are computed there, per-step statistics stay on the
 device in a small buffer that is read back every few steps (not every step: on a GPU a read
 is a sync), and per-parameter gradient norms are computed only at logging steps.
 
@@ -46,26 +46,16 @@ from gan.losses import discriminator_loss, generator_loss
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.optimizers import build_optimizers, momentum_at, set_momentum
 from gan.runlog import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
+from gan.run_errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
 from gan.sampling import generate, sample_noise
+from gan.step_statistics import StepStatistics, means
 from minigrad import backend
 from minigrad.atomic_write import remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
 
 GRID_SIZE = 64  # the fixed noise batch: an 8 x 8 grid each epoch
 GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
-_SYNC_EVERY = 25  # read the per-step scalars back at least this often
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss became nan or inf; the run stopped and its last good checkpoint was left alone."""
-
-
-class TrainingWriteError(RuntimeError):
-    """A file of the run could not be written (a full disk, a lost mount); the last good checkpoint is kept."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C: a checkpoint of the state after the last whole step was written."""
+_SYNC_EVERY = 25  # read the per-step statistics back at least this often
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -88,9 +78,6 @@ def load_training_images(cfg: TrainConfig) -> np.ndarray:
 
 # --- bookkeeping --------------------------------------------------------------------------------
 
-_SCALARS = ("loss_d", "loss_g", "d_real", "d_fake")
-
-
 def grad_norms(module) -> dict:
     """{parameter name: L2 norm of its gradient} (parameters without a gradient are left out)."""
     out = {}
@@ -99,55 +86,6 @@ def grad_norms(module) -> dict:
             g = p.grad.data.ravel()
             out[name] = float(p.xp.sqrt(p.xp.dot(g, g)))
     return out
-
-
-class _Scalars:
-    """Per-step loss_d, loss_g, d_real, d_fake kept on the device, read back in chunks.
-
-    ``flush`` copies the chunk to the host, stops at the first step with a nan/inf value
-    (TrainingDiverged names it), and adds the rows to the running sums of the log interval
-    and of the epoch.
-    """
-
-    def __init__(self, xp, capacity: int):
-        self.buf = xp.empty((capacity, 4), dtype=xp.float32)
-        self.steps = np.empty(capacity, dtype=np.int64)
-        self.n = 0
-        self.interval = self.zero()
-        self.epoch = self.zero()
-
-    @staticmethod
-    def zero() -> dict:
-        return dict(loss_d=0.0, loss_g=0.0, d_real=0.0, d_fake=0.0, n=0)
-
-    def add(self, step, loss_d, loss_g, d_real, d_fake):
-        row = self.buf[self.n]
-        row[0], row[1], row[2], row[3] = loss_d, loss_g, d_real, d_fake
-        self.steps[self.n] = step
-        self.n += 1
-        return self.n == len(self.buf)
-
-    def flush(self, epoch):
-        if not self.n:
-            return
-        rows = backend.as_numpy(self.buf[:self.n]).astype(np.float64)
-        bad = ~np.isfinite(rows)
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            self.n = 0
-            raise TrainingDiverged(f"training diverged at step {self.steps[i]} (epoch {epoch}): "
-                                   f"{_SCALARS[j]} = {rows[i, j]}")
-        sums = rows.sum(axis=0)
-        for acc in (self.interval, self.epoch):
-            for key, s in zip(_SCALARS, sums):
-                acc[key] += float(s)
-            acc["n"] += self.n
-        self.n = 0
-
-
-def _means(sums: dict) -> dict:
-    n = max(sums["n"], 1)
-    return {key: sums[key] / n for key in _SCALARS}
 
 
 class _SigintFlag:
@@ -406,11 +344,11 @@ class Trainer:
     def _run_epoch(self, sigint, show_bar):
         cfg, k = self.cfg, self.cfg.k
         epoch = self.epoch + 1  # 1-based in files and messages
-        scalars = _Scalars(backend.xp_for(cfg.device), min(cfg.log_every, _SYNC_EVERY))
+        stats = StepStatistics(backend.xp_for(cfg.device), min(cfg.log_every, _SYNC_EVERY))
         sums = self.epoch_sums or {}
-        for key in scalars.epoch:
-            scalars.epoch[key] = sums.get(key, 0.0)
-            scalars.interval[key] = sums.get(f"interval_{key}", 0.0)  # the log interval a Ctrl-C cut short
+        for key in stats.epoch:
+            stats.epoch[key] = sums.get(key, 0.0)
+            stats.interval[key] = sums.get(f"interval_{key}", 0.0)  # the log interval a Ctrl-C cut short
         epoch_seconds, epoch_images = sums.get("seconds", 0.0), sums.get("images", 0)
         t_epoch = t_interval = time.perf_counter()
         interval_images = 0
@@ -426,35 +364,35 @@ class Trainer:
                 self.step += 1
                 self.batch += k
                 interval_images += k * cfg.batch_size
-                full = scalars.add(self.step, *out)
+                full = stats.add(self.step, *out)
                 logging_step = self.step % cfg.log_every == 0
                 if full or logging_step or sigint.set:
-                    scalars.flush(epoch)
+                    stats.flush(epoch)
                     if bar is not None:
-                        bar.set_postfix(_means(scalars.interval) if scalars.interval["n"] else {}, refresh=False)
+                        bar.set_postfix(means(stats.interval) if stats.interval["n"] else {}, refresh=False)
                         bar.set_description(f"epoch {epoch}/{cfg.epochs}{self._run_left()}", refresh=False)
                 if logging_step:
                     now = time.perf_counter()
-                    self._log(dict(kind="step", epoch=epoch, step=self.step, **_means(scalars.interval),
+                    self._log(dict(kind="step", epoch=epoch, step=self.step, **means(stats.interval),
                                    grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G),
                                    seconds=round(self.seconds_before + now - self.t_start, 3),
                                    images_per_sec=round(interval_images / max(now - t_interval, 1e-9), 1)))
-                    scalars.interval = _Scalars.zero()
+                    stats.interval = StepStatistics.zero()
                     t_interval, interval_images = now, 0
                 if bar is not None:
                     bar.update(1)
                 if sigint.set:
-                    self._interrupt(scalars, epoch_seconds + time.perf_counter() - t_epoch,
+                    self._interrupt(stats, epoch_seconds + time.perf_counter() - t_epoch,
                                     epoch_images + (i + 1 - first) * k * cfg.batch_size)
         finally:
             if bar is not None:
                 bar.close()
-        scalars.flush(epoch)
+        stats.flush(epoch)
         now = time.perf_counter()
         seconds = epoch_seconds + now - t_epoch
         images = epoch_images + (self.iters_per_epoch - first) * k * cfg.batch_size
         self.epoch, self.batch, self.epoch_sums = epoch, 0, {}
-        record = dict(kind="epoch", epoch=epoch, step=self.step, **_means(scalars.epoch),
+        record = dict(kind="epoch", epoch=epoch, step=self.step, **means(stats.epoch),
                       grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G),
                       seconds=round(self.seconds_before + now - self.t_start, 3),
                       epoch_seconds=round(seconds, 3), images_per_sec=round(images / max(seconds, 1e-9), 1))
@@ -479,10 +417,10 @@ class Trainer:
         left = round(left_steps * (time.perf_counter() - self.t_start) / done)
         return f", run {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d} left"
 
-    def _interrupt(self, scalars, epoch_seconds, epoch_images):
+    def _interrupt(self, stats, epoch_seconds, epoch_images):
         """Ctrl-C: checkpoint the state after this whole step (mid-epoch) and stop."""
-        sums = dict(scalars.epoch, seconds=epoch_seconds, images=epoch_images)
-        sums.update({f"interval_{key}": value for key, value in scalars.interval.items()})
+        sums = dict(stats.epoch, seconds=epoch_seconds, images=epoch_images)
+        sums.update({f"interval_{key}": value for key, value in stats.interval.items()})
         self.save(epoch_sums=sums)
         raise TrainingInterrupted(f"interrupted at step {self.step} (epoch {self.epoch + 1}); checkpoint "
                                   f"written to {self.ckpt_path}; continue with --resume {self.outdir}")
