@@ -28,9 +28,7 @@ from __future__ import annotations
 import copy
 import itertools
 import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -49,6 +47,7 @@ from gan.runlog import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, t
 from gan.run_errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
 from gan.sampling import generate, sample_noise
 from gan.step_statistics import StepStatistics, means
+from gan.stop_signals import StopSignals
 from minigrad import backend
 from minigrad.atomic_write import remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
@@ -86,35 +85,6 @@ def grad_norms(module) -> dict:
             g = p.grad.data.ravel()
             out[name] = float(p.xp.sqrt(p.xp.dot(g, g)))
     return out
-
-
-class _SigintFlag:
-    """While active (main thread only), the first Ctrl-C (or SIGTERM, as sent by `timeout` and job
-    schedulers) sets ``.set`` and training stops after the current step, with a checkpoint; a second
-    one raises KeyboardInterrupt at once."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self):
-        self.set = False
-        self.previous = {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.previous = {sig: signal.signal(sig, self._handler) for sig in self.SIGNALS}
-        return self
-
-    def _handler(self, signum, frame):
-        if self.set:
-            raise KeyboardInterrupt
-        self.set = True
-        print("stopping after the current step (a checkpoint will be written; interrupt again to abort)",
-              file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc):
-        for sig, previous in self.previous.items():
-            signal.signal(sig, previous)
-        return False
 
 
 # --- the loop -----------------------------------------------------------------------------------
@@ -320,11 +290,11 @@ class Trainer:
         if cfg.eval_every and self.evaluator is None:
             self._print(f"note: --eval-every {cfg.eval_every} is set but no evaluator is wired in; not evaluating")
         last = {}
-        with _SigintFlag() as sigint, set_detect_anomaly(cfg.detect_anomaly):
+        with StopSignals() as stop, set_detect_anomaly(cfg.detect_anomaly):
             try:
                 while self.epoch < cfg.epochs:
                     try:
-                        last = self._run_epoch(sigint, show_bar)
+                        last = self._run_epoch(stop, show_bar)
                     except AnomalyError as e:  # raised at the op that made the nan/inf, before any loss shows it
                         raise TrainingDiverged(f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): "
                                                f"{e}") from None
@@ -341,7 +311,7 @@ class Trainer:
             return "no checkpoint had been written yet"
         return f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in {self.ckpt_path}"
 
-    def _run_epoch(self, sigint, show_bar):
+    def _run_epoch(self, stop, show_bar):
         cfg, k = self.cfg, self.cfg.k
         epoch = self.epoch + 1  # 1-based in files and messages
         stats = StepStatistics(backend.xp_for(cfg.device), min(cfg.log_every, _SYNC_EVERY))
@@ -366,7 +336,7 @@ class Trainer:
                 interval_images += k * cfg.batch_size
                 full = stats.add(self.step, *out)
                 logging_step = self.step % cfg.log_every == 0
-                if full or logging_step or sigint.set:
+                if full or logging_step or stop.requested:
                     stats.flush(epoch)
                     if bar is not None:
                         bar.set_postfix(means(stats.interval) if stats.interval["n"] else {}, refresh=False)
@@ -381,7 +351,7 @@ class Trainer:
                     t_interval, interval_images = now, 0
                 if bar is not None:
                     bar.update(1)
-                if sigint.set:
+                if stop.requested:
                     self._interrupt(stats, epoch_seconds + time.perf_counter() - t_epoch,
                                     epoch_images + (i + 1 - first) * k * cfg.batch_size)
         finally:
