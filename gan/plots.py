@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan.pixels import unit_to_uint8
 from minigrad.atomic_write import atomic_write
 from minigrad.backend import as_numpy
 
@@ -92,17 +93,13 @@ def image_grid(images, nrow=None, padding: int = 2, pad_value: float = 1.0) -> n
     return grid[0] if c == 1 else grid.transpose(1, 2, 0)
 
 
-def _to_uint8(img01: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(img01, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
 def save_grid(images, path, nrow=None, title=None, padding: int = 2, pad_value: float = 1.0) -> Path:
     """Write image_grid(images) as a PNG: pixel for pixel without a title, via matplotlib with one."""
     grid = image_grid(images, nrow=nrow, padding=padding, pad_value=pad_value)
     if title is None:
         from PIL import Image
 
-        img = Image.fromarray(_to_uint8(grid))
+        img = Image.fromarray(unit_to_uint8(grid))
         return _atomic_write(path, lambda f: img.save(f, format="PNG"))
 
     h, w = grid.shape[:2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad
+from gan.pixels import range_to_unit
 from minigrad import backend
 
 
@@ -24,15 +25,6 @@ def sample_noise(n: int, latent_dim: int, kind: str = "normal", device: str = "c
     raise ValueError(f"sample_noise: kind must be 'normal', 'uniform' or 'uniform_sqrt3', got {kind!r}")
 
 
-def to_unit_interval(images, pixel_range=(-1, 1)):
-    """Generator output in pixel_range ([-1, 1] or [0, 1]) -> float32 NumPy in [0, 1] (clipped)."""
-    x = backend.as_numpy(images.data if isinstance(images, minigrad.Tensor) else images)
-    if tuple(pixel_range) == (0, 1):
-        return np.clip(x.astype(np.float32), 0.0, 1.0)
-    x = (x.astype(np.float32, copy=False) + np.float32(1.0)) * np.float32(0.5)
-    return np.clip(x, 0.0, 1.0, out=x)
-
-
 def generate(G, noise, batch_size: int = 500) -> np.ndarray:
     """G(noise) in eval mode without a graph, in chunks -> float32 NumPy (N, C, H, W) in [0, 1]."""
     was_training = G.training
@@ -40,7 +32,7 @@ def generate(G, noise, batch_size: int = 500) -> np.ndarray:
     G.eval()
     try:
         with minigrad.no_grad():
-            parts = [to_unit_interval(G(noise[i:i + batch_size]), pixel_range)
+            parts = [range_to_unit(backend.as_numpy(G(noise[i:i + batch_size]).data), pixel_range)
                      for i in range(0, noise.shape[0], batch_size)]
     finally:
         G.train(was_training)

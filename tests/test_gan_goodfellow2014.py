@@ -11,7 +11,8 @@ from minigrad import nn
 from gan import cli, sampling, train as gan_train
 from gan.checkpoint import load_checkpoint
 from gan.config import TrainConfig
-from gan.data import load_dataset, to_zero_one
+from gan.data import load_dataset
+from gan.pixels import uint8_to_unit
 from gan.evaluation import held_out_note, make_evaluator
 from gan.models import build_models, init_output_bias_from_marginals_
 from gan.optimizers import DecayWithFloor, momentum_at
@@ -64,7 +65,7 @@ def test_output_bias_is_the_logit_of_the_mean_pixel():
 
 def test_data_in_zero_one_exactly_as_pylearn2(mnist_dir):
     k = np.arange(256, dtype=np.uint8)
-    np.testing.assert_array_equal(to_zero_one(k), k.astype(np.float32) / np.float32(255))
+    np.testing.assert_array_equal(uint8_to_unit(k), k.astype(np.float32) / np.float32(255))
     x = load_dataset(mnist_dir, value_range=(0, 1))
     u8 = load_dataset(mnist_dir)  # [-1, 1]
     assert x.dtype == np.float32 and x.min() == 0 and x.max() == 1
