@@ -29,6 +29,12 @@ class StepStatistics:
     def zero() -> dict:
         return dict(loss_d=0.0, loss_g=0.0, d_real=0.0, d_fake=0.0, n=0)
 
+    def restore(self, sums: dict) -> None:
+        """Continue the sums that an epoch cut short by Ctrl-C saved (its log interval's as interval_*)."""
+        for key in self.epoch:
+            self.epoch[key] = sums.get(key, 0.0)
+            self.interval[key] = sums.get(f"interval_{key}", 0.0)
+
     def add(self, step, loss_d, loss_g, d_real, d_fake):
         row = self.buf[self.n]
         row[0], row[1], row[2], row[3] = loss_d, loss_g, d_real, d_fake

@@ -43,8 +43,9 @@ from gan.ema import GeneratorEMA
 from gan.losses import discriminator_loss, generator_loss
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.optimizers import build_optimizers, momentum_at, set_momentum
-from gan.runlog import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
+from gan.progress import EpochProgress
 from gan.run_errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
+from gan.runlog import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
 from gan.sampling import generate, sample_noise
 from gan.step_statistics import StepStatistics, means
 from gan.stop_signals import StopSignals
@@ -316,51 +317,37 @@ class Trainer:
         epoch = self.epoch + 1  # 1-based in files and messages
         stats = StepStatistics(backend.xp_for(cfg.device), min(cfg.log_every, _SYNC_EVERY))
         sums = self.epoch_sums or {}
-        for key in stats.epoch:
-            stats.epoch[key] = sums.get(key, 0.0)
-            stats.interval[key] = sums.get(f"interval_{key}", 0.0)  # the log interval a Ctrl-C cut short
-        epoch_seconds, epoch_images = sums.get("seconds", 0.0), sums.get("images", 0)
-        t_epoch = t_interval = time.perf_counter()
-        interval_images = 0
+        stats.restore(sums)
         first = self.batch // k
         if cfg.final_momentum is not None:  # the momentum schedule, through param_groups
             set_momentum((self.opt_g, self.opt_d), momentum_at(cfg, epoch))
         batches = self.batches.epoch(self.epoch, start=self.batch)
-        bar = _progress_bar(show_bar, self.iters_per_epoch, first, f"epoch {epoch}/{cfg.epochs}", self.stdout)
-        try:
-            for i in range(first, self.iters_per_epoch):
-                real = [next(batches) for _ in range(k)]
-                out = self.train_step(real)
+        with EpochProgress(show_bar, self.iters_per_epoch, first, f"epoch {epoch}/{cfg.epochs}", self.stdout,
+                           seconds=sums.get("seconds", 0.0), images=sums.get("images", 0)) as progress:
+            for _ in range(self.iters_per_epoch - first):
+                out = self.train_step([next(batches) for _ in range(k)])
                 self.step += 1
                 self.batch += k
-                interval_images += k * cfg.batch_size
+                progress.count(k * cfg.batch_size)
                 full = stats.add(self.step, *out)
                 logging_step = self.step % cfg.log_every == 0
                 if full or logging_step or stop.requested:
                     stats.flush(epoch)
-                    if bar is not None:
-                        bar.set_postfix(means(stats.interval) if stats.interval["n"] else {}, refresh=False)
-                        bar.set_description(f"epoch {epoch}/{cfg.epochs}{self._run_left()}", refresh=False)
+                    progress.show(means(stats.interval) if stats.interval["n"] else {},
+                                  f"epoch {epoch}/{cfg.epochs}{self._run_left()}")
                 if logging_step:
-                    now = time.perf_counter()
+                    now, images_per_sec = progress.end_interval()
                     self._log(dict(kind="step", epoch=epoch, step=self.step, **means(stats.interval),
                                    grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G),
                                    seconds=round(self.seconds_before + now - self.t_start, 3),
-                                   images_per_sec=round(interval_images / max(now - t_interval, 1e-9), 1)))
+                                   images_per_sec=images_per_sec))
                     stats.interval = StepStatistics.zero()
-                    t_interval, interval_images = now, 0
-                if bar is not None:
-                    bar.update(1)
+                progress.tick()
                 if stop.requested:
-                    self._interrupt(stats, epoch_seconds + time.perf_counter() - t_epoch,
-                                    epoch_images + (i + 1 - first) * k * cfg.batch_size)
-        finally:
-            if bar is not None:
-                bar.close()
+                    self._interrupt(stats, progress.epoch_seconds(), progress.images)
         stats.flush(epoch)
         now = time.perf_counter()
-        seconds = epoch_seconds + now - t_epoch
-        images = epoch_images + (self.iters_per_epoch - first) * k * cfg.batch_size
+        seconds, images = progress.epoch_seconds(now), progress.images
         self.epoch, self.batch, self.epoch_sums = epoch, 0, {}
         record = dict(kind="epoch", epoch=epoch, step=self.step, **means(stats.epoch),
                       grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G),
@@ -419,14 +406,6 @@ def _mean_sigmoid(logits):
     xp = backend.get_array_module(logits)
     half = logits.dtype.type(0.5)
     return (xp.tanh(logits * half).mean() + 1) * half
-
-
-def _progress_bar(show, total, initial, desc, file):
-    if not show:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, desc=desc, file=file, dynamic_ncols=True, leave=True)
 
 
 def train(cfg: TrainConfig, resume=None, evaluator=None, stdout=None) -> dict:
