@@ -25,6 +25,7 @@ checkpoint.npz to its output directory (see README / ``python -m gan train --hel
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import os
@@ -36,7 +37,7 @@ import numpy as np
 
 import minigrad
 from gan import plots
-from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, load_weights, save_checkpoint
+from gan.checkpoint import FILENAME as CHECKPOINT_FILE, GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset
 from gan.ema import GeneratorEMA
@@ -53,7 +54,6 @@ from minigrad import backend
 from minigrad.atomic_write import remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
 
-GRID_SIZE = 64  # the fixed noise batch: an 8 x 8 grid each epoch
 GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
 _SYNC_EVERY = 25  # read the per-step statistics back at least this often
 
@@ -227,10 +227,7 @@ class Trainer:
             self.opt_d.zero_grad()
             loss_d.backward()
             self.opt_d.step()
-        # G step: D is frozen, so backward computes gradients for G's weights only.
-        for p in self.d_params:
-            p.requires_grad = False
-        try:
+        with _frozen(self.d_params):  # the G step: backward computes gradients for G's weights only
             z = sample_noise(len(real_batches[-1]), cfg.latent_dim, cfg.noise, cfg.device)
             loss_g = generator_loss(D(G(z)), cfg.loss)
             self.opt_g.zero_grad()
@@ -238,9 +235,6 @@ class Trainer:
             self.opt_g.step()
             if self.ema is not None:
                 self.ema.update()
-        finally:
-            for p in self.d_params:
-                p.requires_grad = True
         return loss_d.data, loss_g.data, _mean_sigmoid(real_logits.data), _mean_sigmoid(fake_logits.data)
 
     def simultaneous_step(self, xb):
@@ -261,13 +255,8 @@ class Trainer:
         self.opt_g.zero_grad()
         loss_d.backward(retain_graph=True)  # the fake pass is needed again for L_G
         fake_in.grad = None  # dL_D/d fake: not G's gradient
-        for p in self.d_params:
-            p.requires_grad = False
-        try:
+        with _frozen(self.d_params):
             loss_g.backward()  # only to fake_in: D's gradients stay those of L_D
-        finally:
-            for p in self.d_params:
-                p.requires_grad = True
         fake.backward(fake_in.grad)
         self.opt_d.step()
         self.opt_g.step()
@@ -310,7 +299,8 @@ class Trainer:
         """Which checkpoint a stopped run leaves, for its message."""
         if not self.saved_at:
             return "no checkpoint had been written yet"
-        return f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in {self.ckpt_path}"
+        return (f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in "
+                f"{self.ckpt_path}")
 
     def _run_epoch(self, stop, show_bar):
         cfg, k = self.cfg, self.cfg.k
@@ -384,12 +374,11 @@ class Trainer:
 
     def _write_figures(self, epoch):
         images = generate(self.sampler, self.fixed_noise)
-        grid = plots.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
+        plots.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
         frames = sorted(self.samples_dir.glob("epoch_*.png"))
         frames = plots.evenly_spaced(frames, GIF_MAX_FRAMES)
         plots.save_gif(frames, self.outdir / "progress.gif",
                        duration_ms=[300] * (len(frames) - 1) + [1500])  # hold the last frame
-        return grid
 
     def _plot_curves(self):
         steps = [r for r in self.records if r["kind"] == "step"]
@@ -399,6 +388,18 @@ class Trainer:
         scored = [r for r in epochs if any(r.get(key) is not None for key in plots.SCORE_METRICS)]
         if scored:
             plots.plot_scores(scored, self.outdir / "scores.png")
+
+
+@contextlib.contextmanager
+def _frozen(params):
+    """requires_grad False for ``params`` inside the block, so backward computes no gradients for them."""
+    for p in params:
+        p.requires_grad = False
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad = True
 
 
 def _mean_sigmoid(logits):
