@@ -53,7 +53,8 @@ def _worker(args) -> dict:
     minigrad.allocator.keep_freed_memory()  # as python -m gan does
     from benchmarks.cases_training import LATENT_DIM, Framework, build_pair, gan_step
     from benchmarks.cases import Context
-    from gan.data import BatchIterator, load_mnist, to_unit_range
+    from gan.data import BatchIterator, load_mnist
+    from gan.pixels import uint8_to_signed_unit
 
     torch = None
     if args.framework == "torch":
@@ -62,7 +63,7 @@ def _worker(args) -> dict:
         torch.set_num_threads(args.threads)
     minigrad.optim.set_num_threads(args.threads)
     minigrad.manual_seed(0)
-    images = to_unit_range(np.array(load_mnist("train")[0][: args.images])).reshape(args.images, 1, 28, 28)
+    images = uint8_to_signed_unit(np.array(load_mnist("train")[0][: args.images])).reshape(args.images, 1, 28, 28)
     mg, th = build_pair(Context(torch=torch), "mlp")
     if torch is None:
         fw, models, as_batch = Framework.of_minigrad("cpu"), mg, minigrad.tensor

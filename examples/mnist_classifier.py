@@ -15,6 +15,7 @@ import numpy as np
 import minigrad
 from gan.classifier import WEIGHTS_PATH, MNISTClassifier, classify
 from gan.data import BatchIterator, load_mnist, sha256_file
+from gan.pixels import uint8_to_signed_unit, uint8_to_unit
 from minigrad.nn import functional as F
 
 
@@ -32,7 +33,7 @@ def main():
     minigrad.manual_seed(args.seed)
     train_x, train_y = load_mnist("train")
     test_x, test_y = load_mnist("test")
-    x = (train_x.astype(np.float32) / 127.5 - 1)[:, None]  # [-1, 1], (N, 1, 28, 28)
+    x = uint8_to_signed_unit(train_x)[:, None]  # (N, 1, 28, 28)
     model = MNISTClassifier().to(args.device)
     opt = minigrad.optim.Adam(model.parameters(), lr=args.lr)
     batches = BatchIterator(np.arange(len(x)), args.batch_size, seed=args.seed)
@@ -51,7 +52,7 @@ def main():
             opt.step()
             total += loss.item()
         model.eval()
-        _, probs = classify(model, test_x / 255.0, device=args.device)
+        _, probs = classify(model, uint8_to_unit(test_x), device=args.device)
         acc = (probs.argmax(1) == test_y).mean()
         print(f"epoch {epoch + 1}: train loss {total / len(batches):.4f}  test accuracy {acc:.4%}  "
               f"({time.time() - t0:.0f} s)")

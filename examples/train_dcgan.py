@@ -13,6 +13,7 @@ import numpy as np
 import minigrad
 from gan.data import BatchIterator, load_dataset
 from gan.models import IMAGE_SIZES, build_models
+from gan.pixels import signed_unit_to_unit
 from gan.plots import save_grid
 from minigrad.nn import functional as F
 
@@ -55,7 +56,7 @@ def main():
 
         print(f"epoch {epoch + 1}: loss_d {loss_d.item():.3f}  loss_g {loss_g.item():.3f}")
         with minigrad.no_grad():
-            samples = (G.eval()(fixed_z).numpy() + 1) / 2
+            samples = signed_unit_to_unit(G.eval()(fixed_z).numpy())
         G.train()
         save_grid(np.clip(samples, 0, 1), f"{args.out}/epoch_{epoch + 1:03d}.png")
 

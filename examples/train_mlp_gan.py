@@ -17,6 +17,7 @@ import minigrad
 from gan.data import BatchIterator, load_dataset
 from gan.ema import GeneratorEMA
 from gan.models import build_models
+from gan.pixels import signed_unit_to_unit
 from gan.plots import save_grid
 from minigrad.nn import functional as F
 
@@ -63,7 +64,7 @@ def main():
 
         print(f"epoch {epoch + 1}: loss_d {loss_d.item():.3f}  loss_g {loss_g.item():.3f}")
         with minigrad.no_grad():  # the average is always in eval mode
-            samples = (G_avg.average(fixed_z).numpy() + 1) / 2
+            samples = signed_unit_to_unit(G_avg.average(fixed_z).numpy())
         save_grid(np.clip(samples, 0, 1), f"{args.out}/epoch_{epoch + 1:03d}.png")
 
 

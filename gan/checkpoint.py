@@ -90,13 +90,13 @@ def load_checkpoint(path, map_location=None) -> dict:
         cfg = TrainConfig.from_dict(state["config"]).validate()
     except (ConfigError, TypeError) as e:
         raise CheckpointError(f"{path}: its config is not valid ({e})") from None
-    if tuple(state["fixed_noise"].shape) != (GRID, cfg.latent_dim):
+    if tuple(state["fixed_noise"].shape) != (GRID_SIZE, cfg.latent_dim):
         raise CheckpointError(f"{path}: its fixed_noise has shape {tuple(state['fixed_noise'].shape)}, not "
-                              f"({GRID}, {cfg.latent_dim}) as its config says")
+                              f"({GRID_SIZE}, {cfg.latent_dim}) as its config says")
     return state
 
 
-GRID = 64  # rows of fixed_noise: the 8 x 8 sample grid
+GRID_SIZE = 64  # rows of fixed_noise: the 8 x 8 sample grid drawn each epoch
 _ENTRIES = {  # entry -> the type it must have
     "config": str, "rng_state": str, "generator": dict, "discriminator": dict, "opt_g": dict, "opt_d": dict,
     "epoch": int, "batch": int, "step": int, "fixed_noise": minigrad.Tensor, "epoch_sums": dict,

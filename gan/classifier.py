@@ -13,6 +13,7 @@ import numpy as np
 
 import minigrad
 from gan.data import sha256_file
+from gan.pixels import unit_to_signed_unit
 from minigrad import nn
 
 WEIGHTS_PATH = Path(__file__).parent / "assets" / "mnist_classifier.npz"
@@ -60,20 +61,20 @@ def load_classifier(path=None, device="cpu", verify=True) -> MNISTClassifier:
     return model.to(device).eval()
 
 
-def to_classifier_input(images01):
+def to_classifier_input(images):
     """(N, 28, 28) or (N, 1, 28, 28) images in [0, 1] -> float32 (N, 1, 28, 28) in [-1, 1]."""
-    x = np.asarray(images01, dtype=np.float32)
+    x = np.asarray(images, dtype=np.float32)
     if x.ndim == 3:
         x = x[:, None]
     if x.shape[1:] != (1, 28, 28):
         raise ValueError(f"classifier: expected images of shape (N, 28, 28) or (N, 1, 28, 28), got {x.shape}")
-    return x * 2 - 1
+    return unit_to_signed_unit(x)
 
 
 @minigrad.no_grad()
-def classify(model, images01, batch_size=500, device="cpu"):
+def classify(model, images, batch_size=500, device="cpu"):
     """Penultimate features (N, 128) and class probabilities (N, 10), both float64 NumPy."""
-    x = to_classifier_input(images01)
+    x = to_classifier_input(images)
     feats, probs = [], []
     for i in range(0, len(x), batch_size):
         xb = minigrad.tensor(x[i:i + batch_size], device=device)

@@ -285,7 +285,8 @@ def _next_steps(cfg) -> str:
 
 
 def _train_locked(p, args, cfg, state):
-    from gan.train import TrainingDiverged, TrainingInterrupted, TrainingWriteError, train
+    from gan.run_errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
+    from gan.train import train
 
     _use_threads(args.threads, _recorded_threads(cfg.outdir) if state is not None else None)
     evaluator = None
@@ -358,7 +359,7 @@ def _load_generator(p, checkpoint, device, raw=False):
 
 def _run_sample(p, args):
     from gan import plots
-    from gan.train import generate, sample_noise
+    from gan.sampling import generate, sample_noise
 
     _require_device(p, args.device)
     if not str(args.out).endswith(".npy"):

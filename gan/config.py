@@ -28,7 +28,7 @@ class ConfigError(ValueError):
 @dataclass
 class TrainConfig:
     model: str = "mlp"
-    epochs: int = 15  # mlp: recognisable digits by epoch 12-15; ~20-70 s an epoch on 2 CPU cores
+    epochs: int = 15  # enough for the mlp to draw recognisable digits
     batch_size: int = 128
     lr: float = 2e-4
     beta1: float = 0.5

@@ -5,8 +5,6 @@ NumPy only: the training loop turns each batch into a minigrad tensor.
 * ``read_idx``        one IDX file (gzipped or raw) -> uint8 array, with structural checks.
 * ``load_mnist``      the bundled MNIST (SHA-256 verified) or the same files in a user folder.
 * ``load_image_folder`` / ``load_dataset``  PNG/JPEG folders, and one entry point for training.
-* ``to_unit_range``   uint8 pixels -> float32 in [-1, 1], the range of the generator's tanh.
-* ``to_zero_one``     uint8 pixels -> float32 in [0, 1], the range of a sigmoid generator (goodfellow2014).
 * ``resize``          bilinear resize of (N, C, H, W) batches (28 -> 64 for the 64x64 DCGAN).
 * ``BatchIterator``   seeded, resumable minibatches: epoch e always has the same order.
 
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan.pixels import uint8_to_signed_unit, uint8_to_unit
 from minigrad.backend import get_array_module
 
 # Where the four MNIST files ship inside the package (a module attribute so tests can point it
@@ -325,7 +324,7 @@ def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: i
         raise ValueError(f"load_dataset: channels must be 1 or 3, got {channels}")
     if tuple(value_range) not in ((-1, 1), (0, 1)):
         raise ValueError(f"load_dataset: value_range must be (-1, 1) or (0, 1), got {value_range!r}")
-    scale = to_unit_range if tuple(value_range) == (-1, 1) else to_zero_one
+    scale = uint8_to_signed_unit if tuple(value_range) == (-1, 1) else uint8_to_unit
     if data_dir is None or find_idx_files(data_dir, split) is not None:
         images = load_mnist(split, data_dir)[0]
         x = scale(images[:limit] if limit is not None else images)[:, None]
@@ -344,36 +343,6 @@ def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: i
 
 
 # --- preprocessing ------------------------------------------------------------------------------
-
-def to_unit_range(images):
-    """uint8 pixels (any shape) -> float32 x / 127.5 - 1, so 0 -> -1 and 255 -> +1 exactly.
-
-    Computed in float32 (no float64 temporaries).
-    """
-    xp = get_array_module(images)
-    if images.dtype != xp.uint8:
-        raise ValueError(f"to_unit_range: expected uint8 pixels, got {images.dtype} {images.shape}")
-    # A 256-entry lookup table: one pass over the pixels instead of three.
-    lut = xp.arange(256, dtype=xp.float32) / xp.float32(127.5) - xp.float32(1.0)
-    return lut[images]
-
-
-def to_zero_one(images):
-    """uint8 pixels (any shape) -> float32 x / 255 in [0, 1] (the scaling of pylearn2's MNIST)."""
-    xp = get_array_module(images)
-    if images.dtype != xp.uint8:
-        raise ValueError(f"to_zero_one: expected uint8 pixels, got {images.dtype} {images.shape}")
-    lut = xp.arange(256, dtype=xp.float32) / xp.float32(255.0)
-    return lut[images]
-
-
-def from_unit_range(x):
-    """The inverse for display: [-1, 1] -> [0, 1] (clipped), float32."""
-    xp = get_array_module(x)
-    y = xp.asarray(x, dtype=xp.float32) + xp.float32(1.0)
-    y *= xp.float32(0.5)
-    return xp.clip(y, 0.0, 1.0, out=y)
-
 
 def resize_weights(n_in: int, n_out: int, antialias: bool = True) -> np.ndarray:
     """(n_out, n_in) matrix of 1-D linear-interpolation weights; each row sums to 1.

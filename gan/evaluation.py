@@ -23,6 +23,7 @@ import minigrad
 from gan import metrics
 from gan.classifier import classify, load_classifier
 from gan.data import load_mnist
+from gan.pixels import uint8_to_unit
 
 VALID_START = 50000  # MNIST train images 50,000..59,999: the validation set of the paper's code
 PAPER_TABLE_1 = [  # Goodfellow et al. 2014, Table 1: Parzen window log-likelihood on MNIST
@@ -30,7 +31,7 @@ PAPER_TABLE_1 = [  # Goodfellow et al. 2014, Table 1: Parzen window log-likeliho
 ]
 
 
-def to_28x28_unit(images):
+def as_28x28_gray(images):
     """Samples as float (N, 28, 28) in [0, 1]; larger single-channel images are resized."""
     x = np.asarray(images, dtype=np.float32)
     if x.ndim == 4:
@@ -58,7 +59,7 @@ def to_28x28_unit(images):
 def _test_and_valid():
     test_x, _ = load_mnist("test")
     train_x, _ = load_mnist("train")
-    return test_x.astype(np.float32) / 255.0, train_x.astype(np.float32) / 255.0
+    return uint8_to_unit(test_x), uint8_to_unit(train_x)
 
 
 @functools.lru_cache(maxsize=2)
@@ -70,10 +71,10 @@ def _classifier_and_test_features(device):
     return model, f_test
 
 
-def evaluate_samples(images01, parzen=True, classifier=True, valid_size=1000, parzen_samples=10000,
+def evaluate_samples(images, parzen=True, classifier=True, valid_size=1000, parzen_samples=10000,
                      sigmas=None, device="cpu", log=print) -> dict:
     """All scores of one set of samples (see the module docstring)."""
-    x = to_28x28_unit(images01)
+    x = as_28x28_gray(images)
     test, train = _test_and_valid()
     out = {"n_samples": int(len(x))}
     if parzen:
@@ -119,7 +120,7 @@ def make_evaluator(latent_dim, noise="normal", device="cpu", n=10000, seed=1234,
     the same run. ``trained_on``: the run's --limit (None: all training images),
     to say whether the images that choose sigma were held out.
     """
-    from gan.train import SQRT3, generate
+    from gan.sampling import SQRT3, generate
 
     rng = np.random.default_rng(seed)
     if noise == "normal":

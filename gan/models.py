@@ -107,10 +107,10 @@ def _uniform_init_(module, irange):
             nn.init.zeros_(m.bias)
 
 
-def init_output_bias_from_marginals_(G, images01, eps=1e-7) -> None:
+def init_output_bias_from_marginals_(G, images, eps=1e-7) -> None:
     """Set G's last Linear bias to logit(clip(mean pixel, eps, 1 - eps)) over the training images
     (pylearn2's init_sigmoid_bias_from_marginals): at the start, G's output is the mean image."""
-    x = np.asarray(images01, dtype=np.float64).reshape(len(images01), -1)
+    x = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
     p = np.clip(x.mean(axis=0), eps, 1 - eps)
     last = [m for m in G.modules() if isinstance(m, nn.Linear)][-1]
     if last.bias.shape != p.shape:

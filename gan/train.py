@@ -16,7 +16,7 @@ Both players use Adam (lr 2e-4, betas (0.5, 0.999), Radford et al.), or SGD with
 both losses come from one forward pass and both players step together (``simultaneous_step``).
 
 The step is kept lean: float32 throughout, D's parameters are frozen (requires_grad False)
-during the G step so no D weight gradients are computed there, per-step scalars stay on the
+during the G step so no D weight gradients are computed there, per-step statistics stay on the
 device in a small buffer that is read back every few steps (not every step: on a GPU a read
 is a sync), and per-parameter gradient norms are computed only at logging steps.
 
@@ -25,132 +25,37 @@ checkpoint.npz to its output directory (see README / ``python -m gan train --hel
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
-import json
 import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 import minigrad
-import minigrad.nn.functional as F
 from gan import plots
-from gan.checkpoint import FILENAME as CHECKPOINT_FILE, load_checkpoint, load_weights, save_checkpoint
+from gan.checkpoint import FILENAME as CHECKPOINT_FILE, GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset
 from gan.ema import GeneratorEMA
+from gan.losses import discriminator_loss, generator_loss
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.optimizers import build_optimizers, momentum_at, set_momentum
+from gan.progress import EpochProgress
+from gan.run_errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
+from gan.runlog import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
+from gan.sampling import generate, sample_noise
+from gan.step_statistics import StepStatistics, means
+from gan.stop_signals import StopSignals
 from minigrad import backend
-from minigrad.atomic_write import atomic_write, remove_temp_files
+from minigrad.atomic_write import remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
 
-GRID_SIZE = 64  # the fixed noise batch: an 8 x 8 grid each epoch
 GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
-_SYNC_EVERY = 25  # read the per-step scalars back at least this often
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss became nan or inf; the run stopped and its last good checkpoint was left alone."""
-
-
-class TrainingWriteError(RuntimeError):
-    """A file of the run could not be written (a full disk, a lost mount); the last good checkpoint is kept."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C: a checkpoint of the state after the last whole step was written."""
-
-
-# --- the losses (small functions so tests can check their gradients against the formulas) -------
-
-
-def discriminator_loss(real_logits, fake_logits, real_target: float = 1.0, reduction: str = "sum"):
-    """L_D = BCE(l_real, t) + BCE(l_fake, 0), t = 1 - label smoothing; each BCE a batch mean.
-
-    With t = 1 this is -[mean log D(x) + mean log(1 - D(G(z)))], minus the paper's V(D, G).
-    reduction "mean" halves it: 0.5 (BCE + BCE), the cost of the released code (it matters for SGD).
-    """
-    real_t = minigrad.full_like(real_logits, real_target)
-    loss = (F.binary_cross_entropy_with_logits(real_logits, real_t)
-            + F.binary_cross_entropy_with_logits(fake_logits, minigrad.zeros_like(fake_logits)))
-    if reduction == "mean":
-        return loss * 0.5
-    if reduction != "sum":
-        raise ValueError(f"discriminator_loss: reduction must be 'sum' or 'mean', got {reduction!r}")
-    return loss
-
-
-def nonsaturating_loss(fake_logits):
-    """L_G = -mean log D(G(z)) = mean softplus(-l);  dL/dl_i = -(1 - sigmoid(l_i)) / N.
-
-    Strong gradients early on, when D rejects the fakes (sigmoid(l) near 0).
-    """
-    return F.binary_cross_entropy_with_logits(fake_logits, minigrad.ones_like(fake_logits))
-
-
-def minimax_loss(fake_logits):
-    """L_G = mean log(1 - D(G(z))) = -mean softplus(l);  dL/dl_i = -sigmoid(l_i) / N.
-
-    The game's value as written; saturates (vanishing gradient) when D rejects the fakes.
-    """
-    return -F.binary_cross_entropy_with_logits(fake_logits, minigrad.zeros_like(fake_logits))
-
-
-def generator_loss(fake_logits, kind: str = "nonsaturating"):
-    if kind == "nonsaturating":
-        return nonsaturating_loss(fake_logits)
-    if kind == "minimax":
-        return minimax_loss(fake_logits)
-    raise ValueError(f"generator_loss: kind must be 'nonsaturating' or 'minimax', got {kind!r}")
-
-
-# --- noise and sampling ------------------------------------------------------------------------
-
-
-SQRT3 = 3.0 ** 0.5
-
-
-def sample_noise(n: int, latent_dim: int, kind: str = "normal", device: str = "cpu"):
-    """(n, latent_dim) float32 noise from minigrad's generator: N(0, 1), U(-1, 1) for 'uniform',
-    U(-sqrt 3, sqrt 3) (unit variance, the released code's) for 'uniform_sqrt3'."""
-    if kind == "normal":
-        return minigrad.randn(n, latent_dim, device=device)
-    if kind in ("uniform", "uniform_sqrt3"):
-        half = 1.0 if kind == "uniform" else SQRT3
-        z = minigrad.rand(n, latent_dim, device=device)
-        z.data *= np.float32(2 * half)  # in place: float32 stays float32
-        z.data -= np.float32(half)
-        return z
-    raise ValueError(f"sample_noise: kind must be 'normal', 'uniform' or 'uniform_sqrt3', got {kind!r}")
-
-
-def to_unit_interval(images, pixel_range=(-1, 1)):
-    """Generator output in pixel_range ([-1, 1] or [0, 1]) -> float32 NumPy in [0, 1] (clipped)."""
-    x = backend.as_numpy(images.data if isinstance(images, minigrad.Tensor) else images)
-    if tuple(pixel_range) == (0, 1):
-        return np.clip(x.astype(np.float32), 0.0, 1.0)
-    x = (x.astype(np.float32, copy=False) + np.float32(1.0)) * np.float32(0.5)
-    return np.clip(x, 0.0, 1.0, out=x)
-
-
-def generate(G, noise, batch_size: int = 500) -> np.ndarray:
-    """G(noise) in eval mode without a graph, in chunks -> float32 NumPy (N, C, H, W) in [0, 1]."""
-    was_training = G.training
-    pixel_range = getattr(G, "pixel_range", (-1, 1))
-    G.eval()
-    try:
-        with minigrad.no_grad():
-            parts = [to_unit_interval(G(noise[i:i + batch_size]), pixel_range)
-                     for i in range(0, noise.shape[0], batch_size)]
-    finally:
-        G.train(was_training)
-    return np.concatenate(parts)
+_SYNC_EVERY = 25  # read the per-step statistics back at least this often
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -173,9 +78,6 @@ def load_training_images(cfg: TrainConfig) -> np.ndarray:
 
 # --- bookkeeping --------------------------------------------------------------------------------
 
-_SCALARS = ("loss_d", "loss_g", "d_real", "d_fake")
-
-
 def grad_norms(module) -> dict:
     """{parameter name: L2 norm of its gradient} (parameters without a gradient are left out)."""
     out = {}
@@ -184,116 +86,6 @@ def grad_norms(module) -> dict:
             g = p.grad.data.ravel()
             out[name] = float(p.xp.sqrt(p.xp.dot(g, g)))
     return out
-
-
-class _Scalars:
-    """Per-step loss_d, loss_g, d_real, d_fake kept on the device, read back in chunks.
-
-    ``flush`` copies the chunk to the host, stops at the first step with a nan/inf value
-    (TrainingDiverged names it), and adds the rows to the running sums of the log interval
-    and of the epoch.
-    """
-
-    def __init__(self, xp, capacity: int):
-        self.buf = xp.empty((capacity, 4), dtype=xp.float32)
-        self.steps = np.empty(capacity, dtype=np.int64)
-        self.n = 0
-        self.interval = self.zero()
-        self.epoch = self.zero()
-
-    @staticmethod
-    def zero() -> dict:
-        return dict(loss_d=0.0, loss_g=0.0, d_real=0.0, d_fake=0.0, n=0)
-
-    def add(self, step, loss_d, loss_g, d_real, d_fake):
-        row = self.buf[self.n]
-        row[0], row[1], row[2], row[3] = loss_d, loss_g, d_real, d_fake
-        self.steps[self.n] = step
-        self.n += 1
-        return self.n == len(self.buf)
-
-    def flush(self, epoch):
-        if not self.n:
-            return
-        rows = backend.as_numpy(self.buf[:self.n]).astype(np.float64)
-        bad = ~np.isfinite(rows)
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            self.n = 0
-            raise TrainingDiverged(f"training diverged at step {self.steps[i]} (epoch {epoch}): "
-                                   f"{_SCALARS[j]} = {rows[i, j]}")
-        sums = rows.sum(axis=0)
-        for acc in (self.interval, self.epoch):
-            for key, s in zip(_SCALARS, sums):
-                acc[key] += float(s)
-            acc["n"] += self.n
-        self.n = 0
-
-
-def _means(sums: dict) -> dict:
-    n = max(sums["n"], 1)
-    return {key: sums[key] / n for key in _SCALARS}
-
-
-def _write_json(path: Path, obj) -> None:
-    """Atomic JSON write (minigrad.atomic_write)."""
-    atomic_write(path, lambda f: f.write(json.dumps(obj, indent=2, sort_keys=True) + "\n"), text=True)
-
-
-def read_metrics(path, warn=None) -> list[dict]:
-    """The records of a metrics.jsonl file. A damaged line (cut short by a crash, not JSON, not a record) is
-    skipped, and ``warn(message)`` told, when given; the records before and after it are kept."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    records = []
-    for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            reason = None if _is_record(record) else "not a metrics record"
-        except ValueError as e:
-            reason = f"not JSON ({e.msg})"
-        if reason is None:
-            records.append(record)
-        elif warn is not None:
-            warn(f"{path} line {n} is damaged ({reason}); skipped")
-    return records
-
-
-def _is_record(r) -> bool:
-    return (isinstance(r, dict) and r.get("kind") in ("step", "epoch")
-            and all(isinstance(r.get(key), int) and not isinstance(r.get(key), bool) for key in ("epoch", "step")))
-
-
-class _SigintFlag:
-    """While active (main thread only), the first Ctrl-C (or SIGTERM, as sent by `timeout` and job
-    schedulers) sets ``.set`` and training stops after the current step, with a checkpoint; a second
-    one raises KeyboardInterrupt at once."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self):
-        self.set = False
-        self.previous = {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.previous = {sig: signal.signal(sig, self._handler) for sig in self.SIGNALS}
-        return self
-
-    def _handler(self, signum, frame):
-        if self.set:
-            raise KeyboardInterrupt
-        self.set = True
-        print("stopping after the current step (a checkpoint will be written; interrupt again to abort)",
-              file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc):
-        for sig, previous in self.previous.items():
-            signal.signal(sig, previous)
-        return False
 
 
 # --- the loop -----------------------------------------------------------------------------------
@@ -318,7 +110,7 @@ class Trainer:
         self.evaluator = evaluator
         self.outdir = Path(cfg.outdir)
         self.ckpt_path = self.outdir / CHECKPOINT_FILE
-        self.metrics_path = self.outdir / "metrics.jsonl"
+        self.metrics_path = self.outdir / METRICS_FILE
         self.samples_dir = self.outdir / "samples"
 
         minigrad.manual_seed(cfg.seed)
@@ -374,11 +166,7 @@ class Trainer:
         self.seconds_before = state["seconds"]
         self.epoch_sums = dict(state["epoch_sums"])
         self.saved_at = (self.epoch, self.step)
-        # Drop records written after the checkpoint (the run died later): they will be redone.
-        kept = [r for r in read_metrics(self.metrics_path, warn=self._warn)
-                if (r["kind"] == "step" and r["step"] <= self.step)
-                or (r["kind"] == "epoch" and r["epoch"] <= self.epoch)]
-        atomic_write(self.metrics_path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept)), text=True)
+        truncate_metrics(self.metrics_path, self.epoch, self.step, warn=self._warn)  # the run died later
         for png in self.samples_dir.glob("epoch_*.png"):  # grids of epochs the checkpoint has not seen
             if int(png.stem.split("_")[1]) > self.epoch:
                 png.unlink()
@@ -387,7 +175,7 @@ class Trainer:
         info = dict(self.cfg.to_dict(), minigrad_version=minigrad.__version__, numpy_version=np.__version__,
                     num_images=int(len(self.data)), iterations_per_epoch=self.iters_per_epoch,
                     image_shape=list(self.G.image_shape), threads=minigrad.get_num_threads())
-        _write_json(self.outdir / "config.json", info)
+        write_json(self.outdir / CONFIG_FILE, info)
 
     def save(self, epoch_sums=None):
         save_checkpoint(self.ckpt_path, config=self.cfg.to_dict(), G=self.G, D=self.D, opt_g=self.opt_g,
@@ -399,8 +187,7 @@ class Trainer:
 
     def _log(self, record):
         self.records.append(record)
-        with open(self.metrics_path, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_record(self.metrics_path, record)
 
     def _warn(self, msg):
         print(f"warning: {msg}", file=sys.stderr, flush=True)
@@ -440,10 +227,7 @@ class Trainer:
             self.opt_d.zero_grad()
             loss_d.backward()
             self.opt_d.step()
-        # G step: D is frozen, so backward computes gradients for G's weights only.
-        for p in self.d_params:
-            p.requires_grad = False
-        try:
+        with _frozen(self.d_params):  # the G step: backward computes gradients for G's weights only
             z = sample_noise(len(real_batches[-1]), cfg.latent_dim, cfg.noise, cfg.device)
             loss_g = generator_loss(D(G(z)), cfg.loss)
             self.opt_g.zero_grad()
@@ -451,9 +235,6 @@ class Trainer:
             self.opt_g.step()
             if self.ema is not None:
                 self.ema.update()
-        finally:
-            for p in self.d_params:
-                p.requires_grad = True
         return loss_d.data, loss_g.data, _mean_sigmoid(real_logits.data), _mean_sigmoid(fake_logits.data)
 
     def simultaneous_step(self, xb):
@@ -474,13 +255,8 @@ class Trainer:
         self.opt_g.zero_grad()
         loss_d.backward(retain_graph=True)  # the fake pass is needed again for L_G
         fake_in.grad = None  # dL_D/d fake: not G's gradient
-        for p in self.d_params:
-            p.requires_grad = False
-        try:
+        with _frozen(self.d_params):
             loss_g.backward()  # only to fake_in: D's gradients stay those of L_D
-        finally:
-            for p in self.d_params:
-                p.requires_grad = True
         fake.backward(fake_in.grad)
         self.opt_d.step()
         self.opt_g.step()
@@ -504,11 +280,11 @@ class Trainer:
         if cfg.eval_every and self.evaluator is None:
             self._print(f"note: --eval-every {cfg.eval_every} is set but no evaluator is wired in; not evaluating")
         last = {}
-        with _SigintFlag() as sigint, set_detect_anomaly(cfg.detect_anomaly):
+        with StopSignals() as stop, set_detect_anomaly(cfg.detect_anomaly):
             try:
                 while self.epoch < cfg.epochs:
                     try:
-                        last = self._run_epoch(sigint, show_bar)
+                        last = self._run_epoch(stop, show_bar)
                     except AnomalyError as e:  # raised at the op that made the nan/inf, before any loss shows it
                         raise TrainingDiverged(f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): "
                                                f"{e}") from None
@@ -523,60 +299,47 @@ class Trainer:
         """Which checkpoint a stopped run leaves, for its message."""
         if not self.saved_at:
             return "no checkpoint had been written yet"
-        return f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in {self.ckpt_path}"
+        return (f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in "
+                f"{self.ckpt_path}")
 
-    def _run_epoch(self, sigint, show_bar):
+    def _run_epoch(self, stop, show_bar):
         cfg, k = self.cfg, self.cfg.k
         epoch = self.epoch + 1  # 1-based in files and messages
-        scalars = _Scalars(backend.xp_for(cfg.device), min(cfg.log_every, _SYNC_EVERY))
+        stats = StepStatistics(backend.xp_for(cfg.device), min(cfg.log_every, _SYNC_EVERY))
         sums = self.epoch_sums or {}
-        for key in scalars.epoch:
-            scalars.epoch[key] = sums.get(key, 0.0)
-            scalars.interval[key] = sums.get(f"interval_{key}", 0.0)  # the log interval a Ctrl-C cut short
-        epoch_seconds, epoch_images = sums.get("seconds", 0.0), sums.get("images", 0)
-        t_epoch = t_interval = time.perf_counter()
-        interval_images = 0
+        stats.restore(sums)
         first = self.batch // k
         if cfg.final_momentum is not None:  # the momentum schedule, through param_groups
             set_momentum((self.opt_g, self.opt_d), momentum_at(cfg, epoch))
         batches = self.batches.epoch(self.epoch, start=self.batch)
-        bar = _progress_bar(show_bar, self.iters_per_epoch, first, f"epoch {epoch}/{cfg.epochs}", self.stdout)
-        try:
-            for i in range(first, self.iters_per_epoch):
-                real = [next(batches) for _ in range(k)]
-                out = self.train_step(real)
+        with EpochProgress(show_bar, self.iters_per_epoch, first, f"epoch {epoch}/{cfg.epochs}", self.stdout,
+                           seconds=sums.get("seconds", 0.0), images=sums.get("images", 0)) as progress:
+            for _ in range(self.iters_per_epoch - first):
+                out = self.train_step([next(batches) for _ in range(k)])
                 self.step += 1
                 self.batch += k
-                interval_images += k * cfg.batch_size
-                full = scalars.add(self.step, *out)
+                progress.count(k * cfg.batch_size)
+                full = stats.add(self.step, *out)
                 logging_step = self.step % cfg.log_every == 0
-                if full or logging_step or sigint.set:
-                    scalars.flush(epoch)
-                    if bar is not None:
-                        bar.set_postfix(_means(scalars.interval) if scalars.interval["n"] else {}, refresh=False)
-                        bar.set_description(f"epoch {epoch}/{cfg.epochs}{self._run_left()}", refresh=False)
+                if full or logging_step or stop.requested:
+                    stats.flush(epoch)
+                    progress.show(means(stats.interval) if stats.interval["n"] else {},
+                                  f"epoch {epoch}/{cfg.epochs}{self._run_left()}")
                 if logging_step:
-                    now = time.perf_counter()
-                    self._log(dict(kind="step", epoch=epoch, step=self.step, **_means(scalars.interval),
+                    now, images_per_sec = progress.end_interval()
+                    self._log(dict(kind="step", epoch=epoch, step=self.step, **means(stats.interval),
                                    grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G),
                                    seconds=round(self.seconds_before + now - self.t_start, 3),
-                                   images_per_sec=round(interval_images / max(now - t_interval, 1e-9), 1)))
-                    scalars.interval = _Scalars.zero()
-                    t_interval, interval_images = now, 0
-                if bar is not None:
-                    bar.update(1)
-                if sigint.set:
-                    self._interrupt(scalars, epoch_seconds + time.perf_counter() - t_epoch,
-                                    epoch_images + (i + 1 - first) * k * cfg.batch_size)
-        finally:
-            if bar is not None:
-                bar.close()
-        scalars.flush(epoch)
+                                   images_per_sec=images_per_sec))
+                    stats.interval = StepStatistics.zero()
+                progress.tick()
+                if stop.requested:
+                    self._interrupt(stats, progress.epoch_seconds(), progress.images)
+        stats.flush(epoch)
         now = time.perf_counter()
-        seconds = epoch_seconds + now - t_epoch
-        images = epoch_images + (self.iters_per_epoch - first) * k * cfg.batch_size
+        seconds, images = progress.epoch_seconds(now), progress.images
         self.epoch, self.batch, self.epoch_sums = epoch, 0, {}
-        record = dict(kind="epoch", epoch=epoch, step=self.step, **_means(scalars.epoch),
+        record = dict(kind="epoch", epoch=epoch, step=self.step, **means(stats.epoch),
                       grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G),
                       seconds=round(self.seconds_before + now - self.t_start, 3),
                       epoch_seconds=round(seconds, 3), images_per_sec=round(images / max(seconds, 1e-9), 1))
@@ -601,22 +364,21 @@ class Trainer:
         left = round(left_steps * (time.perf_counter() - self.t_start) / done)
         return f", run {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d} left"
 
-    def _interrupt(self, scalars, epoch_seconds, epoch_images):
+    def _interrupt(self, stats, epoch_seconds, epoch_images):
         """Ctrl-C: checkpoint the state after this whole step (mid-epoch) and stop."""
-        sums = dict(scalars.epoch, seconds=epoch_seconds, images=epoch_images)
-        sums.update({f"interval_{key}": value for key, value in scalars.interval.items()})
+        sums = dict(stats.epoch, seconds=epoch_seconds, images=epoch_images)
+        sums.update({f"interval_{key}": value for key, value in stats.interval.items()})
         self.save(epoch_sums=sums)
         raise TrainingInterrupted(f"interrupted at step {self.step} (epoch {self.epoch + 1}); checkpoint "
                                   f"written to {self.ckpt_path}; continue with --resume {self.outdir}")
 
     def _write_figures(self, epoch):
         images = generate(self.sampler, self.fixed_noise)
-        grid = plots.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
+        plots.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
         frames = sorted(self.samples_dir.glob("epoch_*.png"))
         frames = plots.evenly_spaced(frames, GIF_MAX_FRAMES)
         plots.save_gif(frames, self.outdir / "progress.gif",
                        duration_ms=[300] * (len(frames) - 1) + [1500])  # hold the last frame
-        return grid
 
     def _plot_curves(self):
         steps = [r for r in self.records if r["kind"] == "step"]
@@ -628,19 +390,23 @@ class Trainer:
             plots.plot_scores(scored, self.outdir / "scores.png")
 
 
+@contextlib.contextmanager
+def _frozen(params):
+    """requires_grad False for ``params`` inside the block, so backward computes no gradients for them."""
+    for p in params:
+        p.requires_grad = False
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad = True
+
+
 def _mean_sigmoid(logits):
     """mean sigmoid(l) as a 0-d device array; sigmoid(l) = (1 + tanh(l / 2)) / 2 never overflows."""
     xp = backend.get_array_module(logits)
     half = logits.dtype.type(0.5)
     return (xp.tanh(logits * half).mean() + 1) * half
-
-
-def _progress_bar(show, total, initial, desc, file):
-    if not show:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, desc=desc, file=file, dynamic_ncols=True, leave=True)
 
 
 def train(cfg: TrainConfig, resume=None, evaluator=None, stdout=None) -> dict:

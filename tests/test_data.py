@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gan import data
+from gan import data, pixels
 from gan.data import BatchIterator, DataError
 
 IDX_CODES = {np.dtype("u1"): 0x08, np.dtype("i1"): 0x09, np.dtype("i2"): 0x0B,
@@ -243,7 +243,7 @@ def test_every_folder_image_is_resized_on_its_own(tmp_path):
         Image.fromarray(img).save(tmp_path / f"b_{i}.png")
     x = load_training_images(TrainConfig(data_dir=str(tmp_path), batch_size=1).validate())
     assert x.shape == (5, 1, 28, 28)
-    np.testing.assert_array_equal(x[1:, 0], data.to_unit_range(digits))  # 28x28 already: untouched
+    np.testing.assert_array_equal(x[1:, 0], pixels.uint8_to_signed_unit(digits))  # 28x28 already: untouched
     assert (x[0] == 1.0).all()  # the white 2x2 image, scaled up alone
     # the same with --limit: only the first N files are decoded, each at the model's size
     y = load_training_images(TrainConfig(data_dir=str(tmp_path), batch_size=1, limit=3).validate())
@@ -279,15 +279,15 @@ def test_load_dataset_bundled_test_split():
 
 # --- preprocessing ------------------------------------------------------------------------------
 
-def test_to_unit_range():
+def test_uint8_to_signed_unit():
     px = np.arange(256, dtype=np.uint8).reshape(16, 16)
-    x = data.to_unit_range(px)
+    x = pixels.uint8_to_signed_unit(px)
     assert x.dtype == np.float32 and x.shape == px.shape
     assert x[0, 0] == -1.0 and x[-1, -1] == 1.0
     np.testing.assert_allclose(x, px.astype(np.float64) / 127.5 - 1.0, rtol=0, atol=1e-7)
     with pytest.raises(ValueError, match="uint8"):
-        data.to_unit_range(x)
-    np.testing.assert_allclose(data.from_unit_range(x), px / 255.0, atol=1e-6)
+        pixels.uint8_to_signed_unit(x)
+    np.testing.assert_allclose(pixels.signed_unit_to_unit(x), px / 255.0, atol=1e-6)
 
 
 def bilinear_reference(img, oh, ow):

@@ -32,11 +32,11 @@ def test_scores_are_finite_numbers(scores):
 
 def test_images_outside_unit_range_are_refused():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        evaluation.to_28x28_unit(np.full((2, 28, 28), -1.0))
+        evaluation.as_28x28_gray(np.full((2, 28, 28), -1.0))
 
 
 def test_64px_samples_are_resized_to_28():
-    x = evaluation.to_28x28_unit(np.full((3, 1, 64, 64), 0.5, dtype=np.float32))
+    x = evaluation.as_28x28_gray(np.full((3, 1, 64, 64), 0.5, dtype=np.float32))
     assert x.shape == (3, 28, 28)
     np.testing.assert_allclose(x, 0.5, atol=1e-6)
 

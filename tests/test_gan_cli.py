@@ -226,7 +226,7 @@ def test_unwritable_sample_grid_is_a_usage_error_before_sampling(train_tiny, tmp
     afile.write_text("")
     for flag, args in (("--grid", ["--out", str(tmp_path / "s.npy"), "--grid", str(afile / "g.png")]),
                        ("--out", ["--out", str(afile / "s.npy")])):
-        monkeypatch.setattr("gan.train.generate", lambda *a, **k: pytest.fail("sampled before checking " + flag))
+        monkeypatch.setattr("gan.sampling.generate", lambda *a, **k: pytest.fail("sampled before checking " + flag))
         with pytest.raises(SystemExit) as e:
             cli.main(["sample", "--checkpoint", str(tmp_path / "run"), "--n", "4", *args])
         assert e.value.code == 2

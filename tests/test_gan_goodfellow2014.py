@@ -8,10 +8,11 @@ import pytest
 
 import minigrad
 from minigrad import nn
-from gan import cli, train as gan_train
+from gan import cli, sampling, train as gan_train
 from gan.checkpoint import load_checkpoint
 from gan.config import TrainConfig
-from gan.data import load_dataset, to_zero_one
+from gan.data import load_dataset
+from gan.pixels import uint8_to_unit
 from gan.evaluation import held_out_note, make_evaluator
 from gan.models import build_models, init_output_bias_from_marginals_
 from gan.optimizers import DecayWithFloor, momentum_at
@@ -64,7 +65,7 @@ def test_output_bias_is_the_logit_of_the_mean_pixel():
 
 def test_data_in_zero_one_exactly_as_pylearn2(mnist_dir):
     k = np.arange(256, dtype=np.uint8)
-    np.testing.assert_array_equal(to_zero_one(k), k.astype(np.float32) / np.float32(255))
+    np.testing.assert_array_equal(uint8_to_unit(k), k.astype(np.float32) / np.float32(255))
     x = load_dataset(mnist_dir, value_range=(0, 1))
     u8 = load_dataset(mnist_dir)  # [-1, 1]
     assert x.dtype == np.float32 and x.min() == 0 and x.max() == 1
@@ -74,7 +75,7 @@ def test_data_in_zero_one_exactly_as_pylearn2(mnist_dir):
 
 
 def test_noise_uniform_sqrt3():
-    u = gan_train.sample_noise(4000, 10, "uniform_sqrt3").numpy()
+    u = sampling.sample_noise(4000, 10, "uniform_sqrt3").numpy()
     assert u.dtype == np.float32 and u.min() >= -np.sqrt(3) and u.max() <= np.sqrt(3)
     assert abs(u.mean()) < 0.03 and abs(u.var() - 1) < 0.03  # unit variance
 
@@ -122,7 +123,7 @@ def test_simultaneous_step_matches_separate_gradients(mnist_dir, tmp_path):
     def forward():
         G, D = copy.deepcopy(G0), copy.deepcopy(D0)
         minigrad.backend.set_rng_state(rng)
-        fake = G(gan_train.sample_noise(32, 100, "uniform_sqrt3"))
+        fake = G(sampling.sample_noise(32, 100, "uniform_sqrt3"))
         return G, D, D(minigrad.tensor(xb)), D(fake)
 
     G, D, real_logits, fake_logits = forward()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from gan import cli, train as gan_train
+from gan import cli, losses, sampling, train as gan_train
 from gan.checkpoint import load_checkpoint
 
 
@@ -52,31 +52,31 @@ LOGITS = np.array([[-6.0], [-1.3], [-0.2], [0.4], [2.5], [7.0]])
 
 def test_nonsaturating_loss_value_and_gradient():
     n = len(LOGITS)
-    value, grad = _grad(gan_train.nonsaturating_loss, LOGITS)
+    value, grad = _grad(losses.nonsaturating_loss, LOGITS)
     assert value == pytest.approx(np.mean(-np.log(_sigmoid(LOGITS))), rel=1e-12)
     np.testing.assert_allclose(grad, -(1 - _sigmoid(LOGITS)) / n, rtol=1e-10, atol=1e-15)
-    np.testing.assert_allclose(grad, _finite_difference(gan_train.nonsaturating_loss, LOGITS), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(grad, _finite_difference(losses.nonsaturating_loss, LOGITS), rtol=1e-6, atol=1e-9)
 
 
 def test_minimax_loss_value_and_gradient():
     n = len(LOGITS)
-    value, grad = _grad(gan_train.minimax_loss, LOGITS)
+    value, grad = _grad(losses.minimax_loss, LOGITS)
     assert value == pytest.approx(np.mean(np.log(1 - _sigmoid(LOGITS))), rel=1e-12)
     np.testing.assert_allclose(grad, -_sigmoid(LOGITS) / n, rtol=1e-10, atol=1e-15)
-    np.testing.assert_allclose(grad, _finite_difference(gan_train.minimax_loss, LOGITS), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(grad, _finite_difference(losses.minimax_loss, LOGITS), rtol=1e-6, atol=1e-9)
 
 
 def test_minimax_saturates_where_nonsaturating_does_not():
     """Early in training D rejects fakes (l << 0): the minimax gradient vanishes, the other does not."""
     l = np.array([[-8.0]])
-    assert abs(_grad(gan_train.minimax_loss, l)[1][0, 0]) < 1e-3
-    assert abs(_grad(gan_train.nonsaturating_loss, l)[1][0, 0]) > 0.99
+    assert abs(_grad(losses.minimax_loss, l)[1][0, 0]) < 1e-3
+    assert abs(_grad(losses.nonsaturating_loss, l)[1][0, 0]) > 0.99
 
 
 @pytest.mark.parametrize("target", [1.0, 0.9])
 def test_discriminator_loss_with_one_sided_smoothing(target):
     real, fake = LOGITS, LOGITS[::-1] * 0.7
-    loss = gan_train.discriminator_loss(minigrad.tensor(real, dtype=minigrad.float64),
+    loss = losses.discriminator_loss(minigrad.tensor(real, dtype=minigrad.float64),
                                         minigrad.tensor(fake, dtype=minigrad.float64), target)
     p, q = _sigmoid(real), _sigmoid(fake)
     expected = -np.mean(target * np.log(p) + (1 - target) * np.log(1 - p)) - np.mean(np.log(1 - q))
@@ -85,23 +85,23 @@ def test_discriminator_loss_with_one_sided_smoothing(target):
 
 def test_generator_loss_rejects_unknown_kind():
     with pytest.raises(ValueError, match="generator_loss"):
-        gan_train.generator_loss(minigrad.zeros(2, 1), "wasserstein")
+        losses.generator_loss(minigrad.zeros(2, 1), "wasserstein")
 
 
 # --- noise --------------------------------------------------------------------------------------
 
 
 def test_noise_distributions_and_dtype():
-    z = gan_train.sample_noise(4000, 10, "normal")
+    z = sampling.sample_noise(4000, 10, "normal")
     assert z.shape == (4000, 10) and z.dtype == np.float32
     assert abs(z.numpy().mean()) < 0.02 and abs(z.numpy().std() - 1) < 0.02
-    u = gan_train.sample_noise(4000, 10, "uniform").numpy()
+    u = sampling.sample_noise(4000, 10, "uniform").numpy()
     assert u.dtype == np.float32 and u.min() >= -1 and u.max() <= 1
     assert abs(u.mean()) < 0.02 and abs(u.var() - 1 / 3) < 0.01  # U(-1, 1): variance 1/3
     minigrad.manual_seed(3)
-    a = gan_train.sample_noise(5, 3, "uniform").numpy()
+    a = sampling.sample_noise(5, 3, "uniform").numpy()
     minigrad.manual_seed(3)
-    assert np.array_equal(a, gan_train.sample_noise(5, 3, "uniform").numpy())
+    assert np.array_equal(a, sampling.sample_noise(5, 3, "uniform").numpy())
 
 
 # --- runs ---------------------------------------------------------------------------------------

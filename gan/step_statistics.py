@@ -1,0 +1,66 @@
+"""The per-step statistics of a training run (loss_d, loss_g, mean D(x), mean D(G(z))): a buffer on the device,
+read back in chunks into the sums of the log interval and of the epoch."""
+from __future__ import annotations
+
+import numpy as np
+
+from gan.run_errors import TrainingDiverged
+from minigrad import backend
+
+STATISTICS = ("loss_d", "loss_g", "d_real", "d_fake")
+
+
+class StepStatistics:
+    """Per-step loss_d, loss_g, d_real, d_fake kept on the device, read back in chunks.
+
+    ``flush`` copies the chunk to the host, stops at the first step with a nan/inf value
+    (TrainingDiverged names it), and adds the rows to the running sums of the log interval
+    and of the epoch.
+    """
+
+    def __init__(self, xp, capacity: int):
+        self.buf = xp.empty((capacity, 4), dtype=xp.float32)
+        self.steps = np.empty(capacity, dtype=np.int64)
+        self.n = 0
+        self.interval = self.zero()
+        self.epoch = self.zero()
+
+    @staticmethod
+    def zero() -> dict:
+        return dict(loss_d=0.0, loss_g=0.0, d_real=0.0, d_fake=0.0, n=0)
+
+    def restore(self, sums: dict) -> None:
+        """Continue the sums that an epoch cut short by Ctrl-C saved (its log interval's as interval_*)."""
+        for key in self.epoch:
+            self.epoch[key] = sums.get(key, 0.0)
+            self.interval[key] = sums.get(f"interval_{key}", 0.0)
+
+    def add(self, step, loss_d, loss_g, d_real, d_fake):
+        row = self.buf[self.n]
+        row[0], row[1], row[2], row[3] = loss_d, loss_g, d_real, d_fake
+        self.steps[self.n] = step
+        self.n += 1
+        return self.n == len(self.buf)
+
+    def flush(self, epoch):
+        if not self.n:
+            return
+        rows = backend.as_numpy(self.buf[:self.n]).astype(np.float64)
+        bad = ~np.isfinite(rows)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            self.n = 0
+            raise TrainingDiverged(f"training diverged at step {self.steps[i]} (epoch {epoch}): "
+                                   f"{STATISTICS[j]} = {rows[i, j]}")
+        sums = rows.sum(axis=0)
+        for acc in (self.interval, self.epoch):
+            for key, s in zip(STATISTICS, sums):
+                acc[key] += float(s)
+            acc["n"] += self.n
+        self.n = 0
+
+
+def means(sums: dict) -> dict:
+    """{statistic: its mean over the sums' n steps} (zeros before any step)."""
+    n = max(sums["n"], 1)
+    return {key: sums[key] / n for key in STATISTICS}
