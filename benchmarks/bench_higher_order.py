@@ -5,8 +5,8 @@
 The critic is dcgan28's discriminator without BatchNorm (a WGAN-GP critic), batch 64, float32.
 "plain" is forward + backward of the critic's score on real and fake images; "with penalty"
 adds the interpolates' forward, the gradient with create_graph=True, the penalty and the
-backward through it. Times are the median CPU time of a step (one BLAS thread); peak traced memory is Python-side allocations (tracemalloc, which sees
-NumPy's buffers) during one step.
+backward through it. Times are the median CPU time of a step (one BLAS thread); peak traced
+memory is Python-side allocations (tracemalloc, which sees NumPy's buffers) during one step.
 """
 import time
 import tracemalloc

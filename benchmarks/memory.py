@@ -51,8 +51,8 @@ def _worker(args) -> dict:
     import minigrad
     import minigrad.optim
     minigrad.allocator.keep_freed_memory()  # as python -m gan does
-    from benchmarks.cases_training import LATENT_DIM, Framework, build_pair, gan_step
     from benchmarks.cases import Context
+    from benchmarks.cases_training import LATENT_DIM, Framework, build_pair, gan_step
     from gan.data import BatchIterator, load_mnist
     from gan.pixels import uint8_to_signed_unit
 

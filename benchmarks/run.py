@@ -146,7 +146,8 @@ def format_header(h: dict) -> str:
     how += ", threadpoolctl limits" if h["threadpoolctl"] else ", no threadpoolctl"
     how += ", torch.set_num_threads" if h["torch"] else ""
     lines.append(f"threads : {h['threads']} ({how})")
-    lines.append(f"device  : {h['device']}" + ("   [QUICK: tiny sizes, names show the full sizes]" if h["quick"] else ""))
+    quick = "   [QUICK: tiny sizes, names show the full sizes]" if h["quick"] else ""
+    lines.append(f"device  : {h['device']}" + quick)
     return "\n".join(lines)
 
 

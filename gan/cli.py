@@ -19,12 +19,14 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
-from gan.checkpoint import FILENAME as CHECKPOINT_FILE, CheckpointError, checkpoint_path, load_checkpoint, load_weights
+from gan.checkpoint import FILENAME as CHECKPOINT_FILE
+from gan.checkpoint import CheckpointError, checkpoint_path, load_checkpoint, load_weights
 from gan.config import D_LOSSES, LOSSES, NOISES, OPTIMIZERS, RESUMABLE, UPDATES, ConfigError, TrainConfig
-from minigrad.atomic_write import atomic_write
 from gan.data import DataError
 from gan.models import IMAGE_SIZES, MODELS, build_models
-from gan.presets import PRESETS, describe as describe_preset
+from gan.presets import PRESETS
+from gan.presets import describe as describe_preset
+from minigrad.atomic_write import atomic_write
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 _DEFAULTS = TrainConfig()

@@ -62,7 +62,7 @@ class TrainConfig:
     lr_decay: float = 1.0  # the learning rate is divided by this after every iteration (1: constant) ...
     min_lr: float = 0.0  # ... but not below min_lr
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Fill in derived defaults and raise ConfigError on anything impossible; returns self."""
         def need(cond, msg):
             if not cond:
@@ -119,7 +119,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         """Rebuild from to_dict()'s output; unknown keys (written by a newer version) are an error."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)

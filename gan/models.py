@@ -190,8 +190,8 @@ def build_models(name: str, latent_dim: int = 100, channels: int = 1, width: flo
     """(generator, discriminator) of model ``name`` ('mlp', 'dcgan28' or 'dcgan64'), on the CPU.
 
     The generator maps (N, latent_dim) noise to (N, *image_shape(name, channels)) images in
-    PIXEL_RANGES[name] (G.pixel_range); the discriminator maps such images to (N, 1) logits. ``dropout`` (mlp only) is the
-    drop probability after each hidden layer of the discriminator (goodfellow2014's dropout is
+    PIXEL_RANGES[name] (G.pixel_range); the discriminator maps such images to (N, 1) logits. ``dropout`` (mlp only)
+    is the drop probability after each hidden layer of the discriminator (goodfellow2014's dropout is
     built in).
     """
     _check_name(name)

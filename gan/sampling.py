@@ -7,7 +7,6 @@ import minigrad
 from gan.pixels import range_to_unit
 from minigrad import backend
 
-
 SQRT3 = 3.0 ** 0.5
 
 

@@ -37,7 +37,8 @@ import numpy as np
 
 import minigrad
 from gan import plots
-from gan.checkpoint import FILENAME as CHECKPOINT_FILE, GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
+from gan.checkpoint import FILENAME as CHECKPOINT_FILE
+from gan.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset
 from gan.ema import GeneratorEMA

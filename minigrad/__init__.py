@@ -63,10 +63,9 @@ from minigrad.ops.shape_ops import (
     transpose,
     unsqueeze,
 )
-from minigrad.tensor import Tensor
-from minigrad.threads import get_num_threads, set_num_threads
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor
+from minigrad.threads import get_num_threads, set_num_threads
 
 clip = clamp
 divide = div

@@ -6,11 +6,21 @@ import numbers
 import numpy as np
 
 from minigrad import backend, dtypes
-from minigrad.tensor import Tensor
-
 from minigrad.dtypes import (  # noqa: F401  (re-exported: minigrad.float32, ...)
-    bool_, double, float16, float32, float64, get_default_dtype, half, int32, int64, long, set_default_dtype, uint8,
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    uint8,
 )
+from minigrad.tensor import Tensor
 
 
 def _make(data, requires_grad):

@@ -363,7 +363,8 @@ def test_a_backward_returning_a_wrong_shape_is_named():
             return gy.reshape(-1, 1)  # (n,) -> (n, 1): broadcasting later would hide it
 
     x = mg.randn(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"BadShape returned a gradient of shape \(3, 1\) for input 0 of shape \(3,\)"):
+    msg = r"BadShape returned a gradient of shape \(3, 1\) for input 0 of shape \(3,\)"
+    with pytest.raises(RuntimeError, match=msg):
         BadShape()(x).sum().backward()
 
 

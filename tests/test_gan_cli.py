@@ -6,14 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_idx
 from PIL import Image
 
 import minigrad
 from gan import cli
 from gan.checkpoint import load_checkpoint
-from conftest import write_idx
 from gan.data import load_mnist
-
 
 RUNS = {  # tiny versions: seconds, not minutes
     "mlp": ["--width", "0.1", "--limit", "128", "--batch-size", "32"],
@@ -226,7 +225,8 @@ def test_unwritable_sample_grid_is_a_usage_error_before_sampling(train_tiny, tmp
     afile.write_text("")
     for flag, args in (("--grid", ["--out", str(tmp_path / "s.npy"), "--grid", str(afile / "g.png")]),
                        ("--out", ["--out", str(afile / "s.npy")])):
-        monkeypatch.setattr("gan.sampling.generate", lambda *a, **k: pytest.fail("sampled before checking " + flag))
+        monkeypatch.setattr("gan.sampling.generate",
+                            lambda *a, flag=flag, **k: pytest.fail("sampled before checking " + flag))
         with pytest.raises(SystemExit) as e:
             cli.main(["sample", "--checkpoint", str(tmp_path / "run"), "--n", "4", *args])
         assert e.value.code == 2

@@ -7,16 +7,17 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad import nn
-from gan import cli, sampling, train as gan_train
+from gan import cli, sampling
+from gan import train as gan_train
 from gan.checkpoint import load_checkpoint
 from gan.config import TrainConfig
 from gan.data import load_dataset
-from gan.pixels import uint8_to_unit
 from gan.evaluation import held_out_note, make_evaluator
 from gan.models import build_models, init_output_bias_from_marginals_
 from gan.optimizers import DecayWithFloor, momentum_at
+from gan.pixels import uint8_to_unit
 from gan.presets import PRESETS
+from minigrad import nn
 
 
 def test_the_papers_nets_and_init():

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad import nn
 from gan.models import MODELS, build_models, image_shape
+from minigrad import nn
 
 
 def _layers(module, kind):

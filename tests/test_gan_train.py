@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import minigrad
-from gan import cli, losses, sampling, train as gan_train
+from gan import cli, losses, sampling
+from gan import train as gan_train
 from gan.checkpoint import load_checkpoint
-
 
 # --- a small MNIST folder: runs load it instantly ----------------------------------------------
 

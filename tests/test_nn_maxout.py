@@ -1,7 +1,8 @@
 """nn.Maxout against a naive loop over units and pieces, and its gradients by finite differences."""
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad import nn

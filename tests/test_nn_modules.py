@@ -93,7 +93,7 @@ def test_registration_rules():
     with pytest.raises(AttributeError, match="before Module.__init__"):
         Early()
     with pytest.raises(AttributeError, match="'Linear' object has no attribute 'nope'"):
-        m.nope
+        _ = m.nope
 
 
 def test_forward_runs_and_backward_reaches_all_parameters():

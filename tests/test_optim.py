@@ -10,7 +10,6 @@ import pytest
 import minigrad as mg
 from minigrad.optim import SGD, Adam, Optimizer, get_num_threads, set_num_threads
 
-
 # --- references -----------------------------------------------------------------------
 
 
@@ -388,7 +387,8 @@ def test_sgd_rejects_invalid_hyperparameters(kw, match):
 
 
 def test_positional_hyperparameters_follow_pytorch_order():
-    """SGD(params, lr, momentum, dampening, weight_decay, nesterov), Adam(params, lr, betas, eps, weight_decay, amsgrad)."""
+    """SGD(params, lr, momentum, dampening, weight_decay, nesterov); Adam(params, lr, betas, eps, weight_decay,
+    amsgrad)."""
     p = mg.zeros(2, requires_grad=True)
     g = SGD([p], 0.1, 0.9, 0.0, 1e-4, True).param_groups[0]
     assert (g["lr"], g["momentum"], g["dampening"], g["weight_decay"], g["nesterov"]) == (0.1, 0.9, 0.0, 1e-4, True)

@@ -287,7 +287,8 @@ def test_register_hook_returns_a_removable_handle(device):
 
 
 def test_pytorch_keyword_spellings(device):
-    """What a PyTorch user types by keyword: size=, gradient=, dim0/dim1=, dims=, shape=, input=, randint(high, size)."""
+    """What a PyTorch user types by keyword: size=, gradient=, dim0/dim1=, dims=, shape=, input=,
+    randint(high, size)."""
     F = mg.nn.functional
     assert mg.zeros(size=(2, 3), device=device).shape == (2, 3) and mg.randn(size=4, device=device).shape == (4,)
     with pytest.raises(TypeError, match="both a shape"):

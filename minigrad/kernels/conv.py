@@ -41,10 +41,10 @@ from minigrad.kernels.im2col import (
     conv_output_size,
     conv_transpose_output_size,
     im2col_nhwc,
+    padded_channels_last,
     phase_grid,
     phase_grid_to_nchw,
     phase_taps,
-    padded_channels_last,
 )
 
 __all__ = [
