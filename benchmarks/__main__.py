@@ -3,6 +3,7 @@
 run.main() sets OPENBLAS/OMP/MKL_NUM_THREADS from --threads before it imports
 NumPy, so keep this file free of NumPy imports.
 """
+
 import sys
 
 from benchmarks.run import main

@@ -8,6 +8,7 @@ adds the interpolates' forward, the gradient with create_graph=True, the penalty
 backward through it. Times are the median CPU time of a step (one BLAS thread); peak traced
 memory is Python-side allocations (tracemalloc, which sees NumPy's buffers) during one step.
 """
+
 import time
 import tracemalloc
 
@@ -19,8 +20,14 @@ from minigrad.autograd import grad
 
 
 def critic():
-    return nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
-                         nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(128 * 7 * 7, 1),
+    )
 
 
 def main(repeat=7):
@@ -36,7 +43,7 @@ def main(repeat=7):
         d.zero_grad()
         alpha = mg.rand(64, 1, 1, 1)
         x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_()
-        g, = grad(d(x_hat).sum(), x_hat, create_graph=True)
+        (g,) = grad(d(x_hat).sum(), x_hat, create_graph=True)
         gp = 10 * (((g.reshape(64, -1) ** 2).sum(1) + 1e-12).sqrt() - 1).pow(2).mean()
         (d(fake).mean() - d(real).mean() + gp).backward()
 

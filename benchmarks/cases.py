@@ -4,6 +4,7 @@ A case is one function ``fn(ctx, **params) -> Result | list[Result]``. The
 registry is a plain list of ``Case`` entries, assembled in ``all_cases``
 from the modules that hold them (kernels, training, memory).
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -110,8 +111,15 @@ class Context:
             repeat, budget_s = self.repeat, None
         min_sample = 0.0 if self.quick else 0.02
         pause = 0.0 if self.quick or self.device != "cpu" else 0.1  # let the other's BLAS threads park
-        return measure({k: f for k, f in fns.items() if f is not None}, repeat=repeat, warmup=warmup,
-                       sync=self.sync, min_sample_s=min_sample, budget_s=budget_s, switch_pause_s=pause)
+        return measure(
+            {k: f for k, f in fns.items() if f is not None},
+            repeat=repeat,
+            warmup=warmup,
+            sync=self.sync,
+            min_sample_s=min_sample,
+            budget_s=budget_s,
+            switch_pause_s=pause,
+        )
 
     def compare(self, minigrad_fn, torch_fn, flop: float | None = None, **time_kw) -> Result:
         """Time minigrad_fn against torch_fn (skipped when torch is off): a Result in ms.

@@ -12,6 +12,7 @@ as a user would, in a fresh process:
 
 The main number is the policy's wall time beside the busy processes; the note has the others.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,20 @@ def _train_run(steps, extra=()) -> tuple[float, int | None]:
     """Wall seconds of one `python -m gan train` run of ``steps`` mlp steps, and its recorded threads."""
     with tempfile.TemporaryDirectory(prefix="bench-contention-") as d:
         out = Path(d) / "run"
-        argv = [sys.executable, "-m", "gan", "train", "--limit", str(steps * 128), "--epochs", "1", "--quiet",
-                "--outdir", str(out), *extra]
+        argv = [
+            sys.executable,
+            "-m",
+            "gan",
+            "train",
+            "--limit",
+            str(steps * 128),
+            "--epochs",
+            "1",
+            "--quiet",
+            "--outdir",
+            str(out),
+            *extra,
+        ]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         t0 = time.perf_counter()
         subprocess.run(argv, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -56,8 +69,9 @@ def shared_cpu(ctx, steps=60) -> Result:
             p.kill()
             p.wait()
     r = Result("", minigrad=policy[0], unit="s", target="(info)")
-    r.extra.update(steps=steps, busy_processes=busy_n, cores=cores, policy_busy=policy,
-                   fixed_busy=fixed, policy_alone=alone)
+    r.extra.update(
+        steps=steps, busy_processes=busy_n, cores=cores, policy_busy=policy, fixed_busy=fixed, policy_alone=alone
+    )
     parts = [f"beside {busy_n} busy: policy ({policy[1]} threads) {policy[0]:.1f} s"]
     if fixed is not None:
         parts.append(f"--threads {cores} {fixed[0]:.1f} s")

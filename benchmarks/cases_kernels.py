@@ -5,6 +5,7 @@ gradient ``gy``, the input needing a gradient too, and all gradients reset
 to None before each call, in both frameworks. The torch layer is the twin
 of the minigrad layer (same weights, see torch_twins).
 """
+
 from __future__ import annotations
 
 import minigrad
@@ -71,8 +72,7 @@ def sgemm(ctx, n=1024) -> Result:
         ta, tb = (torch.randn(n, n, device=ctx.torch_device) for _ in range(2))
         tc = torch.empty(n, n, device=ctx.torch_device)
         torch_fn = lambda: torch.mm(ta, tb, out=tc)  # noqa: E731
-    r = ctx.compare(fns["minigrad"], torch_fn,
-                    flop=2.0 * n ** 3, repeat=20)
+    r = ctx.compare(fns["minigrad"], torch_fn, flop=2.0 * n**3, repeat=20)
     r.target = "ceiling (info)"
     ctx.cache["sgemm"] = r
     return r
@@ -93,8 +93,7 @@ def linear(ctx, batch=128, n_in=1024, n_out=784) -> Result:
     if ctx.quick:
         batch, n_in, n_out = 8, 32, 16
     mg_step, torch_step = _layer_pair(ctx, minigrad.nn.Linear(n_in, n_out), (batch, n_in))
-    r = ctx.compare(mg_step, torch_step,
-                    flop=3 * 2.0 * batch * n_in * n_out, repeat=20)
+    r = ctx.compare(mg_step, torch_step, flop=3 * 2.0 * batch * n_in * n_out, repeat=20)
     ceiling = _sgemm_ceiling(ctx)
     if r.gflops and ceiling.gflops:
         r.extra["pct_of_sgemm"] = 100.0 * r.gflops / ceiling.gflops
@@ -102,8 +101,11 @@ def linear(ctx, batch=128, n_in=1024, n_out=784) -> Result:
             r.extra["torch_pct_of_sgemm"] = 100.0 * r.torch_gflops / ceiling.torch_gflops
         r.target = ">= 80% sgemm"
         r.passed = r.extra["pct_of_sgemm"] >= 80.0
-        r.note = (f"{r.extra['pct_of_sgemm']:.0f}% of sgemm" + (f" (torch {r.extra['torch_pct_of_sgemm']:.0f}%)"
-                  if "torch_pct_of_sgemm" in r.extra else "") + (f"; {r.note}" if r.note else ""))
+        r.note = (
+            f"{r.extra['pct_of_sgemm']:.0f}% of sgemm"
+            + (f" (torch {r.extra['torch_pct_of_sgemm']:.0f}%)" if "torch_pct_of_sgemm" in r.extra else "")
+            + (f"; {r.note}" if r.note else "")
+        )
     return r
 
 
@@ -186,8 +188,13 @@ def _conv_cases() -> list[Case]:
     for model, batch, role, transposed, cin, cout, k, s, p, size in CONV_LAYERS:
         kind = "ConvT" if transposed else "Conv"
         name = f"{model} {role} {kind}({cin},{cout},{k},{s},{p})@{size} b{batch} fwd+bwd"
-        cases.append(Case(name, conv, dict(transposed=transposed, cin=cin, cout=cout, k=k, stride=s, pad=p,
-                                           size=size, batch=batch)))
+        cases.append(
+            Case(
+                name,
+                conv,
+                dict(transposed=transposed, cin=cin, cout=cout, k=k, stride=s, pad=p, size=size, batch=batch),
+            )
+        )
     return cases
 
 

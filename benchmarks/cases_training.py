@@ -12,6 +12,7 @@ gan.train's Trainer.train_step, D's parameters are frozen during the G step
 (no D weight gradients there). The torch models are twins of the minigrad
 ones (same layers, same initial weights).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -42,13 +43,25 @@ class Framework:
     @classmethod
     def of_minigrad(cls, device):
         F = minigrad.nn.functional
-        return cls(minigrad.randn, minigrad.no_grad, minigrad.ones_like, minigrad.zeros_like,
-                   F.binary_cross_entropy_with_logits, device)
+        return cls(
+            minigrad.randn,
+            minigrad.no_grad,
+            minigrad.ones_like,
+            minigrad.zeros_like,
+            F.binary_cross_entropy_with_logits,
+            device,
+        )
 
     @classmethod
     def of_torch(cls, torch, device):
-        return cls(torch.randn, torch.no_grad, torch.ones_like, torch.zeros_like,
-                   torch.nn.functional.binary_cross_entropy_with_logits, torch.device(device))
+        return cls(
+            torch.randn,
+            torch.no_grad,
+            torch.ones_like,
+            torch.zeros_like,
+            torch.nn.functional.binary_cross_entropy_with_logits,
+            torch.device(device),
+        )
 
 
 def gan_step(fw: Framework, G, D, opt_g, opt_d, real, latent_dim=LATENT_DIM):
@@ -85,14 +98,22 @@ def build_pair(ctx, model: str, width: float = 1.0):
     G, D = build_models(model, latent_dim=LATENT_DIM, channels=1, width=width)
     G.to(ctx.device)
     D.to(ctx.device)
-    mg = (G, D, minigrad.optim.Adam(G.parameters(), lr=LR, betas=BETAS),
-          minigrad.optim.Adam(D.parameters(), lr=LR, betas=BETAS))
+    mg = (
+        G,
+        D,
+        minigrad.optim.Adam(G.parameters(), lr=LR, betas=BETAS),
+        minigrad.optim.Adam(D.parameters(), lr=LR, betas=BETAS),
+    )
     if ctx.torch is None:
         return mg, None
     torch = ctx.torch
     tG, tD = twin(G, torch, ctx.device), twin(D, torch, ctx.device)
-    th = (tG, tD, torch.optim.Adam(tG.parameters(), lr=LR, betas=BETAS),
-          torch.optim.Adam(tD.parameters(), lr=LR, betas=BETAS))
+    th = (
+        tG,
+        tD,
+        torch.optim.Adam(tG.parameters(), lr=LR, betas=BETAS),
+        torch.optim.Adam(tD.parameters(), lr=LR, betas=BETAS),
+    )
     return mg, th
 
 
@@ -125,8 +146,11 @@ def training_step(ctx, model, batch, limit=None) -> Result:
     big = model == "dcgan64" and ctx.device == "cpu"
     r = ctx.compare(mg_fn, th_fn, repeat=5 if big else 10, budget_s=60 if big else 20)
     r.extra["images_per_s"] = batch / (r.minigrad * 1e-3)
-    r.note = (f"{r.extra['images_per_s']:.0f} img/s" + (f" (torch {batch / (r.torch * 1e-3):.0f})" if r.torch else "")
-              + (f"; {r.note}" if r.note else ""))
+    r.note = (
+        f"{r.extra['images_per_s']:.0f} img/s"
+        + (f" (torch {batch / (r.torch * 1e-3):.0f})" if r.torch else "")
+        + (f"; {r.note}" if r.note else "")
+    )
     return r.check_ratio(limit) if limit else r
 
 
@@ -151,8 +175,16 @@ def train_throughput(ctx, model="mlp", steps=200, batch=64) -> Result:
     except ImportError as e:
         raise CaseSkipped(f"gan.train is not available ({e})") from e
     with tempfile.TemporaryDirectory(prefix="bench-gan-train-") as outdir:
-        cfg = TrainConfig(model=model, epochs=1, batch_size=batch, limit=steps * batch, device=ctx.device,
-                          outdir=outdir, quiet=True, log_every=100)
+        cfg = TrainConfig(
+            model=model,
+            epochs=1,
+            batch_size=batch,
+            limit=steps * batch,
+            device=ctx.device,
+            outdir=outdir,
+            quiet=True,
+            log_every=100,
+        )
         ctx.sync()
         t0 = time.perf_counter()
         record = train(cfg)

@@ -11,6 +11,7 @@ after epoch 1: a loop that frees its graphs reaches its peak in epoch 1 and
 never passes it. A second case runs the real ``gan train`` loop (minigrad
 only) for 3 epochs and reports its growth from epoch 2 to 3.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,6 +51,7 @@ def _worker(args) -> dict:
 
     import minigrad
     import minigrad.optim
+
     minigrad.allocator.keep_freed_memory()  # as python -m gan does
     from benchmarks.cases import Context
     from benchmarks.cases_training import LATENT_DIM, Framework, build_pair, gan_step
@@ -73,8 +75,13 @@ def _worker(args) -> dict:
     del mg, th
     batches = BatchIterator(images, args.batch, seed=0)
     gc.collect()
-    out = {"framework": args.framework, "peak_reset": _reset_peak(), "rss_before_mib": _status_mib("VmRSS"),
-           "rss_mib": [], "peak_mib": []}
+    out = {
+        "framework": args.framework,
+        "peak_reset": _reset_peak(),
+        "rss_before_mib": _status_mib("VmRSS"),
+        "rss_mib": [],
+        "peak_mib": [],
+    }
     for epoch in range(args.epochs):
         for xb in batches.epoch(epoch):
             gan_step(fw, *models, as_batch(xb), LATENT_DIM)
@@ -107,22 +114,43 @@ def _trainer_worker(args) -> dict:
         return {}
 
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as outdir:
-        cfg = TrainConfig(model="mlp", epochs=args.epochs, batch_size=args.batch, limit=args.images,
-                          outdir=outdir, quiet=True, eval_every=1)
+        cfg = TrainConfig(
+            model="mlp",
+            epochs=args.epochs,
+            batch_size=args.batch,
+            limit=args.images,
+            outdir=outdir,
+            quiet=True,
+            eval_every=1,
+        )
         train(cfg, evaluator=evaluator)
     return out
 
 
 def run_worker(framework: str, images: int, epochs: int, batch: int, threads: int) -> dict:
     """Run the worker in a fresh interpreter; its JSON result."""
-    cmd = [sys.executable, "-m", "benchmarks.memory", "--framework", framework, "--images", str(images),
-           "--epochs", str(epochs), "--batch", str(batch), "--threads", str(threads)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.memory",
+        "--framework",
+        framework,
+        "--images",
+        str(images),
+        "--epochs",
+        str(epochs),
+        "--batch",
+        str(batch),
+        "--threads",
+        str(threads),
+    ]
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=root, env=env, timeout=900)
     if proc.returncode != 0:
-        raise RuntimeError(f"memory worker ({framework}) failed with exit code {proc.returncode}:\n"
-                           f"{proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"memory worker ({framework}) failed with exit code {proc.returncode}:\n{proc.stderr[-2000:]}"
+        )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -138,15 +166,24 @@ def peak_memory(ctx, images=12800, epochs=2, batch=64) -> list[Result]:
     th = run_worker("torch", images, epochs, batch, ctx.threads) if ctx.torch is not None else None
     peak = Result("", minigrad=mg["peak_mib"][-1], torch=th["peak_mib"][-1] if th else None, unit="MiB")
     peak.extra.update(minigrad=mg, torch=th)
-    peak.note = (f"whole process; RSS before training (imports, data, models): {mg['rss_before_mib']:.0f} MiB"
-                 + (f" (torch {th['rss_before_mib']:.0f})" if th else ""))
+    peak.note = f"whole process; RSS before training (imports, data, models): {mg['rss_before_mib']:.0f} MiB" + (
+        f" (torch {th['rss_before_mib']:.0f})" if th else ""
+    )
     peak.check_ratio(1.5)
     # what training itself adds: torch's larger libraries would otherwise flatter minigrad
-    train = Result("", minigrad=mg["peak_mib"][-1] - mg["rss_before_mib"],
-                   torch=(th["peak_mib"][-1] - th["rss_before_mib"]) if th else None, unit="MiB")
+    train = Result(
+        "",
+        minigrad=mg["peak_mib"][-1] - mg["rss_before_mib"],
+        torch=(th["peak_mib"][-1] - th["rss_before_mib"]) if th else None,
+        unit="MiB",
+    )
     train.target, train.note = "(info)", "peak - RSS before training"
-    growth = Result("", minigrad=mg["peak_mib"][-1] - mg["peak_mib"][0],
-                    torch=(th["peak_mib"][-1] - th["peak_mib"][0]) if th else None, unit="MiB")
+    growth = Result(
+        "",
+        minigrad=mg["peak_mib"][-1] - mg["peak_mib"][0],
+        torch=(th["peak_mib"][-1] - th["peak_mib"][0]) if th else None,
+        unit="MiB",
+    )
     growth.extra.update(minigrad_rss=mg["rss_mib"], torch_rss=th["rss_mib"] if th else None)
     growth.target = f"<= {GROWTH_TOLERANCE_MIB:g} MiB"
     growth.passed = growth.minigrad <= GROWTH_TOLERANCE_MIB
@@ -175,8 +212,10 @@ def train_loop_growth(ctx, images=12800, epochs=3, batch=64) -> Result:
     r.target = f"<= {GROWTH_TOLERANCE_MIB:g} MiB"
     r.passed = r.minigrad <= GROWTH_TOLERANCE_MIB
     rss = run["rss_mib"]
-    r.note = (f"peak(epoch 3) - peak(epoch 2); peak {run['peak_mib'][-1]:.0f} MiB; RSS after each epoch's "
-              f"steps: {', '.join(f'{v:.0f}' for v in rss)} MiB")
+    r.note = (
+        f"peak(epoch 3) - peak(epoch 2); peak {run['peak_mib'][-1]:.0f} MiB; RSS after each epoch's "
+        f"steps: {', '.join(f'{v:.0f}' for v in rss)} MiB"
+    )
     return r
 
 
@@ -188,8 +227,12 @@ CASES = [
 
 def main(argv=None):
     p = argparse.ArgumentParser(description="memory worker of the benchmark suite (see module docstring)")
-    p.add_argument("--framework", choices=("minigrad", "torch", "gan-train"), required=True,
-                   help="the benchmark loop in minigrad or torch, or the real gan.train loop (minigrad)")
+    p.add_argument(
+        "--framework",
+        choices=("minigrad", "torch", "gan-train"),
+        required=True,
+        help="the benchmark loop in minigrad or torch, or the real gan.train loop (minigrad)",
+    )
     p.add_argument("--images", type=int, default=12800)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)

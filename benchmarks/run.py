@@ -8,6 +8,7 @@ finds, and torch.set_num_threads(N) is called, so both frameworks get the
 same number of cores. Every time is a median of interleaved samples taken
 after warm-up; ratios are minigrad / torch from the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,15 +28,22 @@ from benchmarks.timing import OPENBLAS_TUNING_VARS, THREAD_VARS, ThreadLimits, p
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--threads", type=int, default=2, help="BLAS/OpenMP threads for both frameworks (default 2)")
     p.add_argument("--json", metavar="FILE", help="write the header and every number to FILE")
     p.add_argument("--compare", choices=("torch",), help="fill the torch column (skipped if torch is missing)")
-    p.add_argument("--cases", metavar="PATTERN", action="append", default=[],
-                   help="run only cases whose name contains PATTERN (or matches it as a glob); repeatable, "
-                        "or comma separated")
+    p.add_argument(
+        "--cases",
+        metavar="PATTERN",
+        action="append",
+        default=[],
+        help="run only cases whose name contains PATTERN (or matches it as a glob); repeatable, or comma separated",
+    )
     p.add_argument("--repeat", type=int, help="samples per case (default: per case, within a time budget)")
     p.add_argument("--quick", action="store_true", help="tiny sizes and 2 samples (the smoke test)")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
@@ -63,7 +71,7 @@ def _mem_total_gib() -> float | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 2 ** 20
+                return int(line.split()[1]) / 2**20
     except OSError:
         pass
     return None
@@ -132,16 +140,24 @@ def format_header(h: dict) -> str:
         f"blas    : numpy built with {h['numpy_blas']}",
     ]
     for pool in h["threadpools"]:
-        lines.append("          {library}: {internal_api} {version}, kernel {kernel}, {num_threads} threads".format(
-            library=pool.get("library"), internal_api=pool.get("internal_api"), version=pool.get("version"),
-            kernel=pool.get("architecture") or pool.get("threading_layer") or "-", num_threads=pool.get("num_threads")))
+        lines.append(
+            "          {library}: {internal_api} {version}, kernel {kernel}, {num_threads} threads".format(
+                library=pool.get("library"),
+                internal_api=pool.get("internal_api"),
+                version=pool.get("version"),
+                kernel=pool.get("architecture") or pool.get("threading_layer") or "-",
+                num_threads=pool.get("num_threads"),
+            )
+        )
     if h["torch_blas"]:
         lines.append(f"          torch: {h['torch_blas']}")
     tuning = ", ".join(f"{k}={h['env'][k] if h['env'][k] is not None else '(unset)'}" for k in OPENBLAS_TUNING_VARS)
     lines.append(f"env     : {tuning}")
     if any(h["env"][k] is not None for k in OPENBLAS_TUNING_VARS):
-        lines.append("          note: these pick an older OpenBLAS kernel; for fair numbers run "
-                     "`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks ...`")
+        lines.append(
+            "          note: these pick an older OpenBLAS kernel; for fair numbers run "
+            "`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks ...`"
+        )
     how = "env set before numpy import" if h["thread_env_before_numpy"] else "numpy was imported first: env too late"
     how += ", threadpoolctl limits" if h["threadpoolctl"] else ", no threadpoolctl"
     how += ", torch.set_num_threads" if h["torch"] else ""
@@ -174,9 +190,20 @@ def format_table(results) -> str:
     cols = ["case", "minigrad", "torch", "unit", "ratio", "GF/s mg", "GF/s torch", "target", "result", "note"]
     rows = []
     for r in results:
-        rows.append([r.case, _num(r.minigrad), _num(r.torch), r.unit if r.status == "ok" else "",
-                     _num(r.ratio) if r.ratio is not None else "-", _num(r.gflops, 1), _num(r.torch_gflops, 1),
-                     r.target, _verdict(r), r.note])
+        rows.append(
+            [
+                r.case,
+                _num(r.minigrad),
+                _num(r.torch),
+                r.unit if r.status == "ok" else "",
+                _num(r.ratio) if r.ratio is not None else "-",
+                _num(r.gflops, 1),
+                _num(r.torch_gflops, 1),
+                r.target,
+                _verdict(r),
+                r.note,
+            ]
+        )
     widths = [max(len(str(row[i])) for row in rows + [cols]) for i in range(len(cols) - 1)]
     right = {1, 2, 4, 5, 6}
 
@@ -256,8 +283,14 @@ def main(argv=None) -> int:
         print(torch_note)
     print(flush=True)
 
-    ctx = Context(device=args.device, quick=args.quick, repeat=args.repeat, threads=args.threads,
-                  torch=torch, torch_note="no torch" if torch is None else "")
+    ctx = Context(
+        device=args.device,
+        quick=args.quick,
+        repeat=args.repeat,
+        threads=args.threads,
+        torch=torch,
+        torch_note="no torch" if torch is None else "",
+    )
     results = []
     for case in cases:
         print(f"  running {case.name} ...", file=sys.stderr, flush=True)
@@ -269,8 +302,10 @@ def main(argv=None) -> int:
     print(format_table(results))
     misses = [r.case for r in results if r.passed is False]
     errors = [r.case for r in results if r.status == "error"]
-    print(f"\n{len(results)} rows: {sum(r.passed is True for r in results)} pass, {len(misses)} miss their "
-          f"target, {len(errors)} errors" + ("" if torch else " (ratios need --compare torch)"))
+    print(
+        f"\n{len(results)} rows: {sum(r.passed is True for r in results)} pass, {len(misses)} miss their "
+        f"target, {len(errors)} errors" + ("" if torch else " (ratios need --compare torch)")
+    )
     if args.json:
         payload = {"header": head, "torch_note": torch_note, "results": [r.as_dict() for r in results]}
         Path(args.json).write_text(json.dumps(payload, indent=1, default=str))

@@ -3,6 +3,7 @@
 This module imports no NumPy, so ``pin_thread_env`` can run before NumPy
 loads (OpenBLAS reads OPENBLAS_NUM_THREADS once, when it is loaded).
 """
+
 from __future__ import annotations
 
 import gc
@@ -84,8 +85,11 @@ class Timing:
         return 1e3 * self.median
 
     def as_dict(self) -> dict:
-        return {"median_ms": self.median_ms, "samples_ms": [1e3 * s for s in self.samples],
-                "calls_per_sample": self.calls_per_sample}
+        return {
+            "median_ms": self.median_ms,
+            "samples_ms": [1e3 * s for s in self.samples],
+            "calls_per_sample": self.calls_per_sample,
+        }
 
 
 def _run(fn, sync, calls: int, settle: bool = False) -> float:
@@ -99,8 +103,16 @@ def _run(fn, sync, calls: int, settle: bool = False) -> float:
     return time.perf_counter() - t0
 
 
-def measure(fns: dict, *, repeat: int, warmup: int = 1, sync=None, min_sample_s: float = 0.02,
-            budget_s: float | None = None, switch_pause_s: float = 0.0) -> dict:
+def measure(
+    fns: dict,
+    *,
+    repeat: int,
+    warmup: int = 1,
+    sync=None,
+    min_sample_s: float = 0.02,
+    budget_s: float | None = None,
+    switch_pause_s: float = 0.0,
+) -> dict:
     """Median-ready timings of each callable in ``fns`` (name -> fn()).
 
     Each callable runs ``warmup`` times first; the last warm-up call sets how

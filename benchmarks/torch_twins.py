@@ -8,6 +8,7 @@ children are twinned and its ``forward`` is the minigrad class's forward
 run on the torch children, which works because minigrad's Tensor API uses
 PyTorch's names (reshape, view, flatten, ...).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,15 +22,29 @@ def _leaf_twin(m, tnn):
     if isinstance(m, mnn.Linear):
         return tnn.Linear(m.in_features, m.out_features, bias=m.bias is not None)
     if isinstance(m, mnn.ConvTranspose2d):
-        return tnn.ConvTranspose2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
-                                   m.output_padding, bias=m.bias is not None, dilation=m.dilation)
+        return tnn.ConvTranspose2d(
+            m.in_channels,
+            m.out_channels,
+            m.kernel_size,
+            m.stride,
+            m.padding,
+            m.output_padding,
+            bias=m.bias is not None,
+            dilation=m.dilation,
+        )
     if isinstance(m, mnn.Conv2d):
-        return tnn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
-                          bias=m.bias is not None)
+        return tnn.Conv2d(
+            m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, bias=m.bias is not None
+        )
     for name in ("BatchNorm1d", "BatchNorm2d"):
         if isinstance(m, getattr(mnn, name)):
-            return getattr(tnn, name)(m.num_features, eps=m.eps, momentum=m.momentum, affine=m.affine,
-                                      track_running_stats=m.track_running_stats)
+            return getattr(tnn, name)(
+                m.num_features,
+                eps=m.eps,
+                momentum=m.momentum,
+                affine=m.affine,
+                track_running_stats=m.track_running_stats,
+            )
     if isinstance(m, mnn.LeakyReLU):
         return tnn.LeakyReLU(m.negative_slope)
     if isinstance(m, mnn.Dropout):
@@ -56,8 +71,10 @@ def _structure(m, torch):
             seq.add_module(name, _structure(child, torch))
         return seq
     if m._parameters or m._buffers:
-        raise TypeError(f"torch twin: {type(m).__name__} owns parameters or buffers directly; "
-                        f"only Linear/Conv2d/ConvTranspose2d/BatchNorm are supported leaves")
+        raise TypeError(
+            f"torch twin: {type(m).__name__} owns parameters or buffers directly; "
+            f"only Linear/Conv2d/ConvTranspose2d/BatchNorm are supported leaves"
+        )
     return _mirror(m, torch)
 
 
@@ -84,14 +101,17 @@ def copy_weights(src, dst, torch) -> None:
     theirs = dst.state_dict()
     ours = src.state_dict()
     if set(ours) != set(theirs):
-        raise ValueError(f"torch twin: state_dict keys differ: only in minigrad {sorted(set(ours) - set(theirs))}, "
-                         f"only in torch {sorted(set(theirs) - set(ours))}")
+        raise ValueError(
+            f"torch twin: state_dict keys differ: only in minigrad {sorted(set(ours) - set(theirs))}, "
+            f"only in torch {sorted(set(theirs) - set(ours))}"
+        )
     with torch.no_grad():
         for key, value in ours.items():
             arr = np.array(backend.as_numpy(value.data), order="C")  # (ascontiguousarray makes 0-d 1-d)
             if tuple(arr.shape) != tuple(theirs[key].shape):
-                raise ValueError(f"torch twin: {key} has shape {arr.shape} in minigrad, "
-                                 f"{tuple(theirs[key].shape)} in torch")
+                raise ValueError(
+                    f"torch twin: {key} has shape {arr.shape} in minigrad, {tuple(theirs[key].shape)} in torch"
+                )
             theirs[key].copy_(torch.from_numpy(arr))
 
 

@@ -12,6 +12,7 @@ with finite differences. It also draws the graph before and after backward
 minigrad.viz: values and gradients in every node, ops numbered in the order
 backward visits them.
 """
+
 import argparse
 from pathlib import Path
 
@@ -22,8 +23,12 @@ from minigrad import viz
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("--outdir", type=Path, default=Path("."), help="where the two drawings go (default: here)")
-parser.add_argument("--engine", default="auto", choices=("auto", "dot", "matplotlib"),
-                    help="Graphviz's dot, minigrad's own layout with matplotlib, or dot when installed (default)")
+parser.add_argument(
+    "--engine",
+    default="auto",
+    choices=("auto", "dot", "matplotlib"),
+    help="Graphviz's dot, minigrad's own layout with matplotlib, or dot when installed (default)",
+)
 args = parser.parse_args()
 
 mg.manual_seed(0)
@@ -36,7 +41,7 @@ nodes = {}
 nodes["z = x @ W"] = z = x @ W
 nodes["a = z + b"] = a = z + b
 nodes["h = tanh(a)"] = h = a.tanh()
-nodes["s = h ** 2"] = s = h ** 2
+nodes["s = h ** 2"] = s = h**2
 nodes["L = mean(s)"] = L = s.mean()
 for t in nodes.values():
     t.retain_grad()  # keep .grad on intermediates so we can print it
@@ -67,7 +72,7 @@ print(f"dL/db = {b.grad.numpy()}\n")
 #   dL/ds = 1/n,  dL/dh = 2h/n,  dL/da = (1 - h^2) 2h/n,  dL/dW = x^T dL/da,  dL/db = sum_rows dL/da
 n = s.numel()
 h_ = h.numpy()
-dA = (1 - h_ ** 2) * 2 * h_ / n
+dA = (1 - h_**2) * 2 * h_ / n
 assert np.allclose(W.grad.numpy(), x.numpy().T @ dA)
 assert np.allclose(b.grad.numpy(), dA.sum(axis=0))
 print("hand-derived chain rule matches backward for W and b")

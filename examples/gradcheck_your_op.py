@@ -11,6 +11,7 @@
    (second order) on float64 inputs.
 3. Let hypothesis draw the shapes and values (minigrad.testing strategies).
 """
+
 from hypothesis import given, settings
 
 import minigrad as mg
@@ -30,9 +31,9 @@ class Swish(mg.Function):
         return x * Sigmoid().forward(self.beta * x)
 
     def backward(self, gy):
-        x, = self.saved_tensors                 # an array, or the input Tensor under create_graph
+        (x,) = self.saved_tensors  # an array, or the input Tensor under create_graph
         beta = self.beta
-        s = Sigmoid().apply(beta * x)           # on arrays: just sigmoid; on Tensors: recorded
+        s = Sigmoid().apply(beta * x)  # on arrays: just sigmoid; on Tensors: recorded
         return gy * (s + beta * x * s * (1 - s))
 
 

@@ -7,6 +7,7 @@ Seeded: the same command on the same backend gives the same weights. It
 prints the test accuracy (the shipped weights reach >= 99.0%) and the file's
 SHA-256, which goes into gan/classifier.py's WEIGHTS_SHA256.
 """
+
 import argparse
 import time
 
@@ -54,8 +55,10 @@ def main():
         model.eval()
         _, probs = classify(model, uint8_to_unit(test_x), device=args.device)
         acc = (probs.argmax(1) == test_y).mean()
-        print(f"epoch {epoch + 1}: train loss {total / len(batches):.4f}  test accuracy {acc:.4%}  "
-              f"({time.time() - t0:.0f} s)")
+        print(
+            f"epoch {epoch + 1}: train loss {total / len(batches):.4f}  test accuracy {acc:.4%}  "
+            f"({time.time() - t0:.0f} s)"
+        )
 
     minigrad.save(model.cpu().state_dict(), args.out)
     print(f"wrote {args.out}  sha256 {sha256_file(args.out)}")

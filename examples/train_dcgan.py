@@ -6,6 +6,7 @@
 Same loop as train_mlp_gan.py; the models come from gan.models and start
 from DCGAN's initialisation (weights N(0, 0.02), batch-norm gamma N(1, 0.02)).
 """
+
 import argparse
 
 import numpy as np
@@ -29,7 +30,7 @@ def main():
     args = p.parse_args()
 
     minigrad.manual_seed(0)
-    images = load_dataset(split="train", image_size=IMAGE_SIZES[args.model])[:args.limit]
+    images = load_dataset(split="train", image_size=IMAGE_SIZES[args.model])[: args.limit]
     G, D = (m.to(args.device) for m in build_models(args.model))
     opt_g = minigrad.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = minigrad.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -43,8 +44,9 @@ def main():
             z = minigrad.randn(args.batch_size, 100, device=args.device)
             with minigrad.no_grad():
                 fake = G(z)
-            loss_d = (F.binary_cross_entropy_with_logits(D(real).reshape(-1, 1), ones)
-                      + F.binary_cross_entropy_with_logits(D(fake).reshape(-1, 1), zeros))
+            loss_d = F.binary_cross_entropy_with_logits(
+                D(real).reshape(-1, 1), ones
+            ) + F.binary_cross_entropy_with_logits(D(fake).reshape(-1, 1), zeros)
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()

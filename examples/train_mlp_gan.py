@@ -8,6 +8,7 @@ non-saturating loss -log D(G(z)). Dropout 0.3 in D (the paper used dropout), and
 samples drawn from an exponential moving average of G's weights (gan.ema): the
 settings of the README's best row. Writes a sample grid per epoch.
 """
+
 import argparse
 import copy
 
@@ -31,7 +32,7 @@ def main():
     args = p.parse_args()
 
     minigrad.manual_seed(0)
-    images = load_dataset(split="train")[:args.limit]  # float32 in [-1, 1]
+    images = load_dataset(split="train")[: args.limit]  # float32 in [-1, 1]
     G, D = build_models("mlp", dropout=0.3)  # 100 -> 256 -> 512 -> 1024 -> 784 ; 784 -> 512 -> 256 -> 32 -> 1
     G_avg = GeneratorEMA(G, copy.deepcopy(G), decay=0.999)  # a <- 0.999 a + 0.001 w after each G step
     opt_g = minigrad.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -49,8 +50,9 @@ def main():
             # discriminator: maximise log D(x) + log(1 - D(G(z))); the fake batch needs no G graph
             with minigrad.no_grad():
                 fake = G(z)
-            loss_d = (F.binary_cross_entropy_with_logits(D(real), ones)
-                      + F.binary_cross_entropy_with_logits(D(fake), zeros))
+            loss_d = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(
+                D(fake), zeros
+            )
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()

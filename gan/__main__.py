@@ -1,4 +1,5 @@
 """``python -m gan ...``: see gan.cli."""
+
 import sys
 
 from gan.cli import main

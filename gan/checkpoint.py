@@ -13,6 +13,7 @@ Layout (written with ``minigrad.save``, atomically, so a crash never leaves half
      'fixed_noise': the (64, latent_dim) noise of the sample grids,
      'epoch_sums': running sums of the unfinished epoch (for its summary), 'seconds': time trained}
 """
+
 from __future__ import annotations
 
 import json
@@ -37,14 +38,35 @@ def checkpoint_path(path) -> Path:
     return path / FILENAME if path.is_dir() else path
 
 
-def save_checkpoint(path, *, config: dict, G, D, opt_g, opt_d, epoch: int, batch: int, step: int,
-                    fixed_noise, epoch_sums: dict, seconds: float, ema=None, schedulers=()) -> Path:
+def save_checkpoint(
+    path,
+    *,
+    config: dict,
+    G,
+    D,
+    opt_g,
+    opt_d,
+    epoch: int,
+    batch: int,
+    step: int,
+    fixed_noise,
+    epoch_sums: dict,
+    seconds: float,
+    ema=None,
+    schedulers=(),
+) -> Path:
     state = {
-        "format": FORMAT, "version": VERSION, "minigrad_version": minigrad.__version__,
+        "format": FORMAT,
+        "version": VERSION,
+        "minigrad_version": minigrad.__version__,
         "config": json.dumps(config),
-        "generator": G.state_dict(), "discriminator": D.state_dict(),
-        "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-        "epoch": int(epoch), "batch": int(batch), "step": int(step),
+        "generator": G.state_dict(),
+        "discriminator": D.state_dict(),
+        "opt_g": opt_g.state_dict(),
+        "opt_d": opt_d.state_dict(),
+        "epoch": int(epoch),
+        "batch": int(batch),
+        "step": int(step),
         "rng_state": json.dumps(minigrad.backend.get_rng_state()),
         "fixed_noise": fixed_noise,
         "epoch_sums": {key: float(value) for key, value in epoch_sums.items()},
@@ -91,15 +113,26 @@ def load_checkpoint(path, map_location=None) -> dict:
     except (ConfigError, TypeError) as e:
         raise CheckpointError(f"{path}: its config is not valid ({e})") from None
     if tuple(state["fixed_noise"].shape) != (GRID_SIZE, cfg.latent_dim):
-        raise CheckpointError(f"{path}: its fixed_noise has shape {tuple(state['fixed_noise'].shape)}, not "
-                              f"({GRID_SIZE}, {cfg.latent_dim}) as its config says")
+        raise CheckpointError(
+            f"{path}: its fixed_noise has shape {tuple(state['fixed_noise'].shape)}, not "
+            f"({GRID_SIZE}, {cfg.latent_dim}) as its config says"
+        )
     return state
 
 
 GRID_SIZE = 64  # rows of fixed_noise: the 8 x 8 sample grid drawn each epoch
 _ENTRIES = {  # entry -> the type it must have
-    "config": str, "rng_state": str, "generator": dict, "discriminator": dict, "opt_g": dict, "opt_d": dict,
-    "epoch": int, "batch": int, "step": int, "fixed_noise": minigrad.Tensor, "epoch_sums": dict,
+    "config": str,
+    "rng_state": str,
+    "generator": dict,
+    "discriminator": dict,
+    "opt_g": dict,
+    "opt_d": dict,
+    "epoch": int,
+    "batch": int,
+    "step": int,
+    "fixed_noise": minigrad.Tensor,
+    "epoch_sums": dict,
     "seconds": (int, float),
 }
 

@@ -5,6 +5,7 @@ A small LeNet-style convnet built and trained with minigrad itself
 convolutions stand in for LeNet's pooling. The 128-d penultimate layer gives
 the features for the Frechet distance; the softmax gives p(y|x).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,10 +33,13 @@ class MNISTClassifier(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 32, 5, stride=2, padding=2), nn.ReLU(),
-            nn.Conv2d(32, 64, 5, stride=2, padding=2), nn.ReLU(),
+            nn.Conv2d(1, 32, 5, stride=2, padding=2),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, 5, stride=2, padding=2),
+            nn.ReLU(),
             nn.Flatten(),
-            nn.Linear(64 * 7 * 7, FEATURE_DIM), nn.ReLU(),
+            nn.Linear(64 * 7 * 7, FEATURE_DIM),
+            nn.ReLU(),
         )
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(FEATURE_DIM, 10)
@@ -77,7 +81,7 @@ def classify(model, images, batch_size=500, device="cpu"):
     x = to_classifier_input(images)
     feats, probs = [], []
     for i in range(0, len(x), batch_size):
-        xb = minigrad.tensor(x[i:i + batch_size], device=device)
+        xb = minigrad.tensor(x[i : i + batch_size], device=device)
         f = model.features(xb)
         p = model.head(f).softmax(dim=1)
         feats.append(f.numpy().astype(np.float64))

@@ -8,6 +8,7 @@
 ``main(argv)`` returns the exit code: 0 success, 1 a failure at run time (bad data, divergence),
 2 bad command-line input, 130 interrupted by Ctrl-C (after writing a checkpoint).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,6 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _int_at_least(low, what):
     """An argparse ``type``: an integer >= low, else a usage error saying ``expected <what>``."""
+
     def parse(text):
         try:
             value = int(text)
@@ -73,9 +75,14 @@ def _require_device(p, device):
 
 
 def _add_threads_argument(p):
-    p.add_argument("--threads", type=_positive_int, metavar="N", help="CPU threads for matrix products and "
-                   "optimizer updates (default: as many as the cores other processes leave idle, measured at "
-                   "start; at least 1)")
+    p.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="CPU threads for matrix products and "
+        "optimizer updates (default: as many as the cores other processes leave idle, measured at "
+        "start; at least 1)",
+    )
 
 
 def _use_threads(requested, previous=None):
@@ -109,76 +116,145 @@ def _add_train_arguments(p):
     d = _DEFAULTS
     # Every default is None here and filled from TrainConfig later, so that with --resume we can
     # tell which settings the user set explicitly.
-    p.add_argument("--preset", choices=tuple(PRESETS), help="start from a named set of settings; any flag given "
-                   "explicitly still wins, and the preset is recorded in config.json. "
-                   + " ".join(describe_preset(name) for name in PRESETS))
+    p.add_argument(
+        "--preset",
+        choices=tuple(PRESETS),
+        help="start from a named set of settings; any flag given "
+        "explicitly still wins, and the preset is recorded in config.json. "
+        + " ".join(describe_preset(name) for name in PRESETS),
+    )
     m = p.add_argument_group("model")
-    m.add_argument("--model", choices=MODELS, help=f"architecture (default {d.model}): mlp = fully connected "
-                   "nets (LeakyReLU, tanh), dcgan28 = a small DCGAN for 28x28, dcgan64 = Radford et al.'s 64x64 "
-                   "DCGAN, goodfellow2014 = the paper's own nets (maxout D with dropout, sigmoid G, images in [0, 1])")
+    m.add_argument(
+        "--model",
+        choices=MODELS,
+        help=f"architecture (default {d.model}): mlp = fully connected "
+        "nets (LeakyReLU, tanh), dcgan28 = a small DCGAN for 28x28, dcgan64 = Radford et al.'s 64x64 "
+        "DCGAN, goodfellow2014 = the paper's own nets (maxout D with dropout, sigmoid G, images in [0, 1])",
+    )
     m.add_argument("--latent-dim", type=int, help=f"noise dimension (default {d.latent_dim})")
-    m.add_argument("--noise", choices=NOISES, help=f"noise distribution: normal N(0, 1), uniform U(-1, 1) or "
-                   f"uniform_sqrt3 U(-sqrt 3, sqrt 3) (default {d.noise})")
+    m.add_argument(
+        "--noise",
+        choices=NOISES,
+        help=f"noise distribution: normal N(0, 1), uniform U(-1, 1) or "
+        f"uniform_sqrt3 U(-sqrt 3, sqrt 3) (default {d.noise})",
+    )
     m.add_argument("--width", type=float, help=f"multiplier of every hidden layer size (default {d.width})")
     m.add_argument("--dropout", type=float, help=f"dropout probability in the mlp discriminator (default {d.dropout})")
     t_ema = "decay of an exponential moving average of G's weights; grids, scores and `sample` use the average "
-    m.add_argument("--ema", type=float, help=t_ema + f"(default {d.ema} = off; 0.999 is typical; may be switched "
-                   "on when resuming)")
+    m.add_argument(
+        "--ema", type=float, help=t_ema + f"(default {d.ema} = off; 0.999 is typical; may be switched on when resuming)"
+    )
     m.add_argument("--channels", type=int, choices=(1, 3), help=f"image channels: 1 gray, 3 RGB (default {d.channels})")
-    m.add_argument("--image-size", type=int, help=f"image side; fixed by the model: "
-                   f"{', '.join(f'{k} {v}' for k, v in IMAGE_SIZES.items())} (default: the model's)")
+    m.add_argument(
+        "--image-size",
+        type=int,
+        help=f"image side; fixed by the model: "
+        f"{', '.join(f'{k} {v}' for k, v in IMAGE_SIZES.items())} (default: the model's)",
+    )
     t = p.add_argument_group("training (Algorithm 1 of Goodfellow et al. 2014)")
-    t.add_argument("--epochs", type=int, help=f"total epochs to train (default {d.epochs}; with --resume, "
-                   "the new total)")
+    t.add_argument(
+        "--epochs", type=int, help=f"total epochs to train (default {d.epochs}; with --resume, the new total)"
+    )
     t.add_argument("--batch-size", type=int, help=f"minibatch size m (default {d.batch_size})")
     t.add_argument("--k", type=int, help=f"discriminator steps per generator step (default {d.k})")
-    t.add_argument("--loss", choices=LOSSES, help=f"generator loss: nonsaturating = minimise -log D(G(z)), "
-                   f"minimax = minimise log(1 - D(G(z))) as in the value function (default {d.loss})")
-    t.add_argument("--label-smoothing", type=float, help="one-sided label smoothing s: real targets 1 - s, "
-                   f"fake targets 0 (default {d.label_smoothing})")
-    t.add_argument("--updates", choices=UPDATES, help="alternating = Algorithm 1 (k D steps, then a G step on "
-                   "fresh noise); simultaneous = both gradients from one forward pass, both players step together "
-                   f"(the released code; needs --k 1) (default {d.updates})")
-    t.add_argument("--d-loss", choices=D_LOSSES, help="discriminator cost: sum = BCE(D(x), 1) + BCE(D(G(z)), 0), "
-                   f"mean = half of it (the released code's) (default {d.d_loss})")
+    t.add_argument(
+        "--loss",
+        choices=LOSSES,
+        help=f"generator loss: nonsaturating = minimise -log D(G(z)), "
+        f"minimax = minimise log(1 - D(G(z))) as in the value function (default {d.loss})",
+    )
+    t.add_argument(
+        "--label-smoothing",
+        type=float,
+        help=f"one-sided label smoothing s: real targets 1 - s, fake targets 0 (default {d.label_smoothing})",
+    )
+    t.add_argument(
+        "--updates",
+        choices=UPDATES,
+        help="alternating = Algorithm 1 (k D steps, then a G step on "
+        "fresh noise); simultaneous = both gradients from one forward pass, both players step together "
+        f"(the released code; needs --k 1) (default {d.updates})",
+    )
+    t.add_argument(
+        "--d-loss",
+        choices=D_LOSSES,
+        help="discriminator cost: sum = BCE(D(x), 1) + BCE(D(G(z)), 0), "
+        f"mean = half of it (the released code's) (default {d.d_loss})",
+    )
     t.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer of both players (default {d.optimizer})")
     t.add_argument("--lr", type=float, help=f"learning rate for both players (default {d.lr})")
-    t.add_argument("--lr-decay", type=float, metavar="D", help="divide the learning rate by D after every "
-                   f"iteration (default {d.lr_decay} = constant)")
+    t.add_argument(
+        "--lr-decay",
+        type=float,
+        metavar="D",
+        help=f"divide the learning rate by D after every iteration (default {d.lr_decay} = constant)",
+    )
     t.add_argument("--min-lr", type=float, help=f"floor of the decayed learning rate (default {d.min_lr})")
     t.add_argument("--beta1", type=float, help=f"Adam beta1 (default {d.beta1})")
     t.add_argument("--beta2", type=float, help=f"Adam beta2 (default {d.beta2})")
-    t.add_argument("--momentum", type=float, help=f"SGD momentum (at epoch 1 with --final-momentum) "
-                   f"(default {d.momentum})")
-    t.add_argument("--final-momentum", type=float, help="SGD momentum rises linearly from --momentum at epoch 1 "
-                   "to this at epoch --momentum-saturate, flat after (default: constant momentum)")
-    t.add_argument("--momentum-saturate", type=int, metavar="EPOCH", help="the epoch at which --final-momentum "
-                   f"is reached (default {d.momentum_saturate})")
-    t.add_argument("--seed", type=int, help=f"seed of weights, noise and data order; runs are reproducible "
-                   f"bit for bit on the CPU (default {d.seed})")
+    t.add_argument(
+        "--momentum", type=float, help=f"SGD momentum (at epoch 1 with --final-momentum) (default {d.momentum})"
+    )
+    t.add_argument(
+        "--final-momentum",
+        type=float,
+        help="SGD momentum rises linearly from --momentum at epoch 1 "
+        "to this at epoch --momentum-saturate, flat after (default: constant momentum)",
+    )
+    t.add_argument(
+        "--momentum-saturate",
+        type=int,
+        metavar="EPOCH",
+        help=f"the epoch at which --final-momentum is reached (default {d.momentum_saturate})",
+    )
+    t.add_argument(
+        "--seed",
+        type=int,
+        help=f"seed of weights, noise and data order; runs are reproducible bit for bit on the CPU (default {d.seed})",
+    )
     t.add_argument("--device", choices=("cpu", "cuda"), help=f"where to train (default {d.device})")
     io = p.add_argument_group("data and output")
-    io.add_argument("--data-dir", metavar="DIR", help="MNIST-style IDX files (gzipped or not) or a folder of "
-                    "images (default: the MNIST bundled with the package)")
+    io.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="MNIST-style IDX files (gzipped or not) or a folder of "
+        "images (default: the MNIST bundled with the package)",
+    )
     io.add_argument("--limit", type=int, metavar="N", help="use only the first N training images (quick runs)")
     io.add_argument("--outdir", metavar="DIR", help="output directory (default runs/<model>-<YYYYmmdd-HHMMSS>)")
-    io.add_argument("--resume", metavar="OUTDIR", help="continue the run in OUTDIR from its checkpoint; its "
-                    f"settings are kept, only {', '.join('--' + r.replace('_', '-') for r in RESUMABLE)} may change")
-    io.add_argument("--log-every", type=int, metavar="N", help=f"write a metrics record every N steps "
-                    f"(default {d.log_every})")
-    io.add_argument("--eval-every", type=int, metavar="N", help="evaluate the generator every N epochs "
-                    f"(default {d.eval_every} = off)")
+    io.add_argument(
+        "--resume",
+        metavar="OUTDIR",
+        help="continue the run in OUTDIR from its checkpoint; its "
+        f"settings are kept, only {', '.join('--' + r.replace('_', '-') for r in RESUMABLE)} may change",
+    )
+    io.add_argument(
+        "--log-every", type=int, metavar="N", help=f"write a metrics record every N steps (default {d.log_every})"
+    )
+    io.add_argument(
+        "--eval-every",
+        type=int,
+        metavar="N",
+        help=f"evaluate the generator every N epochs (default {d.eval_every} = off)",
+    )
     io.add_argument("--quiet", action="store_true", default=None, help="no progress bar and no per-epoch lines")
-    io.add_argument("--detect-anomaly", action="store_true", default=None,
-                    help="check every op's output and gradient for nan/inf (minigrad.autograd.detect_anomaly): "
-                    "a divergence then names the op and the line that made it; slower")
+    io.add_argument(
+        "--detect-anomaly",
+        action="store_true",
+        default=None,
+        help="check every op's output and gradient for nan/inf (minigrad.autograd.detect_anomaly): "
+        "a divergence then names the op and the line that made it; slower",
+    )
     _add_threads_argument(io)
 
 
 def _train_config(p, args):
     """A validated TrainConfig (and the loaded checkpoint when resuming); usage errors exit 2."""
-    given = {key: value for key, value in vars(args).items()
-             if key not in ("command", "func", "resume", "threads") and value is not None}
+    given = {
+        key: value
+        for key, value in vars(args).items()
+        if key not in ("command", "func", "resume", "threads") and value is not None
+    }
     state = None
     _require_device(p, given.get("device"))  # before a checkpoint is loaded onto it
     if given.get("data_dir") is not None:  # stored in the run's config: must still work from another folder
@@ -189,8 +265,10 @@ def _train_config(p, args):
         fixed = sorted(set(given) - set(RESUMABLE))
         if fixed:
             names = ", ".join("--" + f.replace("_", "-") for f in fixed)
-            p.error(f"{names} cannot be changed when resuming: the run's settings come from its checkpoint "
-                    f"(only {', '.join('--' + r.replace('_', '-') for r in RESUMABLE)} may)")
+            p.error(
+                f"{names} cannot be changed when resuming: the run's settings come from its checkpoint "
+                f"(only {', '.join('--' + r.replace('_', '-') for r in RESUMABLE)} may)"
+            )
         try:
             state = load_checkpoint(args.resume, map_location=given.get("device"))
             cfg = TrainConfig.from_dict(state["config"])
@@ -198,8 +276,10 @@ def _train_config(p, args):
             p.error(f"--resume {args.resume}: {e}")
         _require_matching_config(p, args.resume, state["config"])
         if "epochs" in given and given["epochs"] <= state["epoch"]:
-            p.error(f"--epochs {given['epochs']}: {args.resume} has already trained {state['epoch']} epochs; "
-                    f"give a larger --epochs to continue it")
+            p.error(
+                f"--epochs {given['epochs']}: {args.resume} has already trained {state['epoch']} epochs; "
+                f"give a larger --epochs to continue it"
+            )
         for key, value in given.items():
             setattr(cfg, key, value)
         cfg.quiet = bool(args.quiet)  # belongs to this invocation, not to the run
@@ -237,11 +317,16 @@ def _require_matching_config(p, folder, config):
     if not isinstance(recorded, dict):
         return
     ignore = set(RESUMABLE) | {"outdir"}
-    diffs = [f"{key} {config.get(key)!r} vs {recorded.get(key)!r}" for key in sorted(config)
-             if key not in ignore and key in recorded and recorded[key] != config.get(key)]
+    diffs = [
+        f"{key} {config.get(key)!r} vs {recorded.get(key)!r}"
+        for key in sorted(config)
+        if key not in ignore and key in recorded and recorded[key] != config.get(key)
+    ]
     if diffs:
-        p.error(f"--resume {folder}: its checkpoint's settings differ from its config.json ({', '.join(diffs)}): "
-                f"the checkpoint comes from another run")
+        p.error(
+            f"--resume {folder}: its checkpoint's settings differ from its config.json ({', '.join(diffs)}): "
+            f"the checkpoint comes from another run"
+        )
 
 
 def _require_no_run(p, out):
@@ -267,8 +352,10 @@ def _lock_outdir(p, cfg, resuming):
 def _run_train(p, args):
     cfg, state = _train_config(p, args)
     if state is not None and state["epoch"] >= cfg.epochs:  # nothing to train: say so, load nothing
-        print(f"{cfg.outdir} is finished: it has trained all {cfg.epochs} of its epochs; to train it longer, "
-              f"give the new total: --resume {cfg.outdir} --epochs {cfg.epochs + 10}")
+        print(
+            f"{cfg.outdir} is finished: it has trained all {cfg.epochs} of its epochs; to train it longer, "
+            f"give the new total: --resume {cfg.outdir} --epochs {cfg.epochs + 10}"
+        )
         return 0
     lock = _lock_outdir(p, cfg, resuming=state is not None)
     try:
@@ -280,10 +367,12 @@ def _run_train(p, args):
 def _next_steps(cfg) -> str:
     """What a finished run prints: where it is, and the commands that use it."""
     out = cfg.outdir
-    return (f"done: {cfg.epochs} epochs in {out}/ (samples/, losses.png, checkpoint.npz)\n"
-            f"next: python -m gan sample --checkpoint {out} --n 1000 --out samples.npy --grid samples.png\n"
-            f"      python -m gan evaluate --checkpoint {out}     # Parzen LL, FID, IS -> {out}/eval.json\n"
-            f"      python -m gan train --resume {out} --epochs {cfg.epochs + 10}     # train it longer")
+    return (
+        f"done: {cfg.epochs} epochs in {out}/ (samples/, losses.png, checkpoint.npz)\n"
+        f"next: python -m gan sample --checkpoint {out} --n 1000 --out samples.npy --grid samples.png\n"
+        f"      python -m gan evaluate --checkpoint {out}     # Parzen LL, FID, IS -> {out}/eval.json\n"
+        f"      python -m gan train --resume {out} --epochs {cfg.epochs + 10}     # train it longer"
+    )
 
 
 def _train_locked(p, args, cfg, state):
@@ -326,15 +415,19 @@ def _train_locked(p, args, cfg, state):
 
 
 def _add_sample_arguments(p):
-    p.add_argument("--checkpoint", required=True, metavar="PATH",
-                   help="a checkpoint.npz, or a run directory holding one")
+    p.add_argument(
+        "--checkpoint", required=True, metavar="PATH", help="a checkpoint.npz, or a run directory holding one"
+    )
     p.add_argument("--n", type=_positive_int, required=True, help="number of images")
-    p.add_argument("--out", required=True, metavar="FILE.npy",
-                   help="output: float32 images in [0, 1], shape (N, H, W) for gray, (N, C, H, W) for RGB")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE.npy",
+        help="output: float32 images in [0, 1], shape (N, H, W) for gray, (N, C, H, W) for RGB",
+    )
     p.add_argument("--grid", metavar="FILE.png", help="also save the first (up to 64) images as an 8x8 grid")
     p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the noise (default 0)")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the generator "
-                   "(default cpu)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the generator (default cpu)")
     p.add_argument("--batch-size", type=_positive_int, default=500, help="images per forward pass (default 500)")
     p.add_argument("--raw", action="store_true", help="use the last generator iterate, not its --ema average")
 
@@ -384,8 +477,10 @@ def _run_sample(p, args):
             plots.save_grid(images[:64], args.grid, nrow=8)
         except OSError as e:
             p.error(f"--grid {args.grid}: {e.strerror or e}")
-    print(f"wrote {args.n} samples of shape {images.shape[1:]} from {checkpoint_path(args.checkpoint)} "
-          f"(epoch {state['epoch']}) to {out}" + (f" and a grid to {args.grid}" if args.grid else ""))
+    print(
+        f"wrote {args.n} samples of shape {images.shape[1:]} from {checkpoint_path(args.checkpoint)} "
+        f"(epoch {state['epoch']}) to {out}" + (f" and a grid to {args.grid}" if args.grid else "")
+    )
     return 0
 
 
@@ -395,23 +490,45 @@ def _run_sample(p, args):
 def _add_evaluate_arguments(p):
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", metavar="PATH", help="score the generator of a checkpoint (or run directory)")
-    src.add_argument("--samples", metavar="FILE.npy", help="score images from a .npy file: (N, H, W) or "
-                     "(N, C, H, W) in [0, 1], as written by `sample`")
-    src.add_argument("--reference", action="store_true", help="score 10,000 real MNIST training images instead "
-                     "(the real-data row: the FID floor and the IS ceiling)")
-    p.add_argument("--n", type=_positive_int, default=10000, help="samples to draw from a checkpoint; also the "
-                   "Parzen window size (default 10000, the paper's)")
-    p.add_argument("--valid-size", type=_positive_int, default=1000, help="validation images for choosing sigma "
-                   "(MNIST train 50,000 on; default 1000, the paper's)")
+    src.add_argument(
+        "--samples",
+        metavar="FILE.npy",
+        help="score images from a .npy file: (N, H, W) or (N, C, H, W) in [0, 1], as written by `sample`",
+    )
+    src.add_argument(
+        "--reference",
+        action="store_true",
+        help="score 10,000 real MNIST training images instead (the real-data row: the FID floor and the IS ceiling)",
+    )
+    p.add_argument(
+        "--n",
+        type=_positive_int,
+        default=10000,
+        help="samples to draw from a checkpoint; also the Parzen window size (default 10000, the paper's)",
+    )
+    p.add_argument(
+        "--valid-size",
+        type=_positive_int,
+        default=1000,
+        help="validation images for choosing sigma (MNIST train 50,000 on; default 1000, the paper's)",
+    )
     p.add_argument("--no-parzen", action="store_true", help="skip the Parzen-window log-likelihood")
     p.add_argument("--no-classifier", action="store_true", help="skip FID, Inception Score and modes")
-    p.add_argument("--seed", type=_non_negative_int, default=1234, help="seed of the noise for --checkpoint "
-                   "(default 1234)")
+    p.add_argument(
+        "--seed", type=_non_negative_int, default=1234, help="seed of the noise for --checkpoint (default 1234)"
+    )
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
-    p.add_argument("--raw", action="store_true", help="with --checkpoint of an --ema run: score the last generator "
-                   "iterate, not the average")
-    p.add_argument("--out", metavar="FILE.json", help="where to write the scores (default: eval.json beside the "
-                   "checkpoint or samples file, or ./eval.json; eval_raw.json for --raw of an --ema run)")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="with --checkpoint of an --ema run: score the last generator iterate, not the average",
+    )
+    p.add_argument(
+        "--out",
+        metavar="FILE.json",
+        help="where to write the scores (default: eval.json beside the "
+        "checkpoint or samples file, or ./eval.json; eval_raw.json for --raw of an --ema run)",
+    )
 
 
 def _run_evaluate(p, args):
@@ -422,21 +539,33 @@ def _run_evaluate(p, args):
         p.error("--no-parzen and --no-classifier together leave nothing to score")
     if args.out:
         _require_writable(p, "--out", args.out, Path(args.out).parent)
-    kwargs = dict(parzen=not args.no_parzen, classifier=not args.no_classifier, valid_size=args.valid_size,
-                  parzen_samples=args.n, device=args.device)
+    kwargs = dict(
+        parzen=not args.no_parzen,
+        classifier=not args.no_classifier,
+        valid_size=args.valid_size,
+        parzen_samples=args.n,
+        device=args.device,
+    )
     if args.checkpoint:
         G, cfg, state, averaged = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
-        evaluate = evaluation.make_evaluator(cfg.latent_dim, cfg.noise, args.device, n=args.n, seed=args.seed,
-                                             trained_on=cfg.limit,
-                                             **{k: v for k, v in kwargs.items() if k != "device"})
+        evaluate = evaluation.make_evaluator(
+            cfg.latent_dim,
+            cfg.noise,
+            args.device,
+            n=args.n,
+            seed=args.seed,
+            trained_on=cfg.limit,
+            **{k: v for k, v in kwargs.items() if k != "device"},
+        )
         name = f"{cfg.model}{' EMA' if averaged else ''} (epoch {state['epoch']})"
         try:
             scores = evaluate(G, state["epoch"])
         except ValueError as e:  # e.g. a diverged generator's NaN images
             p.error(f"--checkpoint {args.checkpoint}: {e}")
         # the last iterate's scores must not overwrite the average's
-        default_out = checkpoint_path(args.checkpoint).parent / ("eval_raw.json" if args.raw and "generator_ema"
-                                                                  in state else "eval.json")
+        default_out = checkpoint_path(args.checkpoint).parent / (
+            "eval_raw.json" if args.raw and "generator_ema" in state else "eval.json"
+        )
     elif args.samples:
         try:
             images = np.load(args.samples, allow_pickle=False)
@@ -465,11 +594,18 @@ def _run_evaluate(p, args):
 
 # name -> (one-line help, add_arguments, run)
 SUBCOMMANDS = {
-    "train": ("train a GAN (Algorithm 1 of Goodfellow et al. 2014) and write samples, curves, checkpoints",
-              _add_train_arguments, _run_train),
+    "train": (
+        "train a GAN (Algorithm 1 of Goodfellow et al. 2014) and write samples, curves, checkpoints",
+        _add_train_arguments,
+        _run_train,
+    ),
     "sample": ("draw images from a trained generator into a .npy file", _add_sample_arguments, _run_sample),
-    "evaluate": ("score a generator: Parzen-window log-likelihood (the paper's Table 1), classifier FID, "
-                 "Inception Score and modes", _add_evaluate_arguments, _run_evaluate),
+    "evaluate": (
+        "score a generator: Parzen-window log-likelihood (the paper's Table 1), classifier FID, "
+        "Inception Score and modes",
+        _add_evaluate_arguments,
+        _run_evaluate,
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 The CLI, ``config.json`` and the checkpoint all go through this one dataclass, so a run can be
 described, saved, compared and resumed from one flat dict.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -64,6 +65,7 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """Fill in derived defaults and raise ConfigError on anything impossible; returns self."""
+
         def need(cond, msg):
             if not cond:
                 raise ConfigError(msg)
@@ -76,13 +78,17 @@ class TrainConfig:
         need(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
         need(self.k >= 1, f"--k (discriminator steps per generator step) must be at least 1, got {self.k}")
         need(self.lr > 0 and math.isfinite(self.lr), f"--lr must be a positive finite number, got {self.lr}")
-        need(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1,
-             f"--beta1 and --beta2 must be in [0, 1), got {self.beta1} and {self.beta2}")
+        need(
+            0 <= self.beta1 < 1 and 0 <= self.beta2 < 1,
+            f"--beta1 and --beta2 must be in [0, 1), got {self.beta1} and {self.beta2}",
+        )
         need(self.latent_dim >= 1, f"--latent-dim must be at least 1, got {self.latent_dim}")
         need(0 <= self.label_smoothing < 1, f"--label-smoothing must be in [0, 1), got {self.label_smoothing}")
         need(0 <= self.dropout < 1, f"--dropout must be in [0, 1), got {self.dropout}")
-        need(not self.dropout or self.model == "mlp",
-             f"--dropout applies to the mlp discriminator only, not to --model {self.model}")
+        need(
+            not self.dropout or self.model == "mlp",
+            f"--dropout applies to the mlp discriminator only, not to --model {self.model}",
+        )
         need(self.ema == 0 or 0 < self.ema < 1, f"--ema must be 0 (off) or in (0, 1), got {self.ema}")
         need(0 < self.width <= 64, f"--width (a multiplier of every layer's size) must be in (0, 64], got {self.width}")
         need(self.seed >= 0, f"--seed must be a non-negative integer, got {self.seed}")
@@ -90,28 +96,41 @@ class TrainConfig:
         size = IMAGE_SIZES[self.model]
         if self.image_size is None:
             self.image_size = size
-        need(self.image_size == size,
-             f"--model {self.model} makes {size}x{size} images; --image-size {self.image_size} is not possible")
+        need(
+            self.image_size == size,
+            f"--model {self.model} makes {size}x{size} images; --image-size {self.image_size} is not possible",
+        )
         need(self.limit is None or self.limit >= 1, f"--limit must be at least 1, got {self.limit}")
-        need(self.limit is None or self.limit >= self.batch_size * self.k,
-             f"--limit {self.limit} images make no full iteration of --k {self.k} batches of --batch-size "
-             f"{self.batch_size}")
+        need(
+            self.limit is None or self.limit >= self.batch_size * self.k,
+            f"--limit {self.limit} images make no full iteration of --k {self.k} batches of --batch-size "
+            f"{self.batch_size}",
+        )
         need(self.log_every >= 1, f"--log-every must be at least 1, got {self.log_every}")
         need(self.eval_every >= 0, f"--eval-every must be 0 (off) or positive, got {self.eval_every}")
         need(self.updates in UPDATES, f"--updates must be one of {', '.join(UPDATES)}, got {self.updates!r}")
-        need(self.updates == "alternating" or self.k == 1,
-             f"--updates simultaneous takes both steps from one forward pass: --k must be 1, got {self.k}")
+        need(
+            self.updates == "alternating" or self.k == 1,
+            f"--updates simultaneous takes both steps from one forward pass: --k must be 1, got {self.k}",
+        )
         need(self.d_loss in D_LOSSES, f"--d-loss must be one of {', '.join(D_LOSSES)}, got {self.d_loss!r}")
-        need(self.optimizer in OPTIMIZERS,
-             f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        need(
+            self.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+        )
         need(0 <= self.momentum < 1, f"--momentum must be in [0, 1), got {self.momentum}")
-        need(self.final_momentum is None or 0 <= self.final_momentum < 1,
-             f"--final-momentum must be in [0, 1), got {self.final_momentum}")
-        need(self.optimizer == "sgd" or (self.momentum == 0 and self.final_momentum is None),
-             "--momentum and --final-momentum are settings of --optimizer sgd")
+        need(
+            self.final_momentum is None or 0 <= self.final_momentum < 1,
+            f"--final-momentum must be in [0, 1), got {self.final_momentum}",
+        )
+        need(
+            self.optimizer == "sgd" or (self.momentum == 0 and self.final_momentum is None),
+            "--momentum and --final-momentum are settings of --optimizer sgd",
+        )
         need(self.momentum_saturate >= 1, f"--momentum-saturate must be at least 1, got {self.momentum_saturate}")
-        need(self.lr_decay >= 1 and math.isfinite(self.lr_decay),
-             f"--lr-decay (the divisor of the learning rate per iteration) must be >= 1, got {self.lr_decay}")
+        need(
+            self.lr_decay >= 1 and math.isfinite(self.lr_decay),
+            f"--lr-decay (the divisor of the learning rate per iteration) must be >= 1, got {self.lr_decay}",
+        )
         need(0 <= self.min_lr <= self.lr, f"--min-lr must be in [0, --lr], got {self.min_lr}")
         return self
 

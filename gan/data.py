@@ -11,6 +11,7 @@ NumPy only: the training loop turns each batch into a minigrad tensor.
 IDX format (LeCun's MNIST page): 2 zero bytes, a dtype code, the number of dims, then one
 big-endian uint32 per dim, then the data in C order, big-endian.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -36,8 +37,12 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _GZIP_MAGIC = b"\x1f\x8b"
 # IDX dtype code -> big-endian numpy dtype.
 _IDX_DTYPES = {
-    0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
 }
 _MAX_PAYLOAD = 1 << 34  # 16 GiB: a bigger header size means a corrupt header, not a dataset
 _CHUNK = 4096  # images per resize chunk: bounds the temporaries of big batches
@@ -51,6 +56,7 @@ class DataError(ValueError):
 
 
 # --- IDX files ----------------------------------------------------------------------------------
+
 
 def _is_gzip(path: Path) -> bool:
     with open(path, "rb") as f:
@@ -97,11 +103,14 @@ def read_idx(path) -> np.ndarray:
         with opener(path, "rb") as f:
             head = _read_exact(f, 4)
             if len(head) < 4:
-                raise DataError(f"read_idx: {path}: truncated {kind} file: {len(head)} bytes, "
-                                "shorter than the 4-byte magic number")
+                raise DataError(
+                    f"read_idx: {path}: truncated {kind} file: {len(head)} bytes, shorter than the 4-byte magic number"
+                )
             if head[:2] != b"\x00\x00":
-                raise DataError(f"read_idx: {path}: not an IDX file (magic number 0x{head.hex()}, "
-                                "expected 0x0000 followed by a dtype code and the number of dims)")
+                raise DataError(
+                    f"read_idx: {path}: not an IDX file (magic number 0x{head.hex()}, "
+                    "expected 0x0000 followed by a dtype code and the number of dims)"
+                )
             code, ndim = head[2], head[3]
             if code not in _IDX_DTYPES:
                 known = ", ".join(f"0x{c:02X}" for c in _IDX_DTYPES)
@@ -110,28 +119,34 @@ def read_idx(path) -> np.ndarray:
                 raise DataError(f"read_idx: {path}: IDX header declares 0 dimensions")
             dim_bytes = _read_exact(f, 4 * ndim)
             if len(dim_bytes) < 4 * ndim:
-                raise DataError(f"read_idx: {path}: truncated {kind} header: {ndim} dims need "
-                                f"{4 * ndim} bytes, got {len(dim_bytes)}")
+                raise DataError(
+                    f"read_idx: {path}: truncated {kind} header: {ndim} dims need "
+                    f"{4 * ndim} bytes, got {len(dim_bytes)}"
+                )
             shape = tuple(int(d) for d in np.frombuffer(dim_bytes, dtype=">u4"))
             dtype = _IDX_DTYPES[code]
             expected = math.prod(shape) * dtype.itemsize
             if expected > _MAX_PAYLOAD:
-                raise DataError(f"read_idx: {path}: implausible IDX header: shape {shape} would need "
-                                f"{expected} bytes")
+                raise DataError(f"read_idx: {path}: implausible IDX header: shape {shape} would need {expected} bytes")
             out = np.empty(shape, dtype=dtype)
             got = _readinto_exact(f, memoryview(out.reshape(-1).view(np.uint8)))
             if got < expected:
-                raise DataError(f"read_idx: {path}: truncated {kind} file: header shape {shape} needs "
-                                f"{expected} data bytes, got {got}")
+                raise DataError(
+                    f"read_idx: {path}: truncated {kind} file: header shape {shape} needs "
+                    f"{expected} data bytes, got {got}"
+                )
             if f.read(1):
-                raise DataError(f"read_idx: {path}: corrupt {kind} file: trailing bytes after the "
-                                f"{expected} data bytes of shape {shape}")
+                raise DataError(
+                    f"read_idx: {path}: corrupt {kind} file: trailing bytes after the "
+                    f"{expected} data bytes of shape {shape}"
+                )
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise DataError(f"read_idx: {path}: corrupt or truncated gzip stream ({e})") from e
     return out if dtype.itemsize == 1 else out.astype(dtype.newbyteorder("="))
 
 
 # --- checksums ----------------------------------------------------------------------------------
+
 
 def sha256_file(path) -> str:
     h = hashlib.sha256()
@@ -167,12 +182,15 @@ def _verify(path: Path, sums_path: Path) -> None:
         raise DataError(f"load_mnist: {sums_path} has no entry for {path.name}")
     actual = sha256_file(path)
     if actual != expected:
-        raise DataError(f"load_mnist: SHA-256 mismatch for {path}: expected {expected}, got {actual} "
-                        "(the file is corrupt or was replaced; reinstall the package or restore it)")
+        raise DataError(
+            f"load_mnist: SHA-256 mismatch for {path}: expected {expected}, got {actual} "
+            "(the file is corrupt or was replaced; reinstall the package or restore it)"
+        )
     _verified.add(key)
 
 
 # --- MNIST --------------------------------------------------------------------------------------
+
 
 def _candidate_names(split: str, kind: str) -> list[str]:
     """File names tried for one split/kind, e.g. train-images-idx3-ubyte(.gz), train-images.idx3-ubyte."""
@@ -197,8 +215,10 @@ def find_idx_files(data_dir, split: str = "train") -> tuple[Path, Path] | None:
     if found["images"] is None:
         return None
     if found["labels"] is None:
-        raise DataError(f"load_mnist: found {found['images']} but no labels file in {data_dir}; looked for "
-                        + ", ".join(_candidate_names(split, "labels")))
+        raise DataError(
+            f"load_mnist: found {found['images']} but no labels file in {data_dir}; looked for "
+            + ", ".join(_candidate_names(split, "labels"))
+        )
     return found["images"], found["labels"]
 
 
@@ -233,8 +253,10 @@ def load_mnist(split: str = "train", data_dir=None, verify: bool = True) -> tupl
             raise DataError(f"load_mnist: data directory {directory} does not exist")
         paths = find_idx_files(directory, split)
         if paths is None:
-            raise DataError(f"load_mnist: no {split} images in {directory}; looked for "
-                            + ", ".join(_candidate_names(split, "images")))
+            raise DataError(
+                f"load_mnist: no {split} images in {directory}; looked for "
+                + ", ".join(_candidate_names(split, "images"))
+            )
         sums = directory / CHECKSUM_FILE
         if verify and sums.is_file():
             listed = read_checksums(sums)
@@ -252,6 +274,7 @@ def load_mnist(split: str = "train", data_dir=None, verify: bool = True) -> tupl
 
 
 # --- image folders ------------------------------------------------------------------------------
+
 
 def _as_hw(size) -> tuple[int, int]:
     h, w = (size, size) if np.isscalar(size) else tuple(size)
@@ -280,8 +303,9 @@ def load_image_folder(directory, image_size=None, channels: int = 1, limit=None)
         raise DataError(f"load_image_folder: {directory} is not a directory")
     files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
-        raise DataError(f"load_image_folder: no images ({', '.join('*' + s for s in IMAGE_SUFFIXES)}) "
-                        f"under {directory}")
+        raise DataError(
+            f"load_image_folder: no images ({', '.join('*' + s for s in IMAGE_SUFFIXES)}) under {directory}"
+        )
     files = files[:limit] if limit is not None else files
     mode = "L" if channels == 1 else "RGB"
     out = None
@@ -297,9 +321,11 @@ def load_image_folder(directory, image_size=None, channels: int = 1, limit=None)
                         out, first = np.empty((len(files), channels, h, w), dtype=np.uint8), p
                     if im.size != (w, h):
                         if image_size is None:
-                            raise DataError(f"load_image_folder: {p} is {native[0]}x{native[1]} but {first} is "
-                                            f"{w}x{h}; images of different sizes need an image size to be "
-                                            f"resized to")
+                            raise DataError(
+                                f"load_image_folder: {p} is {native[0]}x{native[1]} but {first} is "
+                                f"{w}x{h}; images of different sizes need an image size to be "
+                                f"resized to"
+                            )
                         im = im.resize((w, h), Image.Resampling.BILINEAR)
                     a = np.asarray(im, dtype=np.uint8)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
@@ -310,8 +336,9 @@ def load_image_folder(directory, image_size=None, channels: int = 1, limit=None)
     return out
 
 
-def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: int = 1,
-                 value_range=(-1, 1), limit=None) -> np.ndarray:
+def load_dataset(
+    data_dir=None, split: str = "train", image_size=28, channels: int = 1, value_range=(-1, 1), limit=None
+) -> np.ndarray:
     """Training images as float32 (N, C, H, W) in [-1, 1] (``value_range=(0, 1)``: in [0, 1], x / 255).
 
     data_dir=None: bundled MNIST. Otherwise MNIST-style IDX files in data_dir when present, else
@@ -335,14 +362,17 @@ def load_dataset(data_dir=None, split: str = "train", image_size=28, channels: i
         try:
             x = scale(load_image_folder(folder, image_size, channels, limit=limit))
         except DataError as e:
-            raise DataError(f"{e}; a data directory holds MNIST-style IDX files ({split}-images-idx3-ubyte[.gz] "
-                            f"and its labels) or a folder of images") from e
+            raise DataError(
+                f"{e}; a data directory holds MNIST-style IDX files ({split}-images-idx3-ubyte[.gz] "
+                f"and its labels) or a folder of images"
+            ) from e
     if image_size is not None and x.shape[2:] != _as_hw(image_size):
         x = resize(x, image_size)
     return x
 
 
 # --- preprocessing ------------------------------------------------------------------------------
+
 
 def resize_weights(n_in: int, n_out: int, antialias: bool = True) -> np.ndarray:
     """(n_out, n_in) matrix of 1-D linear-interpolation weights; each row sums to 1.
@@ -384,13 +414,14 @@ def resize(images, size, antialias: bool = True):
     flat = x.reshape(-1, h, w)
     out = xp.empty((flat.shape[0], oh, ow), dtype=dtype)
     for s in range(0, flat.shape[0], _CHUNK):
-        c = flat[s:s + _CHUNK]
+        c = flat[s : s + _CHUNK]
         t = (c.reshape(-1, w) @ wwt).reshape(len(c), h, ow)  # along W: one (n*h, w) @ (w, ow) product
-        xp.matmul(wh, t, out=out[s:s + _CHUNK])  # along H: (oh, h) @ (h, ow) per image
+        xp.matmul(wh, t, out=out[s : s + _CHUNK])  # along H: (oh, h) @ (h, ow) per image
     return out.reshape(lead + (oh, ow))
 
 
 # --- minibatches --------------------------------------------------------------------------------
+
 
 class BatchIterator:
     """Seeded minibatches over the first axis of an array (or a tuple of equally long arrays).
@@ -436,7 +467,7 @@ class BatchIterator:
         """Iterator over epoch `epoch`'s batches, beginning at batch `start` (to resume mid-epoch)."""
         idx = self.order(epoch)
         for b in range(int(start), len(self)):
-            sel = idx[b * self.batch_size:(b + 1) * self.batch_size]
+            sel = idx[b * self.batch_size : (b + 1) * self.batch_size]
             batch = tuple(a[sel] for a in self.arrays)
             yield batch if self.is_tuple else batch[0]
 

@@ -11,6 +11,7 @@ than the last iterate (Yazici et al. 2019, "The unusual effectiveness of averagi
 training"). Buffers (BatchNorm running statistics) are copied, not averaged. Training itself is
 unchanged: the average is read only for sample grids, evaluation and ``sample``.
 """
+
 from __future__ import annotations
 
 

@@ -12,6 +12,7 @@ numbers (what ``python -m gan evaluate`` prints and writes to eval.json):
   the test images; inception_score: exp(E KL(p(y|x) || p(y))); modes_covered
   and kl_uniform from the predicted-class histogram.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,7 +28,10 @@ from gan.pixels import uint8_to_unit
 
 VALID_START = 50000  # MNIST train images 50,000..59,999: the validation set of the paper's code
 PAPER_TABLE_1 = [  # Goodfellow et al. 2014, Table 1: Parzen window log-likelihood on MNIST
-    ("DBN", 138, 2), ("Stacked CAE", 121, 1.6), ("Deep GSN", 214, 1.1), ("Adversarial nets", 225, 2),
+    ("DBN", 138, 2),
+    ("Stacked CAE", 121, 1.6),
+    ("Deep GSN", 214, 1.1),
+    ("Adversarial nets", 225, 2),
 ]
 
 
@@ -43,9 +47,11 @@ def as_28x28_gray(images):
     bad = ~np.isfinite(x)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"evaluate: {int(bad.sum())} pixel values are NaN or infinite (in "
-                         f"{int(bad.reshape(len(x), -1).any(axis=1).sum())} of {len(x)} images; the first at index "
-                         f"{first}): a diverged generator? scores need finite images in [0, 1]")
+        raise ValueError(
+            f"evaluate: {int(bad.sum())} pixel values are NaN or infinite (in "
+            f"{int(bad.reshape(len(x), -1).any(axis=1).sum())} of {len(x)} images; the first at index "
+            f"{first}): a diverged generator? scores need finite images in [0, 1]"
+        )
     if x.shape[1:] != (28, 28):
         from gan.data import resize
 
@@ -71,8 +77,9 @@ def _classifier_and_test_features(device):
     return model, f_test
 
 
-def evaluate_samples(images, parzen=True, classifier=True, valid_size=1000, parzen_samples=10000,
-                     sigmas=None, device="cpu", log=print) -> dict:
+def evaluate_samples(
+    images, parzen=True, classifier=True, valid_size=1000, parzen_samples=10000, sigmas=None, device="cpu", log=print
+) -> dict:
     """All scores of one set of samples (see the module docstring)."""
     x = as_28x28_gray(images)
     test, train = _test_and_valid()
@@ -80,13 +87,19 @@ def evaluate_samples(images, parzen=True, classifier=True, valid_size=1000, parz
     if parzen:
         t0 = time.time()
         mu = x[:parzen_samples].reshape(min(len(x), parzen_samples), -1)
-        valid = train[VALID_START:VALID_START + valid_size].reshape(valid_size, -1)
+        valid = train[VALID_START : VALID_START + valid_size].reshape(valid_size, -1)
         r = metrics.parzen_evaluate(mu, test.reshape(len(test), -1), valid, sigmas=sigmas)
-        out.update(parzen_ll=float(r["mean_ll"]), parzen_se=float(r["std_err"]), parzen_sigma=float(r["sigma"]),
-                   parzen_seconds=round(time.time() - t0, 1),
-                   parzen_valid_images=f"{VALID_START}..{VALID_START + valid_size - 1}")
-        log(f"parzen: {out['parzen_ll']:.1f} +- {out['parzen_se']:.1f} nats (sigma {out['parzen_sigma']:.3f} chosen "
-            f"on MNIST train images {VALID_START:,}..{VALID_START + valid_size - 1:,}, {out['parzen_seconds']} s)")
+        out.update(
+            parzen_ll=float(r["mean_ll"]),
+            parzen_se=float(r["std_err"]),
+            parzen_sigma=float(r["sigma"]),
+            parzen_seconds=round(time.time() - t0, 1),
+            parzen_valid_images=f"{VALID_START}..{VALID_START + valid_size - 1}",
+        )
+        log(
+            f"parzen: {out['parzen_ll']:.1f} +- {out['parzen_se']:.1f} nats (sigma {out['parzen_sigma']:.3f} chosen "
+            f"on MNIST train images {VALID_START:,}..{VALID_START + valid_size - 1:,}, {out['parzen_seconds']} s)"
+        )
     if classifier:
         model, f_test = _classifier_and_test_features(device)
         f_x, p_x = classify(model, x, device=device)
@@ -97,8 +110,10 @@ def evaluate_samples(images, parzen=True, classifier=True, valid_size=1000, parz
             modes_covered=int(modes["modes_covered"]),
             kl_uniform=float(modes["kl_from_uniform"]),
         )
-        log(f"classifier: FID {out['fid']:.2f}  IS {out['inception_score']:.2f}  "
-            f"modes {out['modes_covered']}/10  KL(hist||uniform) {out['kl_uniform']:.3f}")
+        log(
+            f"classifier: FID {out['fid']:.2f}  IS {out['inception_score']:.2f}  "
+            f"modes {out['modes_covered']}/10  KL(hist||uniform) {out['kl_uniform']:.3f}"
+        )
     return out
 
 
@@ -111,8 +126,7 @@ def held_out_note(trained_on, valid_size=1000) -> str:
     return f"not held out: the run trained on {seen}, so images {VALID_START:,}..{last:,} were seen in training"
 
 
-def make_evaluator(latent_dim, noise="normal", device="cpu", n=10000, seed=1234, log=print, trained_on=None,
-                   **kwargs):
+def make_evaluator(latent_dim, noise="normal", device="cpu", n=10000, seed=1234, log=print, trained_on=None, **kwargs):
     """A callable (G, epoch) -> scores for ``train(..., evaluator=...)``.
 
     The noise is drawn once from its own NumPy generator, so evaluating never

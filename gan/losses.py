@@ -2,6 +2,7 @@
 
 Small functions so tests can check their gradients against the formulas.
 """
+
 from __future__ import annotations
 
 import minigrad
@@ -15,8 +16,9 @@ def discriminator_loss(real_logits, fake_logits, real_target: float = 1.0, reduc
     reduction "mean" halves it: 0.5 (BCE + BCE), the cost of the released code (it matters for SGD).
     """
     real_t = minigrad.full_like(real_logits, real_target)
-    loss = (F.binary_cross_entropy_with_logits(real_logits, real_t)
-            + F.binary_cross_entropy_with_logits(fake_logits, minigrad.zeros_like(fake_logits)))
+    loss = F.binary_cross_entropy_with_logits(real_logits, real_t) + F.binary_cross_entropy_with_logits(
+        fake_logits, minigrad.zeros_like(fake_logits)
+    )
     if reduction == "mean":
         return loss * 0.5
     if reduction != "sum":

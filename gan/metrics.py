@@ -25,6 +25,7 @@ Classifier-based metrics
 - Inception score: exp(E_x KL(p(y|x) || p(y))).
 - Mode coverage: the histogram of predicted classes.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,8 +44,9 @@ def _as_rows(name, what, a, xp):
     """``a`` as a float64 (n, d) array of module ``xp``; images (n, H, W) are flattened."""
     a = xp.asarray(a)
     if a.ndim < 2 or a.shape[0] == 0:
-        raise ValueError(f"{name}: {what} must be a non-empty array of rows (n, d) or images (n, H, W), "
-                         f"got shape {tuple(a.shape)}")
+        raise ValueError(
+            f"{name}: {what} must be a non-empty array of rows (n, d) or images (n, H, W), got shape {tuple(a.shape)}"
+        )
     return a.reshape(a.shape[0], -1).astype(xp.float64, copy=False)
 
 
@@ -68,8 +70,9 @@ def parzen_log_likelihood_grid(x, mu, sigmas, batch_size=1000, mu_batch_size=500
     x = _as_rows(name, "x", x, xp)
     mu = _as_rows(name, "mu", mu, xp)
     if x.shape[1] != mu.shape[1]:
-        raise ValueError(f"{name}: x and mu must have the same dimension, got x {tuple(x.shape)} "
-                         f"and mu {tuple(mu.shape)}")
+        raise ValueError(
+            f"{name}: x and mu must have the same dimension, got x {tuple(x.shape)} and mu {tuple(mu.shape)}"
+        )
     sig = _check_sigmas(name, sigmas)
     if int(batch_size) < 1 or int(mu_batch_size) < 1:
         raise ValueError(f"{name}: batch sizes must be >= 1, got {batch_size}, {mu_batch_size}")
@@ -81,32 +84,32 @@ def parzen_log_likelihood_grid(x, mu, sigmas, batch_size=1000, mu_batch_size=500
     mu_sq = (mu * mu).sum(axis=1)
     out = np.empty((len(sig), n), dtype=np.float64)
     for i0 in range(0, n, batch_size):
-        xc = x[i0:i0 + batch_size]
+        xc = x[i0 : i0 + batch_size]
         x_sq = (xc * xc).sum(axis=1)
         rows = xc.shape[0]
-        dmin = xp.full(rows, xp.inf, dtype=xp.float64)      # running min_i ||x - mu_i||^2
+        dmin = xp.full(rows, xp.inf, dtype=xp.float64)  # running min_i ||x - mu_i||^2
         acc = xp.zeros((len(sig), rows), dtype=xp.float64)  # running sum_i exp(-(D_i - dmin) / 2s^2)
         for j0 in range(0, n_mu, mu_batch_size):
-            mc = mu[j0:j0 + mu_batch_size]
-            dist = xc @ mc.T                                 # (rows, m) squared distances, built in place
+            mc = mu[j0 : j0 + mu_batch_size]
+            dist = xc @ mc.T  # (rows, m) squared distances, built in place
             dist *= -2.0
             dist += x_sq[:, None]
-            dist += mu_sq[None, j0:j0 + mu_batch_size]
-            xp.maximum(dist, 0.0, out=dist)                  # round-off can make tiny distances negative
+            dist += mu_sq[None, j0 : j0 + mu_batch_size]
+            xp.maximum(dist, 0.0, out=dist)  # round-off can make tiny distances negative
             new_min = xp.minimum(dmin, dist.min(axis=1))
-            shift = dmin - new_min                           # >= 0; inf on the first chunk -> rescale by 0
+            shift = dmin - new_min  # >= 0; inf on the first chunk -> rescale by 0
             dist -= new_min[:, None]
             buf = xp.empty_like(dist)
             for k, c in enumerate(neg_inv_2s2):
-                acc[k] *= xp.exp(shift * c)                  # re-base the old sum on the new minimum
+                acc[k] *= xp.exp(shift * c)  # re-base the old sum on the new minimum
                 xp.multiply(dist, c, out=buf)
-                xp.exp(buf, out=buf)                         # all exponents <= 0: no overflow
+                xp.exp(buf, out=buf)  # all exponents <= 0: no overflow
                 acc[k] += buf.sum(axis=1)
             dmin = new_min
         for k, (s, c) in enumerate(zip(sig, neg_inv_2s2)):
             # acc >= 1 (the nearest centre contributes exp(0)), so the log is finite
             ll = dmin * c + xp.log(acc[k]) - math.log(n_mu) - 0.5 * d * math.log(2.0 * math.pi * s * s)
-            out[k, i0:i0 + rows] = as_numpy(ll)
+            out[k, i0 : i0 + rows] = as_numpy(ll)
     return out
 
 
@@ -116,8 +119,10 @@ def parzen_log_likelihood(x, mu, sigma, batch_size=1000, mu_batch_size=5000):
     log p(x) = logsumexp_i(-||x - mu_i||^2 / (2 sigma^2)) - log N - (d/2) log(2 pi sigma^2).
     """
     if np.ndim(sigma) != 0:
-        raise ValueError(f"parzen_log_likelihood: sigma must be one number, got {sigma!r} "
-                         "(use parzen_log_likelihood_grid for several)")
+        raise ValueError(
+            f"parzen_log_likelihood: sigma must be one number, got {sigma!r} "
+            "(use parzen_log_likelihood_grid for several)"
+        )
     return parzen_log_likelihood_grid(x, mu, [sigma], batch_size, mu_batch_size)[0]
 
 
@@ -168,8 +173,10 @@ def frechet_distance(mu1, cov1, mu2, cov2):
     c1, c2 = (xp.asarray(a, dtype=xp.float64) for a in (cov1, cov2))
     k = m1.shape[0] if m1.ndim == 1 else -1
     if m1.ndim != 1 or m2.shape != (k,) or c1.shape != (k, k) or c2.shape != (k, k):
-        raise ValueError(f"{name}: expected mu1, mu2 of shape (k,) and cov1, cov2 of shape (k, k), got "
-                         f"{tuple(m1.shape)}, {tuple(c1.shape)}, {tuple(m2.shape)}, {tuple(c2.shape)}")
+        raise ValueError(
+            f"{name}: expected mu1, mu2 of shape (k,) and cov1, cov2 of shape (k, k), got "
+            f"{tuple(m1.shape)}, {tuple(c1.shape)}, {tuple(m2.shape)}, {tuple(c2.shape)}"
+        )
     c1 = 0.5 * (c1 + c1.T)
     c2 = 0.5 * (c2 + c2.T)
     s1 = _sqrtm_psd(c1, xp)
@@ -196,8 +203,10 @@ def feature_statistics(features):
 def fid_from_features(f1, f2):
     """Frechet distance between Gaussians fitted to two (n, k) feature sets."""
     if np.ndim(f1) != 2 or np.ndim(f2) != 2 or f1.shape[1] != f2.shape[1]:
-        raise ValueError(f"fid_from_features: features must be (n1, k) and (n2, k), got shapes "
-                         f"{tuple(np.shape(f1))} and {tuple(np.shape(f2))}")
+        raise ValueError(
+            f"fid_from_features: features must be (n1, k) and (n2, k), got shapes "
+            f"{tuple(np.shape(f1))} and {tuple(np.shape(f2))}"
+        )
     return frechet_distance(*feature_statistics(f1), *feature_statistics(f2))
 
 
@@ -211,8 +220,10 @@ def _check_probs(name, probs, xp):
     p = p.astype(xp.float64, copy=False)
     bad_sum = float(xp.abs(p.sum(axis=1) - 1.0).max())
     if float(p.min()) < 0 or bad_sum > 1e-3:
-        raise ValueError(f"{name}: rows of probs must be probabilities (>= 0, summing to 1), got min "
-                         f"{float(p.min()):.3g} and max |row sum - 1| {bad_sum:.3g} (softmax the logits first)")
+        raise ValueError(
+            f"{name}: rows of probs must be probabilities (>= 0, summing to 1), got min "
+            f"{float(p.min()):.3g} and max |row sum - 1| {bad_sum:.3g} (softmax the logits first)"
+        )
     return p
 
 
@@ -239,7 +250,7 @@ def inception_score(probs, splits=1):
     splits = int(splits)
     if splits == 1:
         return _mean_kl_exp(p, xp)
-    scores = [_mean_kl_exp(p[i * n // splits:(i + 1) * n // splits], xp) for i in range(splits)]
+    scores = [_mean_kl_exp(p[i * n // splits : (i + 1) * n // splits], xp) for i in range(splits)]
     return float(np.mean(scores)), float(np.std(scores))
 
 
@@ -260,11 +271,14 @@ def mode_coverage(probs_or_labels, num_classes=10, threshold=0.01):
     elif a.ndim == 1 and a.size > 0 and np.issubdtype(a.dtype, np.integer):
         labels = a
         if labels.min() < 0 or labels.max() >= num_classes:
-            raise ValueError(f"{name}: labels must be in [0, {num_classes}), got range "
-                             f"[{labels.min()}, {labels.max()}]")
+            raise ValueError(
+                f"{name}: labels must be in [0, {num_classes}), got range [{labels.min()}, {labels.max()}]"
+            )
     else:
-        raise ValueError(f"{name}: expected (n, {num_classes}) probabilities or (n,) integer labels, "
-                         f"got shape {a.shape} dtype {a.dtype}")
+        raise ValueError(
+            f"{name}: expected (n, {num_classes}) probabilities or (n,) integer labels, "
+            f"got shape {a.shape} dtype {a.dtype}"
+        )
     counts = np.bincount(labels, minlength=num_classes).astype(np.int64)
     q = counts / counts.sum()
     nz = q > 0

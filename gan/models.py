@@ -24,6 +24,7 @@ is scaled to match).
 The models are ``nn.Sequential`` chains of standard layers so that the benchmarks can build
 PyTorch twins of them; ``latent_dim`` and ``image_shape`` are set on each generator.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -83,8 +84,15 @@ def mlp_discriminator(channels=1, width=1.0, dropout=0.0, hidden=(512, 256, 32))
 def goodfellow2014_generator(latent_dim=100, channels=1, width=1.0) -> nn.Sequential:
     """z -> 1200 ReLU -> 1200 ReLU -> C*784 sigmoid -> (N, C, 28, 28) in [0, 1]; W ~ U(-0.05, 0.05), b = 0."""
     h = _scaled(1200, width)
-    G = nn.Sequential(nn.Linear(latent_dim, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(),
-                      nn.Linear(h, channels * 28 * 28), nn.Sigmoid(), nn.Unflatten(1, (channels, 28, 28)))
+    G = nn.Sequential(
+        nn.Linear(latent_dim, h),
+        nn.ReLU(),
+        nn.Linear(h, h),
+        nn.ReLU(),
+        nn.Linear(h, channels * 28 * 28),
+        nn.Sigmoid(),
+        nn.Unflatten(1, (channels, 28, 28)),
+    )
     _uniform_init_(G, 0.05)
     return G
 
@@ -93,8 +101,15 @@ def goodfellow2014_discriminator(channels=1, width=1.0) -> nn.Sequential:
     """Dropout on every layer's input (kept with 0.8 for the image, 0.5 after; inverted, scaled 1/keep),
     Maxout 240 x 5 twice, Linear 240 -> 1 logit; W ~ U(-0.005, 0.005), b = 0."""
     u = _scaled(240, width)
-    D = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Maxout(channels * 28 * 28, u, 5),
-                      nn.Dropout(0.5), nn.Maxout(u, u, 5), nn.Dropout(0.5), nn.Linear(u, 1))
+    D = nn.Sequential(
+        nn.Flatten(),
+        nn.Dropout(0.2),
+        nn.Maxout(channels * 28 * 28, u, 5),
+        nn.Dropout(0.5),
+        nn.Maxout(u, u, 5),
+        nn.Dropout(0.5),
+        nn.Linear(u, 1),
+    )
     _uniform_init_(D, 0.005)
     return D
 
@@ -114,8 +129,10 @@ def init_output_bias_from_marginals_(G, images, eps=1e-7) -> None:
     p = np.clip(x.mean(axis=0), eps, 1 - eps)
     last = [m for m in G.modules() if isinstance(m, nn.Linear)][-1]
     if last.bias.shape != p.shape:
-        raise ValueError(f"init_output_bias_from_marginals_: {p.size} pixels per image but the output layer has "
-                         f"{last.bias.shape[0]} units")
+        raise ValueError(
+            f"init_output_bias_from_marginals_: {p.size} pixels per image but the output layer has "
+            f"{last.bias.shape[0]} units"
+        )
     logit = np.log(p / (1 - p))
     with minigrad.no_grad():
         last.bias.copy_(minigrad.tensor(logit, dtype=last.bias.dtype, device=last.bias.device))
@@ -129,10 +146,14 @@ def dcgan28_generator(latent_dim=100, channels=1, width=1.0) -> nn.Sequential:
     c1, c2 = _scaled(128, width), _scaled(64, width)
     return nn.Sequential(
         nn.Linear(latent_dim, c1 * 7 * 7, bias=False),  # no bias before BatchNorm: its beta is the bias
-        nn.BatchNorm1d(c1 * 7 * 7), nn.ReLU(),
+        nn.BatchNorm1d(c1 * 7 * 7),
+        nn.ReLU(),
         nn.Unflatten(1, (c1, 7, 7)),
-        nn.ConvTranspose2d(c1, c2, 4, 2, 1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(),
-        nn.ConvTranspose2d(c2, channels, 4, 2, 1), nn.Tanh(),
+        nn.ConvTranspose2d(c1, c2, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(c2),
+        nn.ReLU(),
+        nn.ConvTranspose2d(c2, channels, 4, 2, 1),
+        nn.Tanh(),
     )
 
 
@@ -140,9 +161,13 @@ def dcgan28_discriminator(channels=1, width=1.0) -> nn.Sequential:
     """(C, 28, 28) -> Conv 4/2/1 -> LeakyReLU -> (64w, 14, 14) -> Conv -> BN, LeakyReLU -> (128w, 7, 7) -> 1."""
     c1, c2 = _scaled(64, width), _scaled(128, width)
     return nn.Sequential(
-        nn.Conv2d(channels, c1, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(c1, c2, 4, 2, 1, bias=False), nn.BatchNorm2d(c2), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(c2 * 7 * 7, 1),
+        nn.Conv2d(channels, c1, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(c1, c2, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(c2),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(c2 * 7 * 7, 1),
     )
 
 
@@ -152,8 +177,12 @@ def dcgan28_discriminator(channels=1, width=1.0) -> nn.Sequential:
 def dcgan64_generator(latent_dim=100, channels=1, width=1.0) -> nn.Sequential:
     """(N, 100) -> (N, 100, 1, 1) -> ConvT 4/1/0 -> 1024w x4x4 -> ConvT 4/2/1 x4 -> C x64x64, BN+ReLU, tanh."""
     chans = [_scaled(c, width) for c in (1024, 512, 256, 128)]
-    layers = [nn.Unflatten(1, (latent_dim, 1, 1)),
-              nn.ConvTranspose2d(latent_dim, chans[0], 4, 1, 0, bias=False), nn.BatchNorm2d(chans[0]), nn.ReLU()]
+    layers = [
+        nn.Unflatten(1, (latent_dim, 1, 1)),
+        nn.ConvTranspose2d(latent_dim, chans[0], 4, 1, 0, bias=False),
+        nn.BatchNorm2d(chans[0]),
+        nn.ReLU(),
+    ]
     for a, b in zip(chans[:-1], chans[1:]):
         layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU()]
     layers += [nn.ConvTranspose2d(chans[-1], channels, 4, 2, 1, bias=False), nn.Tanh()]
@@ -185,8 +214,7 @@ def dcgan_init_(module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def build_models(name: str, latent_dim: int = 100, channels: int = 1, width: float = 1.0,
-                 dropout: float = 0.0):
+def build_models(name: str, latent_dim: int = 100, channels: int = 1, width: float = 1.0, dropout: float = 0.0):
     """(generator, discriminator) of model ``name`` ('mlp', 'dcgan28' or 'dcgan64'), on the CPU.
 
     The generator maps (N, latent_dim) noise to (N, *image_shape(name, channels)) images in
@@ -196,8 +224,10 @@ def build_models(name: str, latent_dim: int = 100, channels: int = 1, width: flo
     """
     _check_name(name)
     if int(latent_dim) < 1 or int(channels) < 1 or not width > 0:
-        raise ValueError(f"build_models: latent_dim, channels and width must be positive, got "
-                         f"latent_dim={latent_dim}, channels={channels}, width={width}")
+        raise ValueError(
+            f"build_models: latent_dim, channels and width must be positive, got "
+            f"latent_dim={latent_dim}, channels={channels}, width={width}"
+        )
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"build_models: dropout must be in [0, 1), got {dropout}")
     if dropout and name != "mlp":

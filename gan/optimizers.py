@@ -10,6 +10,7 @@
   (pylearn2's MomentumAdjustor with start 1), written into ``param_groups[i]['momentum']`` at the
   start of every epoch.
 """
+
 from __future__ import annotations
 
 import minigrad
@@ -23,7 +24,7 @@ class DecayWithFloor:
         self.decay, self.floor = float(decay), float(floor)
 
     def __call__(self, t: int) -> float:
-        return max(self.decay ** -t, self.floor)
+        return max(self.decay**-t, self.floor)
 
 
 def build_optimizers(cfg, G, D):

@@ -6,6 +6,7 @@
 
 Each is float32 throughout (no float64 temporaries); the uint8 ones take any array module (NumPy or CuPy).
 """
+
 from __future__ import annotations
 
 import numpy as np

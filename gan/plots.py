@@ -5,6 +5,7 @@ here touches pyplot's global state or needs a display. Every file is written ato
 (minigrad.atomic_write: a temporary file in the same folder, then a rename), so a run killed
 mid-write never leaves a half-written PNG behind.
 """
+
 from __future__ import annotations
 
 import gc
@@ -51,6 +52,7 @@ def _figure(figsize, dpi=100):
 
 # --- image grids --------------------------------------------------------------------------------
 
+
 def _to_numpy_images(images) -> np.ndarray:
     if hasattr(images, "numpy") and not isinstance(images, np.ndarray):  # a minigrad Tensor
         images = images.numpy()
@@ -74,13 +76,16 @@ def image_grid(images, nrow=None, padding: int = 2, pad_value: float = 1.0) -> n
     if x.ndim == 3:
         x = x[:, None]
     if x.ndim != 4 or x.shape[1] not in (1, 3) or x.shape[0] == 0:
-        raise ValueError(f"image_grid: expected images (N, H, W) or (N, C, H, W) with C in (1, 3) and N > 0, "
-                         f"got shape {x.shape}")
+        raise ValueError(
+            f"image_grid: expected images (N, H, W) or (N, C, H, W) with C in (1, 3) and N > 0, got shape {x.shape}"
+        )
     if np.isfinite(x).any():
         lo, hi = np.nanmin(x), np.nanmax(x)
         if lo < -1e-3 or hi > 1 + 1e-3:
-            raise ValueError(f"image_grid: pixel values must lie in [0, 1], got range [{lo:.3g}, {hi:.3g}] "
-                             "(map [-1, 1] images with (x + 1) / 2)")
+            raise ValueError(
+                f"image_grid: pixel values must lie in [0, 1], got range [{lo:.3g}, {hi:.3g}] "
+                "(map [-1, 1] images with (x + 1) / 2)"
+            )
     x = np.clip(np.nan_to_num(x, nan=0.0), 0.0, 1.0)
     n, c, h, w = x.shape
     rows, cols = grid_shape(n, nrow)
@@ -88,7 +93,7 @@ def image_grid(images, nrow=None, padding: int = 2, pad_value: float = 1.0) -> n
     grid = np.full((c, rows * (h + p) + p, cols * (w + p) + p), pad_value, dtype=np.float32)
     for k in range(n):
         r, q = divmod(k, cols)
-        grid[:, p + r * (h + p):p + r * (h + p) + h, p + q * (w + p):p + q * (w + p) + w] = x[k]
+        grid[:, p + r * (h + p) : p + r * (h + p) + h, p + q * (w + p) : p + q * (w + p) + w] = x[k]
     return grid[0] if c == 1 else grid.transpose(1, 2, 0)
 
 
@@ -151,13 +156,13 @@ def save_gif(png_paths, path, duration_ms=300, loop: int = 0) -> Path:
     durations = duration_ms if isinstance(duration_ms, (list, tuple)) else int(duration_ms)
 
     def write(f):
-        frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:], duration=durations,
-                       loop=loop)
+        frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=loop)
 
     return _atomic_write(path, write)
 
 
 # --- curves -------------------------------------------------------------------------------------
+
 
 def moving_average(y, window: int) -> np.ndarray:
     """Trailing mean over the last `window` values (fewer at the start), same length as y."""

@@ -8,20 +8,33 @@ g_loss = BCE(D(G(z)), 1) on the same dropped-out pass of D, both players updated
 SGD with batch 100, lr 0.1 divided by 1.000004 after every minibatch (floor 1e-6), momentum 0.5
 at epoch 1 rising linearly to 0.7 at epoch 250.
 """
+
 from __future__ import annotations
 
 PRESETS = {
     "goodfellow2014": dict(
-        model="goodfellow2014", noise="uniform_sqrt3", latent_dim=100, limit=50000,
-        updates="simultaneous", k=1, loss="nonsaturating", d_loss="mean",
-        optimizer="sgd", batch_size=100, lr=0.1, lr_decay=1.000004, min_lr=1e-6,
-        momentum=0.5, final_momentum=0.7, momentum_saturate=250,
+        model="goodfellow2014",
+        noise="uniform_sqrt3",
+        latent_dim=100,
+        limit=50000,
+        updates="simultaneous",
+        k=1,
+        loss="nonsaturating",
+        d_loss="mean",
+        optimizer="sgd",
+        batch_size=100,
+        lr=0.1,
+        lr_decay=1.000004,
+        min_lr=1e-6,
+        momentum=0.5,
+        final_momentum=0.7,
+        momentum_saturate=250,
     ),
 }
 
 SUMMARIES = {
     "goodfellow2014": "the released mnist.yaml of Goodfellow et al. (2014): maxout D with dropout, sigmoid G, "
-                      "simultaneous SGD updates, decaying lr, rising momentum",
+    "simultaneous SGD updates, decaying lr, rising momentum",
 }
 
 

@@ -1,5 +1,6 @@
 """One epoch's clock and progress bar: the seconds and images per second that go into the records, and the
 tqdm bar with the live losses (only when shown)."""
+
 from __future__ import annotations
 
 import time
@@ -11,8 +12,7 @@ class EpochProgress:
     ``seconds`` and ``images``: what an interrupted invocation had already done of this epoch.
     """
 
-    def __init__(self, show: bool, total: int, initial: int, desc: str, file, seconds: float = 0.0,
-                 images: int = 0):
+    def __init__(self, show: bool, total: int, initial: int, desc: str, file, seconds: float = 0.0, images: int = 0):
         self.bar = _progress_bar(show, total, initial, desc, file)
         self.seconds_before, self.images = seconds, images
         self.t_epoch = self.t_interval = time.perf_counter()

@@ -7,6 +7,7 @@ next run goes ahead. ``release()`` (or leaving the ``with`` block) drops it, and
 again when the lock file is all it holds (a run that failed before writing anything leaves nothing).
 Where ``fcntl`` is missing (Windows) the lock is a no-op.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,10 @@ class RunLock:
             except BlockingIOError:
                 holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
                 os.close(fd)
-                raise RunLocked(f"{self.folder} is in use by another run (pid {holder}); wait for it to finish "
-                                f"or choose another folder") from None
+                raise RunLocked(
+                    f"{self.folder} is in use by another run (pid {holder}); wait for it to finish "
+                    f"or choose another folder"
+                ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self.fd = fd

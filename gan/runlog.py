@@ -1,5 +1,6 @@
 """A run's log files: config.json (every setting) and metrics.jsonl (one JSON record a line, kind "step" or
 "epoch"), written atomically or appended a line at a time, read back with damaged lines skipped."""
+
 from __future__ import annotations
 
 import json
@@ -47,12 +48,17 @@ def read_metrics(path, warn=None) -> list[dict]:
 def truncate_metrics(path, epoch: int, step: int, warn=None) -> None:
     """Rewrite metrics.jsonl (atomically) without the records written after a checkpoint at (epoch, step):
     a resumed run redoes them. Damaged lines are dropped, with ``warn`` told."""
-    kept = [r for r in read_metrics(path, warn=warn)
-            if (r["kind"] == "step" and r["step"] <= step)
-            or (r["kind"] == "epoch" and r["epoch"] <= epoch)]
+    kept = [
+        r
+        for r in read_metrics(path, warn=warn)
+        if (r["kind"] == "step" and r["step"] <= step) or (r["kind"] == "epoch" and r["epoch"] <= epoch)
+    ]
     atomic_write(path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept)), text=True)
 
 
 def _is_record(r) -> bool:
-    return (isinstance(r, dict) and r.get("kind") in ("step", "epoch")
-            and all(isinstance(r.get(key), int) and not isinstance(r.get(key), bool) for key in ("epoch", "step")))
+    return (
+        isinstance(r, dict)
+        and r.get("kind") in ("step", "epoch")
+        and all(isinstance(r.get(key), int) and not isinstance(r.get(key), bool) for key in ("epoch", "step"))
+    )

@@ -1,4 +1,5 @@
 """The generator's input and output: noise batches z ~ p_z, and images G(z) drawn without a graph."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,7 @@ import minigrad
 from gan.pixels import range_to_unit
 from minigrad import backend
 
-SQRT3 = 3.0 ** 0.5
+SQRT3 = 3.0**0.5
 
 
 def sample_noise(n: int, latent_dim: int, kind: str = "normal", device: str = "cpu"):
@@ -31,8 +32,10 @@ def generate(G, noise, batch_size: int = 500) -> np.ndarray:
     G.eval()
     try:
         with minigrad.no_grad():
-            parts = [range_to_unit(backend.as_numpy(G(noise[i:i + batch_size]).data), pixel_range)
-                     for i in range(0, noise.shape[0], batch_size)]
+            parts = [
+                range_to_unit(backend.as_numpy(G(noise[i : i + batch_size]).data), pixel_range)
+                for i in range(0, noise.shape[0], batch_size)
+            ]
     finally:
         G.train(was_training)
     return np.concatenate(parts)

@@ -1,5 +1,6 @@
 """The per-step statistics of a training run (loss_d, loss_g, mean D(x), mean D(G(z))): a buffer on the device,
 read back in chunks into the sums of the log interval and of the epoch."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,13 +46,14 @@ class StepStatistics:
     def flush(self, epoch):
         if not self.n:
             return
-        rows = backend.as_numpy(self.buf[:self.n]).astype(np.float64)
+        rows = backend.as_numpy(self.buf[: self.n]).astype(np.float64)
         bad = ~np.isfinite(rows)
         if bad.any():
             i, j = np.argwhere(bad)[0]
             self.n = 0
-            raise TrainingDiverged(f"training diverged at step {self.steps[i]} (epoch {epoch}): "
-                                   f"{STATISTICS[j]} = {rows[i, j]}")
+            raise TrainingDiverged(
+                f"training diverged at step {self.steps[i]} (epoch {epoch}): {STATISTICS[j]} = {rows[i, j]}"
+            )
         sums = rows.sum(axis=0)
         for acc in (self.interval, self.epoch):
             for key, s in zip(STATISTICS, sums):

@@ -1,4 +1,5 @@
 """Stopping a training run cleanly on Ctrl-C (SIGINT) or SIGTERM: after the current step, with a checkpoint."""
+
 from __future__ import annotations
 
 import signal
@@ -26,8 +27,11 @@ class StopSignals:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        print("stopping after the current step (a checkpoint will be written; interrupt again to abort)",
-              file=sys.stderr, flush=True)
+        print(
+            "stopping after the current step (a checkpoint will be written; interrupt again to abort)",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def __exit__(self, *exc):
         for sig, previous in self.previous.items():

@@ -23,6 +23,7 @@ is a sync), and per-parameter gradient norms are computed only at logging steps.
 A run writes config.json, metrics.jsonl, samples/epoch_NNN.png, progress.gif, losses.png and
 checkpoint.npz to its output directory (see README / ``python -m gan train --help``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -69,15 +70,24 @@ def load_training_images(cfg: TrainConfig) -> np.ndarray:
     The limit is applied before resizing, so a quick 64x64 run does not resize all of MNIST, and each
     image of a folder is resized on its own.
     """
-    x = load_dataset(cfg.data_dir, "train", image_size=cfg.image_size, channels=cfg.channels, limit=cfg.limit,
-                     value_range=PIXEL_RANGES[cfg.model])
+    x = load_dataset(
+        cfg.data_dir,
+        "train",
+        image_size=cfg.image_size,
+        channels=cfg.channels,
+        limit=cfg.limit,
+        value_range=PIXEL_RANGES[cfg.model],
+    )
     if len(x) < cfg.batch_size * cfg.k:
-        raise ConfigError(f"the training set has {len(x)} images, fewer than one iteration needs "
-                          f"({cfg.k} x batch size {cfg.batch_size})")
+        raise ConfigError(
+            f"the training set has {len(x)} images, fewer than one iteration needs "
+            f"({cfg.k} x batch size {cfg.batch_size})"
+        )
     return x
 
 
 # --- bookkeeping --------------------------------------------------------------------------------
+
 
 def grad_norms(module) -> dict:
     """{parameter name: L2 norm of its gradient} (parameters without a gradient are left out)."""
@@ -173,17 +183,34 @@ class Trainer:
                 png.unlink()
 
     def _write_config(self):
-        info = dict(self.cfg.to_dict(), minigrad_version=minigrad.__version__, numpy_version=np.__version__,
-                    num_images=int(len(self.data)), iterations_per_epoch=self.iters_per_epoch,
-                    image_shape=list(self.G.image_shape), threads=minigrad.get_num_threads())
+        info = dict(
+            self.cfg.to_dict(),
+            minigrad_version=minigrad.__version__,
+            numpy_version=np.__version__,
+            num_images=int(len(self.data)),
+            iterations_per_epoch=self.iters_per_epoch,
+            image_shape=list(self.G.image_shape),
+            threads=minigrad.get_num_threads(),
+        )
         write_json(self.outdir / CONFIG_FILE, info)
 
     def save(self, epoch_sums=None):
-        save_checkpoint(self.ckpt_path, config=self.cfg.to_dict(), G=self.G, D=self.D, opt_g=self.opt_g,
-                        opt_d=self.opt_d, epoch=self.epoch, batch=self.batch, step=self.step,
-                        fixed_noise=self.fixed_noise, epoch_sums=epoch_sums or {},
-                        seconds=self.seconds_before + time.perf_counter() - self.t_start, ema=self.ema,
-                        schedulers=self.schedulers)
+        save_checkpoint(
+            self.ckpt_path,
+            config=self.cfg.to_dict(),
+            G=self.G,
+            D=self.D,
+            opt_g=self.opt_g,
+            opt_d=self.opt_d,
+            epoch=self.epoch,
+            batch=self.batch,
+            step=self.step,
+            fixed_noise=self.fixed_noise,
+            epoch_sums=epoch_sums or {},
+            seconds=self.seconds_before + time.perf_counter() - self.t_start,
+            ema=self.ema,
+            schedulers=self.schedulers,
+        )
         self.saved_at = (self.epoch, self.step)
 
     def _log(self, record):
@@ -272,11 +299,14 @@ class Trainer:
         self.t_start = time.perf_counter()
         self.step_at_start = self.step
         if self.epoch >= cfg.epochs:
-            self._print(f"{self.outdir}: already trained for {self.epoch} epochs (--epochs {cfg.epochs}); "
-                        "nothing to do")
+            self._print(
+                f"{self.outdir}: already trained for {self.epoch} epochs (--epochs {cfg.epochs}); nothing to do"
+            )
             return {}
-        self._print(f"training {cfg.model} on {len(self.data)} images of shape {tuple(self.data.shape[1:])}, "
-                    f"{self.iters_per_epoch} iterations per epoch, device {cfg.device}; writing to {self.outdir}")
+        self._print(
+            f"training {cfg.model} on {len(self.data)} images of shape {tuple(self.data.shape[1:])}, "
+            f"{self.iters_per_epoch} iterations per epoch, device {cfg.device}; writing to {self.outdir}"
+        )
         show_bar = not cfg.quiet and self.stdout.isatty()
         if cfg.eval_every and self.evaluator is None:
             self._print(f"note: --eval-every {cfg.eval_every} is set but no evaluator is wired in; not evaluating")
@@ -287,21 +317,25 @@ class Trainer:
                     try:
                         last = self._run_epoch(stop, show_bar)
                     except AnomalyError as e:  # raised at the op that made the nan/inf, before any loss shows it
-                        raise TrainingDiverged(f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): "
-                                               f"{e}") from None
+                        raise TrainingDiverged(
+                            f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): {e}"
+                        ) from None
             except TrainingDiverged as e:
                 raise TrainingDiverged(f"{e}; stopped, {self._kept()}") from None
             except OSError as e:  # a checkpoint, figure or log line could not be written
-                raise TrainingWriteError(f"{e.strerror or e}; stopped, {self._kept()}"
-                                         + (f"; continue with --resume {self.outdir}" if self.saved_at else "")) from e
+                raise TrainingWriteError(
+                    f"{e.strerror or e}; stopped, {self._kept()}"
+                    + (f"; continue with --resume {self.outdir}" if self.saved_at else "")
+                ) from e
         return last
 
     def _kept(self) -> str:
         """Which checkpoint a stopped run leaves, for its message."""
         if not self.saved_at:
             return "no checkpoint had been written yet"
-        return (f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in "
-                f"{self.ckpt_path}")
+        return (
+            f"the last good checkpoint (epoch {self.saved_at[0]}, step {self.saved_at[1]}) is kept in {self.ckpt_path}"
+        )
 
     def _run_epoch(self, stop, show_bar):
         cfg, k = self.cfg, self.cfg.k
@@ -313,8 +347,15 @@ class Trainer:
         if cfg.final_momentum is not None:  # the momentum schedule, through param_groups
             set_momentum((self.opt_g, self.opt_d), momentum_at(cfg, epoch))
         batches = self.batches.epoch(self.epoch, start=self.batch)
-        with EpochProgress(show_bar, self.iters_per_epoch, first, f"epoch {epoch}/{cfg.epochs}", self.stdout,
-                           seconds=sums.get("seconds", 0.0), images=sums.get("images", 0)) as progress:
+        with EpochProgress(
+            show_bar,
+            self.iters_per_epoch,
+            first,
+            f"epoch {epoch}/{cfg.epochs}",
+            self.stdout,
+            seconds=sums.get("seconds", 0.0),
+            images=sums.get("images", 0),
+        ) as progress:
             for _ in range(self.iters_per_epoch - first):
                 out = self.train_step([next(batches) for _ in range(k)])
                 self.step += 1
@@ -324,14 +365,24 @@ class Trainer:
                 logging_step = self.step % cfg.log_every == 0
                 if full or logging_step or stop.requested:
                     stats.flush(epoch)
-                    progress.show(means(stats.interval) if stats.interval["n"] else {},
-                                  f"epoch {epoch}/{cfg.epochs}{self._run_left()}")
+                    progress.show(
+                        means(stats.interval) if stats.interval["n"] else {},
+                        f"epoch {epoch}/{cfg.epochs}{self._run_left()}",
+                    )
                 if logging_step:
                     now, images_per_sec = progress.end_interval()
-                    self._log(dict(kind="step", epoch=epoch, step=self.step, **means(stats.interval),
-                                   grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G),
-                                   seconds=round(self.seconds_before + now - self.t_start, 3),
-                                   images_per_sec=images_per_sec))
+                    self._log(
+                        dict(
+                            kind="step",
+                            epoch=epoch,
+                            step=self.step,
+                            **means(stats.interval),
+                            grad_norm_d=grad_norms(self.D),
+                            grad_norm_g=grad_norms(self.G),
+                            seconds=round(self.seconds_before + now - self.t_start, 3),
+                            images_per_sec=images_per_sec,
+                        )
+                    )
                     stats.interval = StepStatistics.zero()
                 progress.tick()
                 if stop.requested:
@@ -340,19 +391,28 @@ class Trainer:
         now = time.perf_counter()
         seconds, images = progress.epoch_seconds(now), progress.images
         self.epoch, self.batch, self.epoch_sums = epoch, 0, {}
-        record = dict(kind="epoch", epoch=epoch, step=self.step, **means(stats.epoch),
-                      grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G),
-                      seconds=round(self.seconds_before + now - self.t_start, 3),
-                      epoch_seconds=round(seconds, 3), images_per_sec=round(images / max(seconds, 1e-9), 1))
+        record = dict(
+            kind="epoch",
+            epoch=epoch,
+            step=self.step,
+            **means(stats.epoch),
+            grad_norm_d=grad_norms(self.D),
+            grad_norm_g=grad_norms(self.G),
+            seconds=round(self.seconds_before + now - self.t_start, 3),
+            epoch_seconds=round(seconds, 3),
+            images_per_sec=round(images / max(seconds, 1e-9), 1),
+        )
         if cfg.eval_every and self.evaluator is not None and epoch % cfg.eval_every == 0:
             record.update(self.evaluator(self.sampler, epoch))
         self._write_figures(epoch)
         self._log(record)
         self._plot_curves()
         self.save()
-        self._print(f"epoch {epoch}/{cfg.epochs}  step {self.step}  loss_d {record['loss_d']:.4f}  "
-                    f"loss_g {record['loss_g']:.4f}  D(x) {record['d_real']:.3f}  D(G(z)) {record['d_fake']:.3f}  "
-                    f"{seconds:.1f} s ({record['images_per_sec']:.0f} img/s){self._run_left()}")
+        self._print(
+            f"epoch {epoch}/{cfg.epochs}  step {self.step}  loss_d {record['loss_d']:.4f}  "
+            f"loss_g {record['loss_g']:.4f}  D(x) {record['d_real']:.3f}  D(G(z)) {record['d_fake']:.3f}  "
+            f"{seconds:.1f} s ({record['images_per_sec']:.0f} img/s){self._run_left()}"
+        )
         return record
 
     def _run_left(self) -> str:
@@ -370,22 +430,28 @@ class Trainer:
         sums = dict(stats.epoch, seconds=epoch_seconds, images=epoch_images)
         sums.update({f"interval_{key}": value for key, value in stats.interval.items()})
         self.save(epoch_sums=sums)
-        raise TrainingInterrupted(f"interrupted at step {self.step} (epoch {self.epoch + 1}); checkpoint "
-                                  f"written to {self.ckpt_path}; continue with --resume {self.outdir}")
+        raise TrainingInterrupted(
+            f"interrupted at step {self.step} (epoch {self.epoch + 1}); checkpoint "
+            f"written to {self.ckpt_path}; continue with --resume {self.outdir}"
+        )
 
     def _write_figures(self, epoch):
         images = generate(self.sampler, self.fixed_noise)
         plots.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
         frames = sorted(self.samples_dir.glob("epoch_*.png"))
         frames = plots.evenly_spaced(frames, GIF_MAX_FRAMES)
-        plots.save_gif(frames, self.outdir / "progress.gif",
-                       duration_ms=[300] * (len(frames) - 1) + [1500])  # hold the last frame
+        plots.save_gif(
+            frames, self.outdir / "progress.gif", duration_ms=[300] * (len(frames) - 1) + [1500]
+        )  # hold the last frame
 
     def _plot_curves(self):
         steps = [r for r in self.records if r["kind"] == "step"]
         epochs = [r for r in self.records if r["kind"] == "epoch"]
-        plots.plot_losses(steps if len(steps) >= 2 else epochs, self.outdir / "losses.png",
-                          title=f"{self.cfg.model}, {self.cfg.loss} generator loss")
+        plots.plot_losses(
+            steps if len(steps) >= 2 else epochs,
+            self.outdir / "losses.png",
+            title=f"{self.cfg.model}, {self.cfg.loss} generator loss",
+        )
         scored = [r for r in epochs if any(r.get(key) is not None for key in plots.SCORE_METRICS)]
         if scored:
             plots.plot_scores(scored, self.outdir / "scores.png")

@@ -1,4 +1,5 @@
 """Can files be written in a folder? Asked before a run loads its data, so a bad --outdir fails at once."""
+
 from __future__ import annotations
 
 import errno

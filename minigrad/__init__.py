@@ -7,6 +7,7 @@
 >>> x.grad
 tensor([2., 4., 6.], dtype=float32)
 """
+
 from minigrad import allocator, autograd, backend, cuda, nn, ops, optim, viz
 from minigrad.autograd import Function
 from minigrad.backend import get_array_module, manual_seed

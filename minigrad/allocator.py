@@ -15,6 +15,7 @@ changes the whole host process: ``import minigrad`` leaves malloc alone, and
 ``python -m gan`` and the benchmarks call it. It works on glibc only (elsewhere
 it does nothing); MINIGRAD_KEEP_FREED_MEMORY=0 in the environment switches it off.
 """
+
 from __future__ import annotations
 
 import ctypes

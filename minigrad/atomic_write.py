@@ -10,6 +10,7 @@ temporary name. A process killed mid-write leaves its temporary file behind:
 
 minigrad.save writes through it, and so does every file of a gan run.
 """
+
 from __future__ import annotations
 
 import errno

@@ -4,6 +4,7 @@ Every op is written against an array module ``xp`` that is either ``numpy`` or
 ``cupy``; ``get_array_module`` picks it from the arrays themselves (the
 DeZero/Chainer way), so one implementation serves both devices.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Tensor constructors in the PyTorch style: tensor, zeros, ones, full, randn, rand, arange, *_like."""
+
 from __future__ import annotations
 
 import numbers
@@ -56,10 +57,13 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
 def _check_numeric(op, arr, data):
     """TypeError unless ``arr`` holds real numbers or bools (strings, objects and complex are not supported)."""
     if arr.dtype.kind not in "biuf":
-        what = {"U": "strings", "S": "bytes", "O": "Python objects", "c": "complex numbers"}.get(arr.dtype.kind,
-                                                                                              "values")
-        raise TypeError(f"{op}: cannot make a tensor of {what} (got {type(data).__name__} giving dtype {arr.dtype}); "
-                        f"minigrad tensors hold bool, integer or floating point numbers")
+        what = {"U": "strings", "S": "bytes", "O": "Python objects", "c": "complex numbers"}.get(
+            arr.dtype.kind, "values"
+        )
+        raise TypeError(
+            f"{op}: cannot make a tensor of {what} (got {type(data).__name__} giving dtype {arr.dtype}); "
+            f"minigrad tensors hold bool, integer or floating point numbers"
+        )
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -175,10 +179,18 @@ def full_like(x, fill_value, dtype=None, device=None, requires_grad=False) -> Te
 
 
 def randn_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return randn(*x.shape, dtype=x.dtype if dtype is None else dtype,
-                 device=x.device if device is None else device, requires_grad=requires_grad)
+    return randn(
+        *x.shape,
+        dtype=x.dtype if dtype is None else dtype,
+        device=x.device if device is None else device,
+        requires_grad=requires_grad,
+    )
 
 
 def rand_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return rand(*x.shape, dtype=x.dtype if dtype is None else dtype,
-                device=x.device if device is None else device, requires_grad=requires_grad)
+    return rand(
+        *x.shape,
+        dtype=x.dtype if dtype is None else dtype,
+        device=x.device if device is None else device,
+        requires_grad=requires_grad,
+    )

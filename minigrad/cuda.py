@@ -1,4 +1,5 @@
 """``minigrad.cuda``: is a CuPy GPU usable?"""
+
 from minigrad import backend
 
 

@@ -1,4 +1,5 @@
 """dtype names as in PyTorch (minigrad.float32, minigrad.long, ...) and the default floating dtype."""
+
 from __future__ import annotations
 
 import numpy as np

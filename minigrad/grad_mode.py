@@ -3,6 +3,7 @@
 Kept apart from the autograd engine because Tensor's in-place writes read it
 too, and Tensor sits below the engine.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -10,6 +10,7 @@ is, element by element,
 Everything runs in float64: float32 round-off (~1e-7 relative) divided by
 eps = 1e-6 would swamp the derivative.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -38,8 +39,16 @@ def _scalar(out, v):
     return float(sum(float((o.data * vi).sum()) for o, vi in zip(outs, v)))
 
 
-def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0, max_report: int = 5) -> bool:
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Tensor | Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+    max_report: int = 5,
+) -> bool:
     """Check the gradients of ``fn`` at ``inputs`` by finite differences.
 
     ``inputs`` is a Tensor or a sequence of Tensors (and other arguments,
@@ -70,13 +79,32 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
     """
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
-    return _check(fn, tuple(inputs), "gradcheck", _fn_name, lambda i: f"input {i}",
-                  eps, atol, rtol, raise_exception, seed, max_report)
+    return _check(
+        fn,
+        tuple(inputs),
+        "gradcheck",
+        _fn_name,
+        lambda i: f"input {i}",
+        eps,
+        atol,
+        rtol,
+        raise_exception,
+        seed,
+        max_report,
+    )
 
 
-def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
-                  grad_outputs: Tensor | Sequence[Tensor] | None = None, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0, max_report: int = 5) -> bool:
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Tensor | Sequence[Any],
+    grad_outputs: Tensor | Sequence[Tensor] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+    max_report: int = 5,
+) -> bool:
     """Check the second-order gradients of ``fn`` at ``inputs`` by finite differences, as PyTorch's.
 
     With u the output cotangents (``grad_outputs``, random if None) the first
@@ -106,8 +134,10 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
     forward_name = _fn_name(fn, outs[0])
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 1)
-        grad_outputs = [Tensor(backend.to_device(rng.standard_normal(o.shape), o.device).astype(o.dtype),
-                               requires_grad=True) for o in outs]
+        grad_outputs = [
+            Tensor(backend.to_device(rng.standard_normal(o.shape), o.device).astype(o.dtype), requires_grad=True)
+            for o in outs
+        ]
     us: tuple[Any, ...] = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
     n_in = len(inputs)
 
@@ -126,9 +156,19 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any],
     def name(_fn, _out):
         return f"the first gradients of {forward_name}"
 
-    return _check(first_gradients, inputs + us, "gradgradcheck",
- name, describe,
-                  eps, atol, rtol, raise_exception, seed, max_report)
+    return _check(
+        first_gradients,
+        inputs + us,
+        "gradgradcheck",
+        name,
+        describe,
+        eps,
+        atol,
+        rtol,
+        raise_exception,
+        seed,
+        max_report,
+    )
 
 
 def _check(fn, inputs, op, fn_name, describe, eps, atol, rtol, raise_exception, seed, max_report):
@@ -195,8 +235,7 @@ def _check(fn, inputs, op, fn_name, describe, eps, atol, rtol, raise_exception, 
                 idx = np.unravel_index(flat_idx, x.shape) if x.shape else ()
                 idx = tuple(int(k) for k in idx)
                 lines.append(
-                    f"  index {idx}: analytic {analytic[idx]:.8g}  numeric {numeric[idx]:.8g}  "
-                    f"diff {diff[idx]:.3g}"
+                    f"  index {idx}: analytic {analytic[idx]:.8g}  numeric {numeric[idx]:.8g}  diff {diff[idx]:.3g}"
                 )
             report.append("\n".join(lines))
     if not ok and raise_exception:

@@ -17,6 +17,7 @@ Writes are atomic: the file is written next to the target under a temporary
 name, flushed to disk, then renamed over the target, so a crash or an error
 never leaves a half-written checkpoint (or destroys the previous one).
 """
+
 from __future__ import annotations
 
 import collections
@@ -106,8 +107,10 @@ def _encode(obj, where, arrays, active):
                     elif isinstance(key, int) and not isinstance(key, bool):
                         keys.append(["int", int(key)])
                     else:
-                        raise TypeError(f"save: dict key {key!r} of type {type(key).__name__} at {where} is "
-                                        f"not supported (keys must be str or int)")
+                        raise TypeError(
+                            f"save: dict key {key!r} of type {type(key).__name__} at {where} is "
+                            f"not supported (keys must be str or int)"
+                        )
                     values.append(_encode(value, f"{where}[{key!r}]", arrays, active))
                 node = {"type": "dict", "keys": keys, "values": values}
                 if isinstance(obj, collections.OrderedDict):
@@ -117,16 +120,17 @@ def _encode(obj, where, arrays, active):
             return {"type": "tuple" if isinstance(obj, tuple) else "list", "items": items}
         finally:
             active.discard(id(obj))
-    raise TypeError(f"save: cannot serialize an object of type {type(obj).__name__} at {where} (supported: "
-                    f"Tensor, numpy/cupy arrays, int, float, bool, None, str, and dicts/lists/tuples of them)")
+    raise TypeError(
+        f"save: cannot serialize an object of type {type(obj).__name__} at {where} (supported: "
+        f"Tensor, numpy/cupy arrays, int, float, bool, None, str, and dicts/lists/tuples of them)"
+    )
 
 
 def _encode_array(arr, where, arrays):
     device = backend.device_of(arr)
     data = backend.as_numpy(arr)
     if data.dtype.hasobject:
-        raise TypeError(f"save: the array at {where} has dtype {data.dtype}, which cannot be stored "
-                        f"without pickling")
+        raise TypeError(f"save: the array at {where} has dtype {data.dtype}, which cannot be stored without pickling")
     name = f"a{len(arrays)}"
     arrays[name] = data
     return {"array": name, "dtype": data.dtype.str, "shape": list(data.shape), "device": device}
@@ -157,8 +161,9 @@ def load(path: str | os.PathLike[str], map_location: str | None = None) -> Any:
     try:
         with np.load(path, allow_pickle=False) as npz:
             if INDEX_KEY not in npz.files:
-                raise SerializationError(f"load: {path!r} is an .npz file but not a minigrad checkpoint "
-                                         f"(no {INDEX_KEY} entry)")
+                raise SerializationError(
+                    f"load: {path!r} is an .npz file but not a minigrad checkpoint (no {INDEX_KEY} entry)"
+                )
             index = _read_index(npz[INDEX_KEY], path)
             decoder = _Decoder(npz, path, device)
             return decoder.decode(index["root"], "obj")
@@ -179,8 +184,10 @@ def _read_index(raw, path):
         raise SerializationError(f"load: {path!r} is not a minigrad checkpoint (wrong format marker)")
     version = index.get("version")
     if not isinstance(version, int) or version > VERSION or version < 1:
-        raise SerializationError(f"load: {path!r} has format version {version!r}; this minigrad reads "
-                                 f"versions 1..{VERSION} (written by a newer minigrad?)")
+        raise SerializationError(
+            f"load: {path!r} has format version {version!r}; this minigrad reads "
+            f"versions 1..{VERSION} (written by a newer minigrad?)"
+        )
     return index
 
 
@@ -223,10 +230,14 @@ class _Decoder:
         self.fail(where, f"unknown node type {kind!r}")
 
     def decode_key(self, key_node, where):
-        if (isinstance(key_node, list) and len(key_node) == 2
-                and ((key_node[0] == "str" and isinstance(key_node[1], str))
-                     or (key_node[0] == "int" and isinstance(key_node[1], int)
-                         and not isinstance(key_node[1], bool)))):
+        if (
+            isinstance(key_node, list)
+            and len(key_node) == 2
+            and (
+                (key_node[0] == "str" and isinstance(key_node[1], str))
+                or (key_node[0] == "int" and isinstance(key_node[1], int) and not isinstance(key_node[1], bool))
+            )
+        ):
             return key_node[1]
         self.fail(where, f"bad dict key {key_node!r}")
 
@@ -236,8 +247,11 @@ class _Decoder:
             self.fail(where, f"array {name!r} is missing")
         data = self.npz[name]
         if data.dtype.str != node.get("dtype") or list(data.shape) != node.get("shape"):
-            self.fail(where, f"array {name} is {data.dtype.str}{list(data.shape)} but the index says "
-                             f"{node.get('dtype')}{node.get('shape')}")
+            self.fail(
+                where,
+                f"array {name} is {data.dtype.str}{list(data.shape)} but the index says "
+                f"{node.get('dtype')}{node.get('shape')}",
+            )
         if kind == "scalar":
             return data[()]
         device = self.device or node.get("device", "cpu")
@@ -245,10 +259,14 @@ class _Decoder:
             self.fail(where, f"unknown device {device!r}")
         if device == "cuda" and not backend.gpu_available():
             if self.device == "cuda":
-                raise _CudaUnavailable(f"load: map_location='cuda' was given for {self.path!r} but CUDA is not "
-                                       f"available; pass map_location='cpu' (or None)")
-            raise _CudaUnavailable(f"load: {self.path!r} holds data saved on 'cuda' ({where}) but CUDA is not "
-                                   f"available; pass map_location='cpu' to load it on the CPU")
+                raise _CudaUnavailable(
+                    f"load: map_location='cuda' was given for {self.path!r} but CUDA is not "
+                    f"available; pass map_location='cpu' (or None)"
+                )
+            raise _CudaUnavailable(
+                f"load: {self.path!r} holds data saved on 'cuda' ({where}) but CUDA is not "
+                f"available; pass map_location='cpu' to load it on the CPU"
+            )
         data = backend.to_device(data, device)
         if kind == "ndarray":
             return data

@@ -9,6 +9,7 @@ The differentiable methods (``+``, ``exp``, ``sum``, ``reshape``, ``to``,
 ``backward``...) are attached by ``minigrad/ops/tensor_methods.py``, one line
 each, so the core reads one way: tensor -> autograd -> ops.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -34,9 +35,7 @@ _FLOAT_KINDS = ("f",)
 
 def _check_can_require_grad(dtype: Any, op: str = "tensor") -> None:
     if np.dtype(dtype).kind not in _FLOAT_KINDS:
-        raise TypeError(
-            f"{op}: only floating point tensors can require gradients, got dtype {np.dtype(dtype)}"
-        )
+        raise TypeError(f"{op}: only floating point tensors can require gradients, got dtype {np.dtype(dtype)}")
 
 
 class Tensor:
@@ -184,9 +183,11 @@ class Tensor:
     def _check_writable(self, op: str) -> None:
         """In-place writes happen outside the graph: refused on a tensor that requires grad in grad mode."""
         if self.requires_grad and grad_mode.is_grad_enabled():
-            raise RuntimeError(f"{op}: in-place operation on a tensor that requires grad while grad mode is on "
-                               f"(shape {self.shape}); do it under `with minigrad.no_grad():`, as for a manual "
-                               f"parameter update")
+            raise RuntimeError(
+                f"{op}: in-place operation on a tensor that requires grad while grad mode is on "
+                f"(shape {self.shape}); do it under `with minigrad.no_grad():`, as for a manual "
+                f"parameter update"
+            )
 
     def _bump_version(self) -> None:
         """Record an in-place write: backward refuses a graph that saved this tensor's old values.
@@ -227,11 +228,14 @@ class Tensor:
         try:
             ufunc(self.data, value, out=self.data, casting="same_kind")
         except (TypeError, ValueError) as e:  # a broadcast that would grow self, or a dtype it cannot hold
-            other_desc = (f"shape {tuple(value.shape)}, dtype {value.dtype}" if hasattr(value, "shape")
-                          else type(value).__name__)
+            other_desc = (
+                f"shape {tuple(value.shape)}, dtype {value.dtype}" if hasattr(value, "shape") else type(value).__name__
+            )
             error = TypeError if isinstance(e, TypeError) else ValueError
-            raise error(f"{op}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in place "
-                        f"with {other_desc} ({e})") from None
+            raise error(
+                f"{op}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} in place "
+                f"with {other_desc} ({e})"
+            ) from None
         self._bump_version()
         return self
 
@@ -302,14 +306,16 @@ class Tensor:
         return self._compare(other, lambda a, b: a != b)
 
     # --- index reductions (no gradient) ------------------------------------------
-    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
-               keepdim: bool | None = None) -> Tensor:
+    def argmax(
+        self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None, keepdim: bool | None = None
+    ) -> Tensor:
         axis = axis if dim is None else dim
         keep = keepdims if keepdim is None else keepdim
         return Tensor._from_op(self.data.argmax(axis=axis, keepdims=keep))
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
-               keepdim: bool | None = None) -> Tensor:
+    def argmin(
+        self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None, keepdim: bool | None = None
+    ) -> Tensor:
         axis = axis if dim is None else dim
         keep = keepdims if keepdim is None else keepdim
         return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keep))
@@ -318,9 +324,15 @@ class Tensor:
         # The differentiable methods that minigrad/ops/tensor_methods.py attaches at import, declared here for type
         # checkers and IDEs only (this block never runs, so tensor.py still imports no op). Keep it in step with
         # tensor_methods._METHODS; tests/test_typing.py checks that every name here is attached.
-        def backward(self, gradient: Operand | None = None, retain_graph: bool | None = None,
-                     create_graph: bool = False, inputs: Tensor | list[Tensor] | None = None, *,
-                     grad: Operand | None = None) -> None: ...
+        def backward(
+            self,
+            gradient: Operand | None = None,
+            retain_graph: bool | None = None,
+            create_graph: bool = False,
+            inputs: Tensor | list[Tensor] | None = None,
+            *,
+            grad: Operand | None = None,
+        ) -> None: ...
 
         def __add__(self, b: Operand) -> Tensor: ...
         def __radd__(self, other: Operand) -> Tensor: ...
@@ -363,10 +375,12 @@ class Tensor:
         def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor: ...
         def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor: ...
 
-        def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-                keepdim: bool | None = None) -> Tensor: ...
-        def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-                 keepdim: bool | None = None) -> Tensor: ...
+        def sum(
+            self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+        ) -> Tensor: ...
+        def mean(
+            self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+        ) -> Tensor: ...
 
         # max/min: the reduction; (values, indices) along one int dim; elementwise with another tensor
         @overload
@@ -374,28 +388,60 @@ class Tensor:
         @overload
         def max(self, *, dim: int, keepdim: bool | None = None) -> ReductionResult: ...
         @overload
-        def max(self, axis: Tensor | tuple[int, ...] | None = None, keepdims: bool = False, *,
-                dim: tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor: ...
-        def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-                keepdim: bool | None = None) -> Any: ...
+        def max(
+            self,
+            axis: Tensor | tuple[int, ...] | None = None,
+            keepdims: bool = False,
+            *,
+            dim: tuple[int, ...] | None = None,
+            keepdim: bool | None = None,
+        ) -> Tensor: ...
+        def max(
+            self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None
+        ) -> Any: ...
         @overload
         def min(self, axis: int, keepdims: bool = False, *, keepdim: bool | None = None) -> ReductionResult: ...
         @overload
         def min(self, *, dim: int, keepdim: bool | None = None) -> ReductionResult: ...
         @overload
-        def min(self, axis: Tensor | tuple[int, ...] | None = None, keepdims: bool = False, *,
-                dim: tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor: ...
-        def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-                keepdim: bool | None = None) -> Any: ...
+        def min(
+            self,
+            axis: Tensor | tuple[int, ...] | None = None,
+            keepdims: bool = False,
+            *,
+            dim: tuple[int, ...] | None = None,
+            keepdim: bool | None = None,
+        ) -> Tensor: ...
+        def min(
+            self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None
+        ) -> Any: ...
 
-        def amax(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-                 keepdim: bool | None = None) -> Tensor: ...
-        def amin(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-                 keepdim: bool | None = None) -> Tensor: ...
-        def var(self, axis: Axis = None, unbiased: bool = True, keepdims: bool = False, *, dim: Axis = None,
-                keepdim: bool | None = None, correction: int | None = None) -> Tensor: ...
-        def std(self, axis: Axis = None, unbiased: bool = True, keepdims: bool = False, *, dim: Axis = None,
-                keepdim: bool | None = None, correction: int | None = None) -> Tensor: ...
+        def amax(
+            self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+        ) -> Tensor: ...
+        def amin(
+            self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+        ) -> Tensor: ...
+        def var(
+            self,
+            axis: Axis = None,
+            unbiased: bool = True,
+            keepdims: bool = False,
+            *,
+            dim: Axis = None,
+            keepdim: bool | None = None,
+            correction: int | None = None,
+        ) -> Tensor: ...
+        def std(
+            self,
+            axis: Axis = None,
+            unbiased: bool = True,
+            keepdims: bool = False,
+            *,
+            dim: Axis = None,
+            keepdim: bool | None = None,
+            correction: int | None = None,
+        ) -> Tensor: ...
 
         def reshape(self, *shape_args: Any, shape: tuple[int, ...] | None = None) -> Tensor: ...
         def view(self, *shape_args: Any, size: tuple[int, ...] | None = None) -> Tensor: ...

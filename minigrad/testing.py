@@ -10,6 +10,7 @@
 
 Needs ``hypothesis`` (the ``dev`` extra).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,9 @@ def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
 def broadcastable_shapes(draw, min_dims=0, max_dims=3, min_side=1, max_side=4):
     """A pair of shapes that broadcast together (sizes of 1, missing leading axes)."""
     shape = draw(shapes(min_dims, max_dims, min_side, max_side))
-    other = draw(hnp.broadcastable_shapes(shape, min_dims=min_dims, max_dims=max_dims,
-                                          min_side=min_side, max_side=max_side))
+    other = draw(
+        hnp.broadcastable_shapes(shape, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+    )
     if draw(st.booleans()):
         shape, other = other, shape
     return shape, other

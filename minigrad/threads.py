@@ -14,6 +14,7 @@ whole product; with other processes keeping the cores busy, n workers on n cores
 tenfold and more. The policy counts the cores other processes leave idle (from /proc/stat over
 a short interval) and uses that many threads, at least 1.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -80,9 +81,12 @@ def set_num_threads(n: int) -> None:
         raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
     blas = _openblas()
     if blas is None:
-        warnings.warn("set_num_threads: no OpenBLAS is loaded, so the BLAS thread pool is left as it is "
-                      "(set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS before starting Python)",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            "set_num_threads: no OpenBLAS is loaded, so the BLAS thread pool is left as it is "
+            "(set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS before starting Python)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     else:
         blas[0](n)
     optimizer.set_num_threads(n)

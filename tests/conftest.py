@@ -3,6 +3,7 @@
 Under CI (the CI variable is set) hypothesis runs derandomized, so a green
 run is reproducible and never flakes; locally it explores with random seeds.
 """
+
 import os
 
 import numpy as np
@@ -12,11 +13,17 @@ from hypothesis import HealthCheck, settings
 import minigrad
 
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, max_examples=30, print_blob=True,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=30,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
 settings.register_profile(
-    "dev", deadline=None, max_examples=30,
+    "dev",
+    deadline=None,
+    max_examples=30,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
@@ -24,8 +31,9 @@ settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHES
 CUDA_SKIP_REASON = "CUDA not available (CuPy not installed or no GPU)"
 DEVICES = [
     "cpu",
-    pytest.param("cuda", marks=[pytest.mark.cuda,
-                                pytest.mark.skipif(not minigrad.cuda.is_available(), reason=CUDA_SKIP_REASON)]),
+    pytest.param(
+        "cuda", marks=[pytest.mark.cuda, pytest.mark.skipif(not minigrad.cuda.is_available(), reason=CUDA_SKIP_REASON)]
+    ),
 ]
 
 
@@ -76,7 +84,24 @@ def train_tiny(mnist_dir):
     from gan import cli
 
     def run(outdir, *extra):
-        return cli.main(["train", "--data-dir", str(mnist_dir), "--width", "0.1", "--batch-size", "32",
-                         "--limit", "128", "--quiet", "--threads", "1", "--outdir", str(outdir), *extra])
+        return cli.main(
+            [
+                "train",
+                "--data-dir",
+                str(mnist_dir),
+                "--width",
+                "0.1",
+                "--batch-size",
+                "32",
+                "--limit",
+                "128",
+                "--quiet",
+                "--threads",
+                "1",
+                "--outdir",
+                str(outdir),
+                *extra,
+            ]
+        )
 
     return run

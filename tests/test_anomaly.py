@@ -1,4 +1,5 @@
 """detect_anomaly: the first nan/inf names the op, forward or backward, the input, and the user's line."""
+
 import inspect
 import warnings
 

@@ -1,5 +1,6 @@
 """The autograd engine: accumulation, graph shapes, hooks, grad mode, freeing the
 graph, long chains, error messages. Expected gradients are worked out by hand."""
+
 import gc
 import weakref
 
@@ -47,7 +48,7 @@ def test_deeper_shared_intermediate(device):
     h = x * x
     (h * 2 + h.exp()).sum().backward()
     xv = np.array([0.5, -1.0])
-    np.testing.assert_allclose(x.grad.numpy(), (2 + np.exp(xv ** 2)) * 2 * xv, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), (2 + np.exp(xv**2)) * 2 * xv, rtol=1e-12)
 
 
 def test_inputs_without_requires_grad_get_no_grad(device):
@@ -127,10 +128,10 @@ def test_custom_function_and_needs_input_grad(device):
         def forward(self, x, w):
             seen["needs"] = self.needs_input_grad
             self.x = x
-            return x ** 3 * w
+            return x**3 * w
 
         def backward(self, gy):
-            return 3 * self.x ** 2 * gy, None
+            return 3 * self.x**2 * gy, None
 
     x = leaf([1.0, 2.0], device)
     w = mg.tensor([1.0, 1.0], dtype=mg.float64, device=device)
@@ -237,7 +238,7 @@ def test_set_grad_enabled_as_a_call_and_as_a_decorator():
             return mg.is_grad_enabled()
 
         assert mg.is_grad_enabled() and f() is False and mg.is_grad_enabled()
-        with mg.no_grad():                            # the mode at call time comes back, not the one at decoration
+        with mg.no_grad():  # the mode at call time comes back, not the one at decoration
             assert f() is False and not mg.is_grad_enabled()
         with mg.no_grad():
             with mg.set_grad_enabled(True):
@@ -315,7 +316,7 @@ def test_backward_after_optimizer_step_raises_like_pytorch(device):
     opt.step()
     with pytest.raises(RuntimeError, match=r"backward: input 0 of Mul \(shape \(2,\).*modified in place"):
         loss.backward()
-    loss = (w * x).sum()          # a forward after the step is fine
+    loss = (w * x).sum()  # a forward after the step is fine
     loss.backward()
     np.testing.assert_allclose(x.grad.numpy(), w.numpy())
 
@@ -323,18 +324,23 @@ def test_backward_after_optimizer_step_raises_like_pytorch(device):
 @pytest.mark.parametrize("write", ["zero_", "fill_", "copy_", "iadd", "setitem"])
 def test_inplace_write_to_a_saved_input_raises(device, write):
     x = leaf([1.0, 2.0], device)
-    c = mg.tensor([5.0, 6.0], device=device)          # a constant, saved by Mul for x's gradient
+    c = mg.tensor([5.0, 6.0], device=device)  # a constant, saved by Mul for x's gradient
     y = (x * c).sum()
     with mg.no_grad():
-        {"zero_": lambda: c.zero_(), "fill_": lambda: c.fill_(1.0), "copy_": lambda: c.copy_(mg.ones(2)),
-         "iadd": lambda: c.__iadd__(1.0), "setitem": lambda: c.__setitem__(0, 9.0)}[write]()
+        {
+            "zero_": lambda: c.zero_(),
+            "fill_": lambda: c.fill_(1.0),
+            "copy_": lambda: c.copy_(mg.ones(2)),
+            "iadd": lambda: c.__iadd__(1.0),
+            "setitem": lambda: c.__setitem__(0, 9.0),
+        }[write]()
     with pytest.raises(RuntimeError, match="input 1 of Mul .*modified in place"):
         y.backward()
 
 
 def test_inplace_write_to_a_saved_output_raises(device):
     x = leaf([0.5, -1.0], device)
-    s = x.sigmoid()                                   # Sigmoid's backward reads its output
+    s = x.sigmoid()  # Sigmoid's backward reads its output
     with mg.no_grad():
         s += 1.0
     with pytest.raises(RuntimeError, match="its output of Sigmoid"):

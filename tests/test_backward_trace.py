@@ -1,4 +1,5 @@
 """BackwardTrace: one record per backward node, in visiting order, with the gradients it received and handed on."""
+
 import numpy as np
 
 import minigrad as mg

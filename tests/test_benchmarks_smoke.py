@@ -2,6 +2,7 @@
 
 No torch (no --compare): it checks that each case runs and reports numbers, not how fast.
 """
+
 import json
 import math
 import os

@@ -1,4 +1,5 @@
 """gan.data: IDX parsing, MNIST loading and checksums, image folders, resize, batching."""
+
 import gzip
 import hashlib
 import struct
@@ -11,8 +12,14 @@ from hypothesis import strategies as st
 from gan import data, pixels
 from gan.data import BatchIterator, DataError
 
-IDX_CODES = {np.dtype("u1"): 0x08, np.dtype("i1"): 0x09, np.dtype("i2"): 0x0B,
-             np.dtype("i4"): 0x0C, np.dtype("f4"): 0x0D, np.dtype("f8"): 0x0E}
+IDX_CODES = {
+    np.dtype("u1"): 0x08,
+    np.dtype("i1"): 0x09,
+    np.dtype("i2"): 0x0B,
+    np.dtype("i4"): 0x0C,
+    np.dtype("f4"): 0x0D,
+    np.dtype("f8"): 0x0E,
+}
 
 
 def idx_bytes(arr):
@@ -50,9 +57,11 @@ def fake_mnist(tmp_path):
 
 # --- read_idx -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("gz", [False, True])
-@pytest.mark.parametrize("shape,dtype", [((5, 4, 3), "u1"), ((9,), "u1"), ((2, 3), "i4"), ((4,), "f4"),
-                                         ((2, 2), "i2"), ((3,), "f8")])
+@pytest.mark.parametrize(
+    "shape,dtype", [((5, 4, 3), "u1"), ((9,), "u1"), ((2, 3), "i4"), ((4,), "f4"), ((2, 2), "i2"), ((3,), "f8")]
+)
 def test_read_idx_round_trip(tmp_path, gz, shape, dtype):
     rng = np.random.default_rng(1)
     arr = (rng.standard_normal(shape) * 100).astype(dtype)
@@ -82,20 +91,23 @@ def test_read_idx_truncated_payload(tmp_path, gz):
 def test_read_idx_truncated_gzip_stream(tmp_path):
     blob = gzip.compress(idx_bytes(np.arange(4000, dtype=np.int32) % 251))
     p = tmp_path / "cut.gz"
-    p.write_bytes(blob[:len(blob) // 2])
+    p.write_bytes(blob[: len(blob) // 2])
     with pytest.raises(DataError) as e:
         data.read_idx(p)
     assert str(p) in str(e.value)
 
 
-@pytest.mark.parametrize("content,match", [
-    (b"\x00\x00", "truncated"),
-    (b"\x01\x02\x08\x01\x00\x00\x00\x01\x00", "magic"),
-    (b"\x00\x00\x07\x01\x00\x00\x00\x01\x00", "dtype code 0x07"),
-    (b"\x00\x00\x08\x03\x00\x00\x00\x02", "header"),
-    (b"\x00\x00\x08\x01\x00\x00\x00\x02\x05\x06\x07", "trailing"),
-    (b"\x00\x00\x08\x04" + b"\xff" * 16, "implausible"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"\x00\x00", "truncated"),
+        (b"\x01\x02\x08\x01\x00\x00\x00\x01\x00", "magic"),
+        (b"\x00\x00\x07\x01\x00\x00\x00\x01\x00", "dtype code 0x07"),
+        (b"\x00\x00\x08\x03\x00\x00\x00\x02", "header"),
+        (b"\x00\x00\x08\x01\x00\x00\x00\x02\x05\x06\x07", "trailing"),
+        (b"\x00\x00\x08\x04" + b"\xff" * 16, "implausible"),
+    ],
+)
 def test_read_idx_corrupt_headers(tmp_path, content, match):
     p = tmp_path / "bad-idx"
     p.write_bytes(content)
@@ -110,6 +122,7 @@ def test_read_idx_missing_file(tmp_path):
 
 
 # --- load_mnist ---------------------------------------------------------------------------------
+
 
 def test_bundled_mnist_shapes_and_labels():
     x, y = data.load_mnist("train")
@@ -167,11 +180,14 @@ def test_load_mnist_missing_and_truncated(fake_mnist, monkeypatch):
         data.load_mnist("train", verify=False)  # and the structure check without it
 
 
-@pytest.mark.parametrize("names", [
-    ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),  # MNIST, unpacked
-    ("train-images.idx3-ubyte", "train-labels.idx1-ubyte"),  # a common variant
-    ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),  # Fashion-MNIST as downloaded
-])
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),  # MNIST, unpacked
+        ("train-images.idx3-ubyte", "train-labels.idx1-ubyte"),  # a common variant
+        ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),  # Fashion-MNIST as downloaded
+    ],
+)
 def test_load_mnist_from_data_dir(tmp_path, names):
     imgs = np.arange(2 * 28 * 28, dtype=np.int64).reshape(2, 28, 28).astype(np.uint8)
     labels = np.array([4, 9], np.uint8)
@@ -196,6 +212,7 @@ def test_load_mnist_data_dir_errors(tmp_path):
 
 
 # --- image folders and load_dataset -------------------------------------------------------------
+
 
 def test_load_image_folder_and_dataset(tmp_path):
     from PIL import Image
@@ -264,8 +281,20 @@ def test_an_image_too_large_to_decode_safely_is_a_data_error(tmp_path, monkeypat
         monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", limit)
         with pytest.raises(DataError, match=r"huge.png is too large to decode safely"):
             data.load_image_folder(tmp_path, image_size=28)
-    code = cli.main(["train", "--data-dir", str(tmp_path), "--outdir", str(tmp_path / "run"), "--quiet",
-                     "--batch-size", "1", "--threads", "1"])
+    code = cli.main(
+        [
+            "train",
+            "--data-dir",
+            str(tmp_path),
+            "--outdir",
+            str(tmp_path / "run"),
+            "--quiet",
+            "--batch-size",
+            "1",
+            "--threads",
+            "1",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1 and "huge.png is too large to decode safely" in err, err
 
@@ -278,6 +307,7 @@ def test_load_dataset_bundled_test_split():
 
 
 # --- preprocessing ------------------------------------------------------------------------------
+
 
 def test_uint8_to_signed_unit():
     px = np.arange(256, dtype=np.uint8).reshape(16, 16)
@@ -301,8 +331,9 @@ def bilinear_reference(img, oh, ow):
             y0, x0 = min(int(sy), h - 1), min(int(sx), w - 1)
             y1, x1 = min(y0 + 1, h - 1), min(x0 + 1, w - 1)
             fy, fx = sy - y0, sx - x0
-            out[i, j] = ((1 - fy) * ((1 - fx) * img[y0, x0] + fx * img[y0, x1])
-                         + fy * ((1 - fx) * img[y1, x0] + fx * img[y1, x1]))
+            out[i, j] = (1 - fy) * ((1 - fx) * img[y0, x0] + fx * img[y0, x1]) + fy * (
+                (1 - fx) * img[y1, x0] + fx * img[y1, x1]
+            )
     return out
 
 
@@ -314,8 +345,9 @@ def test_resize_upsampling_matches_naive_bilinear(hw, out):
     assert got.shape == (2, 3) + out and got.dtype == np.float32
     for n in range(2):
         for c in range(3):
-            np.testing.assert_allclose(got[n, c], bilinear_reference(x[n, c].astype(np.float64), *out),
-                                       rtol=0, atol=1e-5)
+            np.testing.assert_allclose(
+                got[n, c], bilinear_reference(x[n, c].astype(np.float64), *out), rtol=0, atol=1e-5
+            )
 
 
 def test_resize_halving_without_antialias_averages_2x2_blocks():
@@ -325,8 +357,16 @@ def test_resize_halving_without_antialias_averages_2x2_blocks():
 
 
 @settings(max_examples=25, deadline=None)
-@given(h=st.integers(4, 40), w=st.integers(4, 40), oh=st.integers(2, 70), ow=st.integers(2, 70),
-       a=st.floats(-2, 2), b=st.floats(-2, 2), c=st.floats(-3, 3), antialias=st.booleans())
+@given(
+    h=st.integers(4, 40),
+    w=st.integers(4, 40),
+    oh=st.integers(2, 70),
+    ow=st.integers(2, 70),
+    a=st.floats(-2, 2),
+    b=st.floats(-2, 2),
+    c=st.floats(-3, 3),
+    antialias=st.booleans(),
+)
 def test_resize_preserves_constants_and_linear_ramps(h, w, oh, ow, a, b, c, antialias):
     const = np.full((1, 2, h, w), c, np.float32)
     np.testing.assert_allclose(data.resize(const, (oh, ow), antialias), c, atol=1e-5)
@@ -358,6 +398,7 @@ def test_resize_same_size_and_errors():
 
 
 # --- BatchIterator ------------------------------------------------------------------------------
+
 
 def test_batch_iterator_covers_every_index_once_per_epoch():
     x = np.arange(103)

@@ -5,6 +5,7 @@ earlier one defined), in a temporary directory (blocks that draw write their fil
 ``<!-- docs-test: skip: REASON -->`` is illustrative and skipped; the reason is required. A ``test_*`` function
 a block defines is called, so the README's example test runs too.
 """
+
 import doctest
 import importlib
 import re
@@ -18,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 PACKAGE = Path(minigrad.__file__).resolve().parent
 
-_BLOCK = re.compile(r"(?:<!--\s*docs-test:\s*skip(?::\s*(?P<reason>[^>]*?))?\s*-->\s*\n)?```python\n(?P<code>.*?)```",
-                    re.S)
+_BLOCK = re.compile(
+    r"(?:<!--\s*docs-test:\s*skip(?::\s*(?P<reason>[^>]*?))?\s*-->\s*\n)?```python\n(?P<code>.*?)```", re.S
+)
 
 
 def readme_blocks():

@@ -1,4 +1,5 @@
 """gan.evaluation on small inputs: real digits must outscore noise on every metric."""
+
 import numpy as np
 import pytest
 
@@ -42,8 +43,9 @@ def test_64px_samples_are_resized_to_28():
 
 
 def test_table_lists_the_paper_rows():
-    text = evaluation.format_table([("mlp", {"parzen_ll": 230.0, "parzen_se": 2.0, "fid": 1.0,
-                                             "inception_score": 9.0, "modes_covered": 10})])
+    text = evaluation.format_table(
+        [("mlp", {"parzen_ll": 230.0, "parzen_se": 2.0, "fid": 1.0, "inception_score": 9.0, "modes_covered": 10})]
+    )
     assert "Adversarial nets" in text and "225 +- 2" in text and "230 +- 2.0" in text
 
 

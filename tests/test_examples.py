@@ -1,4 +1,5 @@
 """The scripts in examples/ run as documented (tiny settings) and leave what they promise."""
+
 import os
 import subprocess
 import sys
@@ -11,8 +12,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _run(script, *args, cwd):
     env = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, str(ROOT / "examples" / script), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "examples" / script), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_backprop_tour_prints_every_node_and_passes_gradcheck(tmp_path):
@@ -34,10 +41,13 @@ def test_gradcheck_your_op_runs(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("script,args", [
-    ("train_mlp_gan.py", ["--epochs", "1", "--limit", "256", "--batch-size", "64"]),
-    ("train_dcgan.py", ["--epochs", "1", "--limit", "64", "--batch-size", "32"]),
-])
+@pytest.mark.parametrize(
+    "script,args",
+    [
+        ("train_mlp_gan.py", ["--epochs", "1", "--limit", "256", "--batch-size", "64"]),
+        ("train_dcgan.py", ["--epochs", "1", "--limit", "64", "--batch-size", "32"]),
+    ],
+)
 def test_training_examples_write_a_sample_grid(script, args, tmp_path):
     r = _run(script, *args, "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert r.returncode == 0, r.stderr

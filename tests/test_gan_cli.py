@@ -1,4 +1,5 @@
 """python -m gan: end-to-end runs of every model, the files they promise, sampling, and usage errors."""
+
 import json
 import math
 import re
@@ -24,8 +25,20 @@ RUNS = {  # tiny versions: seconds, not minutes
 @pytest.mark.parametrize("model", list(RUNS))
 def test_train_then_sample(model, mnist_dir, tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["train", "--model", model, "--epochs", "1", "--log-every", "1", "--data-dir", str(mnist_dir),
-            "--outdir", str(out), *RUNS[model]]
+    argv = [
+        "train",
+        "--model",
+        model,
+        "--epochs",
+        "1",
+        "--log-every",
+        "1",
+        "--data-dir",
+        str(mnist_dir),
+        "--outdir",
+        str(out),
+        *RUNS[model],
+    ]
     assert cli.main(argv) == 0
     printed = capsys.readouterr().out
     assert "epoch 1/1" in printed  # not a TTY here: one summary line per epoch, no bar
@@ -56,8 +69,22 @@ def test_train_then_sample(model, mnist_dir, tmp_path, capsys):
     assert x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1
     assert grid.is_file()
     # same seed, same samples; the checkpoint file itself is accepted too
-    assert cli.main(["sample", "--checkpoint", str(out / "checkpoint.npz"), "--n", "10", "--out",
-                     str(tmp_path / "again.npy"), "--seed", "1"]) == 0
+    assert (
+        cli.main(
+            [
+                "sample",
+                "--checkpoint",
+                str(out / "checkpoint.npz"),
+                "--n",
+                "10",
+                "--out",
+                str(tmp_path / "again.npy"),
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert np.array_equal(np.load(tmp_path / "again.npy"), x)
 
 
@@ -124,8 +151,12 @@ def test_resume_needs_a_checkpoint(tmp_path, capsys):
 
 def test_resume_refuses_changed_settings_and_outdir_reuse(mnist_dir, tmp_path, capsys):
     out = tmp_path / "run"
-    assert cli.main(["train", "--data-dir", str(mnist_dir), "--outdir", str(out), *RUNS["mlp"], "--epochs", "1",
-                     "--quiet"]) == 0
+    assert (
+        cli.main(
+            ["train", "--data-dir", str(mnist_dir), "--outdir", str(out), *RUNS["mlp"], "--epochs", "1", "--quiet"]
+        )
+        == 0
+    )
     with pytest.raises(SystemExit) as e:
         cli.main(["train", "--resume", str(out), "--lr", "0.1"])
     assert e.value.code == 2 and "--lr cannot be changed" in capsys.readouterr().err
@@ -149,7 +180,7 @@ def test_resume_refuses_changed_settings_and_outdir_reuse(mnist_dir, tmp_path, c
 def test_a_run_stopped_before_its_first_checkpoint_can_start_over(train_tiny, tmp_path, capsys):
     out = tmp_path / "run"
     out.mkdir()
-    (out / "config.json").write_text("{}")   # what a run killed before its first checkpoint leaves
+    (out / "config.json").write_text("{}")  # what a run killed before its first checkpoint leaves
     assert train_tiny(out, "--epochs", "1") == 0
     assert (out / "checkpoint.npz").exists()
 
@@ -157,21 +188,56 @@ def test_a_run_stopped_before_its_first_checkpoint_can_start_over(train_tiny, tm
 def test_relative_data_dir_is_stored_absolute(mnist_dir, tmp_path, monkeypatch):
     monkeypatch.chdir(mnist_dir.parent)
     out = tmp_path / "run"
-    assert cli.main(["train", "--data-dir", mnist_dir.name, "--outdir", str(out), *RUNS["mlp"], "--epochs", "1",
-                     "--quiet"]) == 0
+    assert (
+        cli.main(
+            ["train", "--data-dir", mnist_dir.name, "--outdir", str(out), *RUNS["mlp"], "--epochs", "1", "--quiet"]
+        )
+        == 0
+    )
     import json
+
     assert json.loads((out / "config.json").read_text())["data_dir"] == str(mnist_dir.resolve())
-    monkeypatch.chdir(tmp_path)                # resuming from elsewhere still finds the data
+    monkeypatch.chdir(tmp_path)  # resuming from elsewhere still finds the data
     assert cli.main(["train", "--resume", str(out), "--epochs", "2"]) == 0
 
 
-@pytest.mark.parametrize("command,flags", [
-    ("train", ["--model", "--epochs", "--batch-size", "--lr", "--beta1", "--beta2", "--k", "--loss", "--noise",
-               "--latent-dim", "--label-smoothing", "--dropout", "--width", "--channels", "--image-size",
-               "--data-dir", "--limit", "--seed", "--device", "--outdir", "--resume", "--log-every", "--quiet",
-               "--eval-every", "--ema", "--threads"]),
-    ("sample", ["--checkpoint", "--n", "--out", "--grid", "--seed", "--device", "--raw"]),
-])
+@pytest.mark.parametrize(
+    "command,flags",
+    [
+        (
+            "train",
+            [
+                "--model",
+                "--epochs",
+                "--batch-size",
+                "--lr",
+                "--beta1",
+                "--beta2",
+                "--k",
+                "--loss",
+                "--noise",
+                "--latent-dim",
+                "--label-smoothing",
+                "--dropout",
+                "--width",
+                "--channels",
+                "--image-size",
+                "--data-dir",
+                "--limit",
+                "--seed",
+                "--device",
+                "--outdir",
+                "--resume",
+                "--log-every",
+                "--quiet",
+                "--eval-every",
+                "--ema",
+                "--threads",
+            ],
+        ),
+        ("sample", ["--checkpoint", "--n", "--out", "--grid", "--seed", "--device", "--raw"]),
+    ],
+)
 def test_help_explains_every_flag(command, flags, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main([command, "--help"])
@@ -213,8 +279,11 @@ def test_unwritable_outdir_is_a_usage_error_before_the_data_loads(case, tmp_path
         cli.main(["train", "--outdir", str(out), "--data-dir", str(tmp_path / "nodata"), "--quiet"])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
-    reason = {"under a file": f"{afile} is a file, not a folder", "read-only": "is on a read-only file system",
-              "no permission": f"no permission to write in {tmp_path}"}[case]
+    reason = {
+        "under a file": f"{afile} is a file, not a folder",
+        "read-only": "is on a read-only file system",
+        "no permission": f"no permission to write in {tmp_path}",
+    }[case]
     assert len(err.splitlines()) == 1 and f"--outdir {out}: cannot write there" in err and reason in err, err
     assert not (tmp_path / "ro").exists()
 
@@ -223,10 +292,13 @@ def test_unwritable_sample_grid_is_a_usage_error_before_sampling(train_tiny, tmp
     assert train_tiny(tmp_path / "run", "--epochs", "1") == 0
     afile = tmp_path / "afile"
     afile.write_text("")
-    for flag, args in (("--grid", ["--out", str(tmp_path / "s.npy"), "--grid", str(afile / "g.png")]),
-                       ("--out", ["--out", str(afile / "s.npy")])):
-        monkeypatch.setattr("gan.sampling.generate",
-                            lambda *a, flag=flag, **k: pytest.fail("sampled before checking " + flag))
+    for flag, args in (
+        ("--grid", ["--out", str(tmp_path / "s.npy"), "--grid", str(afile / "g.png")]),
+        ("--out", ["--out", str(afile / "s.npy")]),
+    ):
+        monkeypatch.setattr(
+            "gan.sampling.generate", lambda *a, flag=flag, **k: pytest.fail("sampled before checking " + flag)
+        )
         with pytest.raises(SystemExit) as e:
             cli.main(["sample", "--checkpoint", str(tmp_path / "run"), "--n", "4", *args])
         assert e.value.code == 2
@@ -254,8 +326,10 @@ def test_a_live_run_holds_its_folder_and_a_killed_one_does_not(train_tiny, tmp_p
             cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet"])
         assert e.value.code == 2 and "in use by another run" in capsys.readouterr().err
     # a run killed with SIGKILL while holding the lock: the lock goes with the process
-    code = f"from gan.runlock import RunLock; import os, signal; RunLock({str(out)!r}).acquire(); " \
-           "os.kill(os.getpid(), signal.SIGKILL)"
+    code = (
+        f"from gan.runlock import RunLock; import os, signal; RunLock({str(out)!r}).acquire(); "
+        "os.kill(os.getpid(), signal.SIGKILL)"
+    )
     killed = subprocess.run([sys.executable, "-c", code], cwd=str(Path(cli.__file__).parent.parent))
     assert killed.returncode == -9 and (out / ".run.lock").exists()
     assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet", "--threads", "1"]) == 0
@@ -295,16 +369,27 @@ def _wider(raw):
     raw["config"] = json.dumps(cfg)
 
 
-@pytest.mark.parametrize("change,mention", [
-    (lambda raw: raw.pop("opt_g"), "no 'opt_g' entry"),
-    (lambda raw: raw.pop("fixed_noise"), "no 'fixed_noise' entry"),
-    (lambda raw: raw.update(config="{'model': mlp"), "'config' entry is not valid JSON"),
-    (lambda raw: raw.update(config='["mlp"]'), "'config' entry is not a JSON object"),
-    (lambda raw: raw.update(config='{"model": "mlp", "lr": -1}'), "config is not valid (--lr"),
-    (lambda raw: raw.update(epoch="3"), "'epoch' entry is a str, not a int"),
-    (_wider, "'generator' does not fit the model its config builds"),
-], ids=["missing-key", "missing-noise", "config-not-json", "config-not-object", "config-invalid", "wrong-type",
-        "weights-vs-config"])
+@pytest.mark.parametrize(
+    "change,mention",
+    [
+        (lambda raw: raw.pop("opt_g"), "no 'opt_g' entry"),
+        (lambda raw: raw.pop("fixed_noise"), "no 'fixed_noise' entry"),
+        (lambda raw: raw.update(config="{'model': mlp"), "'config' entry is not valid JSON"),
+        (lambda raw: raw.update(config='["mlp"]'), "'config' entry is not a JSON object"),
+        (lambda raw: raw.update(config='{"model": "mlp", "lr": -1}'), "config is not valid (--lr"),
+        (lambda raw: raw.update(epoch="3"), "'epoch' entry is a str, not a int"),
+        (_wider, "'generator' does not fit the model its config builds"),
+    ],
+    ids=[
+        "missing-key",
+        "missing-noise",
+        "config-not-json",
+        "config-not-object",
+        "config-invalid",
+        "wrong-type",
+        "weights-vs-config",
+    ],
+)
 def test_checkpoint_content_is_checked(change, mention, train_tiny, tmp_path, capsys):
     assert train_tiny(tmp_path / "run", "--epochs", "1") == 0
     bad = _damaged(tmp_path / "run", tmp_path / "bad", change)
@@ -354,14 +439,29 @@ def test_quiet_belongs_to_one_invocation_and_a_finished_run_says_so(train_tiny, 
 
 def test_the_end_of_a_run_says_what_to_do_next(mnist_dir, tmp_path, capsys):
     out = tmp_path / "run"
-    assert cli.main(["train", "--data-dir", str(mnist_dir), "--outdir", str(out), *RUNS["mlp"], "--epochs", "3",
-                     "--threads", "1"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--data-dir",
+                str(mnist_dir),
+                "--outdir",
+                str(out),
+                *RUNS["mlp"],
+                "--epochs",
+                "3",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out.splitlines()
     epochs = [line for line in printed if line.startswith("epoch ")]
     assert len(epochs) == 3
     assert all(re.search(r", run \d+:\d\d:\d\d left$", line) for line in epochs[:2]), epochs
     assert "left" not in epochs[2]
-    tail = "\n".join(printed[printed.index(epochs[2]) + 1:])
+    tail = "\n".join(printed[printed.index(epochs[2]) + 1 :])
     assert f"done: 3 epochs in {out}/" in tail
     assert f"python -m gan sample --checkpoint {out} " in tail and f"python -m gan evaluate --checkpoint {out}" in tail
 
@@ -377,8 +477,15 @@ def test_the_progress_bar_shows_the_whole_runs_remaining_time(mnist_dir, tmp_pat
             return True
 
     term = Terminal()
-    cfg = TrainConfig(data_dir=str(mnist_dir), width=0.1, limit=128, batch_size=32, epochs=2, log_every=1,
-                      outdir=str(tmp_path / "run"))
+    cfg = TrainConfig(
+        data_dir=str(mnist_dir),
+        width=0.1,
+        limit=128,
+        batch_size=32,
+        epochs=2,
+        log_every=1,
+        outdir=str(tmp_path / "run"),
+    )
     train(cfg, stdout=term)
     bars = [part for part in term.getvalue().split("\r") if part.startswith("epoch 1/2")]
     assert any(re.match(r"epoch 1/2, run \d+:\d\d:\d\d left", part) for part in bars), bars

@@ -1,5 +1,6 @@
 """gan.ema: the weight average against its closed form, and its place in a run
 (training unchanged, checkpointed, resumable, used for samples unless --raw)."""
+
 import numpy as np
 import pytest
 
@@ -23,10 +24,10 @@ def test_update_is_the_warmed_up_exponential_average():
     w = source[0].weight
     expected = w.numpy().astype(np.float64)
     for t in range(6):
-        w.data += np.float32(0.5 * (t + 1))          # the "optimizer step"
+        w.data += np.float32(0.5 * (t + 1))  # the "optimizer step"
         source[1].running_mean.data += np.float32(1)  # a buffer moves too
         ema.update()
-        d = min(0.9, (1 + t) / (10 + t))             # closed form: a <- d a + (1 - d) p
+        d = min(0.9, (1 + t) / (10 + t))  # closed form: a <- d a + (1 - d) p
         expected = d * expected + (1 - d) * w.numpy()
     np.testing.assert_allclose(average[0].weight.numpy(), expected, rtol=1e-5, atol=1e-6)
     # buffers are copied, not averaged
@@ -55,16 +56,23 @@ def test_ema_leaves_training_alone_and_is_checkpointed_and_resumable(train_tiny,
     assert ema["ema_updates"] == half["ema_updates"] == ema["step"] == 8
     for key, value in ema["generator_ema"].items():
         assert np.array_equal(value.numpy(), half["generator_ema"][key].numpy()), key  # resume is exact
-    differs = [not np.array_equal(value.numpy(), ema["generator"][key].numpy())
-               for key, value in ema["generator_ema"].items() if key.endswith("weight")]
+    differs = [
+        not np.array_equal(value.numpy(), ema["generator"][key].numpy())
+        for key, value in ema["generator_ema"].items()
+        if key.endswith("weight")
+    ]
     assert any(differs)  # and it is an average, not a copy of the last iterate
 
 
 def test_sample_uses_the_average_unless_raw(train_tiny, tmp_path):
     assert train_tiny(tmp_path / "run", "--epochs", "1", "--ema", "0.9") == 0
     for extra, out in (([], "avg.npy"), (["--raw"], "raw.npy")):
-        assert cli.main(["sample", "--checkpoint", str(tmp_path / "run"), "--n", "8", "--out",
-                         str(tmp_path / out), *extra]) == 0
+        assert (
+            cli.main(
+                ["sample", "--checkpoint", str(tmp_path / "run"), "--n", "8", "--out", str(tmp_path / out), *extra]
+            )
+            == 0
+        )
     state = load_checkpoint(tmp_path / "run")
     z = None
     for key, name in (("generator_ema", "avg.npy"), ("generator", "raw.npy")):
@@ -91,8 +99,13 @@ def test_evaluate_raw_writes_its_own_file(train_tiny, tmp_path):
     run = tmp_path / "run"
     assert train_tiny(run, "--epochs", "1", "--ema", "0.9") == 0
     for extra in ([], ["--raw"]):
-        assert cli.main(["evaluate", "--checkpoint", str(run), "--n", "64", "--valid-size", "16", "--no-classifier",
-                         *extra]) == 0
+        assert (
+            cli.main(
+                ["evaluate", "--checkpoint", str(run), "--n", "64", "--valid-size", "16", "--no-classifier", *extra]
+            )
+            == 0
+        )
     import json
+
     avg, raw = (json.loads((run / name).read_text()) for name in ("eval.json", "eval_raw.json"))
     assert "EMA" in avg["name"] and "EMA" not in raw["name"]

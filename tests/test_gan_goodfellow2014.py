@@ -1,5 +1,6 @@
 """The goodfellow2014 preset: the paper's nets, data range and settings, the simultaneous update
 against separately computed gradients, the schedules, and resume == uninterrupted bit for bit."""
+
 import copy
 import json
 
@@ -89,7 +90,7 @@ def test_schedules_match_the_released_code():
     assert momentum_at(cfg, 125) == pytest.approx(0.5 + 0.2 * 124 / 249)
     # ExponentialDecay(1.000004, min_lr 1e-6): lr_t = max(0.1 / 1.000004^t, 1e-6)
     f = DecayWithFloor(1.000004, 1e-6 / 0.1)
-    assert 0.1 * f(250_000) == pytest.approx(0.1 / 1.000004 ** 250_000, rel=1e-12)
+    assert 0.1 * f(250_000) == pytest.approx(0.1 / 1.000004**250_000, rel=1e-12)
     assert 0.1 * f(5_000_000) == pytest.approx(1e-6)
 
 
@@ -112,8 +113,17 @@ def test_preset_sets_everything_flags_win_and_config_records_it(train_tiny, tmp_
 def test_simultaneous_step_matches_separate_gradients(mnist_dir, tmp_path):
     """One step equals SGD's first step with D's gradient of L_D and G's gradient of L_G, each computed
     here from its own forward pass with the same noise and dropout masks."""
-    cfg = TrainConfig(**dict(PRESETS["goodfellow2014"], data_dir=str(mnist_dir), limit=64, batch_size=32,
-                             width=0.05, outdir=str(tmp_path / "run"), quiet=True))
+    cfg = TrainConfig(
+        **dict(
+            PRESETS["goodfellow2014"],
+            data_dir=str(mnist_dir),
+            limit=64,
+            batch_size=32,
+            width=0.05,
+            outdir=str(tmp_path / "run"),
+            quiet=True,
+        )
+    )
     trainer = gan_train.Trainer(cfg)
     G0, D0 = copy.deepcopy(trainer.G), copy.deepcopy(trainer.D)
     rng = minigrad.backend.get_rng_state()
@@ -165,14 +175,17 @@ def test_preset_resume_equals_uninterrupted_run(train_tiny, tmp_path):
         for i, buffers in a[opt]["state"].items():
             assert np.array_equal(buffers["momentum_buffer"].numpy(), b[opt]["state"][i]["momentum_buffer"].numpy())
         ga, gb = a[opt]["param_groups"][0], b[opt]["param_groups"][0]
-        assert ga["lr"] == gb["lr"] == pytest.approx(0.1 / 1.01 ** 8, rel=1e-12)  # 2 epochs x 4 steps
+        assert ga["lr"] == gb["lr"] == pytest.approx(0.1 / 1.01**8, rel=1e-12)  # 2 epochs x 4 steps
         assert ga["momentum"] == gb["momentum"] == pytest.approx(0.6)  # epoch 2 of saturate 3: halfway
     assert a["schedulers"] == b["schedulers"] and a["schedulers"][0]["last_epoch"] == 8
     assert a["rng_state"] == b["rng_state"]
-    logs = [[json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
-            for run in ("full", "half")]
-    assert [(r["kind"], r["step"], r["loss_d"], r["loss_g"]) for r in logs[0]] == \
-        [(r["kind"], r["step"], r["loss_d"], r["loss_g"]) for r in logs[1]]
+    logs = [
+        [json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
+        for run in ("full", "half")
+    ]
+    assert [(r["kind"], r["step"], r["loss_d"], r["loss_g"]) for r in logs[0]] == [
+        (r["kind"], r["step"], r["loss_d"], r["loss_g"]) for r in logs[1]
+    ]
 
 
 def test_evaluation_says_which_images_chose_sigma():
@@ -180,8 +193,9 @@ def test_evaluation_says_which_images_chose_sigma():
     assert held_out_note(None).startswith("not held out: the run trained on all 60,000")
     assert held_out_note(55000).startswith("not held out")
     lines = []
-    evaluate = make_evaluator(100, "uniform_sqrt3", n=300, log=lines.append, trained_on=50000, classifier=False,
-                              valid_size=50)
+    evaluate = make_evaluator(
+        100, "uniform_sqrt3", n=300, log=lines.append, trained_on=50000, classifier=False, valid_size=50
+    )
     G, _ = build_models("goodfellow2014", width=0.05)
     scores = evaluate(G, 1)
     assert scores["parzen_valid_images"] == "50000..50049" and scores["parzen_valid_held_out"] is True

@@ -1,4 +1,5 @@
 """gan.models: the architectures the issue specifies, their shapes, and DCGAN initialisation."""
+
 import numpy as np
 import pytest
 
@@ -14,9 +15,17 @@ def _layers(module, kind):
 def test_mlp_architecture_is_the_papers():
     G, D = build_models("mlp")
     assert [(l.in_features, l.out_features) for l in _layers(G, nn.Linear)] == [
-        (100, 256), (256, 512), (512, 1024), (1024, 784)]
+        (100, 256),
+        (256, 512),
+        (512, 1024),
+        (1024, 784),
+    ]
     assert [(l.in_features, l.out_features) for l in _layers(D, nn.Linear)] == [
-        (784, 512), (512, 256), (256, 32), (32, 1)]
+        (784, 512),
+        (512, 256),
+        (256, 32),
+        (32, 1),
+    ]
     assert all(l.negative_slope == 0.2 for l in _layers(G, nn.LeakyReLU) + _layers(D, nn.LeakyReLU))
     assert len(_layers(G, nn.Tanh)) == 1 and not _layers(D, nn.Sigmoid)  # D outputs a logit
     assert not _layers(D, nn.Dropout)
@@ -29,8 +38,9 @@ def test_dcgan28_architecture():
     (lin,) = _layers(G, nn.Linear)
     assert (lin.in_features, lin.out_features) == (100, 128 * 7 * 7)
     assert [bn.num_features for bn in _layers(G, nn.BatchNorm1d)] == [128 * 7 * 7]
-    convs = [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding)
-             for c in _layers(G, nn.ConvTranspose2d)]
+    convs = [
+        (c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding) for c in _layers(G, nn.ConvTranspose2d)
+    ]
     assert convs == [(128, 64, (4, 4), (2, 2), (1, 1)), (64, 1, (4, 4), (2, 2), (1, 1))]
     convs = [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding) for c in _layers(D, nn.Conv2d)]
     assert convs == [(1, 64, (4, 4), (2, 2), (1, 1)), (64, 128, (4, 4), (2, 2), (1, 1))]
@@ -41,15 +51,26 @@ def test_dcgan28_architecture():
 
 def test_dcgan64_architecture_follows_radford():
     G, D = build_models("dcgan64", channels=3)
-    convs = [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding, c.bias is None)
-             for c in _layers(G, nn.ConvTranspose2d)]
-    assert convs == [(100, 1024, (4, 4), (1, 1), (0, 0), True), (1024, 512, (4, 4), (2, 2), (1, 1), True),
-                     (512, 256, (4, 4), (2, 2), (1, 1), True), (256, 128, (4, 4), (2, 2), (1, 1), True),
-                     (128, 3, (4, 4), (2, 2), (1, 1), True)]
+    convs = [
+        (c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding, c.bias is None)
+        for c in _layers(G, nn.ConvTranspose2d)
+    ]
+    assert convs == [
+        (100, 1024, (4, 4), (1, 1), (0, 0), True),
+        (1024, 512, (4, 4), (2, 2), (1, 1), True),
+        (512, 256, (4, 4), (2, 2), (1, 1), True),
+        (256, 128, (4, 4), (2, 2), (1, 1), True),
+        (128, 3, (4, 4), (2, 2), (1, 1), True),
+    ]
     assert [bn.num_features for bn in _layers(G, nn.BatchNorm2d)] == [1024, 512, 256, 128]
     convs = [(c.in_channels, c.out_channels, c.stride, c.padding) for c in _layers(D, nn.Conv2d)]
-    assert convs == [(3, 128, (2, 2), (1, 1)), (128, 256, (2, 2), (1, 1)), (256, 512, (2, 2), (1, 1)),
-                     (512, 1024, (2, 2), (1, 1)), (1024, 1, (1, 1), (0, 0))]
+    assert convs == [
+        (3, 128, (2, 2), (1, 1)),
+        (128, 256, (2, 2), (1, 1)),
+        (256, 512, (2, 2), (1, 1)),
+        (512, 1024, (2, 2), (1, 1)),
+        (1024, 1, (1, 1), (0, 0)),
+    ]
     assert [bn.num_features for bn in _layers(D, nn.BatchNorm2d)] == [256, 512, 1024]  # none on the first
     # the layer after the first conv is the activation, not a BatchNorm
     assert isinstance(D[1], nn.LeakyReLU) and D[1].negative_slope == 0.2

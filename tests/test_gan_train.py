@@ -1,5 +1,6 @@
 """gan.train: the losses against their formulas, noise, and the run's guarantees
 (reproducible resume, divergence guard, Ctrl-C checkpoints, metrics)."""
+
 import json
 import math
 import os
@@ -76,8 +77,9 @@ def test_minimax_saturates_where_nonsaturating_does_not():
 @pytest.mark.parametrize("target", [1.0, 0.9])
 def test_discriminator_loss_with_one_sided_smoothing(target):
     real, fake = LOGITS, LOGITS[::-1] * 0.7
-    loss = losses.discriminator_loss(minigrad.tensor(real, dtype=minigrad.float64),
-                                        minigrad.tensor(fake, dtype=minigrad.float64), target)
+    loss = losses.discriminator_loss(
+        minigrad.tensor(real, dtype=minigrad.float64), minigrad.tensor(fake, dtype=minigrad.float64), target
+    )
     p, q = _sigmoid(real), _sigmoid(fake)
     expected = -np.mean(target * np.log(p) + (1 - target) * np.log(1 - p)) - np.mean(np.log(1 - q))
     assert loss.item() == pytest.approx(expected, rel=1e-12)
@@ -112,7 +114,11 @@ def test_metrics_records(train_tiny, tmp_path):
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     # 128 images / batch 32 = 4 batches = 2 iterations of k = 2 per epoch
     assert [(r["kind"], r["epoch"], r["step"]) for r in records] == [
-        ("step", 1, 2), ("epoch", 1, 2), ("step", 2, 4), ("epoch", 2, 4)]
+        ("step", 1, 2),
+        ("epoch", 1, 2),
+        ("step", 2, 4),
+        ("epoch", 2, 4),
+    ]
     for r in records:
         for key in ("loss_d", "loss_g", "d_real", "d_fake", "seconds", "images_per_sec"):
             assert math.isfinite(r[key]), key
@@ -166,8 +172,10 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_p
     for key in full:  # BatchNorm running statistics included
         assert np.array_equal(full[key], resumed[key]), key
     # the logged means too: step 8's record averages steps 5-8, across the cut at step 6
-    logs = [[json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
-            for run in ("full", "cut")]
+    logs = [
+        [json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
+        for run in ("full", "cut")
+    ]
     assert [(r["kind"], r["step"]) for r in logs[0]] == [(r["kind"], r["step"]) for r in logs[1]]
     for a, b in zip(*logs):
         for key in ("loss_d", "loss_g", "d_real", "d_fake"):
@@ -202,8 +210,9 @@ def test_generator_step_leaves_discriminator_gradients_alone(mnist_dir, tmp_path
     """After a step, D's gradients are exactly those of L_D: the G step froze D (and unfroze it)."""
     from gan.models import build_models
 
-    cfg = gan_train.TrainConfig(data_dir=str(mnist_dir), limit=64, batch_size=32, width=0.1,
-                                outdir=str(tmp_path / "run"), quiet=True)
+    cfg = gan_train.TrainConfig(
+        data_dir=str(mnist_dir), limit=64, batch_size=32, width=0.1, outdir=str(tmp_path / "run"), quiet=True
+    )
     trainer = gan_train.Trainer(cfg)
     g_state = {k: v.numpy().copy() for k, v in trainer.G.state_dict().items()}
     d_state = {k: v.numpy().copy() for k, v in trainer.D.state_dict().items()}
@@ -219,7 +228,7 @@ def test_generator_step_leaves_discriminator_gradients_alone(mnist_dir, tmp_path
     with minigrad.no_grad():
         fake = G(minigrad.randn(32, 100))
     real_logits, fake_logits = D(minigrad.tensor(xb)), D(fake)
-    loss = (-minigrad.logsigmoid(real_logits).mean() - minigrad.logsigmoid(-fake_logits).mean())
+    loss = -minigrad.logsigmoid(real_logits).mean() - minigrad.logsigmoid(-fake_logits).mean()
     loss.backward()
     for (name, p), q in zip(trainer.D.named_parameters(), D.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-7, err_msg=name)
@@ -230,8 +239,9 @@ def _no_temp_files(folder):
 
 
 @pytest.mark.parametrize("what", ["checkpoint", "figure"])
-def test_disk_full_stops_naming_the_last_good_checkpoint_and_resume_works(what, train_tiny, tmp_path, monkeypatch,
-                                                                          capsys):
+def test_disk_full_stops_naming_the_last_good_checkpoint_and_resume_works(
+    what, train_tiny, tmp_path, monkeypatch, capsys
+):
     import errno
 
     from matplotlib.figure import Figure
@@ -273,8 +283,10 @@ def test_temp_files_of_killed_writes_are_removed(how, train_tiny, tmp_path):
         (out / "samples").mkdir(parents=True)
         (out / "config.json").write_text("{}")
     left = [out / f".checkpoint.npz.{i:032x}.tmp" for i in range(10)]
-    left += [out / ".losses.png.0123456789abcdef0123456789abcdef.tmp",
-             out / "samples" / ".epoch_001.png.0123456789abcdef0123456789abcdef.tmp"]
+    left += [
+        out / ".losses.png.0123456789abcdef0123456789abcdef.tmp",
+        out / "samples" / ".epoch_001.png.0123456789abcdef0123456789abcdef.tmp",
+    ]
     for p in left:
         p.write_bytes(b"x" * 1000)
     keep = out / "notes.tmp"  # not an atomic write's temporary file
@@ -301,4 +313,10 @@ def test_damaged_metrics_lines_are_skipped_with_a_warning_and_the_rest_survive(t
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [json.dumps(r) for r in records[:3]] == [json.dumps(json.loads(line)) for line in good[:3]]
     assert [(r["kind"], r["epoch"]) for r in records] == [
-        ("step", 1), ("step", 1), ("epoch", 1), ("step", 3), ("step", 3), ("epoch", 3)]
+        ("step", 1),
+        ("step", 1),
+        ("epoch", 1),
+        ("step", 3),
+        ("step", 3),
+        ("epoch", 3),
+    ]

@@ -1,5 +1,6 @@
 """gradcheck itself: it passes on right gradients and catches wrong ones,
 with a report that says where."""
+
 import numpy as np
 import pytest
 
@@ -83,7 +84,7 @@ def test_passes_on_correct_ops(device):
 
 def test_passes_with_tuple_outputs_and_non_tensor_arguments(device):
     a = leaf([0.5, -1.0, 2.0], device)
-    assert mg.gradcheck(lambda x, k: (x * k, (x ** 2).sum()), [a, 3.0])
+    assert mg.gradcheck(lambda x, k: (x * k, (x**2).sum()), [a, 3.0])
 
 
 def test_checks_only_inputs_that_require_grad(device):

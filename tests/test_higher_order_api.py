@@ -1,5 +1,6 @@
 """Higher-order autograd, PyTorch's semantics: ``autograd.grad`` and ``backward(create_graph=True)``, checked
 against closed forms and finite differences; the saved-value version rules; gradgradcheck's report."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,13 +29,13 @@ def test_grad_returns_a_tuple_and_leaves_grad_untouched(device):
     x, w = leaf([1.0, 2.0, -3.0], device), leaf([0.5, -1.0, 2.0], device)
     previous = const([7.0, 7.0, 7.0], device)
     x.grad = previous
-    y = (x ** 3 * w).sum()
+    y = (x**3 * w).sum()
     result = grad(y, x)
     assert isinstance(result, tuple) and len(result) == 1
     np.testing.assert_allclose(result[0].numpy(), 3 * x.numpy() ** 2 * w.numpy())
-    assert x.grad is previous and np.all(previous.numpy() == 7.0)   # .grad untouched
-    assert w.grad is None                                            # nor another leaf of the graph
-    gx, gw = grad((x ** 3 * w).sum(), [x, w])                        # a list of inputs: a tuple, in order
+    assert x.grad is previous and np.all(previous.numpy() == 7.0)  # .grad untouched
+    assert w.grad is None  # nor another leaf of the graph
+    gx, gw = grad((x**3 * w).sum(), [x, w])  # a list of inputs: a tuple, in order
     np.testing.assert_allclose(gw.numpy(), x.numpy() ** 3)
 
 
@@ -50,36 +51,36 @@ def test_allow_unused(device):
 def test_no_accumulation_across_calls(device):
     x = leaf([1.0, -2.0], device)
     y = (x * x).sum()
-    g1, = grad(y, x, retain_graph=True)
-    g2, = grad(y, x)
+    (g1,) = grad(y, x, retain_graph=True)
+    (g2,) = grad(y, x)
     np.testing.assert_allclose(g1.numpy(), [2.0, -4.0])
-    np.testing.assert_allclose(g2.numpy(), [2.0, -4.0])             # 2x again, not 4x
+    np.testing.assert_allclose(g2.numpy(), [2.0, -4.0])  # 2x again, not 4x
     assert x.grad is None
 
 
 def test_create_graph_off_gives_constants_on_gives_differentiable_gradients(device):
     x = leaf([0.5, -1.5], device)
-    g, = grad((x ** 3).sum(), x)
+    (g,) = grad((x**3).sum(), x)
     assert not g.requires_grad and g.grad_fn is None
-    g, = grad((x ** 3).sum(), x, create_graph=True)
+    (g,) = grad((x**3).sum(), x, create_graph=True)
     assert g.requires_grad and g.grad_fn is not None
     np.testing.assert_allclose(g.numpy(), 3 * x.numpy() ** 2)
-    gg, = grad(g.sum(), x)
+    (gg,) = grad(g.sum(), x)
     np.testing.assert_allclose(gg.numpy(), 6 * x.numpy())
     assert not gg.requires_grad
 
 
 def test_retain_graph_defaults_to_create_graph(device):
     x = leaf([0.5, -1.5], device)
-    y = (x ** 3).sum()
+    y = (x**3).sum()
     grad(y, x, create_graph=True)
-    g, = grad(y, x)                                                  # retained by create_graph=True
+    (g,) = grad(y, x)  # retained by create_graph=True
     np.testing.assert_allclose(g.numpy(), 3 * x.numpy() ** 2)
     with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
-        grad(y, x)                                                   # the plain call freed it
-    y = (x ** 3).sum()
+        grad(y, x)  # the plain call freed it
+    y = (x**3).sum()
     y.backward(create_graph=True)
-    y.backward(create_graph=True)                                    # retained again: works, and accumulates
+    y.backward(create_graph=True)  # retained again: works, and accumulates
     np.testing.assert_allclose(x.grad.numpy(), 2 * 3 * x.numpy() ** 2)
     y.backward()
     with pytest.raises(RuntimeError, match="second time"):
@@ -89,41 +90,41 @@ def test_retain_graph_defaults_to_create_graph(device):
 def test_create_graph_without_retain_graph_frees_the_first_graph(device):
     """As PyTorch: the new graph still reads the first one's saved values (exp's output), which are gone."""
     x = leaf([0.5, 1.0], device)
-    g, = grad(x.exp().sum(), x, create_graph=True, retain_graph=False)
+    (g,) = grad(x.exp().sum(), x, create_graph=True, retain_graph=False)
     with pytest.raises(RuntimeError, match="through Exp a second time"):
         grad(g.sum(), x)
-    g, = grad((x ** 3).sum(), x, create_graph=True, retain_graph=False)   # reads only the leaf x: fine
+    (g,) = grad((x**3).sum(), x, create_graph=True, retain_graph=False)  # reads only the leaf x: fine
     np.testing.assert_allclose(grad(g.sum(), x)[0].numpy(), 6 * x.numpy())
 
 
 def test_backward_create_graph_puts_a_graph_in_grad(device):
     x = leaf([0.5, -1.5, 2.0], device)
-    (x ** 3).sum().backward(create_graph=True)
+    (x**3).sum().backward(create_graph=True)
     assert x.grad.requires_grad and x.grad.grad_fn is not None
     np.testing.assert_allclose(x.grad.numpy(), 3 * x.numpy() ** 2)
-    second, = grad(x.grad.sum(), x)
+    (second,) = grad(x.grad.sum(), x)
     np.testing.assert_allclose(second.numpy(), 6 * x.numpy())
 
 
 def test_grad_outputs_that_require_grad(device):
     x, u = leaf([1.0, -2.0, 3.0], device), leaf([0.5, 2.0, -1.0], device)
-    g, = grad(x ** 2, x, grad_outputs=u, create_graph=True)         # u^T J = 2 x u
+    (g,) = grad(x**2, x, grad_outputs=u, create_graph=True)  # u^T J = 2 x u
     np.testing.assert_allclose(g.numpy(), 2 * x.numpy() * u.numpy())
     gx, gu = grad(g.sum(), [x, u])
     np.testing.assert_allclose(gx.numpy(), 2 * u.numpy())
     np.testing.assert_allclose(gu.numpy(), 2 * x.numpy())
-    g, = grad([x ** 2], [x], grad_outputs=[u], create_graph=True)    # lists work as tuples do
+    (g,) = grad([x**2], [x], grad_outputs=[u], create_graph=True)  # lists work as tuples do
     np.testing.assert_allclose(grad(g.sum(), u)[0].numpy(), 2 * x.numpy())
 
 
 def test_grad_with_respect_to_a_non_leaf(device):
     x = leaf([1.0, -2.0], device)
     h = x * 3
-    y = (h ** 2).sum()
+    y = (h**2).sum()
     gh, gx = grad(y, [h, x], retain_graph=True)
     np.testing.assert_allclose(gh.numpy(), 2 * h.numpy())
     np.testing.assert_allclose(gx.numpy(), 18 * x.numpy())
-    gh, = grad(y, h, create_graph=True)                              # 2 h = 6 x: d sum / dx = 6
+    (gh,) = grad(y, h, create_graph=True)  # 2 h = 6 x: d sum / dx = 6
     np.testing.assert_allclose(grad(gh.sum(), x)[0].numpy(), [6.0, 6.0])
     assert x.grad is None and h.grad is None
 
@@ -135,7 +136,7 @@ def derivatives(f, x, n):
     """[f'(x), f''(x), ..., f^(n)(x)] elementwise, each the gradient of the sum of the one before."""
     out, y = [], f(x)
     for _ in range(n):
-        y, = grad(y.sum(), x, create_graph=True)
+        (y,) = grad(y.sum(), x, create_graph=True)
         out.append(y.detach().numpy())
     return out
 
@@ -146,25 +147,24 @@ def _gauss(t):
 
 def _tanh_derivatives(x):
     s = np.tanh(x)
-    return [1 - s ** 2, -2 * s * (1 - s ** 2), (6 * s ** 2 - 2) * (1 - s ** 2), (16 * s - 24 * s ** 3) * (1 - s ** 2)]
+    return [1 - s**2, -2 * s * (1 - s**2), (6 * s**2 - 2) * (1 - s**2), (16 * s - 24 * s**3) * (1 - s**2)]
 
 
 def _sigmoid_derivatives(x):
     s = 1 / (1 + np.exp(-x))
     d1 = s * (1 - s)
-    return [d1, d1 * (1 - 2 * s), d1 * (1 - 6 * s + 6 * s ** 2), d1 * (1 - 2 * s) * (1 - 12 * s + 12 * s ** 2)]
+    return [d1, d1 * (1 - 2 * s), d1 * (1 - 6 * s + 6 * s**2), d1 * (1 - 2 * s) * (1 - 12 * s + 12 * s**2)]
 
 
 CLOSED_FORMS = {
     # f, and [f', f'', f''', f''''] as functions of x
-    "x**4": (lambda t: t ** 4, lambda x: [4 * x ** 3, 12 * x ** 2, 24 * x, 24 + 0 * x]),
-    "exp(2x)": (lambda t: (2 * t).exp(), lambda x: [2 ** k * np.exp(2 * x) for k in (1, 2, 3, 4)]),
+    "x**4": (lambda t: t**4, lambda x: [4 * x**3, 12 * x**2, 24 * x, 24 + 0 * x]),
+    "exp(2x)": (lambda t: (2 * t).exp(), lambda x: [2**k * np.exp(2 * x) for k in (1, 2, 3, 4)]),
     # e^(-x^2/2): derivatives are (-1)^n He_n(x) e^(-x^2/2), He the probabilists' Hermite polynomials
-    "gauss": (_gauss, lambda x: [g * np.exp(-x ** 2 / 2) for g in
-                                 (-x, x ** 2 - 1, 3 * x - x ** 3, x ** 4 - 6 * x ** 2 + 3)]),
+    "gauss": (_gauss, lambda x: [g * np.exp(-(x**2) / 2) for g in (-x, x**2 - 1, 3 * x - x**3, x**4 - 6 * x**2 + 3)]),
     "tanh": (lambda t: t.tanh(), _tanh_derivatives),
     "sigmoid": (lambda t: t.sigmoid(), _sigmoid_derivatives),
-    "log": (lambda t: t.log(), lambda x: [1 / x, -1 / x ** 2, 2 / x ** 3, -6 / x ** 4]),
+    "log": (lambda t: t.log(), lambda x: [1 / x, -1 / x**2, 2 / x**3, -6 / x**4]),
 }
 
 
@@ -185,8 +185,10 @@ THIRD_ORDER = {
     "linear_tanh": (lambda x, w: F.linear(x, w).tanh(), [(2, 3), (2, 3)]),
     "conv2d": (lambda x, w: F.conv2d(x, w, stride=2, padding=1).tanh(), [(1, 1, 4, 4), (2, 1, 3, 3)]),
     "conv2d_one_window": (lambda x, w: F.conv2d(x, w).tanh(), [(2, 1, 2, 2), (2, 1, 2, 2)]),
-    "conv_transpose2d": (lambda x, w: F.conv_transpose2d(x, w, output_padding=1, dilation=2).tanh(),
-                         [(1, 1, 2, 2), (1, 1, 2, 2)]),
+    "conv_transpose2d": (
+        lambda x, w: F.conv_transpose2d(x, w, output_padding=1, dilation=2).tanh(),
+        [(1, 1, 2, 2), (1, 1, 2, 2)],
+    ),
     "batch_norm": (lambda x, w: F.batch_norm(x, None, None, w, None, training=True).tanh(), [(3, 2), (2,)]),
     "cross_entropy": (lambda x: F.cross_entropy(x, mg.tensor([0, 2], device=x.device)), [(2, 3)]),
     "std": (lambda x: x.std(1), [(2, 3)]),
@@ -200,7 +202,7 @@ def test_third_derivatives_pass_gradgradcheck(device, name):
     rng = np.random.default_rng(0)
     xs = [leaf(rng.standard_normal(s), device) for s in shapes]
     if name == "batch_norm":
-        xs[0] = leaf(np.array([[0.3, -1.2], [1.5, 0.2], [-0.7, 0.9]]), device)   # a spread in each channel
+        xs[0] = leaf(np.array([[0.3, -1.2], [1.5, 0.2], [-0.7, 0.9]]), device)  # a spread in each channel
 
     def first_grad(*a):
         y = f(*a)
@@ -219,10 +221,16 @@ def test_create_graph_keeps_float32_at_every_order(device):
     h = F.batch_norm(F.conv2d(x, w, stride=2, padding=1), None, None, gamma, None, training=True)
     h = F.conv_transpose2d(F.leaky_relu(h, 0.2), mg.randn(2, 2, 2, 2, device=device), stride=2)
     h = F.linear(h.var(1).sigmoid().log_softmax(1), mg.randn(3, 6, device=device))
-    y = (F.cross_entropy(h.reshape(-1, 3), mg.tensor([0, 1] * 6, device=device)) + (h ** 2).mean().sqrt()
-         + F.binary_cross_entropy_with_logits(h, mg.ones(h.shape, device=device) * 0.3)
-         + F.binary_cross_entropy(h.sigmoid(), mg.ones(h.shape, device=device) * 0.2) + h.std()
-         + (h.softplus() / 2.0).exp().mean() + h.sigmoid().pow(h.tanh()).sum() + mg.maximum(h, h * 0.5).sum())
+    y = (
+        F.cross_entropy(h.reshape(-1, 3), mg.tensor([0, 1] * 6, device=device))
+        + (h**2).mean().sqrt()
+        + F.binary_cross_entropy_with_logits(h, mg.ones(h.shape, device=device) * 0.3)
+        + F.binary_cross_entropy(h.sigmoid(), mg.ones(h.shape, device=device) * 0.2)
+        + h.std()
+        + (h.softplus() / 2.0).exp().mean()
+        + h.sigmoid().pow(h.tanh()).sum()
+        + mg.maximum(h, h * 0.5).sum()
+    )
     grads = grad(y, [x, w, gamma], create_graph=True)
     seen, stack, widened = set(), list(grads), []
     while stack:
@@ -269,15 +277,20 @@ def test_hessian_vector_product_of_an_mlp_loss_matches_finite_differences_of_gra
 
 def _critic(device):
     mg.manual_seed(3)
-    return mg.nn.Sequential(
-        mg.nn.Conv2d(1, 2, 4, stride=2, padding=1), mg.nn.LeakyReLU(0.2),
-        mg.nn.Conv2d(2, 1, 4),                         # 4x4 -> 1x1: the one-window conv of a DCGAN critic
-    ).double().to(device)
+    return (
+        mg.nn.Sequential(
+            mg.nn.Conv2d(1, 2, 4, stride=2, padding=1),
+            mg.nn.LeakyReLU(0.2),
+            mg.nn.Conv2d(2, 1, 4),  # 4x4 -> 1x1: the one-window conv of a DCGAN critic
+        )
+        .double()
+        .to(device)
+    )
 
 
 def _gradient_penalty(critic, x_hat, create_graph):
     """(||grad_x D(x_hat)|| - 1)^2, averaged over the batch (Gulrajani et al. 2017)."""
-    gx, = grad(critic(x_hat).sum(), x_hat, create_graph=create_graph)
+    (gx,) = grad(critic(x_hat).sum(), x_hat, create_graph=create_graph)
     norms = (gx.reshape(x_hat.shape[0], -1) ** 2).sum(axis=1).sqrt()
     return ((norms - 1) ** 2).mean()
 
@@ -287,7 +300,7 @@ def test_wgan_gp_penalty_gradient_matches_central_differences(device):
     x_hat = leaf(np.random.default_rng(2).standard_normal((2, 1, 8, 8)), device)
     params = list(critic.parameters())
     penalty = _gradient_penalty(critic, x_hat, create_graph=True)
-    analytic = grad(penalty, params, allow_unused=True)   # the last bias moves D, not its x-gradient
+    analytic = grad(penalty, params, allow_unused=True)  # the last bias moves D, not its x-gradient
     assert analytic[-1] is None
     eps = 1e-6
     for p, a in zip(params, analytic):
@@ -311,31 +324,37 @@ def test_wgan_gp_penalty_gradient_matches_central_differences(device):
 # --- version counters: exactly what a Function saved is checked -----------------------------------------------------
 
 
-@pytest.mark.parametrize("name, f", [
-    ("add", lambda x: (x + 1).sum()),
-    ("sub_neg", lambda x: (-(x - 2)).sum()),
-    ("shape", lambda x: mg.cat([x.reshape(3, 1)[1:], x.expand(2, 3).T[1:]], 1).sum()),
-    ("exp", lambda x: x.exp().sum()),          # Exp saves its output, not its input
-    ("tanh", lambda x: x.tanh().sum()),
-])
+@pytest.mark.parametrize(
+    "name, f",
+    [
+        ("add", lambda x: (x + 1).sum()),
+        ("sub_neg", lambda x: (-(x - 2)).sum()),
+        ("shape", lambda x: mg.cat([x.reshape(3, 1)[1:], x.expand(2, 3).T[1:]], 1).sum()),
+        ("exp", lambda x: x.exp().sum()),  # Exp saves its output, not its input
+        ("tanh", lambda x: x.tanh().sum()),
+    ],
+)
 def test_writing_an_input_that_was_not_saved_is_allowed(device, name, f):
     values = np.array([0.5, -1.0, 2.0])
     x = leaf(values, device)
     y = f(x)
     with mg.no_grad():
         x += 1
-    y.backward()                                 # PyTorch runs it: the gradient does not read x
+    y.backward()  # PyTorch runs it: the gradient does not read x
     ref = leaf(values, device)
-    f(ref).backward()                            # the same graph on the original values
+    f(ref).backward()  # the same graph on the original values
     np.testing.assert_allclose(x.grad.numpy(), ref.grad.numpy())
 
 
-@pytest.mark.parametrize("f, op", [
-    (lambda x: (x * x).sum(), "Mul"),
-    (lambda x: x.log().sum(), "Log"),
-    (lambda x: (x ** 3).sum(), "PowScalar"),
-    (lambda x: (x @ x), "MatMul"),
-])
+@pytest.mark.parametrize(
+    "f, op",
+    [
+        (lambda x: (x * x).sum(), "Mul"),
+        (lambda x: x.log().sum(), "Log"),
+        (lambda x: (x**3).sum(), "PowScalar"),
+        (lambda x: x @ x, "MatMul"),
+    ],
+)
 def test_writing_a_saved_input_is_refused_naming_the_op_and_the_input(device, f, op):
     x = leaf([0.5, 1.0, 2.0], device)
     y = f(x)
@@ -343,7 +362,7 @@ def test_writing_a_saved_input_is_refused_naming_the_op_and_the_input(device, f,
         x += 1
     with pytest.raises(RuntimeError, match=rf"input 0 of {op} \(shape \(3,\), dtype float64\) was modified in place"):
         y.backward()
-    y = f(x)                                     # create_graph walks the same check
+    y = f(x)  # create_graph walks the same check
     with mg.no_grad():
         x.mul_(2.0)
     with pytest.raises(RuntimeError, match=rf"input 0 of {op}"):
@@ -368,17 +387,17 @@ def test_batch_norm_running_statistics_bump_their_version(device):
         return [b._version for b in buffers]
 
     v0 = versions()
-    bn(x)                                        # training forward: updated in place
+    bn(x)  # training forward: updated in place
     v1 = versions()
     assert all(b > a for a, b in zip(v0, v1))
     bn.eval()
-    bn(x)                                        # eval forward: read only
+    bn(x)  # eval forward: read only
     assert versions() == v1
     bn.reset_running_stats()
     v2 = versions()
     assert all(b > a for a, b in zip(v1, v2))
     np.testing.assert_array_equal(bn.running_mean.numpy(), [0.0, 0.0])
-    rm, rv = const([0.0, 0.0], device), const([1.0, 1.0], device)   # the functional form bumps them too
+    rm, rv = const([0.0, 0.0], device), const([1.0, 1.0], device)  # the functional form bumps them too
     F.batch_norm(x, rm, rv, training=True)
     assert rm._version > 0 and rv._version > 0
 
@@ -391,10 +410,10 @@ class _CubeDetachedBackward(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x ** 3
+        return x**3
 
     def backward(self, gy):
-        x, = self.saved_tensors
+        (x,) = self.saved_tensors
         return gy * (3 * raw(x) ** 2)
 
 
@@ -403,21 +422,24 @@ class _CubeDetachedGradOutput(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x ** 3
+        return x**3
 
     def backward(self, gy):
-        x, = self.saved_tensors
+        (x,) = self.saved_tensors
         return raw(gy) * (3 * x * x)
 
 
 def test_gradgradcheck_names_the_op_the_input_and_the_indices():
     x = leaf([0.5, -1.0, 2.0], "cpu")
-    assert mg.gradcheck(lambda t: _CubeDetachedBackward()(t), [x])   # first order is right
-    with pytest.raises(mg.GradcheckError, match=r"(?s)gradgradcheck failed for the first gradients of .*"
-                                                r"\(output from _CubeDetachedBackward\): input 0 \(shape \(3,\)\).*"
-                                                r"index \(\d,\): analytic"):
+    assert mg.gradcheck(lambda t: _CubeDetachedBackward()(t), [x])  # first order is right
+    with pytest.raises(
+        mg.GradcheckError,
+        match=r"(?s)gradgradcheck failed for the first gradients of .*"
+        r"\(output from _CubeDetachedBackward\): input 0 \(shape \(3,\)\).*"
+        r"index \(\d,\): analytic",
+    ):
         mg.gradgradcheck(lambda t: _CubeDetachedBackward()(t), [x])
     assert mg.gradgradcheck(lambda t: _CubeDetachedBackward()(t), [x], raise_exception=False) is False
     with pytest.raises(mg.GradcheckError, match=r"grad_output 0 \(shape \(3,\)\)"):
         mg.gradgradcheck(lambda t: _CubeDetachedGradOutput()(t), [x])
-    assert mg.gradgradcheck(lambda t: t ** 3, [x])                   # the library's own cube passes
+    assert mg.gradgradcheck(lambda t: t**3, [x])  # the library's own cube passes

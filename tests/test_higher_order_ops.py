@@ -13,6 +13,7 @@ checked inside a product such as ``relu(x) * x``, whose second derivative runs t
 Inputs keep away from kinks and ties as the first-order tests do. Sizes are tiny: gradgradcheck evaluates the
 first gradients twice per element of every input and cotangent.
 """
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -52,8 +53,13 @@ def second_order(fn, xs):
     for i, (p, r) in enumerate(zip(plain, recorded)):
         assert r.requires_grad, f"input {i}: the create_graph gradient carries no graph"
         assert r.shape == xs[i].shape and r.dtype == np.float64
-        np.testing.assert_allclose(r.detach().numpy(), p.numpy(), rtol=1e-10, atol=1e-12,
-                                   err_msg=f"input {i}: create_graph gradient differs from the first-order one")
+        np.testing.assert_allclose(
+            r.detach().numpy(),
+            p.numpy(),
+            rtol=1e-10,
+            atol=1e-12,
+            err_msg=f"input {i}: create_graph gradient differs from the first-order one",
+        )
     assert mg.gradgradcheck(fn, xs)
 
 
@@ -71,7 +77,7 @@ BINARY = {
     "rsub": (lambda a, b: 1.5 - a * b, arrays),
     "mul": (lambda a, b: a * b, arrays),
     "div": (lambda a, b: a / b, positive_arrays),  # denominator away from 0
-    "pow_tensor_exponent": (lambda a, b: b ** a, lambda s: positive_arrays(s, low=0.3, high=2.5)),
+    "pow_tensor_exponent": (lambda a, b: b**a, lambda s: positive_arrays(s, low=0.3, high=2.5)),
 }
 
 
@@ -98,7 +104,7 @@ def test_neg(device, x):
 def test_pow_scalar_exponent(device, c, data, shape):
     # integer powers are defined everywhere, fractional ones for x > 0
     x = data.draw(arrays(shape) if c in (2, 3, 4) else positive_arrays(shape, low=0.3))
-    second_order(lambda t: t ** c, [leaf(x, device)])
+    second_order(lambda t: t**c, [leaf(x, device)])
 
 
 @few
@@ -106,7 +112,7 @@ def test_pow_scalar_exponent(device, c, data, shape):
 def test_pow_tensor_base_and_exponent(device, shape, data):
     base = data.draw(positive_arrays(shape[0], low=0.3, high=2.5), label="base")
     expo = data.draw(arrays(shape[1]), label="exponent")
-    second_order(lambda a, b: a ** b, [leaf(base, device), leaf(expo, device)])
+    second_order(lambda a, b: a**b, [leaf(base, device), leaf(expo, device)])
 
 
 # --- pointwise -----------------------------------------------------------------------------------------------------
@@ -131,7 +137,7 @@ def test_abs(device, x):
 @few
 @given(shape=pairs, data=st.data())
 def test_maximum_minimum(device, op, shape, data):
-    a = off_grid(data.draw(arrays(shape[0]), label="a"), 0.0)   # no ties: |a - b| >= 0.1 everywhere
+    a = off_grid(data.draw(arrays(shape[0]), label="a"), 0.0)  # no ties: |a - b| >= 0.1 everywhere
     b = off_grid(data.draw(arrays(shape[1]), label="b"), 0.1)
     second_order(lambda s, t: op(s, t) * s * t, [leaf(a, device), leaf(b, device)])
 
@@ -194,7 +200,7 @@ def test_max_min_values_and_indices(device, name, case, data):
     ref = getattr(np, "arg" + name)(x, axis=dim)
     np.testing.assert_array_equal(indices.numpy(), np.expand_dims(ref, dim) if keep else ref)
     second_order(lambda t: getattr(t, name)(dim, keep).values ** 2, [leaf(x, device)])
-    second_order(lambda t: getattr(mg, name)(t) * t, [leaf(x, device)])   # over everything: the values alone
+    second_order(lambda t: getattr(mg, name)(t) * t, [leaf(x, device)])  # over everything: the values alone
 
 
 @pytest.mark.parametrize("name", ["amax", "amin"])
@@ -214,7 +220,7 @@ def test_var_std(device, name, case, correction, data):
     axes = range(len(shape)) if axis is None else ((axis,) if isinstance(axis, int) else axis)
     count = int(np.prod([shape[a] for a in axes]))
     if count - correction < 1 or count < 2:
-        shape = (3,) + tuple(shape[1:])     # something to average: at least 2 values per output
+        shape = (3,) + tuple(shape[1:])  # something to average: at least 2 values per output
         axis = 0
     x = data.draw(arrays(shape, distinct=True, min_gap=0.1))  # std needs a spread away from 0
     second_order(lambda t: getattr(t, name)(dim=axis, keepdim=keep, correction=correction), [leaf(x, device)])
@@ -293,7 +299,7 @@ def test_getitem_repeated_integer_indices(device, shape, data):
     if len(shape) >= 2:
         m = shape[1]
         cols = data.draw(st.lists(st.integers(0, m - 1), min_size=len(idx), max_size=len(idx)))
-        second_order(lambda t: t[idx, cols].exp(), [leaf(x, device)])       # paired arrays: repeated pairs
+        second_order(lambda t: t[idx, cols].exp(), [leaf(x, device)])  # paired arrays: repeated pairs
         second_order(lambda t: t[:, cols + cols[:1]] ** 3, [leaf(x, device)])  # a slice then a repeated list
 
 
@@ -302,8 +308,9 @@ def test_getitem_repeated_integer_indices(device, shape, data):
 def test_cat_stack(device, shape, k, data):
     nd = len(shape)
     dim = data.draw(st.integers(-nd, nd - 1))
-    cat_shapes = [tuple(data.draw(st.integers(1, 3)) if i == dim % nd else n for i, n in enumerate(shape))
-                  for _ in range(k)]
+    cat_shapes = [
+        tuple(data.draw(st.integers(1, 3)) if i == dim % nd else n for i, n in enumerate(shape)) for _ in range(k)
+    ]
     xs = [leaf(data.draw(arrays(s)), device) for s in cat_shapes]
     second_order(lambda *ts: mg.cat(list(ts), dim) ** 2, xs)
     sdim = data.draw(st.integers(-nd - 1, nd))
@@ -360,7 +367,7 @@ def test_smooth_activations(device, name, x):
     second_order(getattr(F, name), [leaf(x, device)])
 
 
-@pytest.mark.parametrize("slope", [None, 0.01, 0.2, 1.5, -0.3])   # None: relu
+@pytest.mark.parametrize("slope", [None, 0.01, 0.2, 1.5, -0.3])  # None: relu
 @few
 @given(x=arrays(small, avoid=(0,)))
 def test_relu_leaky_relu(device, slope, x):
@@ -388,8 +395,11 @@ def loss_case(draw, low=-2.0, high=2.0):
     shape = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
     x = draw(arrays(shape, low=low, high=high))
     t = draw(arrays(shape, low=0.01, high=0.99))  # finite differences stay inside [0, 1]
-    w = draw(arrays(draw(st.sampled_from([shape, (shape[1],), (1, 1)])), low=0.2, high=2.0)) \
-        if draw(st.booleans()) else None
+    w = (
+        draw(arrays(draw(st.sampled_from([shape, (shape[1],), (1, 1)])), low=0.2, high=2.0))
+        if draw(st.booleans())
+        else None
+    )
     return x, t, w
 
 
@@ -399,8 +409,7 @@ def loss_case(draw, low=-2.0, high=2.0):
 def test_binary_cross_entropy(device, reduction, case):
     p, t, w = case
     args = [leaf(p, device), leaf(t, device)] + ([leaf(w, device)] if w is not None else [])
-    second_order(lambda *a: F.binary_cross_entropy(a[0], a[1], a[2] if len(a) > 2 else None, reduction=reduction),
-                 args)
+    second_order(lambda *a: F.binary_cross_entropy(a[0], a[1], a[2] if len(a) > 2 else None, reduction=reduction), args)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -467,8 +476,13 @@ def test_nll_loss(device, reduction, case):
 
 
 @few
-@given(lead=st.lists(st.integers(1, 2), min_size=0, max_size=2), n_in=st.integers(1, 3), n_out=st.integers(1, 3),
-       bias=st.booleans(), data=st.data())
+@given(
+    lead=st.lists(st.integers(1, 2), min_size=0, max_size=2),
+    n_in=st.integers(1, 3),
+    n_out=st.integers(1, 3),
+    bias=st.booleans(),
+    data=st.data(),
+)
 def test_linear(device, lead, n_in, n_out, bias, data):
     x = data.draw(arrays(tuple(lead) + (n_in,)))
     w = data.draw(arrays((n_out, n_in)))
@@ -505,8 +519,10 @@ def _conv_args(x, w, b, device):
 @given(case=conv_case())
 def test_conv2d(device, case):
     x, w, b, s, p, _, d = case
-    second_order(lambda *a: F.conv2d(a[0], a[1], a[2] if len(a) > 2 else None, stride=s, padding=p, dilation=d),
-                 _conv_args(x, w, b, device))
+    second_order(
+        lambda *a: F.conv2d(a[0], a[1], a[2] if len(a) > 2 else None, stride=s, padding=p, dilation=d),
+        _conv_args(x, w, b, device),
+    )
 
 
 @few
@@ -515,8 +531,9 @@ def test_conv_transpose2d(device, case):
     x, w, b, s, p, op, d = case
 
     def fn(*a):
-        return F.conv_transpose2d(a[0], a[1], a[2] if len(a) > 2 else None, stride=s, padding=p,
-                                  output_padding=op, dilation=d)
+        return F.conv_transpose2d(
+            a[0], a[1], a[2] if len(a) > 2 else None, stride=s, padding=p, output_padding=op, dilation=d
+        )
 
     second_order(fn, _conv_args(x, w, b, device))
 
@@ -526,15 +543,24 @@ def test_conv_transpose2d_output_padding_at_least_stride(device, stride, output_
     """output_padding >= stride (allowed when dilation > stride): conv2d of the output gradient sees more
     windows than the input has; every recorded gradient is cropped back (this failed with a broadcast error)."""
     rng = np.random.default_rng(0)
-    args = _conv_args(rng.standard_normal((1, 2, 2, 3)), rng.standard_normal((2, 1, 2, 2)),
-                      rng.standard_normal(1), device)
-    second_order(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=stride, output_padding=output_padding,
-                                                    dilation=dilation), args)
+    args = _conv_args(
+        rng.standard_normal((1, 2, 2, 3)), rng.standard_normal((2, 1, 2, 2)), rng.standard_normal(1), device
+    )
+    second_order(
+        lambda x, w, b: F.conv_transpose2d(x, w, b, stride=stride, output_padding=output_padding, dilation=dilation),
+        args,
+    )
 
 
 @fewer
-@given(n=st.integers(1, 2), c_in=st.integers(1, 2), c_out=st.integers(1, 2), k=st.integers(1, 3),
-       bias=st.booleans(), data=st.data())
+@given(
+    n=st.integers(1, 2),
+    c_in=st.integers(1, 2),
+    c_out=st.integers(1, 2),
+    k=st.integers(1, 3),
+    bias=st.booleans(),
+    data=st.data(),
+)
 def test_conv_one_window(device, n, c_in, c_out, k, bias, data):
     """The kernel's one window is the whole image (a DCGAN critic's last layer / generator's first): the kernels'
     Linear shortcut, in conv2d, conv_transpose2d and the weight gradient of both."""
@@ -570,6 +596,7 @@ def _bn(w, b, **kwargs):
         wt = ps.pop(0) if w is not None else None
         bt = ps.pop(0) if b is not None else None
         return F.batch_norm(x, weight=wt, bias=bt, **kwargs)
+
     return fn
 
 
@@ -613,7 +640,7 @@ def test_batch_norm_eval_create_graph_uses_the_statistics_of_its_forward(device)
 @given(x=arrays(small))
 def test_dropout_fixed_seed(device, p, x):
     def fn(t):
-        mg.manual_seed(11)   # the same mask on every call: a constant of the function
+        mg.manual_seed(11)  # the same mask on every call: a constant of the function
         return F.dropout(t, p) * t
 
     second_order(fn, [leaf(x, device)])

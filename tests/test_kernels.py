@@ -6,6 +6,7 @@ checked here against hand-computed values and its adjointness; central finite
 differences; and exact linear-algebra identities (adjointness of im2col/col2im,
 conv2d's input gradient == conv_transpose2d forward).
 """
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,8 +25,11 @@ from minigrad.kernels import (
 )
 from minigrad.kernels.reference import conv2d_reference, conv_transpose2d_reference
 
-fixture_ok = settings(max_examples=30, deadline=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+fixture_ok = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 pairs = st.tuples
 
 
@@ -46,8 +50,19 @@ def conv_configs(draw, max_side=7):
     H = draw(st.integers(lo_h, max(lo_h, max_side)))
     W = draw(st.integers(lo_w, max(lo_w, max_side)))
     N, C, O = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    return dict(N=N, C=C, O=O, H=H, W=W, k=(kh, kw), stride=stride, padding=padding, dilation=dilation,
-                bias=draw(st.booleans()), seed=draw(st.integers(0, 2 ** 32 - 1)))
+    return dict(
+        N=N,
+        C=C,
+        O=O,
+        H=H,
+        W=W,
+        k=(kh, kw),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        bias=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
 
 
 @st.composite
@@ -59,14 +74,27 @@ def transpose_configs(draw, max_side=5):
     dilation = draw(pairs(st.integers(1, 2), st.integers(1, 2)))
     op = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
     H, W = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
-    out = [conv_transpose_output_size(n, k, s, p, o, d)
-           for n, k, s, p, o, d in zip((H, W), (kh, kw), stride, padding, op, dilation)]
+    out = [
+        conv_transpose_output_size(n, k, s, p, o, d)
+        for n, k, s, p, o, d in zip((H, W), (kh, kw), stride, padding, op, dilation)
+    ]
     if min(out) <= 0:  # padding eats the whole output: make the input bigger instead
         H, W = H + 2 * padding[0] + 1, W + 2 * padding[1] + 1
     N, Cin, Cout = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    return dict(N=N, Cin=Cin, Cout=Cout, H=H, W=W, k=(kh, kw), stride=stride, padding=padding,
-                output_padding=op, dilation=dilation, bias=draw(st.booleans()),
-                seed=draw(st.integers(0, 2 ** 32 - 1)))
+    return dict(
+        N=N,
+        Cin=Cin,
+        Cout=Cout,
+        H=H,
+        W=W,
+        k=(kh, kw),
+        stride=stride,
+        padding=padding,
+        output_padding=op,
+        dilation=dilation,
+        bias=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
 
 
 def conv_data(cfg):
@@ -99,7 +127,7 @@ def hp(cfg):
 def test_output_size_formulas():
     assert conv_output_size(28, 4, 2, 1, 1) == 14
     assert conv_output_size(4, 4, 1, 0, 1) == 1
-    assert conv_output_size(7, 3, 2, 0, 2) == 2        # (7 - 4 - 1) // 2 + 1
+    assert conv_output_size(7, 3, 2, 0, 2) == 2  # (7 - 4 - 1) // 2 + 1
     assert conv_transpose_output_size(7, 4, 2, 1, 0, 1) == 14
     assert conv_transpose_output_size(1, 4, 1, 0, 0, 1) == 4
     assert conv_transpose_output_size(3, 3, 2, 1, 1, 1) == 6
@@ -112,8 +140,9 @@ def test_reference_conv2d_by_hand():
     """2x2 ones at stride 2 sum the 2x2 blocks of a 4x4 ramp; padding 1 at stride 3 sees the corners."""
     x, w = np.arange(16.0).reshape(1, 1, 4, 4), np.ones((1, 1, 2, 2))
     np.testing.assert_array_equal(conv2d_reference(x, w, None, (2, 2), (0, 0), (1, 1))[0, 0], [[10, 18], [42, 50]])
-    np.testing.assert_array_equal(conv2d_reference(x, w, np.array([1.0]), (3, 3), (1, 1), (1, 1))[0, 0],
-                                  [[1, 6], [21, 51]])
+    np.testing.assert_array_equal(
+        conv2d_reference(x, w, np.array([1.0]), (3, 3), (1, 1), (1, 1))[0, 0], [[1, 6], [21, 51]]
+    )
     # dilation 3: the four corners of the image, 0 + 3 + 12 + 15
     np.testing.assert_array_equal(conv2d_reference(x, w, None, (1, 1), (0, 0), (3, 3)), [[[[30]]]])
 
@@ -126,7 +155,7 @@ def test_reference_conv_transpose2d_is_adjoint_of_reference_conv2d(cfg):
     s, p, d = hp(cfg)
     out = conv_transpose2d_reference(x, w, None, s, p, cfg["output_padding"], d)
     y = np.random.default_rng(cfg["seed"] + 1).standard_normal(out.shape)
-    back = conv2d_reference(y, w, None, s, p, d)[:, :, :x.shape[2], :x.shape[3]]
+    back = conv2d_reference(y, w, None, s, p, d)[:, :, : x.shape[2], : x.shape[3]]
     assert back.shape == x.shape
     np.testing.assert_allclose(np.sum(out * y), np.sum(x * back), rtol=1e-10, atol=1e-10)
 
@@ -170,13 +199,16 @@ def test_power_of_two_planes_match_reference():
     np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("H,k,stride,padding,output_padding", [
-    (7, 4, 2, 1, 0),   # dcgan28 G: 7x7 -> 14x14 (central taps write whole phase blocks)
-    (7, 4, 2, 1, 1),   # odd output: the phase grid is cropped
-    (5, 3, 2, 1, 0),   # kernel not a multiple of the stride
-    (1, 4, 1, 0, 0),   # dcgan64's first layer: 1x1 -> 4x4
-    (4, 4, 3, 2, 2),   # stride 3, output padding
-])
+@pytest.mark.parametrize(
+    "H,k,stride,padding,output_padding",
+    [
+        (7, 4, 2, 1, 0),  # dcgan28 G: 7x7 -> 14x14 (central taps write whole phase blocks)
+        (7, 4, 2, 1, 1),  # odd output: the phase grid is cropped
+        (5, 3, 2, 1, 0),  # kernel not a multiple of the stride
+        (1, 4, 1, 0, 0),  # dcgan64's first layer: 1x1 -> 4x4
+        (4, 4, 3, 2, 2),  # stride 3, output padding
+    ],
+)
 def test_dcgan_shaped_transpose_and_input_grad_match_reference(H, k, stride, padding, output_padding):
     """The phase-grid col2im behind conv_transpose2d's forward and conv2d's input gradient."""
     rng = np.random.default_rng(H * 100 + k * 10 + stride)
@@ -199,7 +231,7 @@ def test_one_window_layers_match_reference_and_finite_differences(k, stride, dev
     matrix-product path: forward against the loops, every gradient against central differences."""
     rng = np.random.default_rng(k[0] * 10 + k[1])
     s, p, d = stride, (0, 0), (1, 1)
-    x = rng.standard_normal((2, 3) + k + (2,))[..., 0]          # a strided, non-contiguous input
+    x = rng.standard_normal((2, 3) + k + (2,))[..., 0]  # a strided, non-contiguous input
     w, b = rng.standard_normal((4, 3) + k), rng.standard_normal(4)
     y, cols = conv2d_forward(dev(x, device), dev(w, device), dev(b, device), s, p, d)
     assert y.shape == (2, 4, 1, 1)
@@ -263,8 +295,9 @@ def test_conv_transpose2d_backward_matches_finite_differences(cfg, device):
     op = cfg["output_padding"]
     y = conv_transpose2d_forward(x, w, b, s, p, op, d)
     cot = np.random.default_rng(cfg["seed"] + 1).standard_normal(y.shape)
-    gx, gw, gb = conv_transpose2d_backward(dev(cot, device), dev(x, device), dev(w, device), s, p, op, d,
-                                           True, True, True)
+    gx, gw, gb = conv_transpose2d_backward(
+        dev(cot, device), dev(x, device), dev(w, device), s, p, op, d, True, True, True
+    )
 
     def loss():
         return float(np.sum(conv_transpose2d_forward(x, w, b, s, p, op, d) * cot))
@@ -301,11 +334,12 @@ def test_conv2d_input_grad_is_conv_transpose2d_forward(cfg, device):
     s, p, d = hp(cfg)
     y, cols = conv2d_forward(dev(x, device), dev(w, device), None, s, p, d)
     gy = np.random.default_rng(cfg["seed"] + 1).standard_normal(y.shape)
-    gx, _, _ = conv2d_backward(dev(gy, device), x.shape, dev(w, device), cols, s, p, d,
-                               need_w=False, need_b=False)
+    gx, _, _ = conv2d_backward(dev(gy, device), x.shape, dev(w, device), cols, s, p, d, need_w=False, need_b=False)
     # the rows and columns that conv2d's floor dropped come back as output_padding
-    op = tuple(n - conv_transpose_output_size(o, k, si, pi, 0, di)
-               for n, o, k, si, pi, di in zip(x.shape[2:], y.shape[2:], cfg["k"], s, p, d))
+    op = tuple(
+        n - conv_transpose_output_size(o, k, si, pi, 0, di)
+        for n, o, k, si, pi, di in zip(x.shape[2:], y.shape[2:], cfg["k"], s, p, d)
+    )
     yt = conv_transpose2d_forward(dev(gy, device), dev(w, device), None, s, p, op, d)
     assert yt.shape == x.shape
     np.testing.assert_allclose(as_numpy(gx), as_numpy(yt), rtol=1e-12, atol=1e-12)

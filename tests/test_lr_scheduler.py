@@ -1,5 +1,6 @@
 """minigrad.optim.lr_scheduler against closed forms, PyTorch's step/initial-step semantics, state_dict
 round trips, and SGD reading lr and momentum from param_groups at every step."""
+
 import math
 
 import numpy as np
@@ -34,13 +35,13 @@ def test_step_lr_closed_form():
 
 def test_exponential_lr_closed_form():
     got = lrs_over(ExponentialLR(make_opt(), gamma=0.9), 8)
-    assert [lr[0] for lr in got] == pytest.approx([0.1 * 0.9 ** t for t in range(9)], rel=1e-14)
+    assert [lr[0] for lr in got] == pytest.approx([0.1 * 0.9**t for t in range(9)], rel=1e-14)
 
 
 def test_lambda_lr_per_group_and_multiplicative_lr():
     opt = make_opt((0.1, 1.0))
-    got = lrs_over(LambdaLR(opt, [lambda t: 1 / (t + 1), lambda t: 0.5 ** t]), 5)
-    assert got == [pytest.approx([0.1 / (t + 1), 0.5 ** t]) for t in range(6)]
+    got = lrs_over(LambdaLR(opt, [lambda t: 1 / (t + 1), lambda t: 0.5**t]), 5)
+    assert got == [pytest.approx([0.1 / (t + 1), 0.5**t]) for t in range(6)]
     got = lrs_over(MultiplicativeLR(make_opt(), lambda t: 0.5 if t % 2 else 1.0), 4)
     assert [lr[0] for lr in got] == pytest.approx([0.1, 0.05, 0.05, 0.025, 0.025])
 
@@ -68,7 +69,7 @@ def test_step_with_epoch_is_deprecated_and_uses_the_closed_form():
     sched = StepLR(make_opt(), step_size=2, gamma=0.1)
     with pytest.warns(UserWarning, match="deprecated"):
         sched.step(5)
-    assert sched.last_epoch == 5 and sched.get_last_lr() == [pytest.approx(0.1 * 0.1 ** 2)]
+    assert sched.last_epoch == 5 and sched.get_last_lr() == [pytest.approx(0.1 * 0.1**2)]
 
 
 class Decay:
@@ -76,12 +77,12 @@ class Decay:
         self.factor = factor
 
     def __call__(self, t):
-        return self.factor ** -t
+        return self.factor**-t
 
 
 def test_state_dict_excludes_optimizer_and_lambdas_and_resumes_exactly():
     opt = make_opt((0.1, 0.2))
-    sched = LambdaLR(opt, [lambda t: 0.9 ** t, Decay(1.5)])
+    sched = LambdaLR(opt, [lambda t: 0.9**t, Decay(1.5)])
     for _ in range(4):
         sched.step()
     sd = sched.state_dict()
@@ -91,7 +92,7 @@ def test_state_dict_excludes_optimizer_and_lambdas_and_resumes_exactly():
     rest = lrs_over(sched, 3)[1:]
 
     opt2 = make_opt((0.1, 0.2))
-    fresh = LambdaLR(opt2, [lambda t: 0.9 ** t, Decay(7.0)])
+    fresh = LambdaLR(opt2, [lambda t: 0.9**t, Decay(7.0)])
     opt2.load_state_dict(opt.state_dict())  # the optimizer's state (and its initial_lr) travels separately
     fresh.load_state_dict(sd)
     assert fresh.lr_lambdas[1].factor == 1.5 and fresh.last_epoch == 7 - 3
@@ -132,10 +133,10 @@ def test_sgd_reads_lr_and_momentum_from_param_groups_each_step():
 def test_exponential_decay_with_floor_as_lambda_lr():
     """The recipe of Goodfellow et al.: lr_t = max(0.1 / 1.000004^t, 1e-6), one step per minibatch."""
     opt = make_opt((0.1,))
-    sched = LambdaLR(opt, lambda t: max(1.000004 ** -t, 1e-6 / 0.1))
+    sched = LambdaLR(opt, lambda t: max(1.000004**-t, 1e-6 / 0.1))
     for _ in range(1000):
         sched.step()
-    assert sched.get_last_lr()[0] == pytest.approx(0.1 / 1.000004 ** 1000, rel=1e-13)
+    assert sched.get_last_lr()[0] == pytest.approx(0.1 / 1.000004**1000, rel=1e-13)
     sched.last_epoch = 3_000_000 - 1  # past the floor: 1.000004^3e6 = e^12 > 1e5
     sched.step()
-    assert sched.get_last_lr()[0] == pytest.approx(1e-6) and math.isclose(0.1 / 1.000004 ** 3e6, 6.1e-7, rel_tol=0.01)
+    assert sched.get_last_lr()[0] == pytest.approx(1e-6) and math.isclose(0.1 / 1.000004**3e6, 6.1e-7, rel_tol=0.01)

@@ -1,4 +1,5 @@
 """gan.metrics against independent references: naive loops and closed forms."""
+
 import math
 
 import numpy as np
@@ -15,10 +16,10 @@ def naive_parzen(x, mu, sigma):
     n_mu, d = mu.shape
     out = []
     for xi in x:
-        a = [-sum((float(xi[k]) - float(m[k])) ** 2 for k in range(d)) / (2 * sigma ** 2) for m in mu]
+        a = [-sum((float(xi[k]) - float(m[k])) ** 2 for k in range(d)) / (2 * sigma**2) for m in mu]
         top = max(a)
         lse = top + math.log(sum(math.exp(v - top) for v in a))
-        out.append(lse - math.log(n_mu) - 0.5 * d * math.log(2 * math.pi * sigma ** 2))
+        out.append(lse - math.log(n_mu) - 0.5 * d * math.log(2 * math.pi * sigma**2))
     return np.array(out)
 
 
@@ -29,8 +30,9 @@ def test_parzen_matches_naive_loop(device):
     rng = np.random.default_rng(1)
     x, mu = rng.random((7, 5)), rng.random((11, 5))
     for sigma in SIGMAS:
-        got = metrics.parzen_log_likelihood(to_device(x, device), to_device(mu, device), sigma,
-                                            batch_size=3, mu_batch_size=4)
+        got = metrics.parzen_log_likelihood(
+            to_device(x, device), to_device(mu, device), sigma, batch_size=3, mu_batch_size=4
+        )
         assert isinstance(got, np.ndarray) and got.dtype == np.float64 and got.shape == (7,)
         np.testing.assert_allclose(got, naive_parzen(x, mu, sigma), rtol=1e-10, atol=1e-8)
     grid = metrics.parzen_log_likelihood_grid(to_device(x, device), to_device(mu, device), SIGMAS)
@@ -45,7 +47,7 @@ def test_parzen_underflow_needs_logsumexp(device):
     mu = rng.random((11, 5))
     mu[5:] += 30.0  # spread the centres over different scales, in different mu chunks
     sigma = 0.1
-    assert np.all(np.exp(-((x[:, None] - mu[None]) ** 2).sum(-1) / (2 * sigma ** 2)) == 0)
+    assert np.all(np.exp(-((x[:, None] - mu[None]) ** 2).sum(-1) / (2 * sigma**2)) == 0)
     ref = naive_parzen(x, mu, sigma)
     assert np.all(np.isfinite(ref))
     got = metrics.parzen_log_likelihood(to_device(x, device), to_device(mu, device), sigma, mu_batch_size=3)
@@ -53,13 +55,13 @@ def test_parzen_underflow_needs_logsumexp(device):
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.integers(1, 9), st.integers(1, 12), st.integers(1, 6), st.integers(0, 2 ** 32 - 1),
-       st.sampled_from(SIGMAS))
+@given(st.integers(1, 9), st.integers(1, 12), st.integers(1, 6), st.integers(0, 2**32 - 1), st.sampled_from(SIGMAS))
 def test_parzen_property_vs_naive(n, n_mu, d, seed, sigma):
     rng = np.random.default_rng(seed)
     x, mu = rng.random((n, d)), rng.random((n_mu, d))
-    got = metrics.parzen_log_likelihood(x.astype(np.float32), mu.astype(np.float32), sigma, batch_size=2,
-                                        mu_batch_size=5)
+    got = metrics.parzen_log_likelihood(
+        x.astype(np.float32), mu.astype(np.float32), sigma, batch_size=2, mu_batch_size=5
+    )
     ref = naive_parzen(x.astype(np.float32), mu.astype(np.float32), sigma)
     np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-7)
 
@@ -70,15 +72,20 @@ def test_parzen_chunking_invariance():
     sig = [0.1, 0.3, 1.0]
     ref = metrics.parzen_log_likelihood_grid(x, mu, sig, batch_size=1000, mu_batch_size=1000)
     for bs, mbs in [(1, 1), (5, 7), (23, 36), (4, 37), (100, 2)]:
-        np.testing.assert_allclose(metrics.parzen_log_likelihood_grid(x, mu, sig, batch_size=bs, mu_batch_size=mbs),
-                                   ref, rtol=1e-12, atol=1e-10)
+        np.testing.assert_allclose(
+            metrics.parzen_log_likelihood_grid(x, mu, sig, batch_size=bs, mu_batch_size=mbs),
+            ref,
+            rtol=1e-12,
+            atol=1e-10,
+        )
 
 
 def test_parzen_images_are_flattened():
     rng = np.random.default_rng(4)
     x, mu = rng.random((3, 4, 4)), rng.random((5, 4, 4))
-    np.testing.assert_allclose(metrics.parzen_log_likelihood(x, mu, 0.3),
-                               naive_parzen(x.reshape(3, 16), mu.reshape(5, 16), 0.3), rtol=1e-10)
+    np.testing.assert_allclose(
+        metrics.parzen_log_likelihood(x, mu, 0.3), naive_parzen(x.reshape(3, 16), mu.reshape(5, 16), 0.3), rtol=1e-10
+    )
 
 
 def test_parzen_bad_input():
@@ -157,7 +164,7 @@ def test_fid_mean_shift_equals_squared_norm_and_grows(device):
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(1, 6), st.integers(0, 2 ** 32 - 1))
+@given(st.integers(1, 6), st.integers(0, 2**32 - 1))
 def test_fid_diagonal_closed_form(k, seed):
     rng = np.random.default_rng(seed)
     m1, m2 = rng.standard_normal(k), rng.standard_normal(k)
@@ -201,7 +208,7 @@ def test_inception_score_extremes(device):
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(2, 20), st.integers(2, 6), st.integers(0, 2 ** 32 - 1))
+@given(st.integers(2, 20), st.integers(2, 6), st.integers(0, 2**32 - 1))
 def test_inception_score_vs_naive(n, c, seed):
     rng = np.random.default_rng(seed)
     p = rng.dirichlet(np.full(c, 0.5), size=n)
@@ -214,7 +221,7 @@ def test_inception_score_splits():
     rng = np.random.default_rng(11)
     p = rng.dirichlet(np.full(4, 0.3), size=23)
     mean, std = metrics.inception_score(p, splits=3)
-    parts = [naive_is(p[i * 23 // 3:(i + 1) * 23 // 3]) for i in range(3)]
+    parts = [naive_is(p[i * 23 // 3 : (i + 1) * 23 // 3]) for i in range(3)]
     assert mean == pytest.approx(np.mean(parts), rel=1e-10)
     assert std == pytest.approx(np.std(parts), rel=1e-8)
     with pytest.raises(ValueError, match="inception_score"):

@@ -3,6 +3,7 @@
 If the layers' forward or backward were wrong, gradient descent would stall
 far from zero; these are integration checks on top of the per-op gradchecks.
 """
+
 import numpy as np
 
 import minigrad as mg
@@ -40,8 +41,9 @@ def test_mlp_fits_with_hand_written_sgd():
 
 def test_mlp_fits_with_adam_and_bce_with_logits():
     x, y = quadrant_data(seed=1)
-    model = nn.Sequential(nn.Linear(2, 32), nn.LeakyReLU(0.2), nn.Dropout(0.1), nn.Linear(32, 32),
-                          nn.LeakyReLU(0.2), nn.Linear(32, 1))
+    model = nn.Sequential(
+        nn.Linear(2, 32), nn.LeakyReLU(0.2), nn.Dropout(0.1), nn.Linear(32, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1)
+    )
     opt = optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(300):
         loss = F.binary_cross_entropy_with_logits(model(x), y)
@@ -60,9 +62,14 @@ def test_small_cnn_fits_a_batch():
     x = mg.tensor(rng.standard_normal((16, 1, 8, 8)), dtype=mg.float32)
     labels = mg.tensor(rng.integers(0, 4, size=16))  # memorise random labels
     model = nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.LeakyReLU(0.2),
-        nn.Conv2d(8, 8, 3, stride=2, padding=1), nn.BatchNorm2d(8), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(8 * 4 * 4, 4),
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(8, 8, 3, stride=2, padding=1),
+        nn.BatchNorm2d(8),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(8 * 4 * 4, 4),
     )
     opt = optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(60):

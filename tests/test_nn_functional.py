@@ -1,5 +1,6 @@
 """minigrad.nn.functional: forward against NumPy references (minigrad.kernels.reference and closed forms),
 backward by finite differences (float64 gradcheck), and the error messages."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,8 +12,11 @@ from minigrad.kernels.reference import conv2d_reference, conv_transpose2d_refere
 from minigrad.testing import arrays
 
 # `device` is a constant string, so sharing it across hypothesis examples is safe
-fixture_ok = settings(max_examples=20, deadline=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+fixture_ok = settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -33,8 +37,13 @@ def reduce_ref(l, reduction):
 
 
 @fixture_ok
-@given(lead=st.lists(st.integers(1, 3), min_size=0, max_size=2), n_in=st.integers(1, 4),
-       n_out=st.integers(1, 4), bias=st.booleans(), data=st.data())
+@given(
+    lead=st.lists(st.integers(1, 3), min_size=0, max_size=2),
+    n_in=st.integers(1, 4),
+    n_out=st.integers(1, 4),
+    bias=st.booleans(),
+    data=st.data(),
+)
 def test_linear_forward_and_gradcheck(device, lead, n_in, n_out, bias, data):
     x = data.draw(arrays(tuple(lead) + (n_in,)))
     w = data.draw(arrays((n_out, n_in)))
@@ -131,8 +140,9 @@ def test_conv_transpose2d_forward_and_gradcheck(device, case, as_int):
     args = [leaf(x, device), leaf(w, device)] + ([leaf(b, device)] if b is not None else [])
 
     def fn(*a):
-        return F.conv_transpose2d(a[0], a[1], a[2] if len(a) > 2 else None, stride=s_, padding=p_,
-                                  output_padding=op_, dilation=d_)
+        return F.conv_transpose2d(
+            a[0], a[1], a[2] if len(a) > 2 else None, stride=s_, padding=p_, output_padding=op_, dilation=d_
+        )
 
     y = fn(*args)
     assert y.shape == ref.shape
@@ -200,8 +210,15 @@ def test_channel_mismatch_raises():
     with pytest.raises(ValueError, match=r"conv2d.*3 channels.*\(4, 2, 3, 3\)"):
         F.conv2d(np.zeros((1, 3, 5, 5)), np.zeros((4, 2, 3, 3)), None, (1, 1), (0, 0), (1, 1))
     with pytest.raises(ValueError, match=r"conv_transpose2d.*3 channels.*\(2, 4, 3, 3\)"):
-        F.conv_transpose2d(np.zeros((1, 3, 5, 5)), np.zeros((2, 4, 3, 3)), None,
-                           stride=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1))
+        F.conv_transpose2d(
+            np.zeros((1, 3, 5, 5)),
+            np.zeros((2, 4, 3, 3)),
+            None,
+            stride=(1, 1),
+            padding=(0, 0),
+            output_padding=(0, 0),
+            dilation=(1, 1),
+        )
 
 
 def test_other_bad_shapes_raise():
@@ -320,6 +337,7 @@ def _seeded_dropout(p, seed=3):
     def fn(x):
         mg.manual_seed(seed)  # the same mask on every call, so finite differences see one function
         return F.dropout(x, p)
+
     return fn
 
 
@@ -412,8 +430,11 @@ def loss_case(draw, low=-2.0, high=2.0):
     shape = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
     x = draw(arrays(shape, low=low, high=high))
     t = draw(arrays(shape, low=0.01, high=0.99))  # gradcheck's steps must stay inside [0, 1]
-    w = draw(arrays(draw(st.sampled_from([shape, (shape[1],), (1, 1)])), low=0.2, high=2.0)) \
-        if draw(st.booleans()) else None
+    w = (
+        draw(arrays(draw(st.sampled_from([shape, (shape[1],), (1, 1)])), low=0.2, high=2.0))
+        if draw(st.booleans())
+        else None
+    )
     return x, t, w
 
 

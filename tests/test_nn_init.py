@@ -1,5 +1,6 @@
 """minigrad.nn.init and the default initialisation of layers: fans and gains against the
 hand formulas, and sample statistics of large tensors within statistical tolerance."""
+
 import math
 
 import numpy as np
@@ -31,7 +32,7 @@ def test_calculate_gain():
         assert init.calculate_gain(name) == 1
     assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
     assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
-    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01 ** 2)))
+    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
     assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
     assert init.calculate_gain("leaky_relu", math.sqrt(5)) == pytest.approx(math.sqrt(1 / 3))
     assert init.calculate_gain("selu") == 0.75

@@ -1,4 +1,5 @@
 """nn.Maxout against a naive loop over units and pieces, and its gradients by finite differences."""
+
 import numpy as np
 import pytest
 from hypothesis import assume, given

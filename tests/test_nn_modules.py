@@ -1,5 +1,6 @@
 """minigrad.nn modules: registration, traversal, modes, devices/dtypes, state dicts, repr,
 containers, and the layers' semantics against NumPy hand computations."""
+
 from collections import OrderedDict
 
 import numpy as np
@@ -54,15 +55,34 @@ def test_parameter():
 def test_named_parameters_buffers_children_modules():
     net = Net()
     names = [n for n, _ in net.named_parameters()]
-    assert names == ["block.scale", "block.fc.weight", "block.fc.bias", "block.bn.weight", "block.bn.bias",
-                     "head.2.weight", "head.2.bias"]
+    assert names == [
+        "block.scale",
+        "block.fc.weight",
+        "block.fc.bias",
+        "block.bn.weight",
+        "block.bn.bias",
+        "head.2.weight",
+        "head.2.bias",
+    ]
     assert all(isinstance(p, nn.Parameter) for p in net.parameters())
     assert [n for n, _ in net.named_buffers()] == [
-        "block.step", "block.scratch", "block.bn.running_mean", "block.bn.running_var",
-        "block.bn.num_batches_tracked"]
+        "block.step",
+        "block.scratch",
+        "block.bn.running_mean",
+        "block.bn.running_var",
+        "block.bn.num_batches_tracked",
+    ]
     assert [n for n, _ in net.named_children()] == ["block", "head"]
-    assert [n for n, _ in net.named_modules()] == ["", "block", "block.fc", "block.bn", "head", "head.0",
-                                                  "head.1", "head.2"]
+    assert [n for n, _ in net.named_modules()] == [
+        "",
+        "block",
+        "block.fc",
+        "block.bn",
+        "head",
+        "head.0",
+        "head.1",
+        "head.2",
+    ]
     assert len(list(net.block.parameters(recurse=False))) == 1
     assert net.num_parameters() == 1 + 12 + 4 + 4 + 4 + 4 + 1
     assert net.get_submodule("head.2") is net.head[2]
@@ -188,8 +208,15 @@ def test_state_dict_keys_and_values():
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     sd = model.state_dict()
     assert isinstance(sd, OrderedDict)
-    assert list(sd) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
-                        "1.num_batches_tracked"]
+    assert list(sd) == [
+        "0.weight",
+        "0.bias",
+        "1.weight",
+        "1.bias",
+        "1.running_mean",
+        "1.running_var",
+        "1.num_batches_tracked",
+    ]
     assert all(isinstance(v, mg.Tensor) and not v.requires_grad and v.grad_fn is None for v in sd.values())
     np.testing.assert_array_equal(sd["0.weight"].numpy(), model[0].weight.numpy())
     assert "scratch" not in Block().state_dict() and "step" in Block().state_dict()
@@ -228,8 +255,10 @@ def test_load_state_dict_reports_every_bad_key_by_name():
     assert "Error(s) in loading state_dict for Sequential" in msg
     assert 'Missing key(s) in state_dict: "1.running_var"' in msg
     assert 'Unexpected key(s) in state_dict: "2.weight"' in msg
-    assert "size mismatch for 0.bias: copying a param with shape (5,) from checkpoint, " \
-           "the shape in current model is (4,)" in msg
+    assert (
+        "size mismatch for 0.bias: copying a param with shape (5,) from checkpoint, "
+        "the shape in current model is (4,)" in msg
+    )
     # nothing was copied by the failed call
     assert np.all(model[1].running_mean.numpy() == 0)
     # non-strict: missing/unexpected are returned, but a size mismatch is still an error
@@ -246,8 +275,10 @@ def test_load_state_dict_reports_every_bad_key_by_name():
 
 def test_repr_matches_pytorch_format():
     model = nn.Sequential(nn.Linear(784, 512), nn.LeakyReLU(0.2))
-    assert repr(model) == ("Sequential(\n  (0): Linear(in_features=784, out_features=512, bias=True)\n"
-                           "  (1): LeakyReLU(negative_slope=0.2)\n)")
+    assert repr(model) == (
+        "Sequential(\n  (0): Linear(in_features=784, out_features=512, bias=True)\n"
+        "  (1): LeakyReLU(negative_slope=0.2)\n)"
+    )
     assert repr(Net()) == (
         "Net(\n"
         "  (block): Block(\n"
@@ -259,12 +290,16 @@ def test_repr_matches_pytorch_format():
         "    (1): Dropout(p=0.5, inplace=False)\n"
         "    (2): Linear(in_features=4, out_features=1, bias=True)\n"
         "  )\n"
-        ")")
+        ")"
+    )
     assert repr(nn.Conv2d(1, 64, 4, 2, 1)) == "Conv2d(1, 64, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1))"
-    assert repr(nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False)) == \
-        "ConvTranspose2d(128, 64, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), bias=False)"
-    assert repr(nn.Conv2d(3, 8, (3, 5), dilation=2)) == \
-        "Conv2d(3, 8, kernel_size=(3, 5), stride=(1, 1), dilation=(2, 2))"
+    assert (
+        repr(nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False))
+        == "ConvTranspose2d(128, 64, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), bias=False)"
+    )
+    assert (
+        repr(nn.Conv2d(3, 8, (3, 5), dilation=2)) == "Conv2d(3, 8, kernel_size=(3, 5), stride=(1, 1), dilation=(2, 2))"
+    )
     assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
     assert repr(nn.Unflatten(1, (128, 7, 7))) == "Unflatten(dim=1, unflattened_size=(128, 7, 7))"
     assert repr(nn.Tanh()) == "Tanh()" and repr(nn.ReLU()) == "ReLU()"
@@ -375,14 +410,22 @@ def test_dropout_module_modes():
 
 def test_dcgan_shapes_conv_and_transpose(device):
     gen = nn.Sequential(
-        nn.Linear(8, 16 * 7 * 7), nn.Unflatten(1, (16, 7, 7)),
-        nn.ConvTranspose2d(16, 8, 4, 2, 1), nn.BatchNorm2d(8), nn.ReLU(),
-        nn.ConvTranspose2d(8, 1, 4, 2, 1), nn.Tanh(),
+        nn.Linear(8, 16 * 7 * 7),
+        nn.Unflatten(1, (16, 7, 7)),
+        nn.ConvTranspose2d(16, 8, 4, 2, 1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.ConvTranspose2d(8, 1, 4, 2, 1),
+        nn.Tanh(),
     ).to(device)
     disc = nn.Sequential(
-        nn.Conv2d(1, 8, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(8, 16, 4, 2, 1), nn.BatchNorm2d(16), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(16 * 7 * 7, 1),
+        nn.Conv2d(1, 8, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(8, 16, 4, 2, 1),
+        nn.BatchNorm2d(16),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(16 * 7 * 7, 1),
     ).to(device)
     img = gen(mg.randn(3, 8, device=device))
     assert img.shape == (3, 1, 28, 28)
@@ -397,13 +440,16 @@ def test_dcgan_shapes_conv_and_transpose(device):
 def test_loss_modules_match_functional():
     x, t = mg.randn(4, 1), mg.rand(4, 1)
     assert nn.BCEWithLogitsLoss()(x, t).item() == F.binary_cross_entropy_with_logits(x, t).item()
-    assert nn.BCELoss(reduction="sum")(x.sigmoid(), t).item() == \
-        F.binary_cross_entropy(x.sigmoid(), t, reduction="sum").item()
+    assert (
+        nn.BCELoss(reduction="sum")(x.sigmoid(), t).item()
+        == F.binary_cross_entropy(x.sigmoid(), t, reduction="sum").item()
+    )
     assert nn.MSELoss()(x, t).item() == F.mse_loss(x, t).item()
     logits, labels = mg.randn(4, 3), mg.tensor([0, 2, 1, 2])
     assert nn.CrossEntropyLoss()(logits, labels).item() == F.cross_entropy(logits, labels).item()
     assert nn.NLLLoss()(logits.log_softmax(1), labels).item() == pytest.approx(
-        F.cross_entropy(logits, labels).item(), rel=1e-6)
+        F.cross_entropy(logits, labels).item(), rel=1e-6
+    )
     with pytest.raises(ValueError, match="reduction must be"):
         nn.MSELoss(reduction="avg")
 

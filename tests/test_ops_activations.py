@@ -1,5 +1,6 @@
 """Activations: forward against closed forms in NumPy, backward by finite
 differences, and numerical stability in float32 for |x| up to 1e4."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,8 +10,9 @@ import minigrad as mg
 from minigrad.testing import arrays, shapes
 
 # `device` is a constant string, so sharing it across hypothesis examples is safe
-fixture_ok = settings(suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+fixture_ok = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 small = shapes(max_side=3)
 
@@ -32,8 +34,12 @@ def check(op, ref, x, device):
 ELEMENTWISE = [
     ("relu", mg.relu, lambda t: t.relu(), lambda a: np.where(a > 0, a, 0.0)),
     ("leaky_relu", mg.leaky_relu, lambda t: t.leaky_relu(), lambda a: np.where(a > 0, a, 0.01 * a)),
-    ("leaky_relu_0.2", lambda t: mg.leaky_relu(t, 0.2), lambda t: t.leaky_relu(negative_slope=0.2),
-     lambda a: np.where(a > 0, a, 0.2 * a)),
+    (
+        "leaky_relu_0.2",
+        lambda t: mg.leaky_relu(t, 0.2),
+        lambda t: t.leaky_relu(negative_slope=0.2),
+        lambda a: np.where(a > 0, a, 0.2 * a),
+    ),
     ("sigmoid", mg.sigmoid, lambda t: t.sigmoid(), lambda a: 1 / (1 + np.exp(-a))),
     ("tanh", mg.tanh, lambda t: t.tanh(), lambda a: (np.exp(a) - np.exp(-a)) / (np.exp(a) + np.exp(-a))),
     ("softplus", mg.softplus, lambda t: t.softplus(), lambda a: np.log(1 + np.exp(a))),

@@ -3,6 +3,7 @@
 Inputs are float64 hypothesis arrays with small shapes (sides <= 3) so that
 gradcheck's two forward passes per element stay cheap.
 """
+
 import operator
 
 import numpy as np
@@ -14,8 +15,9 @@ import minigrad as mg
 from minigrad.testing import arrays, broadcastable_shapes, positive_arrays, shapes
 
 # `device` is a constant string, so sharing it across hypothesis examples is safe
-fixture_ok = settings(suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+fixture_ok = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def leaf(a, device, dtype=mg.float64):
@@ -70,7 +72,7 @@ def test_neg(device, x):
 def test_pow_scalar_exponent(device, c, data, shape):
     # integer powers are defined everywhere, fractional ones only for x > 0
     x = data.draw(arrays(shape, avoid=(0,)) if c in (2, 3) else positive_arrays(shape))
-    check(lambda t: t ** c, lambda a: a ** c, [x], device)
+    check(lambda t: t**c, lambda a: a**c, [x], device)
 
 
 @fixture_ok
@@ -142,15 +144,15 @@ REFLECTED = [  # (expression, value, closed-form derivative), all with x = A
     ("2 - x", lambda x: 2 - x, 2 - A, -np.ones(3)),
     ("2.5 + x", lambda x: 2.5 + x, 2.5 + A, np.ones(3)),
     ("3 * x", lambda x: 3 * x, 3 * A, 3 * np.ones(3)),
-    ("1 / x", lambda x: 1 / x, 1 / A, -1 / A ** 2),
-    ("2 ** x", lambda x: 2 ** x, 2 ** A, 2 ** A * np.log(2)),
-    ("x ** 2", lambda x: x ** 2, A ** 2, 2 * A),
+    ("1 / x", lambda x: 1 / x, 1 / A, -1 / A**2),
+    ("2 ** x", lambda x: 2**x, 2**A, 2**A * np.log(2)),
+    ("x ** 2", lambda x: x**2, A**2, 2 * A),
     ("x - 1", lambda x: x - 1, A - 1, np.ones(3)),
     ("x / 4", lambda x: x / 4, A / 4, np.ones(3) / 4),
     ("np + x", lambda x: np.array([1.0, 2.0, 3.0]) + x, A + [1, 2, 3], np.ones(3)),
     ("np - x", lambda x: np.array([1.0, 2.0, 3.0]) - x, [1, 2, 3] - A, -np.ones(3)),
     ("np * x", lambda x: np.array([1.0, 2.0, 3.0]) * x, A * [1, 2, 3], np.array([1.0, 2.0, 3.0])),
-    ("np / x", lambda x: np.array([1.0, 2.0, 3.0]) / x, [1, 2, 3] / A, -np.array([1.0, 2.0, 3.0]) / A ** 2),
+    ("np / x", lambda x: np.array([1.0, 2.0, 3.0]) / x, [1, 2, 3] / A, -np.array([1.0, 2.0, 3.0]) / A**2),
 ]
 
 
@@ -174,9 +176,20 @@ def test_numpy_array_matmul_tensor(device):
 
 
 SCALAR_EXPRS = [
-    lambda x: x + 2, lambda x: 2 + x, lambda x: x - 1.5, lambda x: 1.5 - x, lambda x: x * 3,
-    lambda x: 0.1 * x, lambda x: x / 7, lambda x: 7 / x, lambda x: x ** 2, lambda x: x ** 0.5,
-    lambda x: 2 ** x, lambda x: 2.0 ** x, lambda x: -x, lambda x: mg.maximum(x, 0.5),
+    lambda x: x + 2,
+    lambda x: 2 + x,
+    lambda x: x - 1.5,
+    lambda x: 1.5 - x,
+    lambda x: x * 3,
+    lambda x: 0.1 * x,
+    lambda x: x / 7,
+    lambda x: 7 / x,
+    lambda x: x**2,
+    lambda x: x**0.5,
+    lambda x: 2**x,
+    lambda x: 2.0**x,
+    lambda x: -x,
+    lambda x: mg.maximum(x, 0.5),
     lambda x: mg.where(x > 1, x, 0.0),
 ]
 
@@ -226,8 +239,15 @@ def test_float_tensor_with_integer_tensor_keeps_the_float_dtype(device, op):
     x = mg.tensor([1.5, 2.0, 3.0], device=device, requires_grad=True)
     k = mg.tensor([1, 2, 3], device=device)
     fn = getattr(mg, op)
-    np_op = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide, "pow": np.power,
-             "maximum": np.maximum, "minimum": np.minimum}[op]
+    np_op = {
+        "add": np.add,
+        "sub": np.subtract,
+        "mul": np.multiply,
+        "div": np.true_divide,
+        "pow": np.power,
+        "maximum": np.maximum,
+        "minimum": np.minimum,
+    }[op]
     y = fn(x, k)
     assert y.dtype == np.float32
     np.testing.assert_allclose(y.numpy(), np_op(x.numpy(), k.numpy()), rtol=1e-6)
@@ -247,9 +267,17 @@ def test_numpy_float64_array_promotes_float32_tensor(device):
 # --- errors ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("op, name", [(operator.add, "Add"), (operator.sub, "Sub"),
-                                      (operator.mul, "Mul"), (operator.truediv, "Div"),
-                                      (operator.pow, "Pow"), (mg.maximum, "Maximum")])
+@pytest.mark.parametrize(
+    "op, name",
+    [
+        (operator.add, "Add"),
+        (operator.sub, "Sub"),
+        (operator.mul, "Mul"),
+        (operator.truediv, "Div"),
+        (operator.pow, "Pow"),
+        (mg.maximum, "Maximum"),
+    ],
+)
 def test_broadcast_mismatch_names_op_and_shapes(device, op, name):
     a = mg.ones(2, 3, device=device)
     b = mg.ones(4, device=device)

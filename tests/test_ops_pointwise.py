@@ -1,5 +1,6 @@
 """Elementwise math (exp, log, sqrt, abs, maximum, minimum, where, clamp):
 forward against NumPy, backward by finite differences (float64, small shapes)."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,8 +10,9 @@ import minigrad as mg
 from minigrad.testing import arrays, broadcastable_shapes, positive_arrays, shapes
 
 # `device` is a constant string, so sharing it across hypothesis examples is safe
-fixture_ok = settings(suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+fixture_ok = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 small = shapes(max_side=3)
 
@@ -62,9 +64,15 @@ def distinct_pair(draw):
     return v[:na].reshape(sa), v[na:].reshape(sb)
 
 
-@pytest.mark.parametrize("fn, ref", [(mg.maximum, np.maximum), (mg.minimum, np.minimum),
-                                     (lambda a, b: a.maximum(b), np.maximum),
-                                     (lambda a, b: a.minimum(b), np.minimum)])
+@pytest.mark.parametrize(
+    "fn, ref",
+    [
+        (mg.maximum, np.maximum),
+        (mg.minimum, np.minimum),
+        (lambda a, b: a.maximum(b), np.maximum),
+        (lambda a, b: a.minimum(b), np.minimum),
+    ],
+)
 @fixture_ok
 @given(pair=distinct_pair())
 def test_maximum_minimum(device, fn, ref, pair):
@@ -87,11 +95,13 @@ def test_where(device, pair, data):
     a = data.draw(arrays(pair[0]), label="a")
     b = data.draw(arrays(pair[1]), label="b")
     out_shape = np.broadcast_shapes(pair[0], pair[1])
-    cond = data.draw(st.lists(st.booleans(), min_size=int(np.prod(out_shape)),
-                              max_size=int(np.prod(out_shape))), label="cond")
+    cond = data.draw(
+        st.lists(st.booleans(), min_size=int(np.prod(out_shape)), max_size=int(np.prod(out_shape))), label="cond"
+    )
     cond = np.array(cond, dtype=bool).reshape(out_shape)
-    check(lambda x, y: mg.where(mg.tensor(cond, device=device), x, y),
-          lambda x, y: np.where(cond, x, y), [a, b], device)
+    check(
+        lambda x, y: mg.where(mg.tensor(cond, device=device), x, y), lambda x, y: np.where(cond, x, y), [a, b], device
+    )
 
 
 def test_where_with_scalar_and_closed_form_grad(device):

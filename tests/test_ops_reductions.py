@@ -1,6 +1,7 @@
 """Reductions (sum, mean, max, min, var, std): forward against NumPy over every axis
 spelling (None, int, tuple, negative, keepdims/keepdim, axis/dim), backward by
 finite differences."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,8 +11,9 @@ import minigrad as mg
 from minigrad.testing import arrays, shapes
 
 # `device` is a constant string, so sharing it across hypothesis examples is safe
-fixture_ok = settings(suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+fixture_ok = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def leaf(a, device, dtype=mg.float64):
@@ -78,8 +80,10 @@ def test_sum_mean(device, name, ref, args, spelling, data):
     check(name, x, axis, keep, spelling, device, lambda a: ref(a, axis=axis, keepdims=keep))
 
 
-@pytest.mark.parametrize("name, ref, argref", [("max", np.max, np.argmax), ("min", np.min, np.argmin),
-                                               ("amax", np.max, None), ("amin", np.min, None)])
+@pytest.mark.parametrize(
+    "name, ref, argref",
+    [("max", np.max, np.argmax), ("min", np.min, np.argmin), ("amax", np.max, None), ("amin", np.min, None)],
+)
 @fixture_ok
 @given(args=reduction_args(), spelling=SPELLINGS, data=st.data())
 def test_max_min(device, name, ref, argref, args, spelling, data):
@@ -110,8 +114,9 @@ def test_var_std(device, name, ref, unbiased, args, spelling, data):
         return  # n - 1 = 0: undefined
     x = data.draw(arrays(shape, distinct=True))  # std has an infinite slope at zero spread
     ddof = 1 if unbiased else 0
-    check(name, x, axis, keep, spelling, device,
-          lambda a: ref(a, axis=axis, keepdims=keep, ddof=ddof), unbiased=unbiased)
+    check(
+        name, x, axis, keep, spelling, device, lambda a: ref(a, axis=axis, keepdims=keep, ddof=ddof), unbiased=unbiased
+    )
 
 
 @pytest.mark.parametrize("name, ref", [("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min)])

@@ -1,6 +1,7 @@
 """Shape ops (reshape/view, transpose/permute/T, flatten, squeeze/unsqueeze,
 expand/broadcast_to, getitem, cat, stack, pad): forward against NumPy, backward
 by finite differences."""
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,8 +12,9 @@ import minigrad as mg
 from minigrad.testing import arrays, broadcastable_shapes, shapes
 
 # `device` is a constant string, so sharing it across hypothesis examples is safe
-fixture_ok = settings(suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+fixture_ok = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 small = shapes(max_side=3)
 
@@ -71,7 +73,7 @@ def test_flatten(device, shape, data):
     nd = len(shape)
     s = data.draw(st.integers(0, nd - 1))
     e = data.draw(st.integers(s, nd - 1))
-    expected = shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:]
+    expected = shape[:s] + (int(np.prod(shape[s : e + 1])),) + shape[e + 1 :]
     check(lambda t: t.flatten(s, e), lambda a: a.reshape(expected), [x], device)
     check(lambda t: mg.flatten(t, s - nd, e - nd), lambda a: a.reshape(expected), [x], device)
     check(lambda t: t.flatten(), lambda a: a.ravel(), [x], device)
@@ -136,8 +138,9 @@ def test_getitem_basic(device, shape, data):
 def test_getitem_integer_arrays(device, shape, data):
     # integer arrays may repeat an index: its gradient must accumulate
     x = data.draw(arrays(shape))
-    key = data.draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(max_dims=2, max_side=4)),
-                    label="key")
+    key = data.draw(
+        hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(max_dims=2, max_side=4)), label="key"
+    )
     check(lambda t: t[key], lambda a: a[key], [x], device)
 
 
@@ -178,7 +181,7 @@ def test_cat(device, shape, n, data):
     nd = len(shape)
     dim = data.draw(st.integers(-nd, nd - 1), label="dim")
     sizes = data.draw(st.lists(st.integers(1, 3), min_size=n, max_size=n), label="sizes")
-    parts = [data.draw(arrays(shape[:dim % nd] + (k,) + shape[dim % nd + 1:])) for k in sizes]
+    parts = [data.draw(arrays(shape[: dim % nd] + (k,) + shape[dim % nd + 1 :])) for k in sizes]
     check(lambda *ts: mg.cat(ts, dim), lambda *a: np.concatenate(a, axis=dim), parts, device)
     check(lambda *ts: mg.cat(list(ts), axis=dim), lambda *a: np.concatenate(a, axis=dim), parts, device)
 
@@ -189,15 +192,18 @@ def test_cat_mismatch_names_cat(device):
     assert "(2, 3)" in str(e.value) and "(3, 4)" in str(e.value)
 
 
-@pytest.mark.parametrize("op,call", [
-    ("cat", lambda x: mg.cat([x, x], dim=2)),
-    ("unsqueeze", lambda x: x.unsqueeze(3)),
-    ("unsqueeze", lambda x: x.unsqueeze(-4)),
-    ("transpose", lambda x: x.transpose(0, 2)),
-    ("permute", lambda x: x.permute(0, 5)),
-    ("squeeze", lambda x: x.squeeze(2)),
-    ("flatten", lambda x: x.flatten(2)),
-])
+@pytest.mark.parametrize(
+    "op,call",
+    [
+        ("cat", lambda x: mg.cat([x, x], dim=2)),
+        ("unsqueeze", lambda x: x.unsqueeze(3)),
+        ("unsqueeze", lambda x: x.unsqueeze(-4)),
+        ("transpose", lambda x: x.transpose(0, 2)),
+        ("permute", lambda x: x.permute(0, 5)),
+        ("squeeze", lambda x: x.squeeze(2)),
+        ("flatten", lambda x: x.flatten(2)),
+    ],
+)
 def test_out_of_range_dim_raises_naming_the_op(op, call):
     """PyTorch's rule: dim must lie in [-ndim, ndim) (ndim + 1 for unsqueeze); nothing wraps around."""
     with pytest.raises(IndexError, match=rf"{op}: dimension out of range .*\[-\d, \d\]"):

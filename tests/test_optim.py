@@ -4,6 +4,7 @@ The references below are plain transcriptions of PyTorch's documented
 algorithms (torch.optim.SGD / torch.optim.Adam), independent of the in-place
 formulation the library uses.
 """
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,7 @@ from minigrad.optim import SGD, Adam, Optimizer, get_num_threads, set_num_thread
 # --- references -----------------------------------------------------------------------
 
 
-def sgd_reference(p0, grads, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0,
-                  maximize=False):
+def sgd_reference(p0, grads, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, maximize=False):
     p = p0.astype(np.float64).copy()
     buf = None
     for g in grads:
@@ -29,8 +29,7 @@ def sgd_reference(p0, grads, lr, momentum=0.0, dampening=0.0, nesterov=False, we
     return p
 
 
-def adam_reference(p0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                   maximize=False):
+def adam_reference(p0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False):
     b1, b2 = betas
     p = p0.astype(np.float64).copy()
     m = np.zeros_like(p)
@@ -43,12 +42,12 @@ def adam_reference(p0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0
         g = g + weight_decay * p
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
-        m_hat = m / (1 - b1 ** t)
+        m_hat = m / (1 - b1**t)
         if amsgrad:
             v_max = np.maximum(v_max, v)
-            v_hat = v_max / (1 - b2 ** t)
+            v_hat = v_max / (1 - b2**t)
         else:
-            v_hat = v / (1 - b2 ** t)
+            v_hat = v / (1 - b2**t)
         p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
     return p, m, v
 
@@ -118,8 +117,10 @@ def test_adam_matches_reference(kw, device):
     assert opt.state[p]["step"] == 6 and isinstance(opt.state[p]["step"], int)
 
 
-@pytest.mark.parametrize("opt_cls,kw", [(Adam, dict(lr=1e-3, amsgrad=True, weight_decay=0.01)),
-                                        (SGD, dict(lr=0.1, momentum=0.9, nesterov=True))])
+@pytest.mark.parametrize(
+    "opt_cls,kw",
+    [(Adam, dict(lr=1e-3, amsgrad=True, weight_decay=0.01)), (SGD, dict(lr=0.1, momentum=0.9, nesterov=True))],
+)
 def test_float32_stays_float32_and_is_accurate(opt_cls, kw, device):
     rng = np.random.default_rng(3)
     p0, grads = make_problem((5, 7), 4, np.float32, rng)
@@ -130,7 +131,7 @@ def test_float32_stays_float32_and_is_accurate(opt_cls, kw, device):
     for value in opt.state[p].values():
         if isinstance(value, mg.Tensor):
             assert value.dtype == np.float32
-    ref = (adam_reference(p0, grads, **kw)[0] if opt_cls is Adam else sgd_reference(p0, grads, **kw))
+    ref = adam_reference(p0, grads, **kw)[0] if opt_cls is Adam else sgd_reference(p0, grads, **kw)
     np.testing.assert_allclose(p.numpy(), ref, rtol=2e-5, atol=1e-6)
 
 
@@ -149,12 +150,16 @@ def test_large_parameters_split_across_threads(threads):
         run_steps(SGD([ps], lr=0.01, momentum=0.9, dampening=0.1), [ps], [grads])
     finally:
         set_num_threads(old)
-    np.testing.assert_allclose(pa.numpy(), adam_reference(p0, grads, 0.01, amsgrad=True)[0], rtol=1e-12,
-                               atol=1e-14)
-    np.testing.assert_allclose(small.numpy(), adam_reference(p0[:3, :3], [g[:3, :3] for g in grads], 0.01,
-                                                             amsgrad=True)[0], rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(ps.numpy(), sgd_reference(p0, grads, 0.01, momentum=0.9, dampening=0.1),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(pa.numpy(), adam_reference(p0, grads, 0.01, amsgrad=True)[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        small.numpy(),
+        adam_reference(p0[:3, :3], [g[:3, :3] for g in grads], 0.01, amsgrad=True)[0],
+        rtol=1e-12,
+        atol=1e-14,
+    )
+    np.testing.assert_allclose(
+        ps.numpy(), sgd_reference(p0, grads, 0.01, momentum=0.9, dampening=0.1), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_set_num_threads_rejects_zero():
@@ -259,8 +264,13 @@ def make_model(device, seed=7):
 
 OPTIMIZERS = [
     (Adam, lambda ps: [{"params": ps[:2], "lr": 0.01, "amsgrad": True}, {"params": ps[2:], "weight_decay": 0.1}]),
-    (SGD, lambda ps: [{"params": ps[:1], "lr": 0.05, "momentum": 0.9, "nesterov": True},
-                      {"params": ps[1:], "lr": 0.02, "momentum": 0.5, "dampening": 0.2}]),
+    (
+        SGD,
+        lambda ps: [
+            {"params": ps[:1], "lr": 0.05, "momentum": 0.9, "nesterov": True},
+            {"params": ps[1:], "lr": 0.02, "momentum": 0.5, "dampening": 0.2},
+        ],
+    ),
 ]
 
 
@@ -362,25 +372,31 @@ def test_load_state_dict_fills_keys_an_older_checkpoint_lacks():
 # --- argument checking -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kw,match", [
-    (dict(lr=-0.1), "lr=-0.1"),
-    (dict(betas=(1.0, 0.999)), "beta1=1.0"),
-    (dict(betas=(0.9, -0.1)), "beta2=-0.1"),
-    (dict(eps=-1e-8), "eps=-1e-08"),
-    (dict(weight_decay=-1), "weight_decay=-1"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(lr=-0.1), "lr=-0.1"),
+        (dict(betas=(1.0, 0.999)), "beta1=1.0"),
+        (dict(betas=(0.9, -0.1)), "beta2=-0.1"),
+        (dict(eps=-1e-8), "eps=-1e-08"),
+        (dict(weight_decay=-1), "weight_decay=-1"),
+    ],
+)
 def test_adam_rejects_invalid_hyperparameters(kw, match):
     with pytest.raises(ValueError, match=match):
         Adam([mg.zeros(2, requires_grad=True)], **kw)
 
 
-@pytest.mark.parametrize("kw,match", [
-    (dict(lr=-1.0), "lr=-1.0"),
-    (dict(momentum=-0.5), "momentum=-0.5"),
-    (dict(weight_decay=-0.5), "weight_decay=-0.5"),
-    (dict(nesterov=True), "nesterov.*momentum=0"),
-    (dict(nesterov=True, momentum=0.9, dampening=0.1), "nesterov.*dampening=0.1"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(lr=-1.0), "lr=-1.0"),
+        (dict(momentum=-0.5), "momentum=-0.5"),
+        (dict(weight_decay=-0.5), "weight_decay=-0.5"),
+        (dict(nesterov=True), "nesterov.*momentum=0"),
+        (dict(nesterov=True, momentum=0.9, dampening=0.1), "nesterov.*dampening=0.1"),
+    ],
+)
 def test_sgd_rejects_invalid_hyperparameters(kw, match):
     with pytest.raises(ValueError, match=match):
         SGD([mg.zeros(2, requires_grad=True)], **kw)

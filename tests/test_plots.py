@@ -1,4 +1,5 @@
 """gan.plots: image grids, PNG/GIF files, loss and score figures."""
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -15,9 +16,16 @@ def assert_png(path):
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]  # atomic: no leftovers
 
 
-@pytest.mark.parametrize("n,nrow,padding,rows,cols", [
-    (64, None, 2, 8, 8), (10, None, 2, 3, 4), (10, 5, 0, 2, 5), (1, None, 3, 1, 1), (7, 20, 1, 1, 7),
-])
+@pytest.mark.parametrize(
+    "n,nrow,padding,rows,cols",
+    [
+        (64, None, 2, 8, 8),
+        (10, None, 2, 3, 4),
+        (10, 5, 0, 2, 5),
+        (1, None, 3, 1, 1),
+        (7, 20, 1, 1, 7),
+    ],
+)
 def test_image_grid_shape_formula(n, nrow, padding, rows, cols):
     h, w = 5, 3
     g = plots.image_grid(np.zeros((n, 1, h, w), np.float32), nrow=nrow, padding=padding)
@@ -34,7 +42,7 @@ def test_image_grid_places_images_row_major():
     for k in range(5):
         r, c = k // 2, k % 2
         top, left = 1 + r * 5, 1 + c * 7
-        np.testing.assert_array_equal(g[top:top + 4, left:left + 6], x[k])
+        np.testing.assert_array_equal(g[top : top + 4, left : left + 6], x[k])
     assert (g[:, 0] == 0.25).all() and (g[0] == 0.25).all()
     assert (g[11:15, 8:14] == 0.25).all()  # the empty sixth cell
 
@@ -79,8 +87,10 @@ def test_save_gif_frames(tmp_path):
 
 def test_plot_losses(tmp_path):
     rng = np.random.default_rng(2)
-    recs = [dict(step=s, loss_d=1.3 + rng.normal(0, 0.1), loss_g=0.8 + rng.normal(0, 0.1),
-                 d_real=0.6, d_fake=0.4) for s in range(0, 2000, 10)]
+    recs = [
+        dict(step=s, loss_d=1.3 + rng.normal(0, 0.1), loss_g=0.8 + rng.normal(0, 0.1), d_real=0.6, d_fake=0.4)
+        for s in range(0, 2000, 10)
+    ]
     assert_png(plots.plot_losses(recs, tmp_path / "losses.png"))
     assert_png(plots.plot_losses(recs[:5], tmp_path / "few.png", title="short"))
     with pytest.raises(ValueError, match="no records"):
@@ -100,7 +110,7 @@ def test_plot_scores(tmp_path):
 
 def test_moving_average_matches_loop():
     y = np.random.default_rng(3).random(17)
-    ref = [y[max(0, i - 4):i + 1].mean() for i in range(17)]
+    ref = [y[max(0, i - 4) : i + 1].mean() for i in range(17)]
     np.testing.assert_allclose(plots.moving_average(y, 5), ref)
 
 

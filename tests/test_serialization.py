@@ -1,4 +1,5 @@
 """minigrad.save / minigrad.load: round trips, file format, corruption, atomicity."""
+
 import collections
 import json
 import math
@@ -50,13 +51,15 @@ def nested_example(device):
     return {
         "w": mg.tensor(rng.normal(size=(3, 4)).astype(np.float32), device=device, requires_grad=True),
         "b": mg.tensor(rng.normal(size=(4,)), dtype=mg.float64, device=device),
-        "arrays": [xp.asarray(rng.integers(-5, 5, size=(2, 3)).astype(np.int64)),
-                   xp.asarray(rng.normal(size=(2,)).astype(np.float32)),
-                   xp.asarray(np.array([True, False])),
-                   xp.asarray(np.zeros((0, 3), np.float64)),
-                   xp.asarray(np.float32(2.5).reshape(()))],
-        "scalars": (1, -2 ** 70, 0.1, -0.0, float("inf"), float("nan"), True, False, None),
-        "strings": ["", "héllo\n\"quoted\" ✓", "\ud800"],
+        "arrays": [
+            xp.asarray(rng.integers(-5, 5, size=(2, 3)).astype(np.int64)),
+            xp.asarray(rng.normal(size=(2,)).astype(np.float32)),
+            xp.asarray(np.array([True, False])),
+            xp.asarray(np.zeros((0, 3), np.float64)),
+            xp.asarray(np.float32(2.5).reshape(())),
+        ],
+        "scalars": (1, -(2**70), 0.1, -0.0, float("inf"), float("nan"), True, False, None),
+        "strings": ["", 'héllo\n"quoted" ✓', "\ud800"],
         "numpy_scalars": [np.float32(1.5), np.int64(-3), np.bool_(True), np.float64("nan")],
         "state": {0: {"step": 3, "buf": mg.zeros(2, device=device)}, 10: {}, -1: []},
         "nested": ((), [[], {}], ({"x": (1, (2, [3]))},)),
@@ -159,10 +162,13 @@ def test_module_and_optimizer_checkpoint_resumes_training_exactly(tmp_path):
 # --- hypothesis: arbitrary nesting ------------------------------------------------------------
 
 leaves = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
     st.builds(lambda n: np.arange(n, dtype=np.float32), st.integers(0, 4)),
-    st.builds(lambda v: mg.tensor([v], dtype=mg.float64, requires_grad=True),
-              st.floats(-1e3, 1e3, allow_nan=False)),
+    st.builds(lambda v: mg.tensor([v], dtype=mg.float64, requires_grad=True), st.floats(-1e3, 1e3, allow_nan=False)),
 )
 structures = st.recursive(
     leaves,
@@ -279,8 +285,8 @@ def test_truncated_file_raises_naming_the_path(good_file, keep):
 def test_unsupported_compression_method_raises_serialization_error(good_file):
     """zipfile says NotImplementedError (a RuntimeError) for an unknown method: still a damaged file."""
     data = bytearray(good_file.read_bytes())
-    central = data.index(b"PK\x01\x02")          # the first member's central directory entry
-    data[central + 10:central + 12] = (99).to_bytes(2, "little")
+    central = data.index(b"PK\x01\x02")  # the first member's central directory entry
+    data[central + 10 : central + 12] = (99).to_bytes(2, "little")
     good_file.write_bytes(bytes(data))
     with pytest.raises(SerializationError, match="good.npz.*corrupted"):
         mg.load(good_file)
@@ -289,14 +295,13 @@ def test_unsupported_compression_method_raises_serialization_error(good_file):
 def test_corrupted_array_bytes_raise(good_file):
     data = bytearray(good_file.read_bytes())
     start = data.index(b"\x93NUMPY")  # the first member's .npy header
-    data[start:start + 6] = b"garbag"
+    data[start : start + 6] = b"garbag"
     good_file.write_bytes(bytes(data))
     with pytest.raises(SerializationError, match="good.npz"):
         mg.load(good_file)
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00" * 3, np.random.default_rng(0).bytes(4096),
-                                     b"\x80\x04\x95 a pickle"])
+@pytest.mark.parametrize("content", [b"", b"\x00" * 3, np.random.default_rng(0).bytes(4096), b"\x80\x04\x95 a pickle"])
 def test_foreign_file_raises(tmp_path, content):
     path = tmp_path / "foreign.bin"
     path.write_bytes(content)
@@ -318,25 +323,34 @@ def write_npz(path, index=None, **arrays):
 
 
 def tensor_index(**overrides):
-    node = {"type": "tensor", "array": "a0", "dtype": "<f4", "shape": [2], "device": "cpu",
-            "requires_grad": False}
+    node = {"type": "tensor", "array": "a0", "dtype": "<f4", "shape": [2], "device": "cpu", "requires_grad": False}
     node.update(overrides)
     return {"format": serialization.FORMAT, "version": 1, "root": node}
 
 
-@pytest.mark.parametrize("index,arrays,match", [
-    (None, {"a0": np.zeros(2, np.float32)}, "no __minigrad_index__"),
-    (b"{not json", {}, "corrupted index"),
-    ({"format": "something-else", "version": 1, "root": {}}, {}, "wrong format marker"),
-    ({"format": serialization.FORMAT, "version": 99, "root": {"type": "none"}}, {}, "version 99"),
-    (tensor_index(), {}, "array 'a0' is missing"),
-    (tensor_index(shape=[3]), {"a0": np.zeros(2, np.float32)}, "index says"),
-    (tensor_index(dtype="<f8"), {"a0": np.zeros(2, np.float32)}, "index says"),
-    ({"format": serialization.FORMAT, "version": 1, "root": {"type": "mystery"}}, {}, "unknown node type"),
-    ({"format": serialization.FORMAT, "version": 1, "root": {"type": "int", "value": "3"}}, {}, "int node"),
-    ({"format": serialization.FORMAT, "version": 1,
-      "root": {"type": "dict", "keys": [["float", 1.5]], "values": [{"type": "none"}]}}, {}, "bad dict key"),
-])
+@pytest.mark.parametrize(
+    "index,arrays,match",
+    [
+        (None, {"a0": np.zeros(2, np.float32)}, "no __minigrad_index__"),
+        (b"{not json", {}, "corrupted index"),
+        ({"format": "something-else", "version": 1, "root": {}}, {}, "wrong format marker"),
+        ({"format": serialization.FORMAT, "version": 99, "root": {"type": "none"}}, {}, "version 99"),
+        (tensor_index(), {}, "array 'a0' is missing"),
+        (tensor_index(shape=[3]), {"a0": np.zeros(2, np.float32)}, "index says"),
+        (tensor_index(dtype="<f8"), {"a0": np.zeros(2, np.float32)}, "index says"),
+        ({"format": serialization.FORMAT, "version": 1, "root": {"type": "mystery"}}, {}, "unknown node type"),
+        ({"format": serialization.FORMAT, "version": 1, "root": {"type": "int", "value": "3"}}, {}, "int node"),
+        (
+            {
+                "format": serialization.FORMAT,
+                "version": 1,
+                "root": {"type": "dict", "keys": [["float", 1.5]], "values": [{"type": "none"}]},
+            },
+            {},
+            "bad dict key",
+        ),
+    ],
+)
 def test_malformed_npz_raises(tmp_path, index, arrays, match):
     path = tmp_path / "bad.npz"
     write_npz(path, index, **arrays)

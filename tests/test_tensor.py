@@ -1,4 +1,5 @@
 """The Tensor API: constructors, attributes, conversions, dtype rules, repr."""
+
 import numpy as np
 import pytest
 
@@ -16,10 +17,18 @@ def test_tensor_from_python_data_default_dtypes(device):
     assert mg.tensor([1.0], dtype=mg.float64, device=device).dtype == np.float64
 
 
-@pytest.mark.parametrize("data,what", [
-    ("abc", "strings"), (["a", "b"], "strings"), (np.array([b"x"]), "bytes"), (object(), "Python objects"),
-    ([1, None], "Python objects"), (1 + 2j, "complex numbers"), (np.ones(2, np.complex64), "complex numbers"),
-])
+@pytest.mark.parametrize(
+    "data,what",
+    [
+        ("abc", "strings"),
+        (["a", "b"], "strings"),
+        (np.array([b"x"]), "bytes"),
+        (object(), "Python objects"),
+        ([1, None], "Python objects"),
+        (1 + 2j, "complex numbers"),
+        (np.ones(2, np.complex64), "complex numbers"),
+    ],
+)
 def test_tensor_refuses_non_numbers(data, what):
     with pytest.raises(TypeError, match=f"tensor: cannot make a tensor of {what}"):
         mg.tensor(data)
@@ -227,8 +236,12 @@ def test_inplace_arithmetic_matches_numpy_and_returns_self(device):
     b = np.array([0.5, -1.0, 2.0], dtype=np.float32)
     t = mg.tensor(a, device=device)
     ref = a.copy()
-    for op, np_op in (("__iadd__", np.add), ("__isub__", np.subtract), ("__imul__", np.multiply),
-                      ("__itruediv__", np.true_divide)):
+    for op, np_op in (
+        ("__iadd__", np.add),
+        ("__isub__", np.subtract),
+        ("__imul__", np.multiply),
+        ("__itruediv__", np.true_divide),
+    ):
         assert getattr(t, op)(mg.tensor(b, device=device)) is t
         ref = np_op(ref, b)
         np.testing.assert_allclose(t.numpy(), ref, rtol=1e-6)
@@ -243,18 +256,22 @@ def test_inplace_arithmetic_refuses_what_pytorch_refuses(device):
     p = mg.ones(2, 3, requires_grad=True, device=device)
     with pytest.raises(RuntimeError, match=r"-=: in-place operation on a tensor that requires grad.*no_grad"):
         p -= 1.0
-    for name, write in (("zero_", lambda: p.zero_()), ("fill_", lambda: p.fill_(2.0)),
-                        ("copy_", lambda: p.copy_(mg.zeros(2, 3))), ("__setitem__", lambda: p.__setitem__(0, 1.0))):
+    for name, write in (
+        ("zero_", lambda: p.zero_()),
+        ("fill_", lambda: p.fill_(2.0)),
+        ("copy_", lambda: p.copy_(mg.zeros(2, 3))),
+        ("__setitem__", lambda: p.__setitem__(0, 1.0)),
+    ):
         with pytest.raises(RuntimeError, match=f"{name}: in-place operation"):
             write()
     with mg.no_grad():
-        p.fill_(2.0)                                   # the allowed spelling
+        p.fill_(2.0)  # the allowed spelling
     np.testing.assert_array_equal(p.numpy(), np.full((2, 3), 2.0))
     t = mg.ones(2, 3, device=device)
     with pytest.raises(ValueError, match=r"\+=: cannot update a tensor of shape \(2, 3\).*\(4, 2, 3\)"):
-        t += mg.ones(4, 2, 3, device=device)           # would grow t
+        t += mg.ones(4, 2, 3, device=device)  # would grow t
     with pytest.raises(TypeError, match=r"add_: cannot update .*dtype int64"):
-        mg.tensor([1, 2], device=device).add_(0.5)     # a float result cannot go into ints
+        mg.tensor([1, 2], device=device).add_(0.5)  # a float result cannot go into ints
     np.testing.assert_array_equal(t.numpy(), np.ones((2, 3)))
 
 
@@ -281,7 +298,7 @@ def test_register_hook_returns_a_removable_handle(device):
     x = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
     handle = x.register_hook(lambda g: g * 0)
     handle.remove()
-    handle.remove()                                    # twice is harmless
+    handle.remove()  # twice is harmless
     (x * 3).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
 

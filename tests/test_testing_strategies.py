@@ -1,4 +1,5 @@
 """minigrad.testing: the hypothesis strategies produce what they promise."""
+
 import numpy as np
 from hypothesis import find, given
 from hypothesis import strategies as st

@@ -1,4 +1,5 @@
 """minigrad.set_num_threads / get_num_threads and the idle-core policy the gan CLI uses by default."""
+
 import json
 import subprocess
 import sys
@@ -42,10 +43,16 @@ def test_unknown_blas_warns_and_still_sets_the_optimizer_threads(monkeypatch):
 
 
 def test_import_leaves_the_blas_pool_alone():
-    code = ("import os, numpy; from minigrad import threads; import minigrad; set_fn, get_fn = threads._openblas(); "
-            "print(get_fn())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    code = (
+        "import os, numpy; from minigrad import threads; import minigrad; set_fn, get_fn = threads._openblas(); "
+        "print(get_fn())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )
     if out.returncode:
         pytest.skip(f"no OpenBLAS control here: {out.stderr.strip().splitlines()[-1]}")
     assert out.stdout.strip() == "1"
@@ -66,14 +73,17 @@ def _ticks(monkeypatch, samples, own=(0.0, 0.0), cpus=(0, 1)):
     monkeypatch.setattr(threads.os, "times", lambda: T(next(times)))
 
 
-@pytest.mark.parametrize("busy,own,idle,policy", [
-    (0, 0.0, 2.0, 2),      # a quiet machine: both cores
-    (100, 0.0, 1.0, 1),    # one busy process on 2 cores (100 of 200 jiffies)
-    (200, 0.0, 0.0, 1),    # both cores busy: still one thread
-    (100, 1.0, 2.0, 2),    # the busy jiffies were this process's own (1 s = 100 jiffies)
-    (30, 0.0, 1.7, 1),     # 0.3 of a core used by others: that core does not count as idle
-    (10, 0.0, 1.9, 2),
-])
+@pytest.mark.parametrize(
+    "busy,own,idle,policy",
+    [
+        (0, 0.0, 2.0, 2),  # a quiet machine: both cores
+        (100, 0.0, 1.0, 1),  # one busy process on 2 cores (100 of 200 jiffies)
+        (200, 0.0, 0.0, 1),  # both cores busy: still one thread
+        (100, 1.0, 2.0, 2),  # the busy jiffies were this process's own (1 s = 100 jiffies)
+        (30, 0.0, 1.7, 1),  # 0.3 of a core used by others: that core does not count as idle
+        (10, 0.0, 1.9, 2),
+    ],
+)
 def test_idle_cpus_and_the_policy(monkeypatch, busy, own, idle, policy):
     _ticks(monkeypatch, [(1000, 5000), (1000 + busy, 5200)], own=(5.0, 5.0 + own))
     assert threads.idle_cpus(1.0) == pytest.approx(idle)
@@ -88,8 +98,20 @@ def test_gan_train_records_its_thread_count(train_tiny, tmp_path, monkeypatch):
     assert json.loads((tmp_path / "one" / "config.json").read_text())["threads"] == 1
     # without --threads: the policy's count
     monkeypatch.setattr(threads, "recommended_num_threads", lambda interval=0.1: 2)
-    argv = ["train", "--data-dir", json.loads((tmp_path / "one" / "config.json").read_text())["data_dir"],
-            "--width", "0.1", "--batch-size", "32", "--limit", "128", "--quiet", "--epochs", "1"]
+    argv = [
+        "train",
+        "--data-dir",
+        json.loads((tmp_path / "one" / "config.json").read_text())["data_dir"],
+        "--width",
+        "0.1",
+        "--batch-size",
+        "32",
+        "--limit",
+        "128",
+        "--quiet",
+        "--epochs",
+        "1",
+    ]
     assert cli.main([*argv, "--outdir", str(tmp_path / "two")]) == 0
     expected = 2 if threads.blas_thread_control() else minigrad.optim.get_num_threads()
     assert json.loads((tmp_path / "two" / "config.json").read_text())["threads"] == expected

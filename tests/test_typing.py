@@ -5,6 +5,7 @@ that minigrad/ops/tensor_methods.py attaches at import; mypy and IDEs read those
 declarations, Python never runs them. These tests keep the two lists equal and
 the declared parameters those of the attached functions.
 """
+
 import ast
 import inspect
 from pathlib import Path
@@ -46,14 +47,14 @@ def _params(node):
     return ([p.arg for p in a.posonlyargs + a.args], a.vararg is not None, [p.arg for p in a.kwonlyargs])
 
 
-@pytest.mark.parametrize("name", sorted(n for n, m in tensor_methods._METHODS.items()
-                                        if inspect.isfunction(m) and m.__name__ != "<lambda>"))
+@pytest.mark.parametrize(
+    "name", sorted(n for n, m in tensor_methods._METHODS.items() if inspect.isfunction(m) and m.__name__ != "<lambda>")
+)
 def test_declared_parameters_are_the_attached_ones(name):
     """Same positional names (self first), *args where the function has one, and every keyword it takes."""
     fn = tensor_methods._METHODS[name]
     sig = inspect.signature(fn)
-    positional = [p.name for p in sig.parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    positional = [p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     var = any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values())
     keyword = [p.name for p in sig.parameters.values() if p.kind == p.KEYWORD_ONLY]
     nodes = _declared_methods()[name]

@@ -1,6 +1,7 @@
 """minigrad.viz: the DOT text of a known graph (nodes, edges, labels, backward's order, names, values and
 gradients), the freed-graph error, the matplotlib drawing without Graphviz (files, tooltips, no overlapping
 boxes, text inside its box) and grouping by module."""
+
 import re
 
 import numpy as np
@@ -23,7 +24,7 @@ def tour_graph():
     z = x @ W
     a = z + b
     h = a.tanh()
-    s = h ** 2
+    s = h**2
     L = s.mean()
     return dict(x=x, W=W, b=b, z=z, a=a, h=h, s=s, L=L)
 
@@ -50,7 +51,7 @@ def node_of(nodes, name):
 def section(label, key):
     """The numbers of the 'data' or 'grad' field of a record label."""
     (field,) = [f for f in label.strip("{}").split("|") if f.startswith(key)]
-    return [float(v) for v in re.findall(NUM, field[len(key):].replace("\\l", " "))]
+    return [float(v) for v in re.findall(NUM, field[len(key) :].replace("\\l", " "))]
 
 
 def test_dot_of_a_known_graph_counts_labels_and_backward_order():
@@ -61,8 +62,11 @@ def test_dot_of_a_known_graph_counts_labels_and_backward_order():
     dot = viz.to_dot(g["L"], params=g, max_values=6)
     nodes, edges = parse_dot(dot)
     assert len(nodes) == 8 + 5 and len(edges) == 5 + 7
-    ops = {re.match(r"\{?(\w+)\\n", lab).group(1): int(re.search(r"backward #(\d+)", lab).group(1))
-           for attrs, lab in nodes.values() if "shape=box" in attrs}
+    ops = {
+        re.match(r"\{?(\w+)\\n", lab).group(1): int(re.search(r"backward #(\d+)", lab).group(1))
+        for attrs, lab in nodes.values()
+        if "shape=box" in attrs
+    }
     assert set(ops) == {"MatMul", "Add", "Tanh", "PowScalar", "Mean"}
     g["L"].backward()
     made_by = {"z": "MatMul", "a": "Add", "h": "Tanh", "s": "PowScalar", "L": "Mean"}
@@ -91,8 +95,7 @@ def test_small_tensors_show_data_and_grad_large_ones_statistics():
     nodes, _ = parse_dot(viz.to_dot(graph, max_values=3))
     for key, arr in (("data", g["W"].numpy()), ("grad", g["W"].grad.numpy())):
         mean, std, norm = section(node_of(nodes, "W"), key)
-        np.testing.assert_allclose([mean, std, norm], [arr.mean(), arr.std(), np.sqrt((arr ** 2).sum())],
-                                   rtol=1e-3)
+        np.testing.assert_allclose([mean, std, norm], [arr.mean(), arr.std(), np.sqrt((arr**2).sum())], rtol=1e-3)
 
 
 def test_parameter_names_label_their_tensors():
@@ -157,7 +160,7 @@ def test_layout_of_a_3_layer_mlp_has_no_overlapping_boxes_and_every_label_inside
     assert len(patches) == len(nodes)
     ids = sorted(patches)
     for i, a in enumerate(ids):  # measured on the canvas, not taken from the layout
-        for b in ids[i + 1:]:
+        for b in ids[i + 1 :]:
             pa, pb = patches[a], patches[b]
             assert min(pa.x1, pb.x1) <= max(pa.x0, pb.x0) or min(pa.y1, pb.y1) <= max(pa.y0, pb.y0), (a, b)
     for t in ax.texts:

@@ -6,6 +6,7 @@ higher order), ``anomaly`` (finding the op that made a NaN), ``trace``
 (watching backward node by node). The ops in ``minigrad.ops`` build on it;
 nothing here imports them.
 """
+
 from minigrad.autograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from minigrad.autograd.broadcasting import sum_to
 from minigrad.autograd.engine import backward, grad, topological_order
@@ -14,7 +15,22 @@ from minigrad.autograd.trace import BackwardStep, BackwardTrace, InputGrad
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
-    "AnomalyError", "BackwardStep", "BackwardTrace", "Function", "InputGrad", "backward", "detect_anomaly",
-    "enable_grad", "grad", "is_anomaly_enabled", "is_grad_enabled", "is_graph", "no_grad", "raw",
-    "set_detect_anomaly", "set_grad_enabled", "sum_to", "topological_order",
+    "AnomalyError",
+    "BackwardStep",
+    "BackwardTrace",
+    "Function",
+    "InputGrad",
+    "backward",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "is_graph",
+    "no_grad",
+    "raw",
+    "set_detect_anomaly",
+    "set_grad_enabled",
+    "sum_to",
+    "topological_order",
 ]

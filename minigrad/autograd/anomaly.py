@@ -11,6 +11,7 @@ op. Outside it, a Function pays one flag test and records nothing.
         loss = model(x).mean()
         loss.backward()
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -112,11 +113,12 @@ def record_forward(fn: Function, inputs: tuple[Tensor, ...], y: Any) -> None:
     if _check_nan and _nonfinite(get_array_module(y), y):
         shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
         bad = [i for i, t in enumerate(inputs) if _nonfinite(t.xp, t.data)]
-        origin = (f"input {bad[0]} was already non-finite" if bad else "all its inputs were finite")
+        origin = f"input {bad[0]} was already non-finite" if bad else "all its inputs were finite"
         raise AnomalyError(
             f"Function '{fn.name}' returned nan/inf values in its forward output (shape {tuple(y.shape)}; "
             f"input shapes {shapes}; {origin}).\n  Created at {creation_site(fn)}\n"
-            + "".join(traceback.format_list(fn._creation_stack[-4:])))
+            + "".join(traceback.format_list(fn._creation_stack[-4:]))
+        )
 
 
 def check_backward(fn: Function, grads: tuple[Any, ...]) -> None:
@@ -133,4 +135,5 @@ def check_backward(fn: Function, grads: tuple[Any, ...]) -> None:
             raise AnomalyError(
                 f"Function '{fn.name}Backward' returned nan/inf values in its gradient for input {i} "
                 f"(shape {tuple(x.shape)}, dtype {x.dtype}).\n  Forward created at {site}\n"
-                + ("".join(traceback.format_list(stack[-4:])) if stack else ""))
+                + ("".join(traceback.format_list(stack[-4:])) if stack else "")
+            )

@@ -1,4 +1,5 @@
 """sum_to: the gradient of broadcasting, for backward formulas on arrays and Tensors alike."""
+
 from __future__ import annotations
 
 
@@ -13,9 +14,7 @@ def sum_to(grad, shape):
     if tuple(grad.shape) == shape:
         return grad
     lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
     g = grad.sum(axis=axes, keepdims=True) if axes else grad
     if lead:
         g = g.reshape(shape)

@@ -7,6 +7,7 @@ gradients are raw arrays and nothing is recorded; with it, grad mode stays on
 and every backward formula runs on Tensors, so the gradients carry a graph
 and can be differentiated again.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -30,8 +31,13 @@ _node_observers: list[Callable[..., None]] = []
 Tensors = Tensor | Sequence[Tensor]
 
 
-def backward(tensors: Tensors, grad_tensors: Any = None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs: Tensors | None = None) -> None:
+def backward(
+    tensors: Tensors,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Tensors | None = None,
+) -> None:
     """Accumulate d(tensors)/d(leaf) into the ``.grad`` of every leaf that requires grad.
 
     ``grad_tensors`` are the gradients of some scalar w.r.t. ``tensors`` (may be
@@ -51,8 +57,14 @@ def backward(tensors: Tensors, grad_tensors: Any = None, retain_graph: bool | No
                 _accumulate(t, g, create_graph)
 
 
-def grad(outputs: Tensors, inputs: Tensors, grad_outputs: Any = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+def grad(
+    outputs: Tensors,
+    inputs: Tensors,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` w.r.t. ``inputs``, returned as a tuple; no ``.grad`` is touched.
 
     As ``torch.autograd.grad``: an input the outputs do not depend on is an
@@ -87,7 +99,8 @@ def grad(outputs: Tensors, inputs: Tensors, grad_outputs: Any = None, retain_gra
             if not allow_unused:
                 raise RuntimeError(
                     f"grad: inputs[{i}] (shape {t.shape}) was not used in the graph of the outputs; "
-                    f"pass allow_unused=True if this is expected (its gradient is then None)")
+                    f"pass allow_unused=True if this is expected (its gradient is then None)"
+                )
             result.append(None)
         else:
             result.append(g if isinstance(g, Tensor) else Tensor._from_op(_owned(g)))
@@ -108,12 +121,14 @@ def _seeds(op, roots, grads, create_graph):
         if not isinstance(r, Tensor) or not r.requires_grad:
             raise RuntimeError(
                 f"{op}: output {i} does not require grad and has no grad_fn "
-                "(was it created under no_grad, or from tensors that do not require grad?)")
+                "(was it created under no_grad, or from tensors that do not require grad?)"
+            )
         if g is None:
             if r.data.size != 1:
                 raise RuntimeError(
                     f"{op}: grad can be implicitly created only for scalar outputs; "
-                    f"got shape {tuple(r.shape)}, pass a gradient of that shape")
+                    f"got shape {tuple(r.shape)}, pass a gradient of that shape"
+                )
             g = r.xp.ones_like(r.data)
         elif isinstance(g, Tensor):
             if tuple(g.shape) != tuple(r.shape):
@@ -162,8 +177,10 @@ def _walk(roots, seeds, retain_graph, create_graph, targets):
                 if gx is None or not x.requires_grad:
                     continue
                 if tuple(gx.shape) != tuple(x.data.shape):
-                    raise RuntimeError(f"backward: {fn.name} returned a gradient of shape {tuple(gx.shape)} for "
-                                       f"input {i} of shape {tuple(x.data.shape)}")
+                    raise RuntimeError(
+                        f"backward: {fn.name} returned a gradient of shape {tuple(gx.shape)} for "
+                        f"input {i} of shape {tuple(x.data.shape)}"
+                    )
                 gx = _cast_like(gx, x, create_graph)
                 if not create_graph and x.grad_fn is None and (gx is g or any(gx is o for o in given)):
                     gx = gx.copy()
@@ -235,7 +252,8 @@ def _raise_stale(fn, what, x):
     raise RuntimeError(
         f"backward: {what} of {fn.name} (shape {tuple(x.shape)}, dtype {x.dtype}) was modified in place after "
         f"the forward pass that saved it (e.g. by optimizer.step(), +=, zero_ or copy_), so the gradient would use "
-        f"the new values; run the forward again after the in-place update")
+        f"the new values; run the forward again after the in-place update"
+    )
 
 
 def topological_order(roots: Tensors) -> list[Tensor]:

@@ -35,6 +35,7 @@ shared by arrays and Tensors is written as another Function run through
 ``apply``: on raw arrays it is just that Function's forward, on Tensors it
 records the graph, so the formula is written once.
 """
+
 from __future__ import annotations
 
 import numbers

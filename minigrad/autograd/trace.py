@@ -11,6 +11,7 @@ shape and norm of the gradient it hands on (None where the input needs none),
 with the input's name where ``names`` (e.g. ``dict(model.named_parameters())``)
 names it. Nothing is recorded outside the ``with`` block.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -72,9 +73,9 @@ class BackwardTrace:
         rows = [("step", "op", "grad in (shape)", "|grad in|", "grads out: input name shape |grad|")]
         for r in self.records:
             outs = "; ".join(
-                f"{i.index}{' ' + i.name if i.name else ''} {i.shape} "
-                + ("-" if i.norm is None else f"{i.norm:.4g}") for i in r.inputs)
+                f"{i.index}{' ' + i.name if i.name else ''} {i.shape} " + ("-" if i.norm is None else f"{i.norm:.4g}")
+                for i in r.inputs
+            )
             rows.append((str(r.step), r.op, str(r.grad_shape), f"{r.grad_norm:.4g}", outs))
         widths = [max(len(row[c]) for row in rows) for c in range(4)]
-        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4]
-                         for row in rows)
+        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4] for row in rows)

@@ -3,6 +3,7 @@
 The autograd Functions in minigrad.nn.functional wrap these and check their arguments first; the kernels trust
 them. ``reference`` holds the short loop definitions of both convolutions that the tests hold the fast kernels to.
 """
+
 from minigrad.kernels.conv import (
     conv2d_backward,
     conv2d_forward,

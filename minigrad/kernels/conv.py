@@ -32,6 +32,7 @@ whose (c, i, j) order is the weight's own: no im2col, no col2im, no permutes.
 The arguments arrive checked (minigrad.nn.functional.conv); the kernels trust them. The definitions these
 kernels must agree with are ``reference.conv2d_reference`` and ``reference.conv_transpose2d_reference``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -88,7 +89,7 @@ def _gemm_col2im(a, w, a_hw, out_shape, stride, padding, dilation, bias=None):
     xp = get_array_module(a, w)
     N, C, H, W = out_shape
     OH, OW = a_hw
-    taps = xp.ascontiguousarray(w.transpose(2, 3, 0, 1))          # (kh, kw, A, C)
+    taps = xp.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (kh, kw, A, C)
     acc = phase_grid(xp, N, C, (H, W), stride, xp.result_type(a, w), zeroed=False)
     tap_list = phase_taps(a_hw, (H, W), w.shape[2:], stride, padding, dilation)
     # A tap whose windows cover its whole phase block (the central taps of a 4x4 stride-2
@@ -119,8 +120,7 @@ def _gemm_col2im(a, w, a_hw, out_shape, stride, padding, dilation, bias=None):
 
 def _one_window(image_hw, kernel_size, padding, dilation):
     """True when the kernel, unpadded and undilated, covers the image exactly: one window, one output pixel."""
-    return (tuple(padding) == (0, 0) and tuple(dilation) == (1, 1)
-            and tuple(image_hw) == tuple(kernel_size))
+    return tuple(padding) == (0, 0) and tuple(dilation) == (1, 1) and tuple(image_hw) == tuple(kernel_size)
 
 
 def _conv_cols_gemm(x, w, b, stride, padding, dilation, out_hw):
@@ -155,7 +155,7 @@ def conv2d_forward(x, w, b, stride, padding, dilation):
     O, _, kh, kw = w.shape
     out_hw = tuple(map(conv_output_size, x.shape[2:], (kh, kw), stride, padding, dilation))
     if _one_window(x.shape[2:], (kh, kw), padding, dilation):
-        cols = x.reshape(x.shape[0], -1)              # y = x W^T + b, a Linear layer
+        cols = x.reshape(x.shape[0], -1)  # y = x W^T + b, a Linear layer
         y = cols @ w.reshape(O, -1).T
         if b is not None:
             y += b
@@ -163,8 +163,7 @@ def conv2d_forward(x, w, b, stride, padding, dilation):
     return _conv_cols_gemm(x, w, b, stride, padding, dilation, out_hw)
 
 
-def conv2d_backward(gy, x_shape, w, cols, stride, padding, dilation,
-                    need_x=True, need_w=True, need_b=True):
+def conv2d_backward(gy, x_shape, w, cols, stride, padding, dilation, need_x=True, need_w=True, need_b=True):
     """Gradients (gx, gw, gb) of conv2d given the output gradient ``gy`` (N, O, OH, OW).
 
     ``cols`` is the buffer returned by ``conv2d_forward`` (only read when need_w).
@@ -177,7 +176,7 @@ def conv2d_backward(gy, x_shape, w, cols, stride, padding, dilation,
     if not (need_x or need_w or need_b):
         return gx, gw, gb
     if _one_window(x_shape[2:], (kh, kw), padding, dilation):
-        gy2 = gy.reshape(N, O)                        # Linear: gx = gy W, gW = gy^T x, gb = sum gy
+        gy2 = gy.reshape(N, O)  # Linear: gx = gy W, gW = gy^T x, gb = sum gy
         if need_b:
             gb = gy2.sum(axis=0)
         if need_w:
@@ -185,7 +184,7 @@ def conv2d_backward(gy, x_shape, w, cols, stride, padding, dilation,
         if need_x:
             gx = (gy2 @ w.reshape(O, -1)).reshape(x_shape)
         return gx, gw, gb
-    gyt = _channel_major(gy)                              # gY.T (O, N*OH*OW), shared by all three
+    gyt = _channel_major(gy)  # gY.T (O, N*OH*OW), shared by all three
     if need_b:
         gb = gyt.sum(axis=1)
     if need_w:
@@ -230,8 +229,9 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding, dilation)
     return _gemm_col2im(_channel_major(x).T, w, (H, W), (N, Cout, OH, OW), stride, padding, dilation, b)
 
 
-def conv_transpose2d_backward(gy, x, w, stride, padding, output_padding, dilation,
-                              need_x=True, need_w=True, need_b=True):
+def conv_transpose2d_backward(
+    gy, x, w, stride, padding, output_padding, dilation, need_x=True, need_w=True, need_b=True
+):
     """Gradients (gx, gw, gb) of conv_transpose2d, reusing the conv2d kernels.
 
     gx = conv2d(gy, w) (w read as an (O=C_in, C=C_out, kh, kw) conv weight), which
@@ -244,7 +244,7 @@ def conv_transpose2d_backward(gy, x, w, stride, padding, output_padding, dilatio
     if need_b:
         gb = gy.sum(axis=(0, 2, 3))
     if _one_window((OH, OW), (kh, kw), padding, dilation):
-        gy2 = gy.reshape(N, -1)                       # y = x W: gx = gy W^T, gW = x^T gy
+        gy2 = gy.reshape(N, -1)  # y = x W: gx = gy W^T, gW = x^T gy
         if need_x:
             gx = (gy2 @ w.reshape(Cin, -1).T).reshape(x.shape)
         if need_w:

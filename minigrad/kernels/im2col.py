@@ -31,6 +31,7 @@ mod the stride), where each tap's windows form one dense block.
 ``conv_output_size`` and ``conv_transpose_output_size`` are the one place the output-size formulas live.
 The convolution these buffers compute is defined, loop by loop, in ``reference.py``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -82,7 +83,7 @@ def padded_channels_last(a, padding):
     if ph == pw == 0:
         return to_channels_last(a)
     out = xp.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=a.dtype)
-    to_channels_last(a, out=out[:, ph:ph + H, pw:pw + W])
+    to_channels_last(a, out=out[:, ph : ph + H, pw : pw + W])
     return out
 
 
@@ -158,8 +159,8 @@ def phase_grid_to_nchw(acc, in_hw, bias=None):
     # 6-D transposing copy: NumPy's inner loop would run over the tiny phase axes.)
     for r in range(sh):
         for t in range(sw):
-            dst = out[:, :, r::sh, t::sw]                        # rows past the image are cropped here
-            src = acc[r, t, :, :dst.shape[2], :dst.shape[3]].transpose(0, 3, 1, 2)
+            dst = out[:, :, r::sh, t::sw]  # rows past the image are cropped here
+            src = acc[r, t, :, : dst.shape[2], : dst.shape[3]].transpose(0, 3, 1, 2)
             if bias is None:
                 dst[...] = src
             else:
@@ -194,11 +195,14 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     OH, OW = map(conv_output_size, (H, W), kernel_size, stride, padding, dilation)
     expected = (N * OH * OW, kh * kw * C)
     if tuple(cols.shape) != expected:
-        raise ValueError(f"col2im: cols of shape {tuple(cols.shape)} do not match x_shape {tuple(x_shape)} "
-                         f"with kernel_size {tuple(kernel_size)} (expected {expected})")
+        raise ValueError(
+            f"col2im: cols of shape {tuple(cols.shape)} do not match x_shape {tuple(x_shape)} "
+            f"with kernel_size {tuple(kernel_size)} (expected {expected})"
+        )
     cols6 = cols.reshape(N, OH, OW, kh, kw, C)
     acc = phase_grid(get_array_module(cols), N, C, (H, W), stride, cols.dtype)
-    for i, j, (rh, rows_h, win_h), (rw, rows_w, win_w) in phase_taps((OH, OW), (H, W), kernel_size, stride,
-                                                                    padding, dilation):
-        acc[rh, rw, :, rows_h, rows_w] += cols6[:, win_h, win_w, i, j]    # in place: no temporary
+    for i, j, (rh, rows_h, win_h), (rw, rows_w, win_w) in phase_taps(
+        (OH, OW), (H, W), kernel_size, stride, padding, dilation
+    ):
+        acc[rh, rw, :, rows_h, rows_w] += cols6[:, win_h, win_w, i, j]  # in place: no temporary
     return phase_grid_to_nchw(acc, (H, W))

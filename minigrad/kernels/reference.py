@@ -9,6 +9,7 @@ xpad the zero-padded input, s the stride, d the dilation and p the padding:
 
 Arguments are raw arrays (NumPy or CuPy) and (int, int) pairs, as the kernels in ``conv.py`` take them.
 """
+
 from __future__ import annotations
 
 from minigrad.backend import get_array_module
@@ -29,7 +30,7 @@ def conv2d_reference(x, w, b, stride, padding, dilation):
     for i in range(kh):
         for j in range(kw):
             # tap (i, j) of every window: xpad[n, c, s a + d i, s e + d j] for a < OH, e < OW
-            tap = xpad[:, :, i * dh:i * dh + sh * (OH - 1) + 1:sh, j * dw:j * dw + sw * (OW - 1) + 1:sw]
+            tap = xpad[:, :, i * dh : i * dh + sh * (OH - 1) + 1 : sh, j * dw : j * dw + sw * (OW - 1) + 1 : sw]
             y += xp.einsum("ncae,oc->noae", tap, w[:, :, i, j])
     return y if b is None else y + b.reshape(1, O, 1, 1)
 
@@ -46,7 +47,8 @@ def conv_transpose2d_reference(x, w, b, stride, padding, output_padding, dilatio
     for i in range(kh):
         for j in range(kw):
             # input pixel (h, v) lands at (s h + d i, s v + d j) of the uncropped output
-            full[:, :, i * dh:i * dh + sh * (H - 1) + 1:sh, j * dw:j * dw + sw * (W - 1) + 1:sw] += xp.einsum(
-                "nchv,co->nohv", x, w[:, :, i, j])
-    y = full[:, :, ph:ph + OH, pw:pw + OW]
+            full[:, :, i * dh : i * dh + sh * (H - 1) + 1 : sh, j * dw : j * dw + sw * (W - 1) + 1 : sw] += xp.einsum(
+                "nchv,co->nohv", x, w[:, :, i, j]
+            )
+    y = full[:, :, ph : ph + OH, pw : pw + OW]
     return y if b is None else y + b.reshape(1, O, 1, 1)

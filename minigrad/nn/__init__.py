@@ -1,8 +1,9 @@
 """``minigrad.nn``: layers, the Module base class, initialisation and functional ops (PyTorch names).
 
-    from minigrad import nn
-    G = nn.Sequential(nn.Linear(100, 256), nn.LeakyReLU(0.2), nn.Linear(256, 784), nn.Tanh())
+from minigrad import nn
+G = nn.Sequential(nn.Linear(100, 256), nn.LeakyReLU(0.2), nn.Linear(256, 784), nn.Tanh())
 """
+
 from minigrad.nn import functional, init
 from minigrad.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d
@@ -17,8 +18,30 @@ from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
-    "CrossEntropyLoss", "Dropout", "Flatten", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Maxout", "Module",
-    "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "Unflatten",
-    "functional", "init",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Maxout",
+    "Module",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "Unflatten",
+    "functional",
+    "init",
 ]

@@ -1,4 +1,5 @@
 """Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax."""
+
 from __future__ import annotations
 
 from minigrad.nn.functional import activation as F

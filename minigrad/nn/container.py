@@ -1,4 +1,5 @@
 """Containers: Sequential (a chain of layers) and ModuleList (a registered list)."""
+
 from __future__ import annotations
 
 import operator

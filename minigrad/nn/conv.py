@@ -1,4 +1,5 @@
 """Conv2d and ConvTranspose2d layers (groups=1)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,13 +13,25 @@ from minigrad.tensor import Tensor
 IntPair = int | tuple[int, int]  # a size given once for both spatial dims, or as (height, width)
 
 
-
 class _ConvNd(Module):
     """Shared parameters, initialisation and repr of the 2-D convolutions."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair,
-                 padding: IntPair, dilation: IntPair, output_padding: IntPair, groups: int, bias: bool,
-                 padding_mode: str, weight_shape: tuple[int, int], device: str | None, dtype: Any) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntPair,
+        stride: IntPair,
+        padding: IntPair,
+        dilation: IntPair,
+        output_padding: IntPair,
+        groups: int,
+        bias: bool,
+        padding_mode: str,
+        weight_shape: tuple[int, int],
+        device: str | None,
+        dtype: Any,
+    ) -> None:
         super().__init__()
         op = type(self).__name__
         if groups != 1:
@@ -56,11 +69,35 @@ class _ConvNd(Module):
 class Conv2d(_ConvNd):
     """2-D cross-correlation over (N, C_in, H, W); weight (C_out, C_in, kh, kw)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
-                 padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: str | None = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
-                         padding_mode, (out_channels, in_channels), device, dtype)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntPair,
+        stride: IntPair = 1,
+        padding: IntPair = 0,
+        dilation: IntPair = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            0,
+            groups,
+            bias,
+            padding_mode,
+            (out_channels, in_channels),
+            device,
+            dtype,
+        )
 
     def forward(self, input: Tensor) -> Tensor:
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation)
@@ -72,13 +109,38 @@ class ConvTranspose2d(_ConvNd):
     H_out = (H - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
-                 padding: IntPair = 0, output_padding: IntPair = 0, groups: int = 1, bias: bool = True,
-                 dilation: IntPair = 1, padding_mode: str = "zeros", device: str | None = None,
-                 dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding,
-                         groups, bias, padding_mode, (in_channels, out_channels), device, dtype)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntPair,
+        stride: IntPair = 1,
+        padding: IntPair = 0,
+        output_padding: IntPair = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: IntPair = 1,
+        padding_mode: str = "zeros",
+        device: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            output_padding,
+            groups,
+            bias,
+            padding_mode,
+            (in_channels, out_channels),
+            device,
+            dtype,
+        )
 
     def forward(self, input: Tensor) -> Tensor:
-        return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                1, self.dilation)
+        return conv_transpose2d(
+            input, self.weight, self.bias, self.stride, self.padding, self.output_padding, 1, self.dilation
+        )

@@ -1,4 +1,5 @@
 """Dropout layer: inverted dropout while training, the identity in eval mode."""
+
 from __future__ import annotations
 
 from minigrad.nn.functional.dropout import dropout

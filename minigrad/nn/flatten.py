@@ -1,4 +1,5 @@
 """Flatten and Unflatten layers: reshape a range of dimensions (e.g. between conv and linear layers)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

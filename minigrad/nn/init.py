@@ -9,6 +9,7 @@ Fans of a weight of shape (out, in, *kernel): fan_in = in * prod(kernel),
 fan_out = out * prod(kernel). For ConvTranspose2d's (C_in, C_out, kh, kw)
 layout this makes fan_in = C_out * kh * kw, exactly as PyTorch does.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,16 @@ from minigrad.tensor import Tensor
 _T = TypeVar("_T")  # a Tensor or a raw array: each fill returns what it was given
 
 __all__ = [
-    "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
-    "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "calculate_gain",
+    "uniform_",
+    "normal_",
+    "constant_",
+    "zeros_",
+    "ones_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
 ]
 
 
@@ -49,8 +58,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     linear, conv*, sigmoid: 1;  tanh: 5/3;  relu: sqrt(2);
     leaky_relu: sqrt(2 / (1 + slope^2)) (slope = param, default 0.01);  selu: 3/4.
     """
-    linear_fns = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                  "conv_transpose3d")
+    linear_fns = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
     if nonlinearity in linear_fns or nonlinearity == "sigmoid":
         return 1.0
     if nonlinearity == "tanh":
@@ -64,7 +72,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
             slope = float(param)
         else:
             raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
-        return math.sqrt(2.0 / (1 + slope ** 2))
+        return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
@@ -75,8 +83,7 @@ def _calculate_fan_in_and_fan_out(tensor):
     shape = _shape(tensor)
     if len(shape) < 2:
         raise ValueError(
-            f"fan in and fan out can not be computed for a tensor with fewer than 2 dimensions "
-            f"(got shape {shape})"
+            f"fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (got shape {shape})"
         )
     receptive = 1
     for s in shape[2:]:

@@ -1,4 +1,5 @@
 """Linear: the fully connected layer y = x W^T + b."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,9 @@ class Linear(Module):
     b ~ U(-1/sqrt(in), 1/sqrt(in)).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: str | None = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device: str | None = None, dtype: Any = None
+    ) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         add_weight_and_bias(self, (out_features, in_features), out_features, bias, device, dtype)

@@ -1,4 +1,5 @@
 """Loss layers: BCELoss, BCEWithLogitsLoss, MSELoss, CrossEntropyLoss, NLLLoss (``loss(input, target)``)."""
+
 from __future__ import annotations
 
 from minigrad.nn.functional import loss as F
@@ -42,8 +43,7 @@ class BCELoss(_WeightedLoss):
 class BCEWithLogitsLoss(_WeightedLoss):
     """Sigmoid + binary cross-entropy in one stable op (see ``functional.binary_cross_entropy_with_logits``)."""
 
-    def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
-                 pos_weight: Tensor | None = None) -> None:
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
         super().__init__(weight, reduction)
         self.register_buffer("pos_weight", pos_weight)
 

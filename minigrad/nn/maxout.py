@@ -1,4 +1,5 @@
 """Maxout: the layer of Goodfellow et al. (2013), a linear map followed by a max over groups of its outputs."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,9 @@ class Maxout(Module):
     Initialised as Linear: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
     """
 
-    def __init__(self, in_features: int, units: int, pieces: int, bias: bool = True, device: str | None = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, in_features: int, units: int, pieces: int, bias: bool = True, device: str | None = None, dtype: Any = None
+    ) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("units", units), ("pieces", pieces)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -38,5 +40,4 @@ class Maxout(Module):
         return z.reshape(*z.shape[:-1], self.units, self.pieces).amax(dim=-1)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, units={self.units}, pieces={self.pieces}, "
-                f"bias={self.bias is not None}")
+        return f"in_features={self.in_features}, units={self.units}, pieces={self.pieces}, bias={self.bias is not None}"

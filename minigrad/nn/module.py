@@ -12,6 +12,7 @@ assignment (``self.fc = Linear(...)``, ``self.w = Parameter(...)``) or by
 Names nest with dots (``'0.weight'``, ``'bn.running_mean'``), which is the
 key format of ``state_dict``.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
@@ -192,8 +193,9 @@ class Module:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     # --- traversal ---------------------------------------------------------------
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """(name, module) for self and every descendant, depth first; self has name ''."""
         if memo is None:
             memo = set()
@@ -233,16 +235,18 @@ class Module:
                 seen.add(id(t))
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), t
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
@@ -346,8 +350,9 @@ class Module:
         return self.to(dtype=np.float64)
 
     # --- state dict -----------------------------------------------------------------
-    def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> dict[str, Any]:
+    def state_dict(
+        self, destination: dict[str, Any] | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> dict[str, Any]:
         """Ordered name -> Tensor of every parameter and persistent buffer.
 
         The tensors are detached but share memory with the module (as in
@@ -392,9 +397,7 @@ class Module:
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
         if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
-            )
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         with grad_mode.no_grad():  # a load is not part of any graph (copy_ refuses it in grad mode otherwise)
             for key, target in own.items():
                 if key in state_dict:
@@ -460,4 +463,3 @@ def _validate_name(name, module, what):
         raise KeyError(f"{what} name can't be empty or contain '.', got {name!r}")
     if name in module.__dict__:
         raise KeyError(f"attribute '{name}' already exists on {type(module).__name__}")
-

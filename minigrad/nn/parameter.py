@@ -1,4 +1,5 @@
 """Parameter: a Tensor that a Module registers as trainable."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,8 +29,9 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-def add_weight_and_bias(module: Any, weight_shape: tuple[int, ...], bias_size: int, bias: bool, device: str | None,
-                        dtype: Any) -> None:
+def add_weight_and_bias(
+    module: Any, weight_shape: tuple[int, ...], bias_size: int, bias: bool, device: str | None, dtype: Any
+) -> None:
     """Register an uninitialised ``weight`` Parameter of ``weight_shape`` on ``module``, and a ``bias`` of shape
     (bias_size,) when ``bias`` is true (else ``bias`` is None): the parameters of Linear, Maxout and the convolutions.
     """

@@ -1,4 +1,5 @@
 """Differentiable ops, one Function per op, grouped by kind; importing it gives Tensor its methods."""
+
 from minigrad.ops import (
     activations,
     arithmetic,
@@ -12,6 +13,13 @@ from minigrad.ops import (
 )
 
 __all__ = [
-    "activations", "arithmetic", "conversion", "matmul", "pointwise", "promotion", "reductions", "shape_ops",
+    "activations",
+    "arithmetic",
+    "conversion",
+    "matmul",
+    "pointwise",
+    "promotion",
+    "reductions",
+    "shape_ops",
     "tensor_methods",
 ]

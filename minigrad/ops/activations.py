@@ -4,6 +4,7 @@ All are written to stay finite for |x| up to 1e4 in float32: nothing ever
 computes exp of a large positive number. Each backward is one formula on
 arrays or (``create_graph=True``) Tensors; masks are constants.
 """
+
 from minigrad.autograd import Function, is_graph, raw
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Exp
@@ -17,7 +18,7 @@ class ReLU(Function):
         return get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
-        mask, = self.saved_tensors
+        (mask,) = self.saved_tensors
         return gy * mask
 
 
@@ -43,14 +44,14 @@ class LeakyReLU(Function):
         return xp.where(mask, x, y)  # a > 1 or a < 0: max() is not the formula
 
     def backward(self, gy):
-        mask, = self.saved_tensors
+        (mask,) = self.saved_tensors
         a, dt = self.slope, raw(gy).dtype
-        s = mask.astype(dt)         # 1 where x > 0, else 0
+        s = mask.astype(dt)  # 1 where x > 0, else 0
         s *= dt.type(1 - a)
-        s += dt.type(a)             # 1 where x > 0, else a: a constant of the graph
+        s += dt.type(a)  # 1 where x > 0, else a: a constant of the graph
         if is_graph(gy):
             return gy * s
-        s *= gy                     # on arrays, in place: one buffer less
+        s *= gy  # on arrays, in place: one buffer less
         return s
 
 
@@ -76,7 +77,7 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy):
-        y, = self.saved_tensors
+        (y,) = self.saved_tensors
         return gy * y * (1 - y)
 
 
@@ -89,7 +90,7 @@ class Tanh(Function):
         return y
 
     def backward(self, gy):
-        y, = self.saved_tensors
+        (y,) = self.saved_tensors
         return gy * (1 - y * y)
 
 
@@ -101,7 +102,7 @@ class Softplus(Function):
         return stable_softplus(x)
 
     def backward(self, gy):
-        x, = self.saved_tensors
+        (x,) = self.saved_tensors
         return gy * Sigmoid().apply(x)
 
 
@@ -113,7 +114,7 @@ class LogSigmoid(Function):
         return -stable_softplus(-x)
 
     def backward(self, gy):
-        x, = self.saved_tensors
+        (x,) = self.saved_tensors
         return gy * Sigmoid().apply(-x)
 
 
@@ -131,7 +132,7 @@ class Softmax(Function):
         return y
 
     def backward(self, gy):
-        y, = self.saved_tensors
+        (y,) = self.saved_tensors
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
@@ -149,7 +150,7 @@ class LogSoftmax(Function):
         return y
 
     def backward(self, gy):
-        y, = self.saved_tensors
+        (y,) = self.saved_tensors
         return gy - Exp().apply(y) * gy.sum(axis=self.axis, keepdims=True)
 
 

@@ -5,6 +5,7 @@ In backward, each input's gradient is reduced back to that input's shape with
 the sum of theirs). Every formula uses operators only, so it runs on arrays
 and, under ``create_graph=True``, on Tensors.
 """
+
 from minigrad.autograd import Function, raw, sum_to
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Log, Where
@@ -83,10 +84,10 @@ class PowScalar(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x ** self.c
+        return x**self.c
 
     def backward(self, gy):
-        x, = self.saved_tensors
+        (x,) = self.saved_tensors
         c = self.c
         if c == 1:
             return gy
@@ -98,7 +99,7 @@ class Pow(Function):
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return a ** b
+        return a**b
 
     def backward(self, gy):
         a, b = self.saved_tensors
@@ -108,7 +109,7 @@ class Pow(Function):
             # a^b log a -> 0 as a -> 0 for b > 0; avoid 0 * -inf = nan there
             positive = raw(a) > 0
             log_a = Log().apply(Where(positive).apply(a, get_array_module(positive).ones((), raw(a).dtype)))
-            gb = sum_to(gy * a ** b * log_a, b.shape)
+            gb = sum_to(gy * a**b * log_a, b.shape)
         return ga, gb
 
 

@@ -1,4 +1,5 @@
 """Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast) operands."""
+
 from minigrad.autograd import Function, sum_to
 
 
@@ -21,8 +22,10 @@ class MatMul(Function):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
         if a.dtype != b.dtype:  # as PyTorch: no silent float32 -> float64 widening of a GEMM
-            raise ValueError(f"matmul: dtypes differ ({a.dtype} and {b.dtype}, shapes {tuple(a.shape)} and "
-                             f"{tuple(b.shape)}); convert one operand")
+            raise ValueError(
+                f"matmul: dtypes differ ({a.dtype} and {b.dtype}, shapes {tuple(a.shape)} and "
+                f"{tuple(b.shape)}); convert one operand"
+            )
         k_a = a.shape[-1]
         k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if k_a != k_b:

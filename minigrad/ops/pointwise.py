@@ -4,6 +4,7 @@ Masks (which input won, which elements were clamped) are constants of the
 graph: the functions are piecewise smooth, and on each piece the mask does
 not move.
 """
+
 from minigrad.autograd import Function, raw, sum_to
 from minigrad.backend import get_array_module
 from minigrad.ops.promotion import promote
@@ -19,7 +20,7 @@ class Exp(Function):
         return y
 
     def backward(self, gy):
-        y, = self.saved_tensors
+        (y,) = self.saved_tensors
         return gy * y
 
 
@@ -31,7 +32,7 @@ class Log(Function):
         return get_array_module(x).log(x)
 
     def backward(self, gy):
-        x, = self.saved_tensors
+        (x,) = self.saved_tensors
         return gy / x
 
 
@@ -44,7 +45,7 @@ class Sqrt(Function):
         return y
 
     def backward(self, gy):
-        y, = self.saved_tensors
+        (y,) = self.saved_tensors
         return gy / (2 * y)
 
 
@@ -56,7 +57,7 @@ class Abs(Function):
         return get_array_module(x).abs(x)
 
     def backward(self, gy):
-        x, = self.saved_tensors
+        (x,) = self.saved_tensors
         return gy * get_array_module(raw(x)).sign(raw(x))
 
 

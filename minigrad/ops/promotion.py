@@ -1,4 +1,5 @@
 """Type promotion of two operands, as PyTorch does it."""
+
 from minigrad.tensor import Tensor
 
 

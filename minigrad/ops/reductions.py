@@ -7,6 +7,7 @@ elementwise maximum.
 Backward re-inserts the reduced axes into ``gy`` (so it broadcasts against x)
 and spreads it over the reduced elements.
 """
+
 import builtins
 from collections import namedtuple
 
@@ -120,13 +121,13 @@ class Var(_Reduction):
         axes = self._setup(x)
         self.save_for_backward(x)
         centered = x - x.mean(axis=axes, keepdims=True)
-        return (centered ** 2).sum(axis=axes, keepdims=self.keepdims) / self._dof()
+        return (centered**2).sum(axis=axes, keepdims=self.keepdims) / self._dof()
 
     def _centered(self, x):
         return x - x.mean(axis=self.axes, keepdims=True)
 
     def backward(self, gy):
-        x, = self.saved_tensors
+        (x,) = self.saved_tensors
         dof = self._dof()
         return self._expand(gy) * (2 / dof if dof else float("nan")) * self._centered(x)  # no dof: nan, as PyTorch
 

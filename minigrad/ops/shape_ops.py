@@ -3,6 +3,7 @@ expand, getitem, cat, stack, pad. They move values around without changing
 them, so each backward moves the gradient back the same way (and, since
 each is linear, the backward of a backward is the forward again).
 """
+
 import numpy as np
 
 from minigrad.autograd import Function, sum_to
@@ -69,8 +70,7 @@ class Expand(Function):
 
     def forward(self, x):
         self.in_shape = x.shape
-        shape = tuple(n if n != -1 else x.shape[i - (len(self.shape) - x.ndim)]
-                      for i, n in enumerate(self.shape))
+        shape = tuple(n if n != -1 else x.shape[i - (len(self.shape) - x.ndim)] for i, n in enumerate(self.shape))
         try:
             return get_array_module(x).broadcast_to(x, shape)
         except ValueError:
@@ -136,8 +136,7 @@ class Cat(Function):
         ax = wrap_dim("cat", self.axis, ref.ndim)
         for x in xs[1:]:
             if x.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, ref.shape)) if i != ax):
-                raise ValueError(
-                    f"cat: shapes {tuple(ref.shape)} and {tuple(x.shape)} differ outside dim {self.axis}")
+                raise ValueError(f"cat: shapes {tuple(ref.shape)} and {tuple(x.shape)} differ outside dim {self.axis}")
         self.sizes = [x.shape[ax] for x in xs]
         self.ax = ax
         return get_array_module(ref).concatenate(xs, axis=ax)
@@ -182,7 +181,7 @@ class Pad(Function):
         n = len(self.pad) // 2
         if n > x.ndim:
             raise ValueError(f"pad: {n} axes of padding for a tensor of {x.ndim} dimensions")
-        width = [(0, 0)] * (x.ndim - n) + [tuple(self.pad[2 * i:2 * i + 2]) for i in reversed(range(n))]
+        width = [(0, 0)] * (x.ndim - n) + [tuple(self.pad[2 * i : 2 * i + 2]) for i in reversed(range(n))]
         if any(p < 0 for pw in width for p in pw):
             raise ValueError(f"pad: negative pad sizes are not supported, got {self.pad}")
         self.slices = tuple(slice(lo, lo + s) for (lo, _), s in zip(width, x.shape))
@@ -203,12 +202,12 @@ def flatten(x, start_dim=0, end_dim=-1):
     s, e = wrap_dim("flatten", start_dim, nd), wrap_dim("flatten", end_dim, nd)
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(x.shape)}")
-    shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
+    shape = x.shape[:s] + (-1,) + x.shape[e + 1 :]
     if 0 in x.shape:
         n = 1
-        for d in x.shape[s:e + 1]:
+        for d in x.shape[s : e + 1]:
             n *= d
-        shape = x.shape[:s] + (n,) + x.shape[e + 1:]
+        shape = x.shape[:s] + (n,) + x.shape[e + 1 :]
     return Reshape(shape)(x)
 
 

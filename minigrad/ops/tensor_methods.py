@@ -4,6 +4,7 @@
 reachable as a method, named and spelled as in PyTorch (where NumPy spells a
 keyword differently, both are accepted).
 """
+
 from minigrad.autograd import engine
 from minigrad.ops import activations, arithmetic, conversion, matmul, pointwise, reductions, shape_ops
 from minigrad.tensor import Tensor

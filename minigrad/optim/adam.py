@@ -13,6 +13,7 @@ arguments: no full-size temporary is allocated per step, only one
 preallocated scratch buffer per parameter (two with weight decay or
 maximize). On a GPU it is one fused CuPy kernel per parameter.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,11 +28,20 @@ from minigrad.tensor import Tensor
 
 
 class Adam(Optimizer):
-    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize)
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
+        )
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -72,15 +82,21 @@ class Adam(Optimizer):
                 bufs = self._scratch_arrays(p, 2 if needs_g2 else 1) if on_cpu else [None, None]
                 # sqrt(v)/sqrt(bc2) + eps == (sqrt(v) + eps*sqrt(bc2)) / sqrt(bc2): fold the
                 # bias corrections into two scalars so the array work is one pass per op.
-                bc1 = 1.0 - b1 ** t
-                sqrt_bc2 = math.sqrt(1.0 - b2 ** t)
+                bc1 = 1.0 - b1**t
+                sqrt_bc2 = math.sqrt(1.0 - b2**t)
                 f = p.dtype.type  # hyper-parameters in the parameter's dtype: no float64 upcast
-                args = (f(1.0 - b1), f(b2), f(1.0 - b2), f(eps * sqrt_bc2),
-                        f(-lr * sqrt_bc2 / bc1), f(wd), bool(maximize))
+                args = (
+                    f(1.0 - b1),
+                    f(b2),
+                    f(1.0 - b2),
+                    f(eps * sqrt_bc2),
+                    f(-lr * sqrt_bc2 / bc1),
+                    f(wd),
+                    bool(maximize),
+                )
                 vmax = state["max_exp_avg_sq"].data if amsgrad else None
                 g2 = bufs[1] if needs_g2 else None
-                jobs.append(((p.data, g, state["exp_avg"].data, state["exp_avg_sq"].data, vmax,
-                              bufs[0], g2), args))
+                jobs.append(((p.data, g, state["exp_avg"].data, state["exp_avg_sq"].data, vmax, bufs[0], g2), args))
         self._apply(_adam_update, jobs)
         return loss
 
@@ -105,13 +121,15 @@ def _fused_adam_kernel(amsgrad: bool) -> Any:
         body = _FUSED_SOURCE.format(amsgrad="vmax = max(vmax, v); T v_hat = vmax;" if amsgrad else "T v_hat = v;")
         kernel = cupy.ElementwiseKernel(
             "T g, T one_minus_b1, T b2, T one_minus_b2, T eps_hat, T neg_step, T wd, bool maximize",
-            outputs, body, f"minigrad_adam{'_amsgrad' if amsgrad else ''}")
+            outputs,
+            body,
+            f"minigrad_adam{'_amsgrad' if amsgrad else ''}",
+        )
         _fused_kernels[amsgrad] = kernel
     return kernel
 
 
-def _adam_update(p, g, m, v, vmax, s, g2, one_minus_b1, b2, one_minus_b2, eps_hat, neg_step,
-                 wd, maximize):
+def _adam_update(p, g, m, v, vmax, s, g2, one_minus_b1, b2, one_minus_b2, eps_hat, neg_step, wd, maximize):
     """In-place Adam on matching arrays; ``s`` (and ``g2``) are scratch.
 
     ``eps_hat = eps * sqrt(bc2)`` and ``neg_step = -lr * sqrt(bc2) / bc1``.
@@ -119,8 +137,9 @@ def _adam_update(p, g, m, v, vmax, s, g2, one_minus_b1, b2, one_minus_b2, eps_ha
     xp = get_array_module(p)
     if xp is not np:  # CuPy: one fused kernel (the ufunc code below would work too, 13x the launches)
         outputs = (p, m, v) if vmax is None else (p, m, v, vmax)
-        _fused_adam_kernel(vmax is not None)(g, one_minus_b1, b2, one_minus_b2, eps_hat, neg_step, wd,
-                                             maximize, *outputs)
+        _fused_adam_kernel(vmax is not None)(
+            g, one_minus_b1, b2, one_minus_b2, eps_hat, neg_step, wd, maximize, *outputs
+        )
         return
     if g2 is not None:  # g2 = wd * p + g  (or - g when maximizing)
         xp.multiply(p, wd, out=g2)

@@ -17,6 +17,7 @@ for the lambda schedulers, the lambdas: a plain function is saved as None, a cal
 object as its ``__dict__``); ``load_state_dict`` restores them, so a resumed run follows
 the same schedule. The optimizer's own state is saved separately, as in PyTorch.
 """
+
 from __future__ import annotations
 
 import types
@@ -32,7 +33,8 @@ __all__ = ["ExponentialLR", "LRScheduler", "LambdaLR", "MultiplicativeLR", "Step
 
 _EPOCH_DEPRECATION = (
     "The epoch parameter in `scheduler.step()` is deprecated (as in PyTorch); call `scheduler.step()` "
-    "without it: the closed form is used where the scheduler has one")
+    "without it: the closed form is used where the scheduler has one"
+)
 
 
 class LRScheduler:
@@ -48,8 +50,10 @@ class LRScheduler:
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming "
-                                   f"an optimizer ({type(self).__name__} with last_epoch={last_epoch})")
+                    raise KeyError(
+                        f"param 'initial_lr' is not specified in param_groups[{i}] when resuming "
+                        f"an optimizer ({type(self).__name__} with last_epoch={last_epoch})"
+                    )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
@@ -95,8 +99,9 @@ class _LambdaScheduler(LRScheduler):
         n = len(optimizer.param_groups)
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != n:
-                raise ValueError(f"{type(self).__name__}: expected {n} lr_lambdas (one per parameter group), "
-                                 f"got {len(lr_lambda)}")
+                raise ValueError(
+                    f"{type(self).__name__}: expected {n} lr_lambdas (one per parameter group), got {len(lr_lambda)}"
+                )
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * n
@@ -107,8 +112,7 @@ class _LambdaScheduler(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(f.__dict__)
-                               for f in self.lr_lambdas]
+        state["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(f.__dict__) for f in self.lr_lambdas]
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -167,4 +171,4 @@ class ExponentialLR(LRScheduler):
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float]:
-        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]

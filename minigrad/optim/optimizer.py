@@ -20,6 +20,7 @@ The threads are opt-in: one thread (no pool) unless ``set_num_threads(n)`` (or
 ``minigrad.set_num_threads``) is called, as ``python -m gan`` and the benchmarks
 do, or MINIGRAD_NUM_THREADS is set.
 """
+
 from __future__ import annotations
 
 import os
@@ -80,8 +81,9 @@ def _splittable(arrays: Sequence[Any]) -> bool:
     first = arrays[0]
     if not isinstance(first, np.ndarray) or first.size < _MIN_SPLIT:
         return False
-    return all(a is None or (isinstance(a, np.ndarray) and a.flags.c_contiguous and a.size == first.size)
-               for a in arrays)
+    return all(
+        a is None or (isinstance(a, np.ndarray) and a.flags.c_contiguous and a.size == first.size) for a in arrays
+    )
 
 
 def _flat_slice(a, lo, hi):
@@ -142,22 +144,25 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError(f"{op}: parameters must be an ordered sequence, not a set (order matters for "
-                            f"state_dict)")
+            raise TypeError(f"{op}: parameters must be an ordered sequence, not a set (order matters for state_dict)")
         params = list(params)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{op}: parameter {i} is a {type(p).__name__}, expected a Tensor")
             if np.dtype(p.dtype).kind != "f":
-                raise TypeError(f"{op}: parameter {i} has dtype {p.dtype}; only floating point tensors "
-                                f"can be optimized")
+                raise TypeError(
+                    f"{op}: parameter {i} has dtype {p.dtype}; only floating point tensors can be optimized"
+                )
             if not p.is_leaf:
-                raise ValueError(f"{op}: parameter {i} (shape {p.shape}) is not a leaf tensor; "
-                                 f"optimize the leaf it was computed from")
+                raise ValueError(
+                    f"{op}: parameter {i} (shape {p.shape}) is not a leaf tensor; "
+                    f"optimize the leaf it was computed from"
+                )
             if id(p) in seen:
-                raise ValueError(f"{op}: parameter {i} (shape {p.shape}) appears more than once "
-                                 f"(in this group or an earlier one)")
+                raise ValueError(
+                    f"{op}: parameter {i} (shape {p.shape}) appears more than once (in this group or an earlier one)"
+                )
             seen.add(id(p))
         group = {key: value for key, value in param_group.items() if key != "params"}
         for key, value in self.defaults.items():
@@ -204,11 +209,13 @@ class Optimizer:
         """The raw gradient of ``p``, checked against the parameter."""
         g = p.grad.data if isinstance(p.grad, Tensor) else p.grad
         if tuple(g.shape) != tuple(p.shape):
-            raise ValueError(f"{type(self).__name__}.step: gradient shape {tuple(g.shape)} does not match "
-                             f"parameter shape {p.shape}")
+            raise ValueError(
+                f"{type(self).__name__}.step: gradient shape {tuple(g.shape)} does not match parameter shape {p.shape}"
+            )
         if backend.device_of(g) != p.device:
-            raise ValueError(f"{type(self).__name__}.step: gradient is on {backend.device_of(g)} but the "
-                             f"parameter is on {p.device}")
+            raise ValueError(
+                f"{type(self).__name__}.step: gradient is on {backend.device_of(g)} but the parameter is on {p.device}"
+            )
         if g.dtype != p.dtype:
             g = g.astype(p.dtype)
         return g
@@ -295,13 +302,17 @@ class Optimizer:
             raise ValueError(f"{op}: expected a dict with 'state' and 'param_groups' entries")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{op}: the state has {len(saved_groups)} parameter group(s) but the optimizer "
-                             f"has {len(self.param_groups)}")
+            raise ValueError(
+                f"{op}: the state has {len(saved_groups)} parameter group(s) but the optimizer "
+                f"has {len(self.param_groups)}"
+            )
         by_index = {}
         for gi, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"{op}: parameter group {gi} has {len(saved['params'])} parameter(s) in the "
-                                 f"state but {len(group['params'])} in the optimizer")
+                raise ValueError(
+                    f"{op}: parameter group {gi} has {len(saved['params'])} parameter(s) in the "
+                    f"state but {len(group['params'])} in the optimizer"
+                )
             for i, p in zip(saved["params"], group["params"]):
                 by_index[i] = p
         new_state = {}
@@ -309,9 +320,10 @@ class Optimizer:
             if i not in by_index:
                 raise ValueError(f"{op}: the state refers to parameter index {i!r}, which no group lists")
             p = by_index[i]
-            new_state[p] = {key: int(value) if key == "step" else
-                            _restore_value(value, p, f"{op}: state[{i!r}][{key!r}]")
-                            for key, value in buffers.items()}
+            new_state[p] = {
+                key: int(value) if key == "step" else _restore_value(value, p, f"{op}: state[{i!r}][{key!r}]")
+                for key, value in buffers.items()
+            }
         # validate everything before touching self
         new_groups = []
         for group, saved in zip(self.param_groups, saved_groups):

@@ -12,6 +12,7 @@ For each parameter p with gradient g::
 Nesterov momentum needs momentum > 0 and dampening = 0. The update runs in
 place with one preallocated scratch buffer per parameter.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,10 +24,25 @@ from minigrad.tensor import Tensor
 
 
 class SGD(Optimizer):
-    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False) -> None:
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
-                        weight_decay=weight_decay, maximize=maximize)
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -38,8 +54,10 @@ class SGD(Optimizer):
         if not wd >= 0.0:
             raise ValueError(f"SGD: invalid weight_decay={wd} (must be >= 0)")
         if group["nesterov"] and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: nesterov momentum requires momentum > 0 and dampening = 0, "
-                             f"got momentum={momentum}, dampening={dampening}")
+            raise ValueError(
+                f"SGD: nesterov momentum requires momentum > 0 and dampening = 0, "
+                f"got momentum={momentum}, dampening={dampening}"
+            )
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns closure()'s loss."""

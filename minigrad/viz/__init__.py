@@ -9,6 +9,7 @@ mean / std / norm when large); ops show the Function and their position in
 the order backward visits them. ``draw(..., modules=calls, group_modules=True)``
 collapses each module call (recorded with :func:`record_modules`) into one box.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,16 @@ def to_dot(output, params=None, modules=None, group_modules=False, max_values: i
     return dot_source(nodes, edges)
 
 
-def draw(output, path, params=None, modules=None, group_modules=False, max_values: int = 6,
-         engine: str = "auto", dpi: int = 150) -> Path:
+def draw(
+    output,
+    path,
+    params=None,
+    modules=None,
+    group_modules=False,
+    max_values: int = 6,
+    engine: str = "auto",
+    dpi: int = 150,
+) -> Path:
     """Draw the graph that produced ``output`` (a Tensor or a :class:`Graph`) into ``path`` (.svg or .png).
 
     ``engine``: 'dot' (Graphviz), 'matplotlib' (minigrad's own layered layout),
@@ -60,8 +69,13 @@ def draw(output, path, params=None, modules=None, group_modules=False, max_value
         raise RuntimeError("minigrad.viz.draw: engine='dot' but Graphviz's dot is not on PATH")
     nodes, edges = _graph(output, params, modules).view(group_modules, max_values)
     if engine == "dot" or (engine == "auto" and dot_available()):
-        data = run_dot(dot_source(nodes, edges) if fmt == "svg" else
-                       dot_source(nodes, edges).replace("graph [", f"graph [dpi={dpi}, ", 1), fmt, nodes)
+        data = run_dot(
+            dot_source(nodes, edges)
+            if fmt == "svg"
+            else dot_source(nodes, edges).replace("graph [", f"graph [dpi={dpi}, ", 1),
+            fmt,
+            nodes,
+        )
     else:
         data = _render(nodes, edges, fmt, dpi)
     _atomic_write(path, data)

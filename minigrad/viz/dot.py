@@ -4,6 +4,7 @@ Tensors are record nodes (micrograd's ``{ name | data | grad }``), ops are
 rounded boxes; every node has a ``tooltip`` with its full summary, which
 ``dot -Tsvg`` turns into a hover text.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,10 +25,12 @@ def _quoted(text: str) -> str:
 
 def dot_source(nodes, edges, title: str = "minigrad") -> str:
     """DOT text: one statement per node and per edge, inputs above outputs."""
-    lines = [f'digraph "{_quoted(title)}" {{',
-             '  graph [rankdir=TB, nodesep=0.25, ranksep=0.3];',
-             f'  node [fontname="DejaVu Sans Mono", fontsize={FONT_SIZE}, style="rounded,filled", penwidth=0.8];',
-             f'  edge [color="{EDGE}", arrowsize=0.6];']
+    lines = [
+        f'digraph "{_quoted(title)}" {{',
+        "  graph [rankdir=TB, nodesep=0.25, ranksep=0.3];",
+        f'  node [fontname="DejaVu Sans Mono", fontsize={FONT_SIZE}, style="rounded,filled", penwidth=0.8];',
+        f'  edge [color="{EDGE}", arrowsize=0.6];',
+    ]
     for n in nodes:
         if n.kind in ("op",):
             label = _quoted("\n".join(line for s in n.sections for line in s))
@@ -36,8 +39,9 @@ def dot_source(nodes, edges, title: str = "minigrad") -> str:
             fields = ["".join(_record_text(line) + "\\l" for line in s) for s in n.sections]
             label = "{" + "|".join(fields) + "}"
             shape = "record"
-        lines.append(f'  {n.id} [shape={shape}, fillcolor="{FILL[n.kind]}", label="{label}", '
-                     f'tooltip="{_quoted(n.tooltip)}"];')
+        lines.append(
+            f'  {n.id} [shape={shape}, fillcolor="{FILL[n.kind]}", label="{label}", tooltip="{_quoted(n.tooltip)}"];'
+        )
     for a, b in edges:
         lines.append(f"  {a} -> {b};")
     lines.append("}")
@@ -57,6 +61,9 @@ def run_dot(source: str, fmt: str, nodes) -> bytes:
         return out.stdout
     tips = {n.id: n.tooltip for n in nodes}
     svg = out.stdout.decode()
-    svg = re.sub(r"<title>(\w+)</title>",
-                 lambda m: f"<title>{escape(tips[m.group(1)])}</title>" if m.group(1) in tips else m.group(0), svg)
+    svg = re.sub(
+        r"<title>(\w+)</title>",
+        lambda m: f"<title>{escape(tips[m.group(1)])}</title>" if m.group(1) in tips else m.group(0),
+        svg,
+    )
     return svg.encode()

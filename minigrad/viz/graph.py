@@ -12,6 +12,7 @@ To see the gradient of every intermediate tensor (not only of leaves and of
 tensors with ``retain_grad()``) the Graph registers a tensor hook on each of
 them that keeps the gradient backward hands it (``capture_grads=True``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ from typing import Any
 from minigrad.autograd import topological_order
 from minigrad.viz import summary
 
-_FREED = ("minigrad.viz: the graph of this tensor was freed by backward() (it drops every op's inputs); "
-          "make the Graph before backward, g = minigrad.viz.Graph(output), and draw g after it, "
-          "or run backward(retain_graph=True)")
+_FREED = (
+    "minigrad.viz: the graph of this tensor was freed by backward() (it drops every op's inputs); "
+    "make the Graph before backward, g = minigrad.viz.Graph(output), and draw g after it, "
+    "or run backward(retain_graph=True)"
+)
 
 
 @dataclass
@@ -91,6 +94,7 @@ class Graph:
     def _keeper(self, key):
         def keep(g):
             self._grads[key] = getattr(g, "data", g)
+
         return keep
 
     def grad(self, t):
@@ -121,8 +125,10 @@ class Graph:
         edges = self.edges
         if group_modules:
             if self.modules is None:
-                raise ValueError("minigrad.viz: group_modules needs the module calls: run the forward under "
-                                 "`with minigrad.viz.record_modules(model) as calls:` and pass modules=calls")
+                raise ValueError(
+                    "minigrad.viz: group_modules needs the module calls: run the forward under "
+                    "`with minigrad.viz.record_modules(model) as calls:` and pass modules=calls"
+                )
             from minigrad.viz.modules import collapse
 
             depth = None if group_modules is True else int(group_modules)
@@ -171,8 +177,10 @@ class Graph:
 
     def _op_node(self, key):
         name, pos, shapes = self.ops[key]
-        tip = (f"op {name}: backward visits it {_ordinal(pos)} of {len(self.ops)}\n"
-               f"inputs {', '.join(map(str, shapes))}\noutput {tuple(self.tensors[key].shape)}")
+        tip = (
+            f"op {name}: backward visits it {_ordinal(pos)} of {len(self.ops)}\n"
+            f"inputs {', '.join(map(str, shapes))}\noutput {tuple(self.tensors[key].shape)}"
+        )
         return Node(f"op{key}", "op", [[name], [f"backward #{pos}"]], tip)
 
 

@@ -14,6 +14,7 @@
    boxes overlap.
 Coordinates are in points, y grows downwards (inputs on top).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,7 @@ class Box:
     h: float
 
     def overlaps(self, other, eps=1e-6) -> bool:
-        return (abs(self.x - other.x) * 2 < self.w + other.w - eps
-                and abs(self.y - other.y) * 2 < self.h + other.h - eps)
+        return abs(self.x - other.x) * 2 < self.w + other.w - eps and abs(self.y - other.y) * 2 < self.h + other.h - eps
 
 
 def layered_layout(sizes, edges, node_gap=14.0, rank_gap=26.0, sweeps=24):
@@ -57,7 +57,7 @@ def layered_layout(sizes, edges, node_gap=14.0, rank_gap=26.0, sweeps=24):
 
     # dummy nodes: every edge then joins adjacent ranks
     width = {v: sizes[v][0] for v in ids}
-    up: dict[Any, list[Any]] = {v: [] for v in ids}    # neighbours one rank above
+    up: dict[Any, list[Any]] = {v: [] for v in ids}  # neighbours one rank above
     down: dict[Any, list[Any]] = {v: [] for v in ids}  # neighbours one rank below
     chains = []
     for k, (a, b) in enumerate(edges):
@@ -101,7 +101,7 @@ def crossings(upper, lower, down) -> int:
     """Edge crossings between two adjacent ranks (pairs of edges whose ends are in opposite order)."""
     pos = {v: i for i, v in enumerate(lower)}
     ends = [(i, pos[w]) for i, v in enumerate(upper) for w in down[v] if w in pos]
-    return sum(1 for k, (a, b) in enumerate(ends) for c, d in ends[k + 1:] if (a - c) * (b - d) < 0)
+    return sum(1 for k, (a, b) in enumerate(ends) for c, d in ends[k + 1 :] if (a - c) * (b - d) < 0)
 
 
 def _total_crossings(layers, down):

@@ -6,6 +6,7 @@ passing through its inputs. The call's parameters and the tensors its ops
 make (outputs included) go into the same box, which shows the outputs' shape
 and statistics. The model's own call (the root) is not collapsed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -52,9 +53,9 @@ def _tensors(obj):
 def record_modules(model):
     """Record every submodule call of ``model`` inside the ``with`` block (forward hooks, removed on exit).
 
-        with minigrad.viz.record_modules(D) as calls:
-            loss = criterion(D(x), y)
-        minigrad.viz.draw(loss, "d.svg", modules=calls, group_modules=True)
+    with minigrad.viz.record_modules(D) as calls:
+        loss = criterion(D(x), y)
+    minigrad.viz.draw(loss, "d.svg", modules=calls, group_modules=True)
     """
     calls = ModuleCalls(model)
     open_calls: dict[int, list[Any]] = {}  # id(module) -> stack of input id tuples (a module may call itself)
@@ -141,13 +142,20 @@ def collapse(graph, nodes, edges, order, depth, max_values):
 def _module_node(graph, call, nid, ids, consumers, rep, max_values):
     module = call.module
     kind = type(module).__name__
-    outs = [graph.tensors[int(m[1:])] for m in ids if m.startswith("t") and int(m[1:]) in graph.ops
-            and any(rep.get(c) != nid for c in consumers.get(m, []))]
+    outs = [
+        graph.tensors[int(m[1:])]
+        for m in ids
+        if m.startswith("t") and int(m[1:]) in graph.ops and any(rep.get(c) != nid for c in consumers.get(m, []))
+    ]
     positions = sorted(graph.ops[int(m[2:])][1] for m in ids if m.startswith("op"))
     n_params = sum(int(p.data.size) for p in module.parameters())
     sections = [[f"{call.name}: {kind}"]]
-    tip = [f"module {call.name}: {kind}", repr(module), f"{n_params:,} parameters",
-           f"ops: {', '.join(graph.ops[int(m[2:])][0] for m in ids if m.startswith('op'))}"]
+    tip = [
+        f"module {call.name}: {kind}",
+        repr(module),
+        f"{n_params:,} parameters",
+        f"ops: {', '.join(graph.ops[int(m[2:])][0] for m in ids if m.startswith('op'))}",
+    ]
     for t in outs:
         data, grad = summary.as_numpy(t.data), summary.as_numpy(graph.grad(t))
         part = [f"-> {summary.shape_text(t.shape, t.dtype)}", *summary.array_lines("out", data, max_values)]

@@ -8,6 +8,7 @@ each node's shapes are in groups whose id is the node's id, and a <title>
 (the hover tooltip of browsers and viewers) with the node's full summary is
 inserted into each of them.
 """
+
 from __future__ import annotations
 
 import io
@@ -19,7 +20,7 @@ from minigrad.viz.style import EDGE, FILL, FONT_SIZE
 
 FONT = "DejaVu Sans Mono"
 CHAR_W = 0.66  # advance width of DejaVu Sans Mono with pixel rounding, in em
-LINE_H = 1.2    # matplotlib's default line spacing, in em
+LINE_H = 1.2  # matplotlib's default line spacing, in em
 PAD_X, PAD_Y = 5.0, 3.0
 MARGIN = 10.0
 
@@ -59,14 +60,23 @@ def figure(nodes, edges, fs=FONT_SIZE):
                 my = (py + qy) / 2
                 verts += [(px, my), (qx, my), (qx, qy)]
                 codes += [Path.CURVE4] * 3
-        ax.add_patch(FancyArrowPatch(path=Path(verts, codes), arrowstyle="-|>", mutation_scale=7, color=EDGE,
-                                     lw=0.7, shrinkA=0, shrinkB=0, zorder=1))
+        ax.add_patch(
+            FancyArrowPatch(
+                path=Path(verts, codes),
+                arrowstyle="-|>",
+                mutation_scale=7,
+                color=EDGE,
+                lw=0.7,
+                shrinkA=0,
+                shrinkB=0,
+                zorder=1,
+            )
+        )
     for n in nodes:
         b = boxes[n.id]
         left, top = b.x - b.w / 2, b.y - b.h / 2
         style = "round,pad=0,rounding_size=4" if n.kind in ("op", "module") else "square,pad=0"
-        patch = FancyBboxPatch((left, top), b.w, b.h, boxstyle=style, fc=FILL[n.kind], ec="#333333", lw=0.7,
-                               zorder=2)
+        patch = FancyBboxPatch((left, top), b.w, b.h, boxstyle=style, fc=FILL[n.kind], ec="#333333", lw=0.7, zorder=2)
         patch.set_gid(n.id)
         ax.add_patch(patch)
         y = top
@@ -76,9 +86,18 @@ def figure(nodes, edges, fs=FONT_SIZE):
                 sep = ax.plot([left, left + b.w], [y, y], color="#333333", lw=0.5, zorder=3)[0]
                 sep.set_gid(f"{n.id}_sep{k}")
             centred = n.kind == "op"
-            t = ax.text(b.x if centred else left + PAD_X, y + sh / 2, "\n".join(section), fontsize=fs,
-                        family=FONT, ha="center" if centred else "left", va="center", linespacing=LINE_H,
-                        zorder=4, weight="bold" if k == 0 and n.kind in ("op", "module") else "normal")
+            t = ax.text(
+                b.x if centred else left + PAD_X,
+                y + sh / 2,
+                "\n".join(section),
+                fontsize=fs,
+                family=FONT,
+                ha="center" if centred else "left",
+                va="center",
+                linespacing=LINE_H,
+                zorder=4,
+                weight="bold" if k == 0 and n.kind in ("op", "module") else "normal",
+            )
             t.set_gid(f"{n.id}_text{k}")
             y += sh
     return fig, boxes
@@ -93,7 +112,9 @@ def render(nodes, edges, fmt: str, dpi: int = 150) -> bytes:
         return buf.getvalue()
     tips = {n.id: escape(n.tooltip) for n in nodes}
     svg = buf.getvalue().decode()
-    svg = re.sub(r'(<g id="([A-Za-z]+\d+)(?:_\w+)?">)',
-                 lambda m: m.group(1) + (f"\n   <title>{tips[m.group(2)]}</title>" if m.group(2) in tips else ""),
-                 svg)
+    svg = re.sub(
+        r'(<g id="([A-Za-z]+\d+)(?:_\w+)?">)',
+        lambda m: m.group(1) + (f"\n   <title>{tips[m.group(2)]}</title>" if m.group(2) in tips else ""),
+        svg,
+    )
     return svg.encode()

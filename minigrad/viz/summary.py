@@ -4,6 +4,7 @@ A tensor with at most ``max_values`` elements shows every value; a larger one
 shows mean, std and norm (the L2 norm, sqrt(sum x^2)) of its values and of its
 gradient. The tooltip holds the full summary (min and max too) for every node.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,9 @@ def values_lines(a, max_values: int):
         return None
     if a.ndim == 0:
         return [_number(a.item())]
-    text = np.array2string(a, precision=4, max_line_width=48, separator=" ",
-                           formatter=None if a.dtype.kind == "f" else {"all": str})
+    text = np.array2string(
+        a, precision=4, max_line_width=48, separator=" ", formatter=None if a.dtype.kind == "f" else {"all": str}
+    )
     return text.split("\n")
 
 
@@ -57,8 +59,14 @@ def shape_text(shape, dtype) -> str:
 def full_summary(label: str, a) -> list[str]:
     """Every statistic (and every value, up to 64) of an array: the tooltip's text."""
     s = stats(a)
-    lines = [f"{label}: mean {_number(s['mean'])}, std {_number(s['std'])}, norm {_number(s['norm'])}, "
-             f"min {_number(s['min'])}, max {_number(s['max'])}"] if s else [f"{label}: (empty)"]
+    lines = (
+        [
+            f"{label}: mean {_number(s['mean'])}, std {_number(s['std'])}, norm {_number(s['norm'])}, "
+            f"min {_number(s['min'])}, max {_number(s['max'])}"
+        ]
+        if s
+        else [f"{label}: (empty)"]
+    )
     small = values_lines(a, 64)
     if small is not None:
         lines += ["  " + line for line in small]

@@ -1,9 +1,10 @@
 """``minigrad.nn.functional`` (import as F): stateless ops, each one Function with a fused backward.
 
-    import minigrad.nn.functional as F
-    y = F.leaky_relu(F.linear(x, w, b), 0.2)
-    loss = F.binary_cross_entropy_with_logits(y, target)
+import minigrad.nn.functional as F
+y = F.leaky_relu(F.linear(x, w, b), 0.2)
+loss = F.binary_cross_entropy_with_logits(y, target)
 """
+
 from minigrad.nn.functional.activation import (
     leaky_relu,
     log_softmax,
@@ -28,7 +29,24 @@ from minigrad.nn.functional.normalization import batch_norm
 from minigrad.nn.functional.shape import flatten, unflatten
 
 __all__ = [
-    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d",
-    "cross_entropy", "dropout", "flatten", "leaky_relu", "linear", "log_softmax", "logsigmoid", "mse_loss",
-    "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh", "unflatten",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "conv_transpose2d",
+    "cross_entropy",
+    "dropout",
+    "flatten",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "logsigmoid",
+    "mse_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "tanh",
+    "unflatten",
 ]

@@ -1,4 +1,5 @@
 """Activations for ``minigrad.nn.functional``: the fused one-Function ops of minigrad.ops.activations."""
+
 from __future__ import annotations
 
 from minigrad.ops.activations import leaky_relu as _leaky_relu

@@ -4,6 +4,7 @@ The arithmetic lives in ``minigrad.kernels.conv`` (raw arrays, one GEMM per
 pass); this file checks arguments, keeps what backward needs, and lets the
 engine free the im2col buffer once backward has used it.
 """
+
 from __future__ import annotations
 
 from minigrad.autograd import Function, is_graph
@@ -36,8 +37,11 @@ def _conv_arguments(op, input, weight, bias, stride, padding, dilation, groups, 
     if groups != 1:
         raise NotImplementedError(f"{op}: groups={groups} is not supported (only groups=1)")
     input, weight, bias = _as_tensor(input), _as_tensor(weight), _as_tensor(bias)
-    stride, padding, dilation = (int_pair(stride, "stride", op), int_pair(padding, "padding", op),
-                                 int_pair(dilation, "dilation", op))
+    stride, padding, dilation = (
+        int_pair(stride, "stride", op),
+        int_pair(padding, "padding", op),
+        int_pair(dilation, "dilation", op),
+    )
     if min(stride) < 1:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
     if min(padding) < 0:
@@ -90,7 +94,8 @@ def _check_tensors(op, x, weight, bias, w_layout, in_dim):
     if len(dtypes) > 1:
         raise ValueError(
             f"{op}: dtypes differ (input {x.dtype}, weight {weight.dtype}"
-            + (f", bias {bias.dtype}" if bias is not None else "") + ")"
+            + (f", bias {bias.dtype}" if bias is not None else "")
+            + ")"
         )
     if min(weight.shape[2:]) < 1:
         raise ValueError(f"{op}: kernel_size must be a pair of integers >= 1, got {tuple(weight.shape[2:])}")
@@ -130,13 +135,28 @@ class Conv2d(Function):
         need = self.needs_input_grad
         need_b = self.has_bias and need[2]
         if is_graph(gy):
-            gx = ConvTranspose2d(self.stride, self.padding, _output_padding(x.shape, gy.shape, w.shape, self),
-                                 self.dilation).apply(gy, w) if need[0] else None
+            gx = (
+                ConvTranspose2d(
+                    self.stride, self.padding, _output_padding(x.shape, gy.shape, w.shape, self), self.dilation
+                ).apply(gy, w)
+                if need[0]
+                else None
+            )
             gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).apply(x, gy) if need[1] else None
             gb = gy.sum(axis=(0, 2, 3)) if need_b else None
         else:
-            gx, gw, gb = _kernels.conv2d_backward(gy, x.shape, w, cols, self.stride, self.padding, self.dilation,
-                                                  need_x=need[0], need_w=need[1], need_b=need_b)
+            gx, gw, gb = _kernels.conv2d_backward(
+                gy,
+                x.shape,
+                w,
+                cols,
+                self.stride,
+                self.padding,
+                self.dilation,
+                need_x=need[0],
+                need_w=need[1],
+                need_b=need_b,
+            )
         return (gx, gw, gb) if self.has_bias else (gx, gw)
 
 
@@ -158,8 +178,7 @@ class ConvTranspose2d(Function):
         self.output_padding = output_padding
 
     def forward(self, x, w, b=None):
-        y = _kernels.conv_transpose2d_forward(x, w, b, self.stride, self.padding, self.output_padding,
-                                              self.dilation)
+        y = _kernels.conv_transpose2d_forward(x, w, b, self.stride, self.padding, self.output_padding, self.dilation)
         self.has_bias = b is not None
         self.save_for_backward(x, w)
         return y
@@ -174,7 +193,8 @@ class ConvTranspose2d(Function):
             gb = gy.sum(axis=(0, 2, 3)) if need_b else None
         else:
             gx, gw, gb = _kernels.conv_transpose2d_backward(
-                gy, x, w, self.stride, self.padding, self.output_padding, self.dilation, need[0], need[1], need_b)
+                gy, x, w, self.stride, self.padding, self.output_padding, self.dilation, need[0], need[1], need_b
+            )
         return (gx, gw, gb) if self.has_bias else (gx, gw)
 
 
@@ -198,8 +218,13 @@ class Conv2dWeight(Function):
     def backward(self, ggw):
         x, g = self.saved_tensors
         need = self.needs_input_grad
-        gx = ConvTranspose2d(self.stride, self.padding, _output_padding(x.shape, g.shape, ggw.shape, self),
-                             self.dilation).apply(g, ggw) if need[0] else None
+        gx = (
+            ConvTranspose2d(
+                self.stride, self.padding, _output_padding(x.shape, g.shape, ggw.shape, self), self.dilation
+            ).apply(g, ggw)
+            if need[0]
+            else None
+        )
         # g may have fewer windows than conv2d(x) (conv_transpose2d's weight gradient with output_padding >= stride)
         gg = _crop(Conv2d(self.stride, self.padding, self.dilation).apply(x, ggw), g.shape) if need[1] else None
         return gx, gg
@@ -210,14 +235,15 @@ def _output_padding(x_shape, y_shape, w_shape, conv):
     the rows and columns conv2d's floor dropped."""
     return tuple(
         int(n - conv_transpose_output_size(o, k, s, p, 0, d))
-        for n, o, k, s, p, d in zip(x_shape[2:], y_shape[2:], w_shape[2:], conv.stride, conv.padding, conv.dilation))
+        for n, o, k, s, p, d in zip(x_shape[2:], y_shape[2:], w_shape[2:], conv.stride, conv.padding, conv.dilation)
+    )
 
 
 def _crop(g, shape):
     """g cut to ``shape`` on its last two axes (conv2d of a transposed conv's gradient may see more windows)."""
     if tuple(g.shape) == tuple(shape):
         return g
-    return g[:, :, :shape[2], :shape[3]]
+    return g[:, :, : shape[2], : shape[3]]
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -226,7 +252,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Output size per spatial dim: floor((H + 2p - d (k - 1) - 1) / s) + 1.
     """
     input, weight, bias, stride, padding, dilation, _ = _conv_arguments(
-        "conv2d", input, weight, bias, stride, padding, dilation, groups)
+        "conv2d", input, weight, bias, stride, padding, dilation, groups
+    )
     args = (input, weight) if bias is None else (input, weight, bias)
     return Conv2d(stride, padding, dilation)(*args)
 
@@ -237,6 +264,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Output size per spatial dim: (H - 1) s - 2p + d (k - 1) + output_padding + 1.
     """
     input, weight, bias, stride, padding, dilation, output_padding = _conv_arguments(
-        "conv_transpose2d", input, weight, bias, stride, padding, dilation, groups, output_padding)
+        "conv_transpose2d", input, weight, bias, stride, padding, dilation, groups, output_padding
+    )
     args = (input, weight) if bias is None else (input, weight, bias)
     return ConvTranspose2d(stride, padding, output_padding, dilation)(*args)

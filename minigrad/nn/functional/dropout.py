@@ -1,4 +1,5 @@
 """dropout: zero each element with probability p, scale the rest by 1 / (1 - p)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,7 +34,7 @@ class Dropout(Function):
         return x * mask
 
     def backward(self, gy):
-        mask, = self.saved_tensors
+        (mask,) = self.saved_tensors
         return gy * mask
 
 

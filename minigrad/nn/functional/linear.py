@@ -1,4 +1,5 @@
 """linear: y = x W^T + b as one fused Function."""
+
 from __future__ import annotations
 
 from minigrad.autograd import Function

@@ -5,6 +5,7 @@ class-index losses, the weighted average over samples), 'sum', or 'none'
 (per-element losses). Input and target shapes must match exactly: an (N, 1)
 prediction against an (N,) target is an error, not a silent (N, N) broadcast.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -288,7 +289,7 @@ class NLLLoss(_ClassIndexLoss):
         return self._reduce(logp[xp.arange(logp.shape[0]), self.safe_t], logp.dtype)
 
     def backward(self, gy):
-        onehot, = self.saved_tensors
+        (onehot,) = self.saved_tensors
         return onehot * self._row_scale(gy).reshape(-1, 1)
 
 
@@ -319,8 +320,10 @@ def _check_probability_target(op, t):
     if t.device == "cpu" and t.data.size:
         lo, hi = float(t.data.min()), float(t.data.max())
         if not (0 <= lo and hi <= 1):
-            raise ValueError(f"{op}: all elements of target should be between 0 and 1, got values in "
-                             f"[{lo:g}, {hi:g}] (target shape {tuple(t.shape)})")
+            raise ValueError(
+                f"{op}: all elements of target should be between 0 and 1, got values in "
+                f"[{lo:g}, {hi:g}] (target shape {tuple(t.shape)})"
+            )
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
@@ -339,8 +342,9 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
     return BinaryCrossEntropy(reduction)(x, t, _weight_operand(op, "weight", weight, x))
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor | None = None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Any, weight: Tensor | None = None, reduction: str = "mean", pos_weight: Tensor | None = None
+) -> Tensor:
     """Sigmoid + BCE in one stable step: max(x, 0) - x t + log1p(e^-|x|), optionally weighted.
 
     ``pos_weight`` multiplies the positive term (broadcast along the last
@@ -349,8 +353,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor 
     op = "binary_cross_entropy_with_logits"
     x, t = _pointwise_args(op, input, target, reduction)
     _check_probability_target(op, t)
-    extra = [_weight_operand(op, name, v, x) for name, v in (("weight", weight), ("pos_weight", pos_weight))
-             if v is not None]
+    extra = [
+        _weight_operand(op, name, v, x) for name, v in (("weight", weight), ("pos_weight", pos_weight)) if v is not None
+    ]
     fn = BinaryCrossEntropyWithLogits(reduction, weight is not None, pos_weight is not None)
     return fn(x, t, *extra)
 
@@ -393,8 +398,9 @@ def _check_class_range(op, t, n_classes, ignore_index):
         )
 
 
-def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100,
-                  reduction: str = "mean") -> Tensor:
+def cross_entropy(
+    input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,)."""
     op = "cross_entropy"
     x, t, w = _class_index_args(op, input, target, weight, reduction)
@@ -402,8 +408,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, igno
     return CrossEntropy(t, w, ignore_index, reduction)(x)
 
 
-def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
     op = "nll_loss"
     x, t, w = _class_index_args(op, input, target, weight, reduction)

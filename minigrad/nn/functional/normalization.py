@@ -1,4 +1,5 @@
 """batch_norm: normalise each channel over the batch (Ioffe & Szegedy 2015), as one Function."""
+
 from __future__ import annotations
 
 from minigrad.autograd import Function, is_graph, raw
@@ -84,7 +85,7 @@ class BatchNorm(Function):
         # xc and inv_std are the first-order backward's cache; under create_graph xc is recomputed from x
         # (and, in training, inv_std too)
         self.save_for_backward(x, w, xc, inv_std, mean)
-        scale = inv_std if w is None else inv_std * w          # y = xc * scale + beta
+        scale = inv_std if w is None else inv_std * w  # y = xc * scale + beta
         y = xc * scale.reshape(bshape)
         if b is not None:
             y += b.reshape(bshape)
@@ -119,7 +120,7 @@ class BatchNorm(Function):
         need = self.needs_input_grad
         dbeta = _per_channel_sum(gy3)
         want_dgamma = (self.training and need[0]) or (self.has_weight and need[1])
-        dgamma = _per_channel_dot(gy3, xc) * inv_std if want_dgamma else None   # sum(gy xhat)
+        dgamma = _per_channel_dot(gy3, xc) * inv_std if want_dgamma else None  # sum(gy xhat)
         dx = None
         if need[0]:
             scale = inv_std if w is None else inv_std * w
@@ -138,9 +139,16 @@ class BatchNorm(Function):
         return tuple(grads)
 
 
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
-               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
-               eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch normalisation of (N, C) or (N, C, *spatial) input over all axes but 1.
 
     ``running_mean``/``running_var`` (Tensors or arrays of shape (C,), or None)

@@ -1,4 +1,5 @@
 """flatten and unflatten: reshape a range of dimensions (views, no copy when contiguous)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -23,9 +24,12 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     for s in sizes:
         if s != -1:
             known *= s
-    if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != shape[d]) or \
-            (sizes.count(-1) == 1 and (known == 0 or shape[d] % known)):
+    if (
+        sizes.count(-1) > 1
+        or (sizes.count(-1) == 0 and known != shape[d])
+        or (sizes.count(-1) == 1 and (known == 0 or shape[d] % known))
+    ):
         raise ValueError(
             f"unflatten: sizes {sizes} do not multiply to the size {shape[d]} of dim {dim} of input {shape}"
         )
-    return reshape(input, shape[:d] + sizes + shape[d + 1:])
+    return reshape(input, shape[:d] + sizes + shape[d + 1 :])
