@@ -103,6 +103,7 @@ def _trainer_worker(args) -> dict:
     from gan.train import train
 
     minigrad.optim.set_num_threads(args.threads)
+    minigrad.allocator.keep_freed_memory()  # as python -m gan does
     out = {"framework": "gan-train", "rss_mib": [], "peak_mib": []}
 
     def evaluator(G, epoch):
