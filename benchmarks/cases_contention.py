@@ -81,6 +81,4 @@ def shared_cpu(ctx, steps=60) -> Result:
     return r
 
 
-CASES = [
-    Case("gan train mlp 60 steps, cores shared", shared_cpu, dict(steps=60)),
-]
+CASES = [Case("gan train mlp 60 steps, cores shared", shared_cpu, dict(steps=60))]

@@ -29,12 +29,12 @@ PRESETS = {
         momentum=0.5,
         final_momentum=0.7,
         momentum_saturate=250,
-    ),
+    )
 }
 
 SUMMARIES = {
     "goodfellow2014": "the released mnist.yaml of Goodfellow et al. (2014): maxout D with dropout, sigmoid G, "
-    "simultaneous SGD updates, decaying lr, rising momentum",
+    "simultaneous SGD updates, decaying lr, rising momentum"
 }
 
 

@@ -76,11 +76,14 @@ def mnist_dir(tmp_path_factory):
     return d
 
 
+# a tiny mlp run: width 0.1, 128 images in batches of 32, quiet (the tests add --data-dir, --outdir, ...)
+TINY_TRAIN_FLAGS = ("--width", "0.1", "--batch-size", "32", "--limit", "128", "--quiet")
+
+
 @pytest.fixture
 def train_tiny(mnist_dir):
-    """``train_tiny(outdir, *flags)``: ``python -m gan train`` on ``mnist_dir`` with a tiny mlp (width 0.1,
-    128 images in batches of 32, quiet, one thread: runs compared bit for bit need the same thread count);
-    returns the exit code."""
+    """``train_tiny(outdir, *flags)``: ``python -m gan train`` on ``mnist_dir`` with TINY_TRAIN_FLAGS and one
+    thread (runs compared bit for bit need the same thread count); returns the exit code."""
     from gan import cli
 
     def run(outdir, *extra):
@@ -89,13 +92,7 @@ def train_tiny(mnist_dir):
                 "train",
                 "--data-dir",
                 str(mnist_dir),
-                "--width",
-                "0.1",
-                "--batch-size",
-                "32",
-                "--limit",
-                "128",
-                "--quiet",
+                *TINY_TRAIN_FLAGS,
                 "--threads",
                 "1",
                 "--outdir",

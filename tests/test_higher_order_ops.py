@@ -16,6 +16,7 @@ first gradients twice per element of every input and cotangent.
 
 import numpy as np
 import pytest
+from helpers import leaf, loss_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,10 +32,6 @@ fewer = settings(max_examples=4, suppress_health_check=SUPPRESS)
 small = shapes(max_dims=3, max_side=3)
 pairs = broadcastable_shapes(max_dims=3, max_side=3)
 REDUCTIONS = ["mean", "sum", "none"]
-
-
-def leaf(a, device):
-    return mg.tensor(a, dtype=mg.float64, device=device, requires_grad=True)
 
 
 def const(a, device):
@@ -388,19 +385,6 @@ def test_softmax_log_softmax(device, name, shape, data):
 
 
 # --- losses --------------------------------------------------------------------------------------------------------
-
-
-@st.composite
-def loss_case(draw, low=-2.0, high=2.0):
-    shape = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
-    x = draw(arrays(shape, low=low, high=high))
-    t = draw(arrays(shape, low=0.01, high=0.99))  # finite differences stay inside [0, 1]
-    w = (
-        draw(arrays(draw(st.sampled_from([shape, (shape[1],), (1, 1)])), low=0.2, high=2.0))
-        if draw(st.booleans())
-        else None
-    )
-    return x, t, w
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

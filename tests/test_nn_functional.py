@@ -3,6 +3,7 @@ backward by finite differences (float64 gradcheck), and the error messages."""
 
 import numpy as np
 import pytest
+from helpers import leaf, loss_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +20,6 @@ fixture_ok = settings(
 )
 
 REDUCTIONS = ["mean", "sum", "none"]
-
-
-def leaf(a, device, dtype=mg.float64, requires_grad=True):
-    return mg.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def const(a, device, dtype=mg.float64):
@@ -423,19 +420,6 @@ def bce_logits_ref(x, t, w=None, pw=None):
     pw = 1 if pw is None else pw
     l = -(pw * t * log_sig + (1 - t) * log_1m_sig)
     return l if w is None else l * w
-
-
-@st.composite
-def loss_case(draw, low=-2.0, high=2.0):
-    shape = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
-    x = draw(arrays(shape, low=low, high=high))
-    t = draw(arrays(shape, low=0.01, high=0.99))  # gradcheck's steps must stay inside [0, 1]
-    w = (
-        draw(arrays(draw(st.sampled_from([shape, (shape[1],), (1, 1)])), low=0.2, high=2.0))
-        if draw(st.booleans())
-        else None
-    )
-    return x, t, w
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -3,6 +3,7 @@ differences, and numerical stability in float32 for |x| up to 1e4."""
 
 import numpy as np
 import pytest
+from helpers import leaf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,10 +16,6 @@ fixture_ok = settings(
 )
 
 small = shapes(max_side=3)
-
-
-def leaf(a, device, dtype=mg.float64):
-    return mg.tensor(a, dtype=dtype, device=device, requires_grad=True)
 
 
 def check(op, ref, x, device):

@@ -8,6 +8,7 @@ import operator
 
 import numpy as np
 import pytest
+from helpers import check, leaf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,22 +19,6 @@ from minigrad.testing import arrays, broadcastable_shapes, positive_arrays, shap
 fixture_ok = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-
-
-def leaf(a, device, dtype=mg.float64):
-    return mg.tensor(a, dtype=dtype, device=device, requires_grad=True)
-
-
-def check(op, ref, inputs, device, rtol=1e-10):
-    """op's forward equals the NumPy reference; its backward passes gradcheck."""
-    xs = [leaf(a, device) for a in inputs]
-    out = op(*xs)
-    expected = np.asarray(ref(*inputs))
-    assert out.device == device
-    assert out.shape == expected.shape
-    assert out.dtype == np.float64
-    np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, atol=1e-12)
-    assert mg.gradcheck(op, xs)
 
 
 # --- elementwise binary ops, with broadcasting -------------------------------------------------

@@ -3,6 +3,7 @@ forward against NumPy, backward by finite differences (float64, small shapes).""
 
 import numpy as np
 import pytest
+from helpers import check, leaf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,21 +16,6 @@ fixture_ok = settings(
 )
 
 small = shapes(max_side=3)
-
-
-def leaf(a, device, dtype=mg.float64):
-    return mg.tensor(a, dtype=dtype, device=device, requires_grad=True)
-
-
-def check(op, ref, inputs, device, rtol=1e-10):
-    """op's forward equals the NumPy reference; its backward passes gradcheck."""
-    xs = [leaf(a, device) for a in inputs]
-    out = op(*xs)
-    expected = np.asarray(ref(*inputs))
-    assert out.device == device
-    assert out.shape == expected.shape
-    np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, atol=1e-12)
-    assert mg.gradcheck(op, xs)
 
 
 UNARY = [

@@ -4,6 +4,7 @@ finite differences."""
 
 import numpy as np
 import pytest
+from helpers import leaf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,10 +15,6 @@ from minigrad.testing import arrays, shapes
 fixture_ok = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-
-
-def leaf(a, device, dtype=mg.float64):
-    return mg.tensor(a, dtype=dtype, device=device, requires_grad=True)
 
 
 @st.composite

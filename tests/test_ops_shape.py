@@ -4,6 +4,7 @@ by finite differences."""
 
 import numpy as np
 import pytest
+from helpers import leaf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -17,10 +18,6 @@ fixture_ok = settings(
 )
 
 small = shapes(max_side=3)
-
-
-def leaf(a, device, dtype=mg.float64):
-    return mg.tensor(a, dtype=dtype, device=device, requires_grad=True)
 
 
 def check(op, ref, inputs, device):

@@ -18,13 +18,7 @@ def assert_png(path):
 
 @pytest.mark.parametrize(
     "n,nrow,padding,rows,cols",
-    [
-        (64, None, 2, 8, 8),
-        (10, None, 2, 3, 4),
-        (10, 5, 0, 2, 5),
-        (1, None, 3, 1, 1),
-        (7, 20, 1, 1, 7),
-    ],
+    [(64, None, 2, 8, 8), (10, None, 2, 3, 4), (10, 5, 0, 2, 5), (1, None, 3, 1, 1), (7, 20, 1, 1, 7)],
 )
 def test_image_grid_shape_formula(n, nrow, padding, rows, cols):
     h, w = 5, 3

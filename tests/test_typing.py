@@ -20,7 +20,8 @@ TENSOR_PY = Path(minigrad.__file__).parent / "tensor.py"
 
 
 def _declared_methods():
-    """name -> list of FunctionDef nodes (several for an overload) in Tensor's TYPE_CHECKING block."""
+    """name -> list of FunctionDef nodes (several for an overload; an alias shares its target's) in Tensor's
+    TYPE_CHECKING block."""
     tree = ast.parse(TENSOR_PY.read_text())
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Tensor")
     blocks = [n for n in cls.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"]
@@ -29,6 +30,9 @@ def _declared_methods():
     for node in blocks[0].body:
         if isinstance(node, ast.FunctionDef):
             declared.setdefault(node.name, []).append(node)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):  # `min = max`: an alias
+            for target in node.targets:
+                declared[target.id] = declared[node.value.id]
     return declared
 
 

@@ -38,12 +38,7 @@ import numpy as np
 
 from minigrad.backend import as_strided, get_array_module
 
-__all__ = [
-    "col2im",
-    "conv_output_size",
-    "conv_transpose_output_size",
-    "im2col",
-]
+__all__ = ["col2im", "conv_output_size", "conv_transpose_output_size", "im2col"]
 
 
 def conv_output_size(in_size: int, k: int, s: int, p: int, d: int) -> int:

@@ -398,21 +398,21 @@ def _check_class_range(op, t, n_classes, ignore_index):
         )
 
 
+def _class_index_loss(op, fn, input, target, weight, ignore_index, reduction):
+    x, t, w = _class_index_args(op, input, target, weight, reduction)
+    _check_class_range(op, t, x.shape[1], ignore_index)
+    return fn(t, w, ignore_index, reduction)(x)
+
+
 def cross_entropy(
     input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,)."""
-    op = "cross_entropy"
-    x, t, w = _class_index_args(op, input, target, weight, reduction)
-    _check_class_range(op, t, x.shape[1], ignore_index)
-    return CrossEntropy(t, w, ignore_index, reduction)(x)
+    return _class_index_loss("cross_entropy", CrossEntropy, input, target, weight, ignore_index, reduction)
 
 
 def nll_loss(
     input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
-    op = "nll_loss"
-    x, t, w = _class_index_args(op, input, target, weight, reduction)
-    _check_class_range(op, t, x.shape[1], ignore_index)
-    return NLLLoss(t, w, ignore_index, reduction)(x)
+    return _class_index_loss("nll_loss", NLLLoss, input, target, weight, ignore_index, reduction)

@@ -1,0 +1,39 @@
+"""Helpers shared by the op tests: float64 leaves, the forward-plus-gradcheck check, the loss-case strategy."""
+
+import numpy as np
+from hypothesis import strategies as st
+
+import minigrad as mg
+from minigrad.testing import arrays
+
+
+def leaf(a, device, dtype=mg.float64, requires_grad=True):
+    """A leaf tensor holding ``a`` on ``device`` (float64 by default, so gradcheck can use it)."""
+    return mg.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def check(op, ref, inputs, device, rtol=1e-10):
+    """op's forward equals the NumPy reference (values, shape, float64 dtype); its backward passes gradcheck."""
+    xs = [leaf(a, device) for a in inputs]
+    out = op(*xs)
+    expected = np.asarray(ref(*inputs))
+    assert out.device == device
+    assert out.shape == expected.shape
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, atol=1e-12)
+    assert mg.gradcheck(op, xs)
+
+
+@st.composite
+def loss_case(draw, low=-2.0, high=2.0):
+    """(input, target, weight or None) for the pointwise losses; targets in [0.01, 0.99], so finite-difference
+    steps stay inside [0, 1]."""
+    shape = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
+    x = draw(arrays(shape, low=low, high=high))
+    t = draw(arrays(shape, low=0.01, high=0.99))
+    w = (
+        draw(arrays(draw(st.sampled_from([shape, (shape[1],), (1, 1)])), low=0.2, high=2.0))
+        if draw(st.booleans())
+        else None
+    )
+    return x, t, w
