@@ -20,14 +20,11 @@ from minigrad.autograd import grad
 
 
 def critic():
-    return nn.Sequential(
-        nn.Conv2d(1, 64, 4, 2, 1),
-        nn.LeakyReLU(0.2),
-        nn.Conv2d(64, 128, 4, 2, 1),
-        nn.LeakyReLU(0.2),
-        nn.Flatten(),
-        nn.Linear(128 * 7 * 7, 1),
-    )
+    """dcgan28's discriminator without BatchNorm: two 4/2/1 convolutions with LeakyReLU, then Linear."""
+    layers = []
+    for c_in, c_out in ((1, 64), (64, 128)):
+        layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.LeakyReLU(0.2)]
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
 
 
 def main(repeat=7):

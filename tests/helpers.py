@@ -37,3 +37,29 @@ def loss_case(draw, low=-2.0, high=2.0):
         else None
     )
     return x, t, w
+
+
+def const(a, device):
+    return mg.tensor(a, dtype=mg.float64, device=device)
+
+
+def second_order(fn, xs):
+    """fn's create_graph gradients equal its first-order ones (for one fixed cotangent), and pass gradgradcheck."""
+    outs = fn(*xs)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    rng = np.random.default_rng(7)
+    u = [rng.standard_normal(o.shape) for o in outs]
+    device = xs[0].device
+    plain = mg.autograd.grad(fn(*xs), xs, [const(a, device) for a in u])
+    recorded = mg.autograd.grad(fn(*xs), xs, [leaf(a, device) for a in u], create_graph=True)
+    for i, (p, r) in enumerate(zip(plain, recorded)):
+        assert r.requires_grad, f"input {i}: the create_graph gradient carries no graph"
+        assert r.shape == xs[i].shape and r.dtype == np.float64
+        np.testing.assert_allclose(
+            r.detach().numpy(),
+            p.numpy(),
+            rtol=1e-10,
+            atol=1e-12,
+            err_msg=f"input {i}: create_graph gradient differs from the first-order one",
+        )
+    assert mg.gradgradcheck(fn, xs)

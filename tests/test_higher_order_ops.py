@@ -16,7 +16,7 @@ first gradients twice per element of every input and cotangent.
 
 import numpy as np
 import pytest
-from helpers import leaf, loss_case
+from helpers import const, leaf, loss_case, second_order
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,32 +32,6 @@ fewer = settings(max_examples=4, suppress_health_check=SUPPRESS)
 small = shapes(max_dims=3, max_side=3)
 pairs = broadcastable_shapes(max_dims=3, max_side=3)
 REDUCTIONS = ["mean", "sum", "none"]
-
-
-def const(a, device):
-    return mg.tensor(a, dtype=mg.float64, device=device)
-
-
-def second_order(fn, xs):
-    """fn's create_graph gradients equal its first-order ones, and pass gradgradcheck."""
-    outs = fn(*xs)
-    outs = outs if isinstance(outs, tuple) else (outs,)
-    rng = np.random.default_rng(7)
-    u = [rng.standard_normal(o.shape) for o in outs]
-    device = xs[0].device
-    plain = mg.autograd.grad(fn(*xs), xs, [const(a, device) for a in u])
-    recorded = mg.autograd.grad(fn(*xs), xs, [leaf(a, device) for a in u], create_graph=True)
-    for i, (p, r) in enumerate(zip(plain, recorded)):
-        assert r.requires_grad, f"input {i}: the create_graph gradient carries no graph"
-        assert r.shape == xs[i].shape and r.dtype == np.float64
-        np.testing.assert_allclose(
-            r.detach().numpy(),
-            p.numpy(),
-            rtol=1e-10,
-            atol=1e-12,
-            err_msg=f"input {i}: create_graph gradient differs from the first-order one",
-        )
-    assert mg.gradgradcheck(fn, xs)
 
 
 def off_grid(a, offset):
@@ -240,19 +214,6 @@ def test_reshape_flatten_squeeze_unsqueeze(device, shape, data):
     d = data.draw(st.integers(-nd - 1, nd))
     second_order(lambda t: t.unsqueeze(d).squeeze(d) ** 2, [leaf(x, device)])
     second_order(lambda t: t.unsqueeze(d).squeeze() ** 2, [leaf(x, device)])
-
-
-@few
-@given(shape=shapes(min_dims=1, max_dims=3, max_side=3), data=st.data())
-def test_transpose_permute(device, shape, data):
-    x = data.draw(arrays(shape))
-    nd = len(shape)
-    d0, d1 = data.draw(st.integers(-nd, nd - 1)), data.draw(st.integers(-nd, nd - 1))
-    perm = data.draw(st.permutations(range(nd)))
-    second_order(lambda t: t.transpose(d0, d1) ** 2, [leaf(x, device)])
-    second_order(lambda t: t.permute(*perm) * t.permute(*perm).exp(), [leaf(x, device)])
-    if nd == 2:
-        second_order(lambda t: t.T @ t, [leaf(x, device)])
 
 
 @few

@@ -50,19 +50,9 @@ def conv_configs(draw, max_side=7):
     H = draw(st.integers(lo_h, max(lo_h, max_side)))
     W = draw(st.integers(lo_w, max(lo_w, max_side)))
     N, C, O = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    return dict(
-        N=N,
-        C=C,
-        O=O,
-        H=H,
-        W=W,
-        k=(kh, kw),
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        bias=draw(st.booleans()),
-        seed=draw(st.integers(0, 2**32 - 1)),
-    )
+    bias, seed = draw(st.booleans()), draw(st.integers(0, 2**32 - 1))
+    sizes = dict(N=N, C=C, O=O, H=H, W=W, k=(kh, kw))
+    return dict(sizes, stride=stride, padding=padding, dilation=dilation, bias=bias, seed=seed)
 
 
 @st.composite
@@ -81,36 +71,26 @@ def transpose_configs(draw, max_side=5):
     if min(out) <= 0:  # padding eats the whole output: make the input bigger instead
         H, W = H + 2 * padding[0] + 1, W + 2 * padding[1] + 1
     N, Cin, Cout = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    return dict(
-        N=N,
-        Cin=Cin,
-        Cout=Cout,
-        H=H,
-        W=W,
-        k=(kh, kw),
-        stride=stride,
-        padding=padding,
-        output_padding=op,
-        dilation=dilation,
-        bias=draw(st.booleans()),
-        seed=draw(st.integers(0, 2**32 - 1)),
-    )
+    bias, seed = draw(st.booleans()), draw(st.integers(0, 2**32 - 1))
+    sizes = dict(N=N, Cin=Cin, Cout=Cout, H=H, W=W, k=(kh, kw))
+    return dict(sizes, stride=stride, padding=padding, output_padding=op, dilation=dilation, bias=bias, seed=seed)
+
+
+def _data(cfg, c_in, w_lead, n_bias):
+    """x (N, c_in, H, W), w (*w_lead, kh, kw), b (n_bias,) or None, from the config's seed."""
+    rng = np.random.default_rng(cfg["seed"])
+    x = rng.standard_normal((cfg["N"], c_in, cfg["H"], cfg["W"]))
+    w = rng.standard_normal(w_lead + cfg["k"])
+    b = rng.standard_normal(n_bias) if cfg["bias"] else None
+    return x, w, b
 
 
 def conv_data(cfg):
-    rng = np.random.default_rng(cfg["seed"])
-    x = rng.standard_normal((cfg["N"], cfg["C"], cfg["H"], cfg["W"]))
-    w = rng.standard_normal((cfg["O"], cfg["C"]) + cfg["k"])
-    b = rng.standard_normal(cfg["O"]) if cfg["bias"] else None
-    return x, w, b
+    return _data(cfg, cfg["C"], (cfg["O"], cfg["C"]), cfg["O"])
 
 
 def transpose_data(cfg):
-    rng = np.random.default_rng(cfg["seed"])
-    x = rng.standard_normal((cfg["N"], cfg["Cin"], cfg["H"], cfg["W"]))
-    w = rng.standard_normal((cfg["Cin"], cfg["Cout"]) + cfg["k"])
-    b = rng.standard_normal(cfg["Cout"]) if cfg["bias"] else None
-    return x, w, b
+    return _data(cfg, cfg["Cin"], (cfg["Cin"], cfg["Cout"]), cfg["Cout"])
 
 
 def dev(a, device):

@@ -39,17 +39,23 @@ def test_mlp_fits_with_hand_written_sgd():
     assert all(p.dtype == np.float32 for p in model.parameters())
 
 
+def _fit_with_adam(model, loss_fn, steps, lr=1e-2):
+    """``steps`` Adam steps on ``loss_fn()``; returns the last loss."""
+    opt = optim.Adam(model.parameters(), lr=lr)
+    for _ in range(steps):
+        loss = loss_fn()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
 def test_mlp_fits_with_adam_and_bce_with_logits():
     x, y = quadrant_data(seed=1)
     model = nn.Sequential(
         nn.Linear(2, 32), nn.LeakyReLU(0.2), nn.Dropout(0.1), nn.Linear(32, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1)
     )
-    opt = optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(300):
-        loss = F.binary_cross_entropy_with_logits(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    _fit_with_adam(model, lambda: F.binary_cross_entropy_with_logits(model(x), y), steps=300)
     model.eval()
     with mg.no_grad():
         final = F.binary_cross_entropy_with_logits(model(x), y).item()
@@ -71,11 +77,5 @@ def test_small_cnn_fits_a_batch():
         nn.Flatten(),
         nn.Linear(8 * 4 * 4, 4),
     )
-    opt = optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(60):
-        loss = F.cross_entropy(model(x), labels)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    assert loss.item() < 0.05
+    assert _fit_with_adam(model, lambda: F.cross_entropy(model(x), labels), steps=60) < 0.05
     assert model[1].num_batches_tracked.item() == 60

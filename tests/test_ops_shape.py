@@ -4,7 +4,7 @@ by finite differences."""
 
 import numpy as np
 import pytest
-from helpers import leaf
+from helpers import leaf, second_order
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -61,6 +61,11 @@ def test_transpose_permute_T(device, shape, data):
     check(lambda t: mg.permute(t, *perm), lambda a: np.transpose(a, perm), [x], device)
     check(lambda t: t.permute(perm), lambda a: np.transpose(a, perm), [x], device)
     check(lambda t: t.T, lambda a: a.T, [x], device)
+    # and twice differentiable (create_graph gradients equal the first-order ones; gradgradcheck)
+    second_order(lambda t: t.transpose(d0, d1) ** 2, [leaf(x, device)])
+    second_order(lambda t: t.permute(*perm) * t.permute(*perm).exp(), [leaf(x, device)])
+    if nd == 2:
+        second_order(lambda t: t.T @ t, [leaf(x, device)])
 
 
 @fixture_ok
