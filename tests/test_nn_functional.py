@@ -107,7 +107,7 @@ def conv_case(draw, transpose=False):
     return x, w, b, s, p, op, d
 
 
-def _hyper_arg(pair, as_int):
+def _conv_arg(pair, as_int):
     return pair[0] if as_int and pair[0] == pair[1] else pair
 
 
@@ -116,7 +116,7 @@ def _hyper_arg(pair, as_int):
 def test_conv2d_forward_and_gradcheck(device, case, as_int):
     x, w, b, s, p, _, d = case
     ref = conv2d_reference(x, w, b, s, p, d)
-    s_, p_, d_ = (_hyper_arg(v, as_int) for v in (s, p, d))
+    s_, p_, d_ = (_conv_arg(v, as_int) for v in (s, p, d))
     args = [leaf(x, device), leaf(w, device)] + ([leaf(b, device)] if b is not None else [])
 
     def fn(*a):
@@ -133,7 +133,7 @@ def test_conv2d_forward_and_gradcheck(device, case, as_int):
 def test_conv_transpose2d_forward_and_gradcheck(device, case, as_int):
     x, w, b, s, p, op, d = case
     ref = conv_transpose2d_reference(x, w, b, s, p, op, d)
-    s_, p_, op_, d_ = (_hyper_arg(v, as_int) for v in (s, p, op, d))
+    s_, p_, op_, d_ = (_conv_arg(v, as_int) for v in (s, p, op, d))
     args = [leaf(x, device), leaf(w, device)] + ([leaf(b, device)] if b is not None else [])
 
     def fn(*a):
