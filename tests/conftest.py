@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import pytest
+from helpers import TINY_TRAIN_FLAGS
 from hypothesis import HealthCheck, settings
 
 import minigrad
@@ -74,10 +75,6 @@ def mnist_dir(tmp_path_factory):
     write_idx(d / "train-images-idx3-ubyte", images[:256])
     write_idx(d / "train-labels-idx1-ubyte", labels[:256])
     return d
-
-
-# a tiny mlp run: width 0.1, 128 images in batches of 32, quiet (the tests add --data-dir, --outdir, ...)
-TINY_TRAIN_FLAGS = ("--width", "0.1", "--batch-size", "32", "--limit", "128", "--quiet")
 
 
 @pytest.fixture

@@ -1,10 +1,14 @@
-"""Helpers shared by the op tests: float64 leaves, the forward-plus-gradcheck check, the loss-case strategy."""
+"""Helpers shared by the tests: float64 leaves, the forward-plus-gradcheck check, the loss-case strategy, the
+second-order check, the tiny training run's flags."""
 
 import numpy as np
 from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.testing import arrays
+
+# a tiny mlp run: width 0.1, 128 images in batches of 32, quiet (the tests add --data-dir, --outdir, ...)
+TINY_TRAIN_FLAGS = ("--width", "0.1", "--batch-size", "32", "--limit", "128", "--quiet")
 
 
 def leaf(a, device, dtype=mg.float64, requires_grad=True):

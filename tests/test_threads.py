@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import TINY_TRAIN_FLAGS
+from helpers import TINY_TRAIN_FLAGS
 
 import minigrad
 from minigrad import threads
