@@ -40,7 +40,7 @@ def _check_can_require_grad(dtype: Any, op: str = "tensor") -> None:
 
 class Tensor:
     __array_priority__ = 1000  # so `ndarray + Tensor` calls Tensor.__radd__
-    _version = 0  # bumped by every in-place write (_bump_version); backward checks it
+    _version_counter: list[int] | None = None  # [count], shared by a tensor and its views; None until a write
 
     data: Any  # numpy.ndarray or cupy.ndarray
     grad: Tensor | None
@@ -172,8 +172,10 @@ class Tensor:
         self._retains_grad = True
 
     def detach(self) -> Tensor:
-        """Same data, cut from the graph."""
-        return Tensor._from_op(self.data)
+        """Same data (and the same version counter), cut from the graph."""
+        t = Tensor._from_op(self.data)
+        t._share_version_counter(self)
+        return t
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -189,13 +191,27 @@ class Tensor:
                 f"parameter update"
             )
 
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has seen (0 for a fresh tensor)."""
+        return 0 if self._version_counter is None else self._version_counter[0]
+
+    def _share_version_counter(self, base: Tensor) -> None:
+        """Make self, a view of ``base``'s memory, count the same writes as ``base``."""
+        if base._version_counter is None:
+            base._version_counter = [0]
+        self._version_counter = base._version_counter
+
     def _bump_version(self) -> None:
         """Record an in-place write: backward refuses a graph that saved this tensor's old values.
 
         Every in-place writer (these methods, optimizer steps, nn.init, load_state_dict, BatchNorm's running
-        statistics) goes through here.
+        statistics) goes through here. A view (reshape, transpose, basic indexing, ``detach``) shares its base's
+        counter, as in PyTorch, so a write through either is seen by graphs that saved the other.
         """
-        self._version += 1
+        if self._version_counter is None:
+            self._version_counter = [0]
+        self._version_counter[0] += 1
 
     def zero_(self) -> Tensor:
         self._check_writable("zero_")

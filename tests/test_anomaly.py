@@ -121,3 +121,9 @@ def test_gan_train_detect_anomaly_names_the_op(train_tiny, tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert "diverged at step 3" in err and "Function 'Mul'" in err
     assert f"test_anomaly.py:{_line_of('marker: poisoned logits')}" in err
+
+
+def test_no_grad_code_and_unrecorded_ops_are_not_checked_in_forward():
+    with detect_anomaly(), mg.no_grad():
+        y = mg.tensor([-1.0]).sqrt()  # evaluation code: nothing recorded, nothing checked
+    assert np.isnan(y.numpy()).all()

@@ -378,3 +378,51 @@ def test_an_op_error_names_the_op_once():
     with pytest.raises(ValueError) as info:
         mg.cat([mg.randn(2, 1), mg.randn(3, 2)], 0)
     assert str(info.value).lower().count("cat:") == 1
+
+
+def test_views_and_detach_share_the_version_counter_as_in_pytorch():
+    # x @ W.T saved the view W.T; an optimizer step on W must be seen (the gradient used the new W silently)
+    W = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    x = mg.tensor([[1.0, 1.0]], requires_grad=True)
+    loss = (x @ W.T).sum()
+    W.grad = mg.ones(2, 2)
+    mg.optim.SGD([W], lr=1.0).step()
+    with pytest.raises(RuntimeError, match="input 1 of MatMul"):
+        loss.backward()
+    # a write through a detached alias of a saved output, or through a view of a saved input
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    d = y.detach()
+    d += 1
+    with pytest.raises(RuntimeError, match="its output of Exp"):
+        y.sum().backward()
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1
+    y = (h * h).sum()
+    with mg.no_grad():
+        v = h.reshape(2)
+        v += 1
+    with pytest.raises(RuntimeError, match="input 0 of Mul"):
+        y.backward()
+    # Add saved nothing: the same write through a view is fine
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1
+    y = (h + 1).sum()
+    with mg.no_grad():
+        v = h.reshape(2)
+        v += 1
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+
+
+def test_grad_does_not_alias_the_gradient_passed_to_backward_and_takes_the_outputs_dtype():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    G = mg.tensor([1.0, 1.0])
+    x.backward(G)
+    with mg.no_grad():
+        x.grad.zero_()
+    np.testing.assert_array_equal(G.numpy(), [1.0, 1.0])
+    h = x * 2
+    h.retain_grad()
+    h.backward(mg.tensor([1.0, 1.0], dtype=mg.float64))
+    assert h.grad.dtype == np.float32 and x.grad.dtype == np.float32

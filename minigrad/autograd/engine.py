@@ -134,11 +134,11 @@ def _seeds(op, roots, grads, create_graph):
             if tuple(g.shape) != tuple(r.shape):
                 raise ValueError(f"{op}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(r.shape)}")
             if create_graph:
-                seeds.append(g)
+                seeds.append(g if g.dtype == r.dtype else g.to(dtype=r.dtype))
                 continue
-            g = g.data
+            g = g.data.astype(r.dtype)  # a copy in the output's dtype: .grad must not alias the caller's tensor
         else:
-            g = r.xp.asarray(g, dtype=r.dtype)
+            g = r.xp.array(g, dtype=r.dtype)  # a copy, for the same reason
             if tuple(g.shape) != tuple(r.shape):
                 raise ValueError(f"{op}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(r.shape)}")
         seeds.append(Tensor._from_op(g) if create_graph else g)
@@ -244,7 +244,7 @@ def _check_versions(fn, out):
         x = fn.inputs[i]
         if x._version != v:
             _raise_stale(fn, f"input {i}", x)
-    if out._version != 0 and any(kind == "output" for kind, _ in fn._saved):
+    if out._version != fn._output_version and any(kind == "output" for kind, _ in fn._saved):
         _raise_stale(fn, "its output", out)
 
 

@@ -68,6 +68,7 @@ class Function:
     saved_tensors: tuple[Any, ...] = ()
     _saved: tuple[tuple[str, Any], ...] = ()
     _saved_versions: tuple[tuple[int, int], ...]
+    _output_version: int = 0
     _to_save: tuple[Any, ...]
     _creation_stack: list[Any]  # set in anomaly mode (anomaly.record_forward)
     _freed = False
@@ -83,6 +84,12 @@ class Function:
             msg = str(e) if str(e).lower().startswith(self.name.lower()) else f"{self.name}: {e}"
             raise ValueError(f"{msg} (input shapes {shapes})") from e
         out = Tensor._from_op(y)
+        view_of = getattr(y, "base", None)
+        if view_of is not None:  # a view of an input's memory counts that input's in-place writes
+            for t, a in zip(tensors, arrays):
+                if (a if a.base is None else a.base) is view_of:
+                    out._share_version_counter(t)
+                    break
         to_save = self.__dict__.pop("_to_save", ())
         if grad_mode.is_grad_enabled() and any(self.needs_input_grad):
             out.requires_grad = True
@@ -90,7 +97,8 @@ class Function:
             self.inputs = tensors
             self._saved = tuple(_locate(v, arrays, y) for v in to_save)
             self._saved_versions = tuple((ref, tensors[ref]._version) for kind, ref in self._saved if kind == _INPUT)
-        if anomaly.is_anomaly_enabled():
+            self._output_version = out._version
+        if anomaly.is_anomaly_enabled() and out.grad_fn is self:  # ops recorded for a backward, not no_grad code
             anomaly.record_forward(self, tensors, y)
         return out
 
