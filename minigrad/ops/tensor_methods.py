@@ -22,52 +22,6 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
     engine.backward(self, gradient if grad is None else grad, retain_graph, create_graph, inputs)
 
 
-def _axis_keep(axis, keepdims, dim, keepdim):
-    return (axis if dim is None else dim), (keepdims if keepdim is None else keepdim)
-
-
-def _sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    return reductions.sum(self, *_axis_keep(axis, keepdims, dim, keepdim))
-
-
-def _mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    return reductions.mean(self, *_axis_keep(axis, keepdims, dim, keepdim))
-
-
-def _max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """As PyTorch: the max; ``(values, indices)`` along one int dim; elementwise with another tensor."""
-    return reductions.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-
-def _min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """As PyTorch: the min; ``(values, indices)`` along one int dim; elementwise with another tensor."""
-    return reductions.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-
-def _amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    return reductions.amax(self, *_axis_keep(axis, keepdims, dim, keepdim))
-
-
-def _amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    return reductions.amin(self, *_axis_keep(axis, keepdims, dim, keepdim))
-
-
-def _var(self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
-    return reductions.var(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
-
-
-def _std(self, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
-    return reductions.std(self, axis, unbiased, keepdims, dim=dim, keepdim=keepdim, correction=correction)
-
-
-def _softmax(self, dim=-1, *, axis=None):
-    return activations.softmax(self, dim if axis is None else axis)
-
-
-def _log_softmax(self, dim=-1, *, axis=None):
-    return activations.log_softmax(self, dim if axis is None else axis)
-
-
 def _reshape(self, *shape_args, shape=None):
     return shape_ops.reshape(self, *(shape_args if shape is None else (shape,)))
 
@@ -132,17 +86,17 @@ _METHODS = {
     "sigmoid": activations.sigmoid,
     "tanh": activations.tanh,
     "softplus": activations.softplus,
-    "softmax": _softmax,
-    "log_softmax": _log_softmax,
+    "softmax": activations.softmax,
+    "log_softmax": activations.log_softmax,
     # reductions
-    "sum": _sum,
-    "mean": _mean,
-    "max": _max,
-    "min": _min,
-    "amax": _amax,
-    "amin": _amin,
-    "var": _var,
-    "std": _std,
+    "sum": reductions.sum,
+    "mean": reductions.mean,
+    "max": reductions.max,
+    "min": reductions.min,
+    "amax": reductions.amax,
+    "amin": reductions.amin,
+    "var": reductions.var,
+    "std": reductions.std,
     # shapes
     "reshape": _reshape,
     "view": _view,
