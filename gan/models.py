@@ -7,8 +7,8 @@ Every generator maps noise (N, latent_dim) to images (N, C, H, W) in its PIXEL_R
 * ``mlp``      Goodfellow et al. (2014)-style fully connected nets for 28x28 MNIST.
   G: z -> 256 -> 512 -> 1024 -> C*784, LeakyReLU(0.2), tanh.
   D: C*784 -> 512 -> 256 -> 32 -> 1, LeakyReLU(0.2), optional dropout.
-* ``dcgan28``  a small DCGAN for 28x28: G z -> 128x7x7 -> 64x14x14 -> Cx28x28,
-  D Cx28x28 -> 64x14x14 -> 128x7x7 -> 1.
+* ``dcgan28``  InfoGAN's MNIST nets (Chen et al. 2016) at half width: G z -> 512 -> 64x7x7 -> 32x14x14 ->
+  Cx28x28, D Cx28x28 -> 32x14x14 -> 64x7x7 -> 512 -> 1 (BatchNorm, or LayerNorm / none for a critic).
 * ``dcgan64``  Radford et al. (2016) for 64x64: G z -> 1024x4x4 -> 512x8x8 -> 256x16x16 ->
   128x32x32 -> Cx64x64; D the mirror image with LeakyReLU(0.2) and no BN on its first layer.
 
@@ -142,10 +142,15 @@ def init_output_bias_from_marginals_(G, images, eps=1e-7) -> None:
 
 
 def dcgan28_generator(latent_dim=100, channels=1, width=1.0) -> nn.Sequential:
-    """z -> Linear -> BN1d, ReLU -> (128w, 7, 7) -> ConvT 4/2/1 -> BN, ReLU -> (64w, 14, 14) -> ConvT -> tanh."""
-    c1, c2 = _scaled(128, width), _scaled(64, width)
+    """The InfoGAN MNIST generator (Chen et al. 2016; DeZero's GAN example) at half width (width 2 is InfoGAN's):
+    z -> Linear 512w -> BN, ReLU -> Linear 64w*7*7 -> BN, ReLU -> (64w, 7, 7) -> ConvT 4/2/1 -> BN, ReLU
+    -> (32w, 14, 14) -> ConvT 4/2/1 -> tanh -> (C, 28, 28)."""
+    f, c1, c2 = _scaled(512, width), _scaled(64, width), _scaled(32, width)
     return nn.Sequential(
-        nn.Linear(latent_dim, c1 * 7 * 7, bias=False),  # no bias before BatchNorm: its beta is the bias
+        nn.Linear(latent_dim, f, bias=False),  # no bias before BatchNorm: its beta is the bias
+        nn.BatchNorm1d(f),
+        nn.ReLU(),
+        nn.Linear(f, c1 * 7 * 7, bias=False),
         nn.BatchNorm1d(c1 * 7 * 7),
         nn.ReLU(),
         nn.Unflatten(1, (c1, 7, 7)),
@@ -157,17 +162,40 @@ def dcgan28_generator(latent_dim=100, channels=1, width=1.0) -> nn.Sequential:
     )
 
 
-def dcgan28_discriminator(channels=1, width=1.0) -> nn.Sequential:
-    """(C, 28, 28) -> Conv 4/2/1 -> LeakyReLU -> (64w, 14, 14) -> Conv -> BN, LeakyReLU -> (128w, 7, 7) -> 1."""
-    c1, c2 = _scaled(64, width), _scaled(128, width)
+D_NORMS = ("batch", "layer", "none")
+
+
+def _norm_layer(kind: str, shape: tuple[int, ...]) -> list:
+    """The normalisation after a discriminator layer whose output (per sample) has ``shape``: BatchNorm over the
+    channel (shape[0]), LayerNorm over the whole sample (per-sample, so a gradient penalty stays per-sample), or none.
+    """
+    if kind == "batch":
+        return [nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0])]
+    if kind == "layer":
+        return [nn.LayerNorm(shape)]
+    if kind == "none":
+        return []
+    raise ValueError(f"unknown discriminator normalisation {kind!r}: choose one of {', '.join(D_NORMS)}")
+
+
+def dcgan28_discriminator(channels=1, width=1.0, norm="batch") -> nn.Sequential:
+    """The InfoGAN MNIST discriminator at half width: (C, 28, 28) -> Conv 4/2/1 -> LeakyReLU -> (32w, 14, 14)
+    -> Conv 4/2/1 -> norm, LeakyReLU -> (64w, 7, 7) -> Linear 512w -> norm, LeakyReLU -> Linear -> 1 logit.
+
+    ``norm``: "batch" (InfoGAN's), "layer" (nn.LayerNorm over each sample; a WGAN-GP critic) or "none"."""
+    c1, c2, f = _scaled(32, width), _scaled(64, width), _scaled(512, width)
+    bias = norm == "none"  # a normalisation's beta is the bias
     return nn.Sequential(
         nn.Conv2d(channels, c1, 4, 2, 1),
         nn.LeakyReLU(0.2),
-        nn.Conv2d(c1, c2, 4, 2, 1, bias=False),
-        nn.BatchNorm2d(c2),
+        nn.Conv2d(c1, c2, 4, 2, 1, bias=bias),
+        *_norm_layer(norm, (c2, 7, 7)),
         nn.LeakyReLU(0.2),
         nn.Flatten(),
-        nn.Linear(c2 * 7 * 7, 1),
+        nn.Linear(c2 * 7 * 7, f, bias=bias),
+        *_norm_layer(norm, (f,)),
+        nn.LeakyReLU(0.2),
+        nn.Linear(f, 1),
     )
 
 
@@ -209,18 +237,27 @@ def dcgan_init_(module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:  # LayerNorm keeps its ones and zeros
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
 
 
-def build_models(name: str, latent_dim: int = 100, channels: int = 1, width: float = 1.0, dropout: float = 0.0):
-    """(generator, discriminator) of model ``name`` ('mlp', 'dcgan28' or 'dcgan64'), on the CPU.
+def build_models(
+    name: str,
+    latent_dim: int = 100,
+    channels: int = 1,
+    width: float = 1.0,
+    dropout: float = 0.0,
+    d_norm: str | None = None,
+    spectral_norm: bool = False,
+):
+    """(generator, discriminator) of model ``name`` (one of MODELS), on the CPU.
 
     The generator maps (N, latent_dim) noise to (N, *image_shape(name, channels)) images in
     PIXEL_RANGES[name] (G.pixel_range); the discriminator maps such images to (N, 1) logits. ``dropout`` (mlp only)
     is the drop probability after each hidden layer of the discriminator (goodfellow2014's dropout is
-    built in).
+    built in). ``d_norm`` (dcgan28 only; None: "batch") is the discriminator's normalisation, and
+    ``spectral_norm`` wraps every linear and conv layer of the discriminator in ``nn.utils.spectral_norm``.
     """
     _check_name(name)
     if int(latent_dim) < 1 or int(channels) < 1 or not width > 0:
@@ -232,6 +269,8 @@ def build_models(name: str, latent_dim: int = 100, channels: int = 1, width: flo
         raise ValueError(f"build_models: dropout must be in [0, 1), got {dropout}")
     if dropout and name != "mlp":
         raise ValueError(f"build_models: dropout is an option of the mlp discriminator, not of {name}")
+    if d_norm is not None and name != "dcgan28":
+        raise ValueError(f"build_models: d_norm is an option of the dcgan28 discriminator, not of {name}")
     latent_dim, channels = int(latent_dim), int(channels)
     if name == "mlp":
         G = mlp_generator(latent_dim, channels, width)
@@ -240,12 +279,16 @@ def build_models(name: str, latent_dim: int = 100, channels: int = 1, width: flo
         G = goodfellow2014_generator(latent_dim, channels, width)
         D = goodfellow2014_discriminator(channels, width)
     elif name == "dcgan28":
-        G, D = dcgan28_generator(latent_dim, channels, width), dcgan28_discriminator(channels, width)
+        G, D = dcgan28_generator(latent_dim, channels, width), dcgan28_discriminator(channels, width, d_norm or "batch")
     else:
         G, D = dcgan64_generator(latent_dim, channels, width), dcgan64_discriminator(channels, width)
     if name in ("dcgan28", "dcgan64"):
         dcgan_init_(G)
         dcgan_init_(D)
+    if spectral_norm:
+        for m in list(D.modules()):
+            if isinstance(m, (nn.Conv2d, nn.Linear, nn.Maxout)):
+                nn.utils.spectral_norm(m)
     # plain attributes (not registered state): what samplers need to know about G
     G.latent_dim = latent_dim
     G.image_shape = image_shape(name, channels)

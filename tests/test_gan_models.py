@@ -33,20 +33,34 @@ def test_mlp_architecture_is_the_papers():
     assert [d.p for d in _layers(D, nn.Dropout)] == [0.3, 0.3, 0.3]
 
 
-def test_dcgan28_architecture():
+def _conv_specs(module, kind):
+    return [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding) for c in _layers(module, kind)]
+
+
+def test_dcgan28_architecture_is_infogans_at_half_width():
     G, D = build_models("dcgan28")
-    (lin,) = _layers(G, nn.Linear)
-    assert (lin.in_features, lin.out_features) == (100, 128 * 7 * 7)
-    assert [bn.num_features for bn in _layers(G, nn.BatchNorm1d)] == [128 * 7 * 7]
-    convs = [
-        (c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding) for c in _layers(G, nn.ConvTranspose2d)
-    ]
-    assert convs == [(128, 64, (4, 4), (2, 2), (1, 1)), (64, 1, (4, 4), (2, 2), (1, 1))]
-    convs = [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding) for c in _layers(D, nn.Conv2d)]
-    assert convs == [(1, 64, (4, 4), (2, 2), (1, 1)), (64, 128, (4, 4), (2, 2), (1, 1))]
-    assert [bn.num_features for bn in _layers(D, nn.BatchNorm2d)] == [128]
-    (lin,) = _layers(D, nn.Linear)
-    assert (lin.in_features, lin.out_features) == (128 * 7 * 7, 1)
+    assert [(l.in_features, l.out_features) for l in _layers(G, nn.Linear)] == [(100, 512), (512, 64 * 7 * 7)]
+    assert [bn.num_features for bn in _layers(G, nn.BatchNorm1d)] == [512, 64 * 7 * 7]
+    assert _conv_specs(G, nn.ConvTranspose2d) == [(64, 32, (4, 4), (2, 2), (1, 1)), (32, 1, (4, 4), (2, 2), (1, 1))]
+    assert _conv_specs(D, nn.Conv2d) == [(1, 32, (4, 4), (2, 2), (1, 1)), (32, 64, (4, 4), (2, 2), (1, 1))]
+    assert [bn.num_features for bn in _layers(D, nn.BatchNorm2d)] == [64]
+    assert [bn.num_features for bn in _layers(D, nn.BatchNorm1d)] == [512]
+    assert [(l.in_features, l.out_features) for l in _layers(D, nn.Linear)] == [(64 * 7 * 7, 512), (512, 1)]
+    G2, _ = build_models("dcgan28", width=2)  # InfoGAN's own sizes
+    assert [l.out_features for l in _layers(G2, nn.Linear)] == [1024, 128 * 7 * 7]
+
+
+@pytest.mark.parametrize("norm", ["layer", "none"])
+def test_dcgan28_critic_normalisation(norm):
+    _, D = build_models("dcgan28", d_norm=norm)
+    assert not _layers(D, nn.BatchNorm1d) and not _layers(D, nn.BatchNorm2d)
+    layer_norms = [tuple(m.normalized_shape) for m in _layers(D, nn.LayerNorm)]
+    assert layer_norms == ([(64, 7, 7), (512,)] if norm == "layer" else [])
+    # a normalisation's beta replaces the bias of the layer before it
+    assert [m.bias is None for m in _layers(D, nn.Conv2d)] == [False, norm == "layer"]
+    x = minigrad.randn(3, 1, 28, 28)
+    one = D(x[:1])  # per sample: the first image's output does not depend on the others
+    assert np.allclose(D(x).numpy()[:1], one.numpy(), atol=1e-6)
 
 
 def test_dcgan64_architecture_follows_radford():
@@ -118,9 +132,9 @@ def test_dcgan_initialisation_statistics():
         for m in module.modules():
             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
                 w = m.weight.numpy()
-                # N(0, 0.02): over the smallest layer's 1,024 weights the mean has sd 0.02 / 32 = 0.000625,
-                # so 0.0032 is 5 sd (a correct init fails by chance ~1e-6); the std's sd is ~0.00044
-                assert abs(w.mean()) < 0.0032 and abs(w.std() - 0.02) < 0.002, type(m).__name__
+                # N(0, 0.02): over the smallest layer's 512 weights the mean has sd 0.02 / 22.6 = 0.00088,
+                # so 0.0045 is 5 sd (a correct init fails by chance ~1e-6); the std's sd is ~0.00063
+                assert abs(w.mean()) < 0.0045 and abs(w.std() - 0.02) < 0.0032, type(m).__name__
                 if m.bias is not None:
                     assert np.all(m.bias.numpy() == 0)
             elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
@@ -133,7 +147,7 @@ def test_width_scales_hidden_sizes_and_never_reaches_zero():
     G, D = build_models("mlp", width=0.001)
     assert [l.out_features for l in _layers(G, nn.Linear)] == [1, 1, 1, 784]
     G, _ = build_models("dcgan28", width=0.5)
-    assert _layers(G, nn.ConvTranspose2d)[0].in_channels == 64
+    assert _layers(G, nn.ConvTranspose2d)[0].in_channels == 32
 
 
 def test_bad_arguments():
@@ -141,5 +155,9 @@ def test_bad_arguments():
         build_models("vae")
     with pytest.raises(ValueError, match="dropout"):
         build_models("dcgan28", dropout=0.5)
+    with pytest.raises(ValueError, match="d_norm is an option of the dcgan28"):
+        build_models("mlp", d_norm="layer")
+    with pytest.raises(ValueError, match="unknown discriminator normalisation 'group'"):
+        build_models("dcgan28", d_norm="group")
     with pytest.raises(ValueError, match="width"):
         build_models("mlp", width=0)
