@@ -24,7 +24,7 @@ from gan.checkpoint import FILENAME as CHECKPOINT_FILE
 from gan.checkpoint import CheckpointError, checkpoint_path, load_checkpoint, load_weights
 from gan.config import D_LOSSES, LOSSES, NOISES, OPTIMIZERS, RESUMABLE, UPDATES, ConfigError, TrainConfig
 from gan.data import DataError
-from gan.models import IMAGE_SIZES, MODELS, build_models
+from gan.models import D_NORMS, IMAGE_SIZES, MODELS, build_models
 from gan.presets import PRESETS
 from gan.presets import describe as describe_preset
 from minigrad.atomic_write import atomic_write
@@ -128,7 +128,7 @@ def _add_train_arguments(p):
         "--model",
         choices=MODELS,
         help=f"architecture (default {d.model}): mlp = fully connected "
-        "nets (LeakyReLU, tanh), dcgan28 = a small DCGAN for 28x28, dcgan64 = Radford et al.'s 64x64 "
+        "nets (LeakyReLU, tanh), dcgan28 = a DCGAN for 28x28 (the InfoGAN MNIST nets), dcgan64 = Radford et al.'s 64x64 "
         "DCGAN, goodfellow2014 = the paper's own nets (maxout D with dropout, sigmoid G, images in [0, 1])",
     )
     m.add_argument("--latent-dim", type=int, help=f"noise dimension (default {d.latent_dim})")
@@ -140,9 +140,21 @@ def _add_train_arguments(p):
     )
     m.add_argument("--width", type=float, help=f"multiplier of every hidden layer size (default {d.width})")
     m.add_argument("--dropout", type=float, help=f"dropout probability in the mlp discriminator (default {d.dropout})")
+    m.add_argument(
+        "--d-norm",
+        choices=D_NORMS,
+        help="normalisation in the dcgan28 discriminator: batch (BatchNorm), layer (LayerNorm per sample) or none "
+        "(default: layer with --loss wgan-gp, none with --spectral-norm, else batch)",
+    )
+    m.add_argument(
+        "--spectral-norm",
+        action="store_true",
+        default=None,
+        help="spectral normalisation (nn.utils.spectral_norm) of every conv and linear layer of the discriminator",
+    )
     t_ema = "decay of an exponential moving average of G's weights; grids, scores and `sample` use the average "
     m.add_argument(
-        "--ema", type=float, help=t_ema + f"(default {d.ema} = off; 0.999 is typical; may be switched on when resuming)"
+        "--ema", type=float, help=t_ema + "(default 0.999 for dcgan28, else 0 = off; may be switched on when resuming)"
     )
     m.add_argument("--channels", type=int, choices=(1, 3), help=f"image channels: 1 gray, 3 RGB (default {d.channels})")
     m.add_argument(
@@ -155,13 +167,37 @@ def _add_train_arguments(p):
     t.add_argument(
         "--epochs", type=int, help=f"total epochs to train (default {d.epochs}; with --resume, the new total)"
     )
-    t.add_argument("--batch-size", type=int, help=f"minibatch size m (default {d.batch_size})")
-    t.add_argument("--k", type=int, help=f"discriminator steps per generator step (default {d.k})")
+    t.add_argument("--batch-size", type=int, help="minibatch size m (default 64 for dcgan28, else 128)")
+    t.add_argument(
+        "--k", type=int, help="discriminator steps per generator step (default 1; n_critic 5 with --loss wgan-gp)"
+    )
     t.add_argument(
         "--loss",
         choices=LOSSES,
-        help=f"generator loss: nonsaturating = minimise -log D(G(z)), "
-        f"minimax = minimise log(1 - D(G(z))) as in the value function (default {d.loss})",
+        help="the game: nonsaturating = D by BCE, G minimises -log D(G(z)); "
+        "minimax = G minimises log(1 - D(G(z))) as in the value function; hinge = D minimises "
+        "mean relu(1 - D(x)) + mean relu(1 + D(G(z))), G minimises -mean D(G(z)) (SN-GAN); wgan-gp = a critic, "
+        "mean D(G(z)) - mean D(x) plus the gradient penalty, Adam(1e-4, betas (0, 0.9)) and --k 5 unless given "
+        f"(Gulrajani et al. 2017) (default {d.loss})",
+    )
+    t.add_argument(
+        "--gp-lambda",
+        type=float,
+        metavar="LAMBDA",
+        help="weight of WGAN-GP's penalty LAMBDA * mean (||grad D(x_hat)|| - 1)^2 (default 10 with --loss wgan-gp)",
+    )
+    t.add_argument(
+        "--r1",
+        type=float,
+        metavar="GAMMA",
+        help="add R1, GAMMA/2 * mean ||grad_x D(x)||^2 on real images, to the discriminator loss "
+        f"(Mescheder et al. 2018; any loss and model) (default {d.r1} = off)",
+    )
+    t.add_argument(
+        "--r1-every",
+        type=int,
+        metavar="N",
+        help=f"apply R1 every N discriminator steps, scaled by N (lazy regularisation) (default {d.r1_every})",
     )
     t.add_argument(
         "--label-smoothing",
@@ -182,7 +218,9 @@ def _add_train_arguments(p):
         f"mean = half of it (the released code's) (default {d.d_loss})",
     )
     t.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer of both players (default {d.optimizer})")
-    t.add_argument("--lr", type=float, help=f"learning rate for both players (default {d.lr})")
+    t.add_argument("--lr", type=float, help="learning rate for both players (default 2e-4; 1e-4 with --loss wgan-gp)")
+    t.add_argument("--lr-g", type=float, help="the generator's learning rate (default: --lr)")
+    t.add_argument("--lr-d", type=float, help="the discriminator's learning rate (default: --lr)")
     t.add_argument(
         "--lr-decay",
         type=float,
@@ -190,8 +228,8 @@ def _add_train_arguments(p):
         help=f"divide the learning rate by D after every iteration (default {d.lr_decay} = constant)",
     )
     t.add_argument("--min-lr", type=float, help=f"floor of the decayed learning rate (default {d.min_lr})")
-    t.add_argument("--beta1", type=float, help=f"Adam beta1 (default {d.beta1})")
-    t.add_argument("--beta2", type=float, help=f"Adam beta2 (default {d.beta2})")
+    t.add_argument("--beta1", type=float, help="Adam beta1 (default 0.5; 0 with --loss wgan-gp)")
+    t.add_argument("--beta2", type=float, help="Adam beta2 (default 0.999; 0.9 with --loss wgan-gp)")
     t.add_argument(
         "--momentum", type=float, help=f"SGD momentum (at epoch 1 with --final-momentum) (default {d.momentum})"
     )

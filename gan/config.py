@@ -10,9 +10,10 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from gan.models import IMAGE_SIZES, MODELS
+from gan.models import D_NORMS, IMAGE_SIZES, MODELS
 
-LOSSES = ("nonsaturating", "minimax")
+# nonsaturating / minimax: the BCE game on logits; hinge and wgan-gp: an unbounded critic (gan/losses.py)
+LOSSES = ("nonsaturating", "minimax", "hinge", "wgan-gp")
 NOISES = ("normal", "uniform", "uniform_sqrt3")
 DEVICES = ("cpu", "cuda")
 OPTIMIZERS = ("adam", "sgd")
@@ -20,6 +21,23 @@ UPDATES = ("alternating", "simultaneous")
 D_LOSSES = ("sum", "mean")
 # Settings that may change when a run is resumed: they do not alter what the earlier epochs did.
 RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "ema", "detect_anomaly")
+
+
+def recipe_defaults(model: str, loss: str) -> dict:
+    """The settings a run gets unless they are given.
+
+    Every model: Adam(2e-4, betas (0.5, 0.999)), k = 1, batch 128 (Radford et al.), no EMA.
+    dcgan28: batch 64, two time-scales (G 1e-3, D 2e-4, InfoGAN's MNIST rates) and an EMA of G (0.999): the
+    recipe that learned fastest per minute on a CPU (benchmarks/README.md, "dcgan28 recipes").
+    --loss wgan-gp: Gulrajani et al.'s Adam(1e-4, betas (0, 0.9)) for both players and 5 critic steps per
+    generator step.
+    """
+    defaults: dict = dict(lr=2e-4, beta1=0.5, beta2=0.999, k=1, batch_size=128, ema=0.0, lr_g=None, lr_d=None)
+    if model == "dcgan28":
+        defaults.update(batch_size=64, lr_g=1e-3, lr_d=2e-4, ema=0.999)
+    if loss == "wgan-gp":
+        defaults.update(lr=1e-4, beta1=0.0, beta2=0.9, k=5, lr_g=None, lr_d=None)
+    return defaults
 
 
 class ConfigError(ValueError):
@@ -30,17 +48,19 @@ class ConfigError(ValueError):
 class TrainConfig:
     model: str = "mlp"
     epochs: int = 15  # enough for the mlp to draw recognisable digits
-    batch_size: int = 128
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    k: int = 1  # discriminator steps per generator step (Algorithm 1)
+    batch_size: int | None = None  # None: the model's and loss's default (recipe_defaults), filled in by validate()
+    lr: float | None = None  # these four too
+    beta1: float | None = None
+    beta2: float | None = None
+    k: int | None = None  # discriminator steps per generator step (Algorithm 1)
+    lr_g: float | None = None  # each player's learning rate (None: lr)
+    lr_d: float | None = None
     loss: str = "nonsaturating"
     noise: str = "normal"
     latent_dim: int = 100
     label_smoothing: float = 0.0  # one-sided: real target = 1 - s, fake target stays 0
     dropout: float = 0.0
-    ema: float = 0.0  # decay of the EMA of G's weights used for samples and scores (0: off; e.g. 0.999)
+    ema: float | None = None  # decay of the EMA of G's weights used for samples and scores (0: off; e.g. 0.999)
     width: float = 1.0
     channels: int = 1
     image_size: int | None = None  # None: the model's size (28, or 64 for dcgan64)
@@ -62,6 +82,11 @@ class TrainConfig:
     momentum_saturate: int = 250
     lr_decay: float = 1.0  # the learning rate is divided by this after every iteration (1: constant) ...
     min_lr: float = 0.0  # ... but not below min_lr
+    d_norm: str | None = None  # dcgan28 D's normalisation: batch, layer or none (None: by loss, see validate)
+    gp_lambda: float | None = None  # WGAN-GP's penalty weight (None: 10 with --loss wgan-gp)
+    r1: float = 0.0  # R1 penalty gamma (0: off)
+    r1_every: int = 1  # apply R1 every N discriminator steps, scaled by N (lazy regularisation)
+    spectral_norm: bool = False  # spectral normalisation of every conv and linear layer of D
 
     def validate(self) -> TrainConfig:
         """Fill in derived defaults and raise ConfigError on anything impossible; returns self."""
@@ -72,12 +97,22 @@ class TrainConfig:
 
         need(self.model in MODELS, f"--model must be one of {', '.join(MODELS)}, got {self.model!r}")
         need(self.loss in LOSSES, f"--loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        recipe = recipe_defaults(self.model, self.loss)
+        lr_given = self.lr is not None  # --lr sets both players, over the recipe's per-player rates
+        for key in ("lr", "beta1", "beta2", "k", "batch_size", "ema"):
+            if getattr(self, key) is None:
+                setattr(self, key, recipe[key])
+        for key in ("lr_g", "lr_d"):
+            if getattr(self, key) is None:
+                setattr(self, key, self.lr if lr_given or recipe[key] is None else recipe[key])
+        self._validate_penalties(need)
         need(self.noise in NOISES, f"--noise must be one of {', '.join(NOISES)}, got {self.noise!r}")
         need(self.device in DEVICES, f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         need(self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}")
         need(self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}")
         need(self.k >= 1, f"--k (discriminator steps per generator step) must be at least 1, got {self.k}")
-        need(self.lr > 0 and math.isfinite(self.lr), f"--lr must be a positive finite number, got {self.lr}")
+        for flag, lr in (("--lr", self.lr), ("--lr-g", self.lr_g), ("--lr-d", self.lr_d)):
+            need(lr > 0 and math.isfinite(lr), f"{flag} must be a positive finite number, got {lr}")
         need(
             0 <= self.beta1 < 1 and 0 <= self.beta2 < 1,
             f"--beta1 and --beta2 must be in [0, 1), got {self.beta1} and {self.beta2}",
@@ -131,8 +166,42 @@ class TrainConfig:
             self.lr_decay >= 1 and math.isfinite(self.lr_decay),
             f"--lr-decay (the divisor of the learning rate per iteration) must be >= 1, got {self.lr_decay}",
         )
-        need(0 <= self.min_lr <= self.lr, f"--min-lr must be in [0, --lr], got {self.min_lr}")
+        need(
+            0 <= self.min_lr <= min(self.lr_g, self.lr_d),
+            f"--min-lr must be in [0, the smaller learning rate], got {self.min_lr}",
+        )
         return self
+
+    def _validate_penalties(self, need) -> None:
+        """The loss's, penalties' and D normalisation's settings (and their defaults)."""
+        critic = self.loss in ("hinge", "wgan-gp")
+        need(
+            not (critic and self.label_smoothing),
+            f"--label-smoothing applies to the BCE losses, not to --loss {self.loss}",
+        )
+        need(not (critic and self.d_loss != "sum"), f"--d-loss applies to the BCE losses, not to --loss {self.loss}")
+        if self.loss == "wgan-gp":
+            self.gp_lambda = 10.0 if self.gp_lambda is None else self.gp_lambda
+            need(self.gp_lambda >= 0, f"--gp-lambda must be non-negative, got {self.gp_lambda}")
+        else:
+            need(self.gp_lambda is None, f"--gp-lambda is a setting of --loss wgan-gp, not of --loss {self.loss}")
+        need(self.r1 >= 0 and math.isfinite(self.r1), f"--r1 (gamma) must be non-negative, got {self.r1}")
+        need(self.r1_every >= 1, f"--r1-every must be at least 1, got {self.r1_every}")
+        need(
+            self.updates == "alternating" or (self.loss != "wgan-gp" and not self.r1),
+            "--updates simultaneous takes no gradient penalty (--loss wgan-gp, --r1): use --updates alternating",
+        )
+        if self.model == "dcgan28":
+            if self.d_norm is None:
+                self.d_norm = "layer" if self.loss == "wgan-gp" else "none" if self.spectral_norm else "batch"
+            need(self.d_norm in D_NORMS, f"--d-norm must be one of {', '.join(D_NORMS)}, got {self.d_norm!r}")
+            need(
+                not (self.loss == "wgan-gp" and self.d_norm == "batch"),
+                "--loss wgan-gp penalises each sample's gradient; BatchNorm mixes the samples of a batch: "
+                "use --d-norm layer or none",
+            )
+        else:
+            need(self.d_norm is None, f"--d-norm is a setting of --model dcgan28, not of --model {self.model}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

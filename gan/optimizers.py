@@ -1,6 +1,7 @@
 """The players' optimizers and their schedules, built from a TrainConfig.
 
-* ``--optimizer adam``: Adam(lr, betas) for both players (Radford et al.'s settings by default).
+* ``--optimizer adam``: Adam(lr, betas) for both players (Radford et al.'s settings by default;
+  ``--lr-g`` / ``--lr-d`` give each player its own rate, e.g. two time-scales).
 * ``--optimizer sgd``: SGD with momentum for both players. With ``--lr-decay d`` (and ``--min-lr``)
   a ``LambdaLR`` stepped after every iteration makes lr_t = max(lr / d^t, min_lr) (pylearn2's
   ExponentialDecay); with ``--final-momentum`` the momentum of epoch e (1-based) is
@@ -31,14 +32,17 @@ def build_optimizers(cfg, G, D):
     """(opt_g, opt_d, schedulers): schedulers is a list to step after every iteration (empty if none)."""
     if cfg.optimizer == "adam":
         betas = (cfg.beta1, cfg.beta2)
-        opt_g = minigrad.optim.Adam(G.parameters(), lr=cfg.lr, betas=betas)
-        opt_d = minigrad.optim.Adam(D.parameters(), lr=cfg.lr, betas=betas)
+        opt_g = minigrad.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=betas)
+        opt_d = minigrad.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=betas)
     else:
-        opt_g = minigrad.optim.SGD(G.parameters(), lr=cfg.lr, momentum=cfg.momentum)
-        opt_d = minigrad.optim.SGD(D.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+        opt_g = minigrad.optim.SGD(G.parameters(), lr=cfg.lr_g, momentum=cfg.momentum)
+        opt_d = minigrad.optim.SGD(D.parameters(), lr=cfg.lr_d, momentum=cfg.momentum)
     schedulers = []
     if cfg.lr_decay != 1.0 or cfg.min_lr:
-        schedulers = [LambdaLR(opt, DecayWithFloor(cfg.lr_decay, cfg.min_lr / cfg.lr)) for opt in (opt_g, opt_d)]
+        schedulers = [
+            LambdaLR(opt, DecayWithFloor(cfg.lr_decay, cfg.min_lr / lr))
+            for opt, lr in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d))
+        ]
     return opt_g, opt_d, schedulers
 
 

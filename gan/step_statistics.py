@@ -1,5 +1,6 @@
-"""The per-step statistics of a training run (loss_d, loss_g, mean D(x), mean D(G(z))): a buffer on the device,
-read back in chunks into the sums of the log interval and of the epoch."""
+"""The per-step statistics of a training run (loss_d, loss_g, mean D(x), mean D(G(z)), and the gradient penalty
+included in loss_d): a buffer on the device, read back in chunks into the sums of the log interval and of the
+epoch."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import numpy as np
 from gan.run_errors import TrainingDiverged
 from minigrad import backend
 
-STATISTICS = ("loss_d", "loss_g", "d_real", "d_fake")
+STATISTICS = ("loss_d", "loss_g", "d_real", "d_fake", "penalty")
 
 
 class StepStatistics:
-    """Per-step loss_d, loss_g, d_real, d_fake kept on the device, read back in chunks.
+    """Per-step loss_d, loss_g, d_real, d_fake, penalty kept on the device, read back in chunks.
 
     ``flush`` copies the chunk to the host, stops at the first step with a nan/inf value
     (TrainingDiverged names it), and adds the rows to the running sums of the log interval
@@ -20,7 +21,7 @@ class StepStatistics:
     """
 
     def __init__(self, xp, capacity: int):
-        self.buf = xp.empty((capacity, 4), dtype=xp.float32)
+        self.buf = xp.empty((capacity, len(STATISTICS)), dtype=xp.float32)
         self.steps = np.empty(capacity, dtype=np.int64)
         self.n = 0
         self.interval = self.zero()
@@ -28,7 +29,7 @@ class StepStatistics:
 
     @staticmethod
     def zero() -> dict:
-        return dict(loss_d=0.0, loss_g=0.0, d_real=0.0, d_fake=0.0, n=0)
+        return dict.fromkeys(STATISTICS, 0.0) | {"n": 0}
 
     def restore(self, sums: dict) -> None:
         """Continue the sums that an epoch cut short by Ctrl-C saved (its log interval's as interval_*)."""
@@ -36,9 +37,10 @@ class StepStatistics:
             self.epoch[key] = sums.get(key, 0.0)
             self.interval[key] = sums.get(f"interval_{key}", 0.0)
 
-    def add(self, step, loss_d, loss_g, d_real, d_fake):
+    def add(self, step, *values):
         row = self.buf[self.n]
-        row[0], row[1], row[2], row[3] = loss_d, loss_g, d_real, d_fake
+        for j, value in enumerate(values):
+            row[j] = value
         self.steps[self.n] = step
         self.n += 1
         return self.n == len(self.buf)

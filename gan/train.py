@@ -43,9 +43,10 @@ from gan.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkp
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset
 from gan.ema import GeneratorEMA
-from gan.losses import discriminator_loss, generator_loss
+from gan.losses import d_loss_for, g_loss_for
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.optimizers import build_optimizers, momentum_at, set_momentum
+from gan.penalties import gradient_penalty, r1_penalty
 from gan.progress import EpochProgress
 from gan.run_errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
 from gan.runlog import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
@@ -128,7 +129,9 @@ class Trainer:
         self.data = load_training_images(cfg)
         self.batches = BatchIterator(self.data, cfg.batch_size, seed=cfg.seed)
         self.iters_per_epoch = len(self.batches) // cfg.k
-        G, D = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width, cfg.dropout)
+        G, D = build_models(
+            cfg.model, cfg.latent_dim, cfg.channels, cfg.width, cfg.dropout, cfg.d_norm, cfg.spectral_norm
+        )
         if cfg.model == "goodfellow2014":  # G starts at the mean training image
             init_output_bias_from_marginals_(G, self.data)
         self.G, self.D = G.to(cfg.device), D.to(cfg.device)
@@ -241,29 +244,49 @@ class Trainer:
     def alternating_step(self, real_batches):
         """k discriminator updates (one real batch each), then one generator update (Algorithm 1).
 
-        Returns (loss_d, loss_g, mean D(x), mean D(G(z))) as 0-d device arrays, no host sync.
-        The D numbers are those of the last D update.
+        The D loss is ``--loss``'s (gan.losses.d_loss_for), plus WGAN-GP's gradient penalty on interpolates
+        and, with ``--r1``, R1 on the real batch every ``--r1-every`` D steps (scaled by that interval).
+        Returns (loss_d, loss_g, mean D(x), mean D(G(z)), penalty) as 0-d device arrays, no host sync;
+        the D numbers are those of the last D update (D(.) = sigmoid of D's output).
         """
         cfg, G, D = self.cfg, self.G, self.D
         real_target = 1.0 - cfg.label_smoothing
-        for xb in real_batches:
+        for i, xb in enumerate(real_batches):
             x = self._real(xb)
             with minigrad.no_grad():  # the D step needs no graph through G
                 fake = G(sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device))
+            d_step = self.step * cfg.k + i  # D updates before this one
+            lazy_r1 = cfg.r1 > 0 and d_step % cfg.r1_every == 0
+            if lazy_r1:
+                x.requires_grad_()
             real_logits, fake_logits = D(x), D(fake)
-            loss_d = discriminator_loss(real_logits, fake_logits, real_target, cfg.d_loss)
+            loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, real_target, cfg.d_loss)
+            penalty = None
+            if cfg.loss == "wgan-gp":
+                penalty, _ = gradient_penalty(D, x, fake, cfg.gp_lambda)
+            if lazy_r1:
+                r1 = r1_penalty(real_logits, x, cfg.r1 * cfg.r1_every)
+                penalty = r1 if penalty is None else penalty + r1
+            if penalty is not None:
+                loss_d = loss_d + penalty
             self.opt_d.zero_grad()
             loss_d.backward()
             self.opt_d.step()
         with _frozen(self.d_params):  # the G step: backward computes gradients for G's weights only
             z = sample_noise(len(real_batches[-1]), cfg.latent_dim, cfg.noise, cfg.device)
-            loss_g = generator_loss(D(G(z)), cfg.loss)
+            loss_g = g_loss_for(cfg.loss, D(G(z)))
             self.opt_g.zero_grad()
             loss_g.backward()
             self.opt_g.step()
             if self.ema is not None:
                 self.ema.update()
-        return loss_d.data, loss_g.data, _mean_sigmoid(real_logits.data), _mean_sigmoid(fake_logits.data)
+        return (
+            loss_d.data,
+            loss_g.data,
+            _mean_sigmoid(real_logits.data),
+            _mean_sigmoid(fake_logits.data),
+            _zero_like(loss_d.data) if penalty is None else penalty.data,
+        )
 
     def simultaneous_step(self, xb):
         """Both players' gradients from one forward pass, then both step (k = 1; the released code's update).
@@ -277,8 +300,8 @@ class Trainer:
         fake = G(sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device))
         fake_in = fake.detach().requires_grad_()  # D's graph ends here; G's resumes from its gradient
         real_logits, fake_logits = D(x), D(fake_in)
-        loss_d = discriminator_loss(real_logits, fake_logits, 1.0 - cfg.label_smoothing, cfg.d_loss)
-        loss_g = generator_loss(fake_logits, cfg.loss)
+        loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, 1.0 - cfg.label_smoothing, cfg.d_loss)
+        loss_g = g_loss_for(cfg.loss, fake_logits)
         self.opt_d.zero_grad()
         self.opt_g.zero_grad()
         loss_d.backward(retain_graph=True)  # the fake pass is needed again for L_G
@@ -290,7 +313,13 @@ class Trainer:
         self.opt_g.step()
         if self.ema is not None:
             self.ema.update()
-        return loss_d.data, loss_g.data, _mean_sigmoid(real_logits.data), _mean_sigmoid(fake_logits.data)
+        return (
+            loss_d.data,
+            loss_g.data,
+            _mean_sigmoid(real_logits.data),
+            _mean_sigmoid(fake_logits.data),
+            _zero_like(loss_d.data),
+        )
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> dict:
@@ -474,6 +503,11 @@ def _mean_sigmoid(logits):
     xp = backend.get_array_module(logits)
     half = logits.dtype.type(0.5)
     return (xp.tanh(logits * half).mean() + 1) * half
+
+
+def _zero_like(scalar):
+    """A 0-d zero on scalar's device (the penalty of a step without one)."""
+    return backend.get_array_module(scalar).zeros((), dtype=scalar.dtype)
 
 
 def train(cfg: TrainConfig, resume=None, evaluator=None, stdout=None) -> dict:
