@@ -128,8 +128,9 @@ def _add_train_arguments(p):
         "--model",
         choices=MODELS,
         help=f"architecture (default {d.model}): mlp = fully connected "
-        "nets (LeakyReLU, tanh), dcgan28 = a DCGAN for 28x28 (the InfoGAN MNIST nets), dcgan64 = Radford et al.'s 64x64 "
-        "DCGAN, goodfellow2014 = the paper's own nets (maxout D with dropout, sigmoid G, images in [0, 1])",
+        "nets (LeakyReLU, tanh), dcgan28 = a DCGAN for 28x28 (InfoGAN's MNIST nets at half width), "
+        "dcgan64 = Radford et al.'s 64x64 DCGAN, goodfellow2014 = the paper's own nets "
+        "(maxout D with dropout, sigmoid G, images in [0, 1])",
     )
     m.add_argument("--latent-dim", type=int, help=f"noise dimension (default {d.latent_dim})")
     m.add_argument(
