@@ -11,6 +11,7 @@ from minigrad.nn.container import ModuleList, Sequential
 from minigrad.nn.conv import Conv2d, ConvTranspose2d
 from minigrad.nn.dropout import Dropout
 from minigrad.nn.flatten import Flatten, Unflatten
+from minigrad.nn.layer_norm import LayerNorm
 from minigrad.nn.linear import Linear
 from minigrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minigrad.nn.maxout import Maxout
@@ -27,6 +28,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
