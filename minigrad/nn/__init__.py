@@ -4,7 +4,7 @@ from minigrad import nn
 G = nn.Sequential(nn.Linear(100, 256), nn.LeakyReLU(0.2), nn.Linear(256, 784), nn.Tanh())
 """
 
-from minigrad.nn import functional, init
+from minigrad.nn import functional, init, utils
 from minigrad.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from minigrad.nn.container import ModuleList, Sequential
@@ -46,4 +46,5 @@ __all__ = [
     "Unflatten",
     "functional",
     "init",
+    "utils",
 ]
