@@ -17,6 +17,7 @@ from minigrad.nn.functional.activation import (
 )
 from minigrad.nn.functional.conv import conv2d, conv_transpose2d
 from minigrad.nn.functional.dropout import dropout
+from minigrad.nn.functional.layer_norm import layer_norm
 from minigrad.nn.functional.linear import linear
 from minigrad.nn.functional.loss import (
     binary_cross_entropy,
@@ -37,6 +38,7 @@ __all__ = [
     "cross_entropy",
     "dropout",
     "flatten",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
