@@ -68,10 +68,11 @@ def test_one_power_iteration_and_eval_mode(device):
 
     m.eval()
     w_before = m.weight.detach().numpy()
+    u_trained, v_trained = m.weight_u.numpy().copy(), m.weight_v.numpy().copy()
     m.weight_orig.data *= 2  # eval reads the stored u and v as they are: sigma doubles, the weight stays
     y = m(x)
-    np.testing.assert_array_equal(m.weight_u.numpy(), u1)
-    np.testing.assert_array_equal(m.weight_v.numpy(), v1)
+    np.testing.assert_array_equal(m.weight_u.numpy(), u_trained)  # no iteration in eval mode
+    np.testing.assert_array_equal(m.weight_v.numpy(), v_trained)
     np.testing.assert_allclose(m.weight.detach().numpy(), w_before, rtol=1e-12)
     np.testing.assert_allclose(y.numpy(), x.numpy() @ w_before.T + m.bias.numpy(), rtol=1e-12)
 
