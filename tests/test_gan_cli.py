@@ -116,6 +116,14 @@ BAD = [
     (["sample", "--seed", "-1", "--n", "2", "--checkpoint", "x", "--out", "x.npy"], "--seed"),
     (["evaluate", "--reference", "--no-parzen", "--no-classifier"], "nothing to score"),
     (["train", "--ema", "1"], "--ema"),
+    (["train", "--gp-lambda", "5"], "--gp-lambda is a setting of --loss wgan-gp"),
+    (["train", "--loss", "wgan-gp", "--model", "dcgan28", "--d-norm", "batch"], "BatchNorm mixes the samples"),
+    (["train", "--d-norm", "layer"], "--d-norm is a setting of --model dcgan28"),
+    (["train", "--r1", "-1"], "--r1"),
+    (["train", "--r1", "1", "--r1-every", "0"], "--r1-every"),
+    (["train", "--loss", "hinge", "--label-smoothing", "0.1"], "--label-smoothing applies to the BCE losses"),
+    (["train", "--r1", "1", "--updates", "simultaneous"], "takes no gradient penalty"),
+    (["train", "--lr-g", "0"], "--lr-g"),
     (["train", "--frobnicate"], "unrecognized"),
     (["sample", "--n", "0", "--checkpoint", "x", "--out", "x.npy"], "--n"),
     (["sample", "--n", "3"], "required"),
@@ -233,6 +241,13 @@ def test_relative_data_dir_is_stored_absolute(mnist_dir, tmp_path, monkeypatch):
                 "--eval-every",
                 "--ema",
                 "--threads",
+                "--lr-g",
+                "--lr-d",
+                "--gp-lambda",
+                "--r1",
+                "--r1-every",
+                "--spectral-norm",
+                "--d-norm",
             ],
         ),
         ("sample", ["--checkpoint", "--n", "--out", "--grid", "--seed", "--device", "--raw"]),
@@ -420,7 +435,7 @@ def test_resume_refuses_a_checkpoint_from_another_run(train_tiny, tmp_path, caps
         cli.main(["train", "--resume", str(tmp_path / "a"), "--epochs", "2", "--quiet"])
     err = capsys.readouterr().err.strip()
     assert e.value.code == 2 and len(err.splitlines()) == 1
-    assert "differ from its config.json (lr 0.001 vs 0.0002)" in err and "another run" in err, err
+    assert "differ from its config.json (lr 0.001 vs 0.0002, lr_d 0.001 vs 0.0002, lr_g 0.001 vs 0.0002)" in err and "another run" in err, err
 
 
 def test_quiet_belongs_to_one_invocation_and_a_finished_run_says_so(train_tiny, tmp_path, capsys):
