@@ -182,10 +182,15 @@ class TrainConfig:
         need(not (critic and self.d_loss != "sum"), f"--d-loss applies to the BCE losses, not to --loss {self.loss}")
         if self.loss == "wgan-gp":
             self.gp_lambda = 10.0 if self.gp_lambda is None else self.gp_lambda
-            need(self.gp_lambda >= 0, f"--gp-lambda must be non-negative, got {self.gp_lambda}")
+            need(
+                self.gp_lambda >= 0 and math.isfinite(self.gp_lambda),
+                f"--gp-lambda must be non-negative and finite, got {self.gp_lambda}",
+            )
         else:
             need(self.gp_lambda is None, f"--gp-lambda is a setting of --loss wgan-gp, not of --loss {self.loss}")
-        need(self.r1 >= 0 and math.isfinite(self.r1), f"--r1 (gamma) must be non-negative, got {self.r1}")
+        need(
+            self.r1 >= 0 and math.isfinite(self.r1), f"--r1 (gamma) must be non-negative and finite, got {self.r1}"
+        )
         need(self.r1_every >= 1, f"--r1-every must be at least 1, got {self.r1_every}")
         need(
             self.updates == "alternating" or (self.loss != "wgan-gp" and not self.r1),

@@ -353,14 +353,14 @@ def test_recipe_defaults_by_model_and_loss(given, expected):
     [
         (dict(gp_lambda=5.0), r"--gp-lambda is a setting of --loss wgan-gp, not of --loss nonsaturating"),
         (dict(loss="hinge", gp_lambda=5.0), r"--gp-lambda is a setting of --loss wgan-gp, not of --loss hinge"),
-        (dict(loss="wgan-gp", gp_lambda=-1.0), r"--gp-lambda must be non-negative, got -1.0"),
+        (dict(loss="wgan-gp", gp_lambda=-1.0), r"--gp-lambda must be non-negative and finite, got -1.0"),
         (dict(loss="wgan-gp", gp_lambda=math.nan), r"--gp-lambda must be non-negative"),
         (dict(loss="wgan-gp", gp_lambda=math.inf), r"--gp-lambda"),  # as --r1: an inf weight is bad input
         (dict(model="dcgan28", loss="wgan-gp", d_norm="batch"), r"BatchNorm mixes the samples of a batch"),
         (dict(loss="hinge", label_smoothing=0.1), r"--label-smoothing applies to the BCE losses, not to --loss hinge"),
         (dict(loss="wgan-gp", label_smoothing=0.1), r"--label-smoothing applies to the BCE losses"),
         (dict(loss="hinge", d_loss="mean"), r"--d-loss applies to the BCE losses, not to --loss hinge"),
-        (dict(r1=-0.5), r"--r1 \(gamma\) must be non-negative, got -0.5"),
+        (dict(r1=-0.5), r"--r1 \(gamma\) must be non-negative and finite, got -0.5"),
         (dict(r1=math.inf), r"--r1 \(gamma\) must be non-negative"),
         (dict(r1=1.0, r1_every=0), r"--r1-every must be at least 1, got 0"),
         (dict(r1=1.0, updates="simultaneous"), r"--updates simultaneous takes no gradient penalty"),
