@@ -107,15 +107,15 @@ def test_gan_train_detect_anomaly_names_the_op(train_tiny, tmp_path, monkeypatch
     import gan.train as gan_train
 
     calls = {"n": 0}
-    original = gan_train.discriminator_loss
+    original = gan_train.d_loss_for
 
     def poisoned(*args):
         calls["n"] += 1
         if calls["n"] == 3:
-            args = (args[0] * float("nan"),) + args[1:]  # marker: poisoned logits
+            args = (args[0], args[1] * float("nan")) + args[2:]  # marker: poisoned logits
         return original(*args)
 
-    monkeypatch.setattr(gan_train, "discriminator_loss", poisoned)
+    monkeypatch.setattr(gan_train, "d_loss_for", poisoned)
     code = train_tiny(tmp_path / "run", "--epochs", "2", "--detect-anomaly")
     assert code == 1
     err = capsys.readouterr().err

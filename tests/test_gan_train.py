@@ -151,7 +151,7 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_p
     tiny = ("--epochs", "2", "--model", "dcgan28", "--width", "0.0625", "--log-every", "4")
     assert train_tiny(tmp_path / "full", *tiny) == 0
     calls = {"n": 0}
-    original = gan_train.discriminator_loss
+    original = gan_train.d_loss_for
 
     def interrupting(*args):
         calls["n"] += 1
@@ -159,14 +159,14 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_p
             os.kill(os.getpid(), sig)
         return original(*args)
 
-    monkeypatch.setattr(gan_train, "discriminator_loss", interrupting)
+    monkeypatch.setattr(gan_train, "d_loss_for", interrupting)
     code = train_tiny(tmp_path / "cut", *tiny)
     assert code == 130
     err = capsys.readouterr().err
     assert "stopping after the current step" in err and "interrupted at step 6" in err
     state = load_checkpoint(tmp_path / "cut")
     assert (state["epoch"], state["batch"], state["step"]) == (1, 2, 6)
-    monkeypatch.setattr(gan_train, "discriminator_loss", original)
+    monkeypatch.setattr(gan_train, "d_loss_for", original)
     assert cli.main(["train", "--resume", str(tmp_path / "cut"), "--quiet"]) == 0
     full, resumed = _weights(tmp_path / "full"), _weights(tmp_path / "cut")
     for key in full:  # BatchNorm running statistics included
@@ -184,14 +184,14 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_p
 
 def test_divergence_stops_and_keeps_last_good_checkpoint(train_tiny, tmp_path, monkeypatch, capsys):
     calls = {"n": 0}
-    original = gan_train.discriminator_loss
+    original = gan_train.d_loss_for
 
     def diverging(*args):
         calls["n"] += 1
         loss = original(*args)
         return loss * float("nan") if calls["n"] == 7 else loss
 
-    monkeypatch.setattr(gan_train, "discriminator_loss", diverging)
+    monkeypatch.setattr(gan_train, "d_loss_for", diverging)
     code = train_tiny(tmp_path / "run", "--epochs", "3", "--log-every", "100")
     assert code == 1
     err = capsys.readouterr().err
