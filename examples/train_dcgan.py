@@ -1,5 +1,8 @@
 """DCGAN (Radford et al. 2016) on MNIST with minigrad directly: conv nets, batch norm, Adam.
 
+dcgan28 is InfoGAN's MNIST nets at half width, trained with two time-scales (G 1e-3, D 2e-4), as
+``python -m gan train --model dcgan28`` does; dcgan64 keeps Radford et al.'s 2e-4 for both.
+
     python examples/train_dcgan.py --epochs 2              # the 28x28 DCGAN
     python examples/train_dcgan.py --model dcgan64 --limit 6400 --device cuda
 
@@ -32,7 +35,8 @@ def main():
     minigrad.manual_seed(0)
     images = load_dataset(split="train", image_size=IMAGE_SIZES[args.model])[: args.limit]
     G, D = (m.to(args.device) for m in build_models(args.model))
-    opt_g = minigrad.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    lr_g = 1e-3 if args.model == "dcgan28" else 2e-4
+    opt_g = minigrad.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
     opt_d = minigrad.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     fixed_z = minigrad.randn(64, 100, device=args.device)
     ones = minigrad.ones(args.batch_size, 1, device=args.device)

@@ -435,7 +435,8 @@ def test_resume_refuses_a_checkpoint_from_another_run(train_tiny, tmp_path, caps
         cli.main(["train", "--resume", str(tmp_path / "a"), "--epochs", "2", "--quiet"])
     err = capsys.readouterr().err.strip()
     assert e.value.code == 2 and len(err.splitlines()) == 1
-    assert "differ from its config.json (lr 0.001 vs 0.0002, lr_d 0.001 vs 0.0002, lr_g 0.001 vs 0.0002)" in err and "another run" in err, err
+    differences = "(lr 0.001 vs 0.0002, lr_d 0.001 vs 0.0002, lr_g 0.001 vs 0.0002)"
+    assert f"differ from its config.json {differences}" in err and "another run" in err, err
 
 
 def test_quiet_belongs_to_one_invocation_and_a_finished_run_says_so(train_tiny, tmp_path, capsys):
