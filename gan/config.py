@@ -188,9 +188,7 @@ class TrainConfig:
             )
         else:
             need(self.gp_lambda is None, f"--gp-lambda is a setting of --loss wgan-gp, not of --loss {self.loss}")
-        need(
-            self.r1 >= 0 and math.isfinite(self.r1), f"--r1 (gamma) must be non-negative and finite, got {self.r1}"
-        )
+        need(self.r1 >= 0 and math.isfinite(self.r1), f"--r1 (gamma) must be non-negative and finite, got {self.r1}")
         need(self.r1_every >= 1, f"--r1-every must be at least 1, got {self.r1_every}")
         need(
             self.updates == "alternating" or (self.loss != "wgan-gp" and not self.r1),
