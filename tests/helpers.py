@@ -1,5 +1,5 @@
 """Helpers shared by the tests: float64 leaves, the forward-plus-gradcheck check, the loss-case strategy, the
-second-order check, the tiny training run's flags."""
+second-order check, the tiny training run's flags and the arrays of its checkpoint."""
 
 import numpy as np
 from hypothesis import strategies as st
@@ -9,6 +9,21 @@ from minigrad.testing import arrays
 
 # a tiny mlp run: width 0.1, 128 images in batches of 32, quiet (the tests add --data-dir, --outdir, ...)
 TINY_TRAIN_FLAGS = ("--width", "0.1", "--batch-size", "32", "--limit", "128", "--quiet")
+
+
+def run_arrays(run_dir) -> dict:
+    """{"generator.NAME" / "discriminator.NAME": array} of a run's checkpoint (parameters and buffers)."""
+    from gan.checkpoint import load_checkpoint
+
+    state = load_checkpoint(run_dir)
+    return {f"{who}.{k}": v.numpy() for who in ("generator", "discriminator") for k, v in state[who].items()}
+
+
+def assert_same_arrays(a: dict, b: dict) -> None:
+    """The two runs' arrays are the same names and the same bits."""
+    assert a.keys() == b.keys()
+    for key in a:
+        assert np.array_equal(a[key], b[key]), key
 
 
 def leaf(a, device, dtype=mg.float64, requires_grad=True):

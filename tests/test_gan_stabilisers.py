@@ -5,9 +5,9 @@ import json
 
 import numpy as np
 import pytest
+from helpers import assert_same_arrays, run_arrays
 
 from gan import cli
-from gan.checkpoint import load_checkpoint
 
 DCGAN = ("--model", "dcgan28", "--width", "0.0625")
 CASES = {
@@ -16,12 +16,6 @@ CASES = {
     "spectral-norm": (*DCGAN, "--spectral-norm"),
     "hinge": (*DCGAN, "--loss", "hinge", "--d-norm", "layer"),
 }
-
-
-def _state(run_dir):
-    """Every array of the run's models (parameters and buffers: SN's u and v, BatchNorm's statistics)."""
-    state = load_checkpoint(run_dir)
-    return {f"{who}.{k}": v.numpy() for who in ("generator", "discriminator") for k, v in state[who].items()}
 
 
 def _records(run_dir):
@@ -34,10 +28,8 @@ def test_stabilised_runs_train_log_and_resume_bit_for_bit(case, train_tiny, tmp_
     assert train_tiny(tmp_path / "full", "--epochs", "2", *flags) == 0
     assert train_tiny(tmp_path / "half", "--epochs", "1", *flags) == 0
     assert cli.main(["train", "--resume", str(tmp_path / "half"), "--epochs", "2", "--quiet"]) == 0
-    full, resumed = _state(tmp_path / "full"), _state(tmp_path / "half")
-    assert full.keys() == resumed.keys()
-    for key in full:
-        assert np.array_equal(full[key], resumed[key]), key
+    full = run_arrays(tmp_path / "full")  # parameters and buffers: SN's u and v, BatchNorm's statistics
+    assert_same_arrays(full, run_arrays(tmp_path / "half"))
     a, b = _records(tmp_path / "full"), _records(tmp_path / "half")
     assert [(r["kind"], r["step"], r["penalty"], r["loss_d"]) for r in a] == [
         (r["kind"], r["step"], r["penalty"], r["loss_d"]) for r in b

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import assert_same_arrays, run_arrays
 
 import minigrad
 from gan import cli, losses, sampling
@@ -16,11 +17,6 @@ from gan import train as gan_train
 from gan.checkpoint import load_checkpoint
 
 # --- a small MNIST folder: runs load it instantly ----------------------------------------------
-
-
-def _weights(run_dir):
-    state = load_checkpoint(run_dir)
-    return {f"{who}.{k}": v.numpy() for who in ("generator", "discriminator") for k, v in state[who].items()}
 
 
 # --- losses -------------------------------------------------------------------------------------
@@ -134,10 +130,7 @@ def test_resume_equals_uninterrupted_run(train_tiny, tmp_path):
     assert train_tiny(tmp_path / "full", "--epochs", "2", "--noise", "uniform", "--dropout", "0.2") == 0
     assert train_tiny(tmp_path / "half", "--epochs", "1", "--noise", "uniform", "--dropout", "0.2") == 0
     assert cli.main(["train", "--resume", str(tmp_path / "half"), "--epochs", "2", "--quiet"]) == 0
-    full, resumed = _weights(tmp_path / "full"), _weights(tmp_path / "half")
-    assert full.keys() == resumed.keys()
-    for key in full:
-        assert np.array_equal(full[key], resumed[key]), key
+    assert_same_arrays(run_arrays(tmp_path / "full"), run_arrays(tmp_path / "half"))
     a, b = load_checkpoint(tmp_path / "full"), load_checkpoint(tmp_path / "half")
     assert (a["epoch"], a["step"]) == (b["epoch"], b["step"]) == (2, 8)
     assert np.array_equal(a["fixed_noise"].numpy(), b["fixed_noise"].numpy())
@@ -168,9 +161,7 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_p
     assert (state["epoch"], state["batch"], state["step"]) == (1, 2, 6)
     monkeypatch.setattr(gan_train, "d_loss_for", original)
     assert cli.main(["train", "--resume", str(tmp_path / "cut"), "--quiet"]) == 0
-    full, resumed = _weights(tmp_path / "full"), _weights(tmp_path / "cut")
-    for key in full:  # BatchNorm running statistics included
-        assert np.array_equal(full[key], resumed[key]), key
+    assert_same_arrays(run_arrays(tmp_path / "full"), run_arrays(tmp_path / "cut"))  # BatchNorm statistics too
     # the logged means too: step 8's record averages steps 5-8, across the cut at step 6
     logs = [
         [json.loads(line) for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
@@ -198,11 +189,11 @@ def test_divergence_stops_and_keeps_last_good_checkpoint(train_tiny, tmp_path, m
     assert "diverged at step 7" in err and "loss_d" in err and "epoch 1, step 4" in err
     state = load_checkpoint(tmp_path / "run")
     assert (state["epoch"], state["step"]) == (1, 4)
-    assert all(np.all(np.isfinite(w)) for w in _weights(tmp_path / "run").values())
+    assert all(np.all(np.isfinite(w)) for w in run_arrays(tmp_path / "run").values())
     assert not (tmp_path / "run" / "samples" / "epoch_002.png").exists()
     # the checkpoint is the one an honest 1-epoch run writes
     assert train_tiny(tmp_path / "one", "--epochs", "1") == 0
-    ok, kept = _weights(tmp_path / "one"), _weights(tmp_path / "run")
+    ok, kept = run_arrays(tmp_path / "one"), run_arrays(tmp_path / "run")
     assert all(np.array_equal(ok[k], kept[k]) for k in ok)
 
 
