@@ -2,7 +2,8 @@
 
     OPENBLAS_NUM_THREADS=1 python3 -m benchmarks.bench_higher_order
 
-The critic is dcgan28's discriminator without BatchNorm (a WGAN-GP critic), batch 64, float32.
+The critic is the Radford-style discriminator dcgan28 had until 2026-12-01, without BatchNorm (a WGAN-GP critic),
+batch 64, float32.
 "plain" is forward + backward of the critic's score on real and fake images; "with penalty"
 adds the interpolates' forward, the gradient with create_graph=True, the penalty and the
 backward through it. Times are the median CPU time of a step (one BLAS thread); peak traced
@@ -20,7 +21,7 @@ from minigrad.autograd import grad
 
 
 def critic():
-    """dcgan28's discriminator without BatchNorm: two 4/2/1 convolutions with LeakyReLU, then Linear."""
+    """The old dcgan28 discriminator without BatchNorm: two 4/2/1 convolutions with LeakyReLU, then Linear."""
     layers = []
     for c_in, c_out in ((1, 64), (64, 128)):
         layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.LeakyReLU(0.2)]
