@@ -11,8 +11,8 @@ from gan import cli
 
 DCGAN = ("--model", "dcgan28", "--width", "0.0625")
 CASES = {
-    "wgan-gp": (*DCGAN, "--loss", "wgan-gp", "--k", "2"),  # LayerNorm critic
-    "r1-lazy": ("--r1", "10", "--r1-every", "2"),
+    "wgan-gp": (*DCGAN, "--loss", "wgan-gp", "--k", "2", "--gp-lambda", "5"),  # LayerNorm critic
+    "r1-lazy": ("--r1", "10", "--r1-every", "2", "--lr-g", "3e-4"),
     "spectral-norm": (*DCGAN, "--spectral-norm"),
     "hinge": (*DCGAN, "--loss", "hinge", "--d-norm", "layer"),
 }
@@ -39,10 +39,11 @@ def test_stabilised_runs_train_log_and_resume_bit_for_bit(case, train_tiny, tmp_
     config = json.loads((tmp_path / "full" / "config.json").read_text())
     if case == "wgan-gp":
         assert (config["lr_g"], config["lr_d"], config["beta1"], config["beta2"]) == (1e-4, 1e-4, 0.0, 0.9)
-        assert config["d_norm"] == "layer" and config["gp_lambda"] == 10.0 and config["k"] == 2
+        assert config["d_norm"] == "layer" and config["gp_lambda"] == 5.0 and config["k"] == 2
         assert all(r["penalty"] > 0 for r in steps)  # the penalty of the step's last critic update
         assert full["discriminator.3.weight"].shape == (4, 7, 7)  # LayerNorm over the second conv's (C, H, W)
     elif case == "r1-lazy":
+        assert (config["lr_g"], config["lr_d"], config["r1"], config["r1_every"]) == (3e-4, 2e-4, 10.0, 2)
         # log_every 1, k 1: the logged penalty is that of step s, applied on D steps 0, 2, 4 ... (step s = d_step + 1)
         assert [r["penalty"] > 0 for r in steps] == [r["step"] % 2 == 1 for r in steps]
     elif case == "spectral-norm":
