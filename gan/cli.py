@@ -145,7 +145,7 @@ def _add_train_arguments(p):
         "--d-norm",
         choices=D_NORMS,
         help="normalisation in the dcgan28 discriminator: batch (BatchNorm), layer (LayerNorm per sample) or none "
-        "(default: layer with --loss wgan-gp, none with --spectral-norm, else batch)",
+        "(default: layer with --loss wgan-gp, none with --spectral-norm or --r1, else batch)",
     )
     m.add_argument(
         "--spectral-norm",
@@ -220,8 +220,16 @@ def _add_train_arguments(p):
     )
     t.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer of both players (default {d.optimizer})")
     t.add_argument("--lr", type=float, help="learning rate for both players (default 2e-4; 1e-4 with --loss wgan-gp)")
-    t.add_argument("--lr-g", type=float, help="the generator's learning rate (default: --lr)")
-    t.add_argument("--lr-d", type=float, help="the discriminator's learning rate (default: --lr)")
+    t.add_argument(
+        "--lr-g",
+        type=float,
+        help="the generator's learning rate (default: --lr if given, else 1e-3 for dcgan28, else --lr)",
+    )
+    t.add_argument(
+        "--lr-d",
+        type=float,
+        help="the discriminator's learning rate (default: --lr if given, else 2e-4 for dcgan28, else --lr)",
+    )
     t.add_argument(
         "--lr-decay",
         type=float,

@@ -247,10 +247,12 @@ class Trainer:
         The D loss is ``--loss``'s (gan.losses.d_loss_for), plus WGAN-GP's gradient penalty on interpolates
         and, with ``--r1``, R1 on the real batch every ``--r1-every`` D steps (scaled by that interval).
         Returns (loss_d, loss_g, mean D(x), mean D(G(z)), penalty) as 0-d device arrays, no host sync;
-        the D numbers are those of the last D update (D(.) = sigmoid of D's output).
+        the D numbers are those of the last D update (D(.) = sigmoid of D's output), the penalty the mean
+        over the k D updates of the penalty added to their losses.
         """
         cfg, G, D = self.cfg, self.G, self.D
         real_target = 1.0 - cfg.label_smoothing
+        penalty_sum = None  # of the penalties added to the k D losses, for the log
         for i, xb in enumerate(real_batches):
             x = self._real(xb)
             with minigrad.no_grad():  # the D step needs no graph through G
@@ -269,6 +271,7 @@ class Trainer:
                 penalty = r1 if penalty is None else penalty + r1
             if penalty is not None:
                 loss_d = loss_d + penalty
+                penalty_sum = penalty.data if penalty_sum is None else penalty_sum + penalty.data
             self.opt_d.zero_grad()
             loss_d.backward()
             self.opt_d.step()
@@ -285,7 +288,7 @@ class Trainer:
             loss_g.data,
             _mean_sigmoid(real_logits.data),
             _mean_sigmoid(fake_logits.data),
-            _zero_like(loss_d.data) if penalty is None else penalty.data,
+            _zero_like(loss_d.data) if penalty_sum is None else penalty_sum / len(real_batches),
         )
 
     def simultaneous_step(self, xb):

@@ -428,3 +428,48 @@ def test_lazy_r1_applies_every_n_discriminator_steps_scaled_by_n(mnist_dir, tmp_
     assert all(p > 0 for p in every)
     # the first update starts from the same weights and batch in both runs: lazy R1 is scaled by its interval
     assert lazy[0] == pytest.approx(2 * every[0], rel=1e-6)
+
+
+def test_logged_penalty_is_the_mean_over_the_k_discriminator_updates(mnist_dir, tmp_path):
+    # k = 2, R1 every 2 D updates: each step's first update (0, 2, 4, ...) carries 2 * R1, its second none, so the
+    # log shows the mean, R1 itself (it showed 0 when only the last update's penalty was logged)
+    cfg = TrainConfig(
+        model="mlp",
+        width=0.02,
+        data_dir=str(mnist_dir),
+        limit=64,
+        batch_size=16,
+        k=2,
+        epochs=1,
+        r1=1.0,
+        r1_every=2,
+        log_every=1,
+        quiet=True,
+        outdir=str(tmp_path / "k2"),
+    )
+    Trainer(cfg.validate()).run()
+    steps = [json.loads(line) for line in (tmp_path / "k2" / "metrics.jsonl").read_text().splitlines()]
+    penalties = [r["penalty"] for r in steps if r["kind"] == "step"]
+    assert len(penalties) == 2 and all(p > 0 for p in penalties)
+    every = _penalties_of_run(mnist_dir, tmp_path / "every1", 1)
+    # the first update starts from the same weights and batch: its 2 * R1, averaged over 2 updates, is R1
+    assert penalties[0] == pytest.approx(every[0], rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        dict(model="dcgan28", r1=1.0, d_norm="batch"),
+        dict(model="dcgan28", loss="wgan-gp", d_norm="batch"),
+        dict(model="dcgan64", r1=1.0),
+        dict(model="dcgan64", loss="wgan-gp"),
+    ],
+)
+def test_penalties_refuse_a_batchnorm_discriminator(given):
+    with pytest.raises(ConfigError, match="BatchNorm"):
+        _cfg(**given)
+
+
+def test_r1_turns_dcgan28s_batchnorm_off():
+    assert _cfg(model="dcgan28", r1=1.0).d_norm == "none"
+    assert _cfg(model="dcgan28", r1=1.0, d_norm="layer").d_norm == "layer"
