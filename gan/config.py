@@ -194,25 +194,21 @@ class TrainConfig:
             self.updates == "alternating" or (self.loss != "wgan-gp" and not self.r1),
             "--updates simultaneous takes no gradient penalty (--loss wgan-gp, --r1): use --updates alternating",
         )
-        penalised = self.loss == "wgan-gp" or self.r1 > 0  # a per-sample input gradient: no BatchNorm in D
         if self.model == "dcgan28":
             if self.d_norm is None:
                 self.d_norm = (
                     "layer" if self.loss == "wgan-gp" else "none" if self.spectral_norm or self.r1 else "batch"
                 )
             need(self.d_norm in D_NORMS, f"--d-norm must be one of {', '.join(D_NORMS)}, got {self.d_norm!r}")
-            need(
-                not (penalised and self.d_norm == "batch"),
-                "--loss wgan-gp and --r1 penalise each sample's input gradient; BatchNorm mixes the samples of a "
-                "batch: use --d-norm layer or none",
-            )
         else:
             need(self.d_norm is None, f"--d-norm is a setting of --model dcgan28, not of --model {self.model}")
-            need(
-                not (penalised and self.model == "dcgan64"),
-                "--loss wgan-gp and --r1 penalise each sample's input gradient; dcgan64's discriminator has "
-                "BatchNorm, which mixes the samples of a batch",
-            )
+        # the penalties need each sample's own input gradient; BatchNorm in D mixes the samples of a batch
+        batch_norm_d = self.d_norm == "batch" or self.model == "dcgan64"
+        need(
+            not (batch_norm_d and (self.loss == "wgan-gp" or self.r1 > 0)),
+            "--loss wgan-gp and --r1 penalise each sample's input gradient, and BatchNorm mixes the samples of a "
+            "batch: " + ("use --d-norm layer or none" if self.model == "dcgan28" else "dcgan64's discriminator has it"),
+        )
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
