@@ -398,13 +398,15 @@ def test_validated_config_round_trips_and_validates_to_the_same_dict(given):
 # --- lazy R1 in a run --------------------------------------------------------------------------------------
 
 
-def _penalties_of_run(mnist_dir, outdir, r1_every):
+def _penalties_of_run(mnist_dir, outdir, r1_every, k=1):
+    """The logged penalty of every step of a tiny mlp run with R1 (gamma 1): 64 images in batches of 16."""
     cfg = TrainConfig(
         model="mlp",
         width=0.02,
         data_dir=str(mnist_dir),
         limit=64,
         batch_size=16,
+        k=k,
         epochs=1,
         r1=1.0,
         r1_every=r1_every,
@@ -415,7 +417,7 @@ def _penalties_of_run(mnist_dir, outdir, r1_every):
     Trainer(cfg.validate()).run()
     records = [json.loads(line) for line in (outdir / "metrics.jsonl").read_text().splitlines()]
     steps = [r for r in records if r["kind"] == "step"]
-    assert [r["step"] for r in steps] == [1, 2, 3, 4]  # 64 images / batch 16, k = 1: one D update per step
+    assert [r["step"] for r in steps] == list(range(1, 4 // k + 1))  # 4 batches, k D updates per step
     return [r["penalty"] for r in steps]
 
 
@@ -433,23 +435,7 @@ def test_lazy_r1_applies_every_n_discriminator_steps_scaled_by_n(mnist_dir, tmp_
 def test_logged_penalty_is_the_mean_over_the_k_discriminator_updates(mnist_dir, tmp_path):
     # k = 2, R1 every 2 D updates: each step's first update (0, 2, 4, ...) carries 2 * R1, its second none, so the
     # log shows the mean, R1 itself (it showed 0 when only the last update's penalty was logged)
-    cfg = TrainConfig(
-        model="mlp",
-        width=0.02,
-        data_dir=str(mnist_dir),
-        limit=64,
-        batch_size=16,
-        k=2,
-        epochs=1,
-        r1=1.0,
-        r1_every=2,
-        log_every=1,
-        quiet=True,
-        outdir=str(tmp_path / "k2"),
-    )
-    Trainer(cfg.validate()).run()
-    steps = [json.loads(line) for line in (tmp_path / "k2" / "metrics.jsonl").read_text().splitlines()]
-    penalties = [r["penalty"] for r in steps if r["kind"] == "step"]
+    penalties = _penalties_of_run(mnist_dir, tmp_path / "k2", 2, k=2)
     assert len(penalties) == 2 and all(p > 0 for p in penalties)
     every = _penalties_of_run(mnist_dir, tmp_path / "every1", 1)
     # the first update starts from the same weights and batch: its 2 * R1, averaged over 2 updates, is R1
