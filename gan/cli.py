@@ -477,6 +477,7 @@ def _add_sample_arguments(p):
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the generator (default cpu)")
     p.add_argument("--batch-size", type=_positive_int, default=500, help="images per forward pass (default 500)")
     p.add_argument("--raw", action="store_true", help="use the last generator iterate, not its --ema average")
+    _add_threads_argument(p)
 
 
 def _load_generator(p, checkpoint, device, raw=False):
@@ -509,6 +510,7 @@ def _run_sample(p, args):
     _require_writable(p, "--out", args.out, Path(args.out).parent)
     if args.grid:
         _require_writable(p, "--grid", args.grid, Path(args.grid).parent)
+    _use_threads(args.threads)
     G, cfg, state, _ = _load_generator(p, args.checkpoint, args.device, raw=args.raw)
     minigrad.manual_seed(args.seed)
     z = sample_noise(args.n, cfg.latent_dim, cfg.noise, args.device)
@@ -576,6 +578,7 @@ def _add_evaluate_arguments(p):
         help="where to write the scores (default: eval.json beside the "
         "checkpoint or samples file, or ./eval.json; eval_raw.json for --raw of an --ema run)",
     )
+    _add_threads_argument(p)
 
 
 def _run_evaluate(p, args):
@@ -586,6 +589,7 @@ def _run_evaluate(p, args):
         p.error("--no-parzen and --no-classifier together leave nothing to score")
     if args.out:
         _require_writable(p, "--out", args.out, Path(args.out).parent)
+    _use_threads(args.threads)
     kwargs = dict(
         parzen=not args.no_parzen,
         classifier=not args.no_classifier,
@@ -671,7 +675,7 @@ def build_parser():
 
 def main(argv=None) -> int:
     # the CLI opts in to minigrad's speed switches (a library import changes nothing outside the library);
-    # train sets the thread count (--threads, or the shared-CPU policy) once its settings are known
+    # each command sets the thread count (--threads, or the shared-CPU policy) once its arguments are checked
     minigrad.allocator.keep_freed_memory()
     parser, subparsers = build_parser()
     args = parser.parse_args(argv)

@@ -250,7 +250,12 @@ def test_relative_data_dir_is_stored_absolute(mnist_dir, tmp_path, monkeypatch):
                 "--d-norm",
             ],
         ),
-        ("sample", ["--checkpoint", "--n", "--out", "--grid", "--seed", "--device", "--raw"]),
+        ("sample", ["--checkpoint", "--n", "--out", "--grid", "--seed", "--device", "--raw", "--threads"]),
+        (
+            "evaluate",
+            ["--checkpoint", "--samples", "--reference", "--n", "--valid-size", "--no-parzen", "--no-classifier"]
+            + ["--seed", "--device", "--raw", "--out", "--threads"],
+        ),
     ],
 )
 def test_help_explains_every_flag(command, flags, capsys):

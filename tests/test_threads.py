@@ -113,10 +113,25 @@ def test_gan_train_records_its_thread_count(train_tiny, tmp_path, monkeypatch):
     assert json.loads((tmp_path / "two" / "config.json").read_text())["threads"] == 1
 
 
+def test_gan_sample_and_evaluate_take_threads(train_tiny, tmp_path, monkeypatch):
+    from gan import cli
+
+    assert train_tiny(tmp_path / "run", "--epochs", "1") == 0
+    calls = []
+    monkeypatch.setattr(threads, "set_num_threads", calls.append)
+    monkeypatch.setattr(threads, "recommended_num_threads", lambda interval=0.1: 2)
+    npy = str(tmp_path / "s.npy")
+    assert cli.main(["sample", "--checkpoint", str(tmp_path / "run"), "--n", "4", "--out", npy, "--threads", "1"]) == 0
+    assert cli.main(["sample", "--checkpoint", str(tmp_path / "run"), "--n", "4", "--out", npy]) == 0
+    assert cli.main(["evaluate", "--samples", npy, "--no-parzen", "--threads", "1"]) == 0
+    assert calls == [1, 2, 1]  # --threads N, else the idle-core policy
+
+
+@pytest.mark.parametrize("command", ["train", "sample", "evaluate"])
 @pytest.mark.parametrize("value", ["0", "-2", "two"])
-def test_bad_threads_is_a_usage_error(value, capsys):
+def test_bad_threads_is_a_usage_error(command, value, capsys):
     from gan import cli
 
     with pytest.raises(SystemExit) as e:
-        cli.main(["train", "--threads", value])
+        cli.main([command, "--threads", value])
     assert e.value.code == 2 and "--threads" in capsys.readouterr().err
