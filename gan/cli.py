@@ -4,6 +4,7 @@
     python -m gan train --model dcgan28 --epochs 5 --outdir runs/dc
     python -m gan train --resume runs/dc --epochs 10
     python -m gan sample --checkpoint runs/dc --n 1000 --out samples.npy --grid samples.png
+    python -m gan plot runs/dc --from-epoch 3
 
 ``main(argv)`` returns the exit code: 0 success, 1 a failure at run time (bad data, divergence),
 2 bad command-line input, 130 interrupted by Ctrl-C (after writing a checkpoint).
@@ -641,6 +642,71 @@ def _run_evaluate(p, args):
     return 0
 
 
+# --- plot -------------------------------------------------------------------------------------
+
+
+def _add_plot_arguments(p):
+    p.add_argument("run", metavar="RUN", help="a run directory (its metrics.jsonl and config.json)")
+    p.add_argument(
+        "--from-epoch",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="draw epochs N on (the first epochs' low scores flatten a long run's curve; default 1)",
+    )
+    p.add_argument("--scores", metavar="FILE.png", help="where to draw the score curves (default RUN/scores.png)")
+    p.add_argument("--losses", metavar="FILE.png", help="where to draw the loss curves (default RUN/losses.png)")
+    p.add_argument(
+        "--real",
+        action="store_true",
+        help="add real MNIST's scores as lines (computed as `evaluate --reference` does, in about 15 s)",
+    )
+    _add_threads_argument(p)
+
+
+def _run_plot(p, args):
+    from gan import run_curves
+    from gan.runlog import CONFIG_FILE, METRICS_FILE, read_metrics
+
+    run = Path(args.run)
+    if not (run / METRICS_FILE).is_file():
+        p.error(f"RUN {args.run}: no {METRICS_FILE} there (not a run directory?)")
+    try:
+        config = json.loads((run / CONFIG_FILE).read_text())
+    except (OSError, ValueError):
+        config = {}
+    if not isinstance(config, dict):
+        config = {}
+    records = read_metrics(run / METRICS_FILE, warn=lambda message: print(f"warning: {message}", file=sys.stderr))
+    last = max((r["epoch"] for r in records), default=0)
+    records = [r for r in records if r["epoch"] >= args.from_epoch]
+    if not records:
+        p.error(
+            f"--from-epoch {args.from_epoch}: {run / METRICS_FILE} has no records of epoch {args.from_epoch} "
+            f"or later (its last epoch is {last})"
+        )
+    outputs = {"--losses": Path(args.losses or run / "losses.png"), "--scores": Path(args.scores or run / "scores.png")}
+    for flag, path in outputs.items():
+        _require_writable(p, flag, path, path.parent)
+    references = {}
+    if args.real:
+        from gan import evaluation
+
+        _use_threads(args.threads)
+        real = evaluation.reference_scores()
+        references = {
+            key: [(real[key], f"real MNIST: {real[key]:.3g}")] for key in ("parzen_ll", "fid", "inception_score")
+        }
+    losses_title, scores_title = run_curves.titles(config, records)
+    print(f"wrote {run_curves.draw_losses(records, outputs['--losses'], title=losses_title)}")
+    drawn = run_curves.draw_scores(records, outputs["--scores"], title=scores_title, references=references)
+    if drawn is None:
+        print(f"no scores from epoch {args.from_epoch} on (train with --eval-every N to score the run)")
+    else:
+        print(f"wrote {drawn}")
+    return 0
+
+
 # --- entry point ------------------------------------------------------------------------------
 
 # name -> (one-line help, add_arguments, run)
@@ -656,6 +722,11 @@ SUBCOMMANDS = {
         "Inception Score and modes",
         _add_evaluate_arguments,
         _run_evaluate,
+    ),
+    "plot": (
+        "redraw a run's loss and score curves from its metrics.jsonl (e.g. from a later epoch on)",
+        _add_plot_arguments,
+        _run_plot,
     ),
 }
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
-from gan import plots
+from gan import plots, run_curves
 from gan.checkpoint import FILENAME as CHECKPOINT_FILE
 from gan.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
 from gan.config import ConfigError, TrainConfig
@@ -477,16 +477,9 @@ class Trainer:
         )  # hold the last frame
 
     def _plot_curves(self):
-        steps = [r for r in self.records if r["kind"] == "step"]
-        epochs = [r for r in self.records if r["kind"] == "epoch"]
-        plots.plot_losses(
-            steps if len(steps) >= 2 else epochs,
-            self.outdir / "losses.png",
-            title=f"{self.cfg.model}, {self.cfg.loss} generator loss",
-        )
-        scored = [r for r in epochs if any(r.get(key) is not None for key in plots.SCORE_METRICS)]
-        if scored:
-            plots.plot_scores(scored, self.outdir / "scores.png")
+        losses_title, scores_title = run_curves.titles(self.cfg.to_dict(), self.records)
+        run_curves.draw_losses(self.records, self.outdir / "losses.png", title=losses_title)
+        run_curves.draw_scores(self.records, self.outdir / "scores.png", title=scores_title)
 
 
 @contextlib.contextmanager

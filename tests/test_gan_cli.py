@@ -256,6 +256,7 @@ def test_relative_data_dir_is_stored_absolute(mnist_dir, tmp_path, monkeypatch):
             ["--checkpoint", "--samples", "--reference", "--n", "--valid-size", "--no-parzen", "--no-classifier"]
             + ["--seed", "--device", "--raw", "--out", "--threads"],
         ),
+        ("plot", ["RUN", "--from-epoch", "--scores", "--losses", "--real", "--threads"]),
     ],
 )
 def test_help_explains_every_flag(command, flags, capsys):

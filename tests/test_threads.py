@@ -127,7 +127,7 @@ def test_gan_sample_and_evaluate_take_threads(train_tiny, tmp_path, monkeypatch)
     assert calls == [1, 2, 1]  # --threads N, else the idle-core policy
 
 
-@pytest.mark.parametrize("command", ["train", "sample", "evaluate"])
+@pytest.mark.parametrize("command", ["train", "sample", "evaluate", "plot"])
 @pytest.mark.parametrize("value", ["0", "-2", "two"])
 def test_bad_threads_is_a_usage_error(command, value, capsys):
     from gan import cli

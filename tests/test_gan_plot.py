@@ -1,0 +1,142 @@
+"""python -m gan plot and the trainer's curve figures: which records they draw, Table 1's line, usage errors."""
+
+import pytest
+from PIL import Image
+
+from gan import cli, plots
+from gan.runlog import append_record, write_json
+
+
+def _fake_run(folder, epochs=6, eval_every=2, config=None):
+    """A run folder with a config.json and step/epoch records (scores on every eval_every-th epoch)."""
+    folder.mkdir()
+    write_json(folder / "config.json", config or {"model": "mlp", "loss": "nonsaturating", "ema": 0.0})
+    for epoch in range(1, epochs + 1):
+        losses = {"loss_d": 1.0 / epoch, "loss_g": 2.0, "d_real": 0.6, "d_fake": 0.4}
+        append_record(folder / "metrics.jsonl", {"kind": "step", "epoch": epoch, "step": 10 * epoch, **losses})
+        record = {"kind": "epoch", "epoch": epoch, "step": 10 * epoch, **losses}
+        if eval_every and epoch % eval_every == 0:
+            record |= {"parzen_ll": 10.0 * epoch, "parzen_se": 1.0, "fid": 50.0 / epoch, "inception_score": 2.0}
+        append_record(folder / "metrics.jsonl", record)
+    return folder
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """What the plot functions were given: {'losses': (records, title), 'scores': (records, references, title)}."""
+    calls = {}
+
+    def losses(records, path, title=None):
+        calls["losses"] = (list(records), title)
+        path.write_bytes(b"png")
+        return path
+
+    def scores(records, path, references=None, title=None):
+        calls["scores"] = (list(records), references, title)
+        path.write_bytes(b"png")
+        return path
+
+    monkeypatch.setattr(plots, "plot_losses", losses)
+    monkeypatch.setattr(plots, "plot_scores", scores)
+    return calls
+
+
+def test_plot_redraws_from_the_given_epoch_with_table_1s_line(tmp_path, drawn, capsys):
+    run = _fake_run(tmp_path / "run")
+    assert cli.main(["plot", str(run), "--from-epoch", "3"]) == 0
+    steps, losses_title = drawn["losses"]
+    assert [r["epoch"] for r in steps] == [3, 4, 5, 6] and all(r["kind"] == "step" for r in steps)
+    rows, references, title = drawn["scores"]
+    assert [r["epoch"] for r in rows] == [4, 6]  # the scored epochs from 3 on
+    assert references["parzen_ll"] == [(225, "paper, Table 1: 225")]
+    assert not references["fid"] and not references["inception_score"]
+    assert title == "mlp, last iterate, epochs 4-6" and losses_title == "mlp, nonsaturating generator loss"
+    out = capsys.readouterr().out
+    assert f"wrote {run / 'losses.png'}" in out and f"wrote {run / 'scores.png'}" in out
+
+
+def test_plot_names_a_preset_and_the_ema_generator(tmp_path, drawn):
+    config = {"model": "goodfellow2014", "preset": "goodfellow2014", "loss": "nonsaturating", "ema": 0.999}
+    run = _fake_run(tmp_path / "run", config=config)
+    assert cli.main(["plot", str(run)]) == 0
+    assert drawn["scores"][2] == "goodfellow2014, EMA generator, epochs 2-6"
+
+
+def test_plot_real_adds_the_real_data_lines(tmp_path, drawn, monkeypatch):
+    from gan import evaluation
+
+    real = {"parzen_ll": 241.04, "parzen_se": 2.1, "fid": 5.151, "inception_score": 9.834, "modes_covered": 10}
+    from minigrad import threads
+
+    monkeypatch.setattr(evaluation, "reference_scores", lambda **kwargs: real)
+    calls = []
+    monkeypatch.setattr(threads, "set_num_threads", calls.append)
+    run = _fake_run(tmp_path / "run")
+    assert cli.main(["plot", str(run), "--real", "--threads", "1"]) == 0
+    assert calls == [1]
+    references = drawn["scores"][1]
+    assert references["parzen_ll"] == [(225, "paper, Table 1: 225"), (241.04, "real MNIST: 241")]
+    assert references["fid"] == [(5.151, "real MNIST: 5.15")]
+    assert references["inception_score"] == [(9.834, "real MNIST: 9.83")]
+    assert not references["modes_covered"]
+
+
+def test_plot_writes_where_it_is_told_and_the_pngs_open(tmp_path, capsys):
+    run = _fake_run(tmp_path / "run")
+    scores, losses = tmp_path / "figs" / "s.png", tmp_path / "figs" / "l.png"
+    (tmp_path / "figs").mkdir()
+    assert cli.main(["plot", str(run), "--scores", str(scores), "--losses", str(losses)]) == 0
+    for path in (scores, losses):
+        with Image.open(path) as im:
+            assert im.format == "PNG" and im.size[0] > 300
+    assert not (run / "scores.png").exists() and not (run / "losses.png").exists()
+
+
+def test_a_run_without_scores_gets_losses_and_a_hint(tmp_path, drawn, capsys):
+    run = _fake_run(tmp_path / "run", eval_every=0)
+    assert cli.main(["plot", str(run)]) == 0
+    assert "scores" not in drawn and not (run / "scores.png").exists()
+    assert "--eval-every" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args,mention",
+    [
+        (["{tmp}/nowhere"], "no metrics.jsonl there"),
+        (["{run}", "--from-epoch", "7"], "no records of epoch 7 or later (its last epoch is 6)"),
+        (["{run}", "--from-epoch", "0"], "expected a positive integer"),
+        (["{run}", "--scores", "{run}/config.json/s.png"], "--scores {tmp}/run/config.json/s.png: cannot write there"),
+    ],
+)
+def test_plot_usage_errors(args, mention, tmp_path, capsys):
+    run = _fake_run(tmp_path / "run")
+    argv = ["plot", *(a.format(tmp=tmp_path, run=run) for a in args)]
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert mention.format(tmp=tmp_path) in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_damaged_line_is_skipped_with_a_warning(tmp_path, drawn, capsys):
+    run = _fake_run(tmp_path / "run")
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"kind": "epoch", "epo')  # a crash in the middle of a line
+    assert cli.main(["plot", str(run)]) == 0
+    assert "line 13 is damaged" in capsys.readouterr().err
+    assert [r["epoch"] for r in drawn["scores"][0]] == [2, 4, 6]
+
+
+def test_the_trainer_draws_table_1s_line_and_titles_its_scores(mnist_dir, tmp_path, drawn):
+    from gan.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        data_dir=str(mnist_dir), limit=64, batch_size=32, width=0.1, outdir=str(tmp_path / "run"), quiet=True
+    )
+    cfg.epochs, cfg.eval_every = 2, 1
+    train(cfg, evaluator=lambda G, epoch: {"parzen_ll": 100.0 + epoch, "parzen_se": 1.0})
+    rows, references, title = drawn["scores"]
+    assert [(r["epoch"], r["parzen_ll"]) for r in rows] == [(1, 101.0), (2, 102.0)]
+    assert references["parzen_ll"] == [(225, "paper, Table 1: 225")]
+    assert title == "mlp, last iterate, epochs 1-2"
+    assert drawn["losses"][1] == "mlp, nonsaturating generator loss"
