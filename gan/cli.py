@@ -666,6 +666,7 @@ def _add_plot_arguments(p):
 
 def _run_plot(p, args):
     from gan import run_curves
+    from gan.losses import CRITIC_LOSSES
     from gan.runlog import CONFIG_FILE, METRICS_FILE, read_metrics
 
     run = Path(args.run)
@@ -698,7 +699,8 @@ def _run_plot(p, args):
             key: [(real[key], f"real MNIST: {real[key]:.3g}")] for key in ("parzen_ll", "fid", "inception_score")
         }
     losses_title, scores_title = run_curves.titles(config, records)
-    print(f"wrote {run_curves.draw_losses(records, outputs['--losses'], title=losses_title)}")
+    critic = config.get("loss") in CRITIC_LOSSES
+    print(f"wrote {run_curves.draw_losses(records, outputs['--losses'], title=losses_title, critic=critic)}")
     drawn = run_curves.draw_scores(records, outputs["--scores"], title=scores_title, references=references)
     if drawn is None:
         print(f"no scores from epoch {args.from_epoch} on (train with --eval-every N to score the run)")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import minigrad
 import minigrad.nn.functional as F
 
+CRITIC_LOSSES = ("hinge", "wgan-gp")  # D outputs an unbounded critic value f, not a logit
+
 
 def discriminator_loss(real_logits, fake_logits, real_target: float = 1.0, reduction: str = "sum"):
     """L_D = BCE(l_real, t) + BCE(l_fake, 0), t = 1 - label smoothing; each BCE a batch mean.
@@ -75,7 +77,7 @@ def d_loss_for(kind: str, real_out, fake_out, real_target: float = 1.0, reductio
 
 def g_loss_for(kind: str, fake_out):
     """The generator loss of ``--loss kind``."""
-    if kind in ("hinge", "wgan-gp"):
+    if kind in CRITIC_LOSSES:
         return critic_generator_loss(fake_out)
     return generator_loss(fake_out, kind)
 

@@ -186,12 +186,13 @@ def _plot_series(ax, x, y, label, color):
         ax.plot(x, y, color=color, linewidth=1.5, marker="." if len(y) < 20 else None, label=label)
 
 
-def plot_losses(records, path, title=None) -> Path:
+def plot_losses(records, path, title=None, critic=False) -> Path:
     """Training curves -> PNG with two panels: the losses, and the discriminator's outputs.
 
     records: dicts with 'step', 'loss_d', 'loss_g', 'd_real' (mean D(x)) and 'd_fake' (mean
     D(G(z))); missing values are skipped. At the game's equilibrium D = 1/2 everywhere
-    (Goodfellow et al. 2014, Prop. 1), drawn as a dashed line.
+    (Goodfellow et al. 2014, Prop. 1), drawn as a dashed line. critic=True: the outputs are
+    unbounded critic values f (hinge, WGAN), drawn on their own scale without that line.
     """
     records = list(records)
     if not records:
@@ -205,12 +206,16 @@ def plot_losses(records, path, title=None) -> Path:
         if any(key in r for r in records):
             _plot_series(ax_loss, step, _column(records, key), label, color)
     ax_loss.set_ylabel("loss")
-    for key, label, color in (("d_real", "D(x), real", "tab:green"), ("d_fake", "D(G(z)), fake", "tab:red")):
+    d = "f" if critic else "D"
+    for key, label, color in (("d_real", f"{d}(x), real", "tab:green"), ("d_fake", f"{d}(G(z)), fake", "tab:red")):
         if any(key in r for r in records):
             _plot_series(ax_d, step, _column(records, key), label, color)
-    ax_d.axhline(0.5, color="gray", linestyle="--", linewidth=1, label="equilibrium 1/2")
-    ax_d.set_ylim(-0.02, 1.02)
-    ax_d.set_ylabel("mean discriminator output")
+    if critic:
+        ax_d.set_ylabel("mean critic output")
+    else:
+        ax_d.axhline(0.5, color="gray", linestyle="--", linewidth=1, label="equilibrium 1/2")
+        ax_d.set_ylim(-0.02, 1.02)
+        ax_d.set_ylabel("mean discriminator output")
     ax_d.set_xlabel("step")
     for ax in (ax_loss, ax_d):
         ax.grid(alpha=0.3)

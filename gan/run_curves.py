@@ -18,10 +18,12 @@ def scored(records) -> list[dict]:
     return [r for r in records if r["kind"] == "epoch" and any(r.get(key) is not None for key in plots.SCORE_METRICS)]
 
 
-def draw_losses(records, path, title=None) -> Path:
-    """losses.png: the step records, or the epoch records while there are fewer than two steps."""
+def draw_losses(records, path, title=None, critic=False) -> Path:
+    """losses.png: the step records, or the epoch records while there are fewer than two steps; ``critic``: D's
+    outputs are critic values (hinge, wgan-gp), not probabilities."""
     steps = [r for r in records if r["kind"] == "step"]
-    return plots.plot_losses(steps if len(steps) >= 2 else [r for r in records if r["kind"] == "epoch"], path, title)
+    rows = steps if len(steps) >= 2 else [r for r in records if r["kind"] == "epoch"]
+    return plots.plot_losses(rows, path, title, critic=critic)
 
 
 def draw_scores(records, path, title=None, references=None) -> Path | None:

@@ -43,7 +43,7 @@ from gan.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkp
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset
 from gan.ema import GeneratorEMA
-from gan.losses import d_loss_for, g_loss_for
+from gan.losses import CRITIC_LOSSES, d_loss_for, g_loss_for
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.optimizers import build_optimizers, momentum_at, set_momentum
 from gan.penalties import gradient_penalty, r1_penalty
@@ -247,8 +247,8 @@ class Trainer:
         The D loss is ``--loss``'s (gan.losses.d_loss_for), plus WGAN-GP's gradient penalty on interpolates
         and, with ``--r1``, R1 on the real batch every ``--r1-every`` D steps (scaled by that interval).
         Returns (loss_d, loss_g, mean D(x), mean D(G(z)), penalty) as 0-d device arrays, no host sync;
-        the D numbers are those of the last D update (D(.) = sigmoid of D's output), the penalty the mean
-        over the k D updates of the penalty added to their losses.
+        the D numbers are those of the last D update (D(.) = sigmoid of D's output, or the critic value itself
+        for hinge and wgan-gp), the penalty the mean over the k D updates of the penalty added to their losses.
         """
         cfg, G, D = self.cfg, self.G, self.D
         real_target = 1.0 - cfg.label_smoothing
@@ -286,8 +286,8 @@ class Trainer:
         return (
             loss_d.data,
             loss_g.data,
-            _mean_sigmoid(real_logits.data),
-            _mean_sigmoid(fake_logits.data),
+            _mean_output(cfg.loss, real_logits.data),
+            _mean_output(cfg.loss, fake_logits.data),
             _zero_like(loss_d.data) if penalty_sum is None else penalty_sum / len(real_batches),
         )
 
@@ -319,8 +319,8 @@ class Trainer:
         return (
             loss_d.data,
             loss_g.data,
-            _mean_sigmoid(real_logits.data),
-            _mean_sigmoid(fake_logits.data),
+            _mean_output(cfg.loss, real_logits.data),
+            _mean_output(cfg.loss, fake_logits.data),
             _zero_like(loss_d.data),
         )
 
@@ -440,9 +440,10 @@ class Trainer:
         self._log(record)
         self._plot_curves()
         self.save()
+        d = "f" if cfg.loss in CRITIC_LOSSES else "D"  # the critic value itself, or a probability
         self._print(
             f"epoch {epoch}/{cfg.epochs}  step {self.step}  loss_d {record['loss_d']:.4f}  "
-            f"loss_g {record['loss_g']:.4f}  D(x) {record['d_real']:.3f}  D(G(z)) {record['d_fake']:.3f}  "
+            f"loss_g {record['loss_g']:.4f}  {d}(x) {record['d_real']:.3f}  {d}(G(z)) {record['d_fake']:.3f}  "
             f"{seconds:.1f} s ({record['images_per_sec']:.0f} img/s){self._run_left()}"
         )
         return record
@@ -478,7 +479,8 @@ class Trainer:
 
     def _plot_curves(self):
         losses_title, scores_title = run_curves.titles(self.cfg.to_dict(), self.records)
-        run_curves.draw_losses(self.records, self.outdir / "losses.png", title=losses_title)
+        critic = self.cfg.loss in CRITIC_LOSSES
+        run_curves.draw_losses(self.records, self.outdir / "losses.png", title=losses_title, critic=critic)
         run_curves.draw_scores(self.records, self.outdir / "scores.png", title=scores_title)
 
 
@@ -492,6 +494,12 @@ def _frozen(params):
     finally:
         for p in params:
             p.requires_grad = True
+
+
+def _mean_output(loss, out):
+    """The log's mean D output: mean sigmoid(l) for the BCE losses, the mean critic value f for hinge and wgan-gp
+    (a sigmoid of an unbounded critic value means nothing)."""
+    return out.mean() if loss in CRITIC_LOSSES else _mean_sigmoid(out)
 
 
 def _mean_sigmoid(logits):

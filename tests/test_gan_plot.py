@@ -23,11 +23,12 @@ def _fake_run(folder, epochs=6, eval_every=2, config=None):
 
 @pytest.fixture
 def drawn(monkeypatch):
-    """What the plot functions were given: {'losses': (records, title), 'scores': (records, references, title)}."""
+    """What the plot functions were given: {'losses': (records, title, critic), 'scores': (records, references,
+    title)}."""
     calls = {}
 
-    def losses(records, path, title=None):
-        calls["losses"] = (list(records), title)
+    def losses(records, path, title=None, critic=False):
+        calls["losses"] = (list(records), title, critic)
         path.write_bytes(b"png")
         return path
 
@@ -44,13 +45,14 @@ def drawn(monkeypatch):
 def test_plot_redraws_from_the_given_epoch_with_table_1s_line(tmp_path, drawn, capsys):
     run = _fake_run(tmp_path / "run")
     assert cli.main(["plot", str(run), "--from-epoch", "3"]) == 0
-    steps, losses_title = drawn["losses"]
+    steps, losses_title, critic = drawn["losses"]
     assert [r["epoch"] for r in steps] == [3, 4, 5, 6] and all(r["kind"] == "step" for r in steps)
     rows, references, title = drawn["scores"]
     assert [r["epoch"] for r in rows] == [4, 6]  # the scored epochs from 3 on
     assert references["parzen_ll"] == [(225, "paper, Table 1: 225")]
     assert not references["fid"] and not references["inception_score"]
     assert title == "mlp, last iterate, epochs 4-6" and losses_title == "mlp, nonsaturating generator loss"
+    assert not critic  # D's outputs are probabilities
     out = capsys.readouterr().out
     assert f"wrote {run / 'losses.png'}" in out and f"wrote {run / 'scores.png'}" in out
 
@@ -60,6 +62,13 @@ def test_plot_names_a_preset_and_the_ema_generator(tmp_path, drawn):
     run = _fake_run(tmp_path / "run", config=config)
     assert cli.main(["plot", str(run)]) == 0
     assert drawn["scores"][2] == "goodfellow2014, EMA generator, epochs 2-6"
+
+
+@pytest.mark.parametrize("loss", ["hinge", "wgan-gp"])
+def test_plot_draws_a_critics_outputs_as_critic_values(loss, tmp_path, drawn):
+    run = _fake_run(tmp_path / "run", config={"model": "dcgan28", "loss": loss})
+    assert cli.main(["plot", str(run)]) == 0
+    assert drawn["losses"][1:] == (f"dcgan28, {loss} generator loss", True)
 
 
 def test_plot_real_adds_the_real_data_lines(tmp_path, drawn, monkeypatch):
@@ -139,4 +148,4 @@ def test_the_trainer_draws_table_1s_line_and_titles_its_scores(mnist_dir, tmp_pa
     assert [(r["epoch"], r["parzen_ll"]) for r in rows] == [(1, 101.0), (2, 102.0)]
     assert references["parzen_ll"] == [(225, "paper, Table 1: 225")]
     assert title == "mlp, last iterate, epochs 1-2"
-    assert drawn["losses"][1] == "mlp, nonsaturating generator loss"
+    assert drawn["losses"][1:] == ("mlp, nonsaturating generator loss", False)

@@ -197,6 +197,34 @@ def test_divergence_stops_and_keeps_last_good_checkpoint(train_tiny, tmp_path, m
     assert all(np.array_equal(ok[k], kept[k]) for k in ok)
 
 
+@pytest.mark.parametrize("loss", ["nonsaturating", "hinge", "wgan-gp"])
+def test_the_log_holds_d_probabilities_or_the_critic_values(loss, mnist_dir, tmp_path):
+    """d_real / d_fake of a step: mean sigmoid(D(.)) for the BCE game, the mean critic value f(.) itself for
+    hinge and WGAN-GP, recomputed from D's weights and the noise before the step."""
+    from gan.models import build_models
+    from gan.sampling import sample_noise
+
+    cfg = gan_train.TrainConfig(
+        data_dir=str(mnist_dir), limit=64, batch_size=32, width=0.1, outdir=str(tmp_path / "run"), quiet=True
+    )
+    cfg.loss, cfg.k = loss, 1
+    trainer = gan_train.Trainer(cfg.validate())
+    G, D = build_models("mlp", width=0.1)
+    G.load_state_dict({k: minigrad.tensor(v.numpy().copy()) for k, v in trainer.G.state_dict().items()})
+    D.load_state_dict({k: minigrad.tensor(v.numpy().copy()) for k, v in trainer.D.state_dict().items()})
+    rng = minigrad.backend.get_rng_state()
+    xb = next(trainer.batches.epoch(0))
+    _, _, d_real, d_fake, _ = trainer.train_step([xb])
+    minigrad.backend.set_rng_state(rng)
+    with minigrad.no_grad():
+        fake = G(sample_noise(32, cfg.latent_dim, cfg.noise, "cpu"))
+        real_out, fake_out = D(minigrad.tensor(xb)).numpy(), D(fake).numpy()
+    if loss == "nonsaturating":
+        real_out, fake_out = 1 / (1 + np.exp(-real_out)), 1 / (1 + np.exp(-fake_out))
+    assert float(d_real) == pytest.approx(real_out.mean(), rel=1e-5)
+    assert float(d_fake) == pytest.approx(fake_out.mean(), rel=1e-5)
+
+
 def test_generator_step_leaves_discriminator_gradients_alone(mnist_dir, tmp_path):
     """After a step, D's gradients are exactly those of L_D: the G step froze D (and unfroze it)."""
     from gan.models import build_models

@@ -91,6 +91,27 @@ def test_plot_losses(tmp_path):
         plots.plot_losses([], tmp_path / "x.png")
 
 
+@pytest.mark.parametrize("critic", [False, True])
+def test_plot_losses_labels_probabilities_or_critic_values(critic, tmp_path, monkeypatch):
+    seen = {}
+
+    def keep(fig, path, dpi):  # look at the figure's axes instead of its pixels
+        seen["axes"] = fig.axes
+        return path
+
+    monkeypatch.setattr(plots, "_save_figure", keep)
+    recs = [dict(step=s, loss_d=1.0, loss_g=1.0, d_real=3.0 + s, d_fake=-2.0 - s) for s in range(5)]
+    plots.plot_losses(recs, tmp_path / "losses.png", critic=critic)
+    ax = seen["axes"][1]
+    labels = ax.get_legend_handles_labels()[1]
+    if critic:  # the values' own scale, no equilibrium line
+        assert ax.get_ylabel() == "mean critic output" and labels == ["f(x), real", "f(G(z)), fake"]
+        assert ax.get_ylim()[0] <= -6.0 and ax.get_ylim()[1] >= 7.0
+    else:
+        assert ax.get_ylabel() == "mean discriminator output"
+        assert labels == ["D(x), real", "D(G(z)), fake", "equilibrium 1/2"] and ax.get_ylim() == (-0.02, 1.02)
+
+
 def test_plot_scores(tmp_path):
     recs = [dict(epoch=e, parzen_ll=100.0 + 10 * e, parzen_se=2.0, fid=50.0 / (e + 1)) for e in range(5)]
     p = plots.plot_scores(recs, tmp_path / "scores.png", references={"parzen_ll": [(225.0, "paper")]})
