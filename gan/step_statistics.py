@@ -1,6 +1,6 @@
-"""The per-step statistics of a training run (loss_d, loss_g, mean D(x), mean D(G(z)), and the gradient penalty
-included in loss_d): a buffer on the device, read back in chunks into the sums of the log interval and of the
-epoch."""
+"""The per-step statistics of a training run (loss_d, loss_g, mean D(x), mean D(G(z)), the gradient penalty
+included in loss_d, and WGAN-GP's mean ||grad D(x_hat)||): a buffer on the device, read back in chunks into the
+sums of the log interval and of the epoch."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import numpy as np
 from gan.run_errors import TrainingDiverged
 from minigrad import backend
 
-STATISTICS = ("loss_d", "loss_g", "d_real", "d_fake", "penalty")
+STATISTICS = ("loss_d", "loss_g", "d_real", "d_fake", "penalty", "gp_grad_norm")
 
 
 class StepStatistics:
-    """Per-step loss_d, loss_g, d_real, d_fake, penalty kept on the device, read back in chunks.
+    """Per-step loss_d, loss_g, d_real, d_fake, penalty, gp_grad_norm kept on the device, read back in chunks.
 
     ``flush`` copies the chunk to the host, stops at the first step with a nan/inf value
     (TrainingDiverged names it), and adds the rows to the running sums of the log interval
@@ -64,7 +64,7 @@ class StepStatistics:
         self.n = 0
 
 
-def means(sums: dict) -> dict:
-    """{statistic: its mean over the sums' n steps} (zeros before any step)."""
+def means(sums: dict, skip=()) -> dict:
+    """{statistic: its mean over the sums' n steps} (zeros before any step), without the statistics in ``skip``."""
     n = max(sums["n"], 1)
-    return {key: sums[key] / n for key in STATISTICS}
+    return {key: sums[key] / n for key in STATISTICS if key not in skip}

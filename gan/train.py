@@ -137,6 +137,7 @@ class Trainer:
         self.G, self.D = G.to(cfg.device), D.to(cfg.device)
         self.opt_g, self.opt_d, self.schedulers = build_optimizers(cfg, G, D)
         self.d_params = list(D.parameters())
+        self.unlogged = () if cfg.loss == "wgan-gp" else ("gp_grad_norm",)  # no interpolates, no norm to log
         self.ema = None
         if cfg.ema:
             # a copy, not a new build_models: that would draw from the RNG and change the run
@@ -246,13 +247,15 @@ class Trainer:
 
         The D loss is ``--loss``'s (gan.losses.d_loss_for), plus WGAN-GP's gradient penalty on interpolates
         and, with ``--r1``, R1 on the real batch every ``--r1-every`` D steps (scaled by that interval).
-        Returns (loss_d, loss_g, mean D(x), mean D(G(z)), penalty) as 0-d device arrays, no host sync;
-        the D numbers are those of the last D update (D(.) = sigmoid of D's output, or the critic value itself
-        for hinge and wgan-gp), the penalty the mean over the k D updates of the penalty added to their losses.
+        Returns (loss_d, loss_g, mean D(x), mean D(G(z)), penalty, gp_grad_norm) as 0-d device arrays, no host
+        sync; the D numbers are those of the last D update (D(.) = sigmoid of D's output, or the critic value
+        itself for hinge and wgan-gp), the penalty the mean over the k D updates of the penalty added to their
+        losses, gp_grad_norm the mean over them of WGAN-GP's mean ||grad D(x_hat)|| (0 without WGAN-GP).
         """
         cfg, G, D = self.cfg, self.G, self.D
         real_target = 1.0 - cfg.label_smoothing
         penalty_sum = None  # of the penalties added to the k D losses, for the log
+        norm_sum = None  # of WGAN-GP's mean gradient norms at the interpolates, for the log
         for i, xb in enumerate(real_batches):
             x = self._real(xb)
             with minigrad.no_grad():  # the D step needs no graph through G
@@ -265,7 +268,8 @@ class Trainer:
             loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, real_target, cfg.d_loss)
             penalty = None
             if cfg.loss == "wgan-gp":
-                penalty, _ = gradient_penalty(D, x, fake, cfg.gp_lambda)
+                penalty, norm = gradient_penalty(D, x, fake, cfg.gp_lambda)
+                norm_sum = norm.data if norm_sum is None else norm_sum + norm.data
             if lazy_r1:
                 r1 = r1_penalty(real_logits, x, cfg.r1 * cfg.r1_every)
                 penalty = r1 if penalty is None else penalty + r1
@@ -289,6 +293,7 @@ class Trainer:
             _mean_output(cfg.loss, real_logits.data),
             _mean_output(cfg.loss, fake_logits.data),
             _zero_like(loss_d.data) if penalty_sum is None else penalty_sum / len(real_batches),
+            _zero_like(loss_d.data) if norm_sum is None else norm_sum / len(real_batches),
         )
 
     def simultaneous_step(self, xb):
@@ -321,6 +326,7 @@ class Trainer:
             loss_g.data,
             _mean_output(cfg.loss, real_logits.data),
             _mean_output(cfg.loss, fake_logits.data),
+            _zero_like(loss_d.data),
             _zero_like(loss_d.data),
         )
 
@@ -398,7 +404,7 @@ class Trainer:
                 if full or logging_step or stop.requested:
                     stats.flush(epoch)
                     progress.show(
-                        means(stats.interval) if stats.interval["n"] else {},
+                        means(stats.interval, self.unlogged) if stats.interval["n"] else {},
                         f"epoch {epoch}/{cfg.epochs}{self._run_left()}",
                     )
                 if logging_step:
@@ -408,7 +414,7 @@ class Trainer:
                             kind="step",
                             epoch=epoch,
                             step=self.step,
-                            **means(stats.interval),
+                            **means(stats.interval, self.unlogged),
                             grad_norm_d=grad_norms(self.D),
                             grad_norm_g=grad_norms(self.G),
                             seconds=round(self.seconds_before + now - self.t_start, 3),
@@ -427,7 +433,7 @@ class Trainer:
             kind="epoch",
             epoch=epoch,
             step=self.step,
-            **means(stats.epoch),
+            **means(stats.epoch, self.unlogged),
             grad_norm_d=grad_norms(self.D),
             grad_norm_g=grad_norms(self.G),
             seconds=round(self.seconds_before + now - self.t_start, 3),

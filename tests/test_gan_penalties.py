@@ -459,3 +459,43 @@ def test_penalties_refuse_a_batchnorm_discriminator(given):
 def test_r1_turns_dcgan28s_batchnorm_off():
     assert _cfg(model="dcgan28", r1=1.0).d_norm == "none"
     assert _cfg(model="dcgan28", r1=1.0, d_norm="layer").d_norm == "layer"
+
+
+# --- WGAN-GP's gradient norm in the log --------------------------------------------------------------------
+
+
+def _records_of_wgan_gp_run(mnist_dir, outdir, batch_size, k):
+    cfg = TrainConfig(
+        model="mlp",
+        width=0.02,
+        data_dir=str(mnist_dir),
+        limit=8 * batch_size * k,
+        batch_size=batch_size,
+        loss="wgan-gp",
+        k=k,
+        epochs=1,
+        log_every=1,
+        quiet=True,
+        outdir=str(outdir),
+    )
+    Trainer(cfg.validate()).run()
+    return [json.loads(line) for line in (outdir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_logged_gp_grad_norm_is_the_penaltys_norm(mnist_dir, tmp_path):
+    # one image per batch and k = 1: penalty = lambda (||grad D(x_hat)|| - 1)^2 exactly, with the logged norm
+    steps = [r for r in _records_of_wgan_gp_run(mnist_dir, tmp_path / "one", 1, 1) if r["kind"] == "step"]
+    assert len(steps) == 8
+    for r in steps:
+        assert r["gp_grad_norm"] > 0
+        assert r["penalty"] == pytest.approx(10.0 * (r["gp_grad_norm"] - 1.0) ** 2, rel=1e-4, abs=1e-6)
+    # batches of 16, k = 2: the means over samples and updates obey Jensen, mean (n - 1)^2 >= (mean n - 1)^2
+    records = _records_of_wgan_gp_run(mnist_dir, tmp_path / "many", 16, 2)
+    assert all(r["penalty"] >= 10.0 * (r["gp_grad_norm"] - 1.0) ** 2 * (1 - 1e-5) for r in records)
+
+
+def test_a_run_without_wgan_gp_logs_no_gradient_norm(train_tiny, tmp_path):
+    assert train_tiny(tmp_path / "run", "--epochs", "1", "--log-every", "1") == 0
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert records and not any("gp_grad_norm" in r for r in records)
+    assert all("penalty" in r for r in records)

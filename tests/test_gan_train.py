@@ -214,7 +214,7 @@ def test_the_log_holds_d_probabilities_or_the_critic_values(loss, mnist_dir, tmp
     D.load_state_dict({k: minigrad.tensor(v.numpy().copy()) for k, v in trainer.D.state_dict().items()})
     rng = minigrad.backend.get_rng_state()
     xb = next(trainer.batches.epoch(0))
-    _, _, d_real, d_fake, _ = trainer.train_step([xb])
+    _, _, d_real, d_fake, _, _ = trainer.train_step([xb])
     minigrad.backend.set_rng_state(rng)
     with minigrad.no_grad():
         fake = G(sample_noise(32, cfg.latent_dim, cfg.noise, "cpu"))
