@@ -23,7 +23,7 @@ import numpy as np
 import minigrad
 from gan.checkpoint import FILENAME as CHECKPOINT_FILE
 from gan.checkpoint import CheckpointError, checkpoint_path, load_checkpoint, load_weights
-from gan.config import D_LOSSES, LOSSES, NOISES, OPTIMIZERS, RESUMABLE, UPDATES, ConfigError, TrainConfig
+from gan.config import CRITIC_LOSSES, D_LOSSES, LOSSES, NOISES, OPTIMIZERS, RESUMABLE, UPDATES, ConfigError, TrainConfig
 from gan.data import DataError
 from gan.models import D_NORMS, IMAGE_SIZES, MODELS, build_models
 from gan.presets import PRESETS
@@ -666,7 +666,6 @@ def _add_plot_arguments(p):
 
 def _run_plot(p, args):
     from gan import run_curves
-    from gan.losses import CRITIC_LOSSES
     from gan.runlog import CONFIG_FILE, METRICS_FILE, read_metrics
 
     run = Path(args.run)

@@ -14,6 +14,7 @@ from gan.models import D_NORMS, IMAGE_SIZES, MODELS
 
 # nonsaturating / minimax: the BCE game on logits; hinge and wgan-gp: an unbounded critic (gan/losses.py)
 LOSSES = ("nonsaturating", "minimax", "hinge", "wgan-gp")
+CRITIC_LOSSES = ("hinge", "wgan-gp")  # D outputs an unbounded critic value f, not a logit
 NOISES = ("normal", "uniform", "uniform_sqrt3")
 DEVICES = ("cpu", "cuda")
 OPTIMIZERS = ("adam", "sgd")
@@ -174,7 +175,7 @@ class TrainConfig:
 
     def _validate_penalties(self, need) -> None:
         """The loss's, penalties' and D normalisation's settings (and their defaults)."""
-        critic = self.loss in ("hinge", "wgan-gp")
+        critic = self.loss in CRITIC_LOSSES
         need(
             not (critic and self.label_smoothing),
             f"--label-smoothing applies to the BCE losses, not to --loss {self.loss}",

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import minigrad
 import minigrad.nn.functional as F
-
-CRITIC_LOSSES = ("hinge", "wgan-gp")  # D outputs an unbounded critic value f, not a logit
+from gan.config import CRITIC_LOSSES
 
 
 def discriminator_loss(real_logits, fake_logits, real_target: float = 1.0, reduction: str = "sum"):

@@ -40,10 +40,10 @@ import minigrad
 from gan import plots, run_curves
 from gan.checkpoint import FILENAME as CHECKPOINT_FILE
 from gan.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
-from gan.config import ConfigError, TrainConfig
+from gan.config import CRITIC_LOSSES, ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset
 from gan.ema import GeneratorEMA
-from gan.losses import CRITIC_LOSSES, d_loss_for, g_loss_for
+from gan.losses import d_loss_for, g_loss_for
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.optimizers import build_optimizers, momentum_at, set_momentum
 from gan.penalties import gradient_penalty, r1_penalty
