@@ -26,16 +26,38 @@ class StepStatistics:
         self.n = 0
         self.interval = self.zero()
         self.epoch = self.zero()
+        self.unknown_interval: set[str] = set()  # statistics an older checkpoint's saved sums lack
+        self.unknown_epoch: set[str] = set()
 
     @staticmethod
     def zero() -> dict:
         return dict.fromkeys(STATISTICS, 0.0) | {"n": 0}
 
     def restore(self, sums: dict) -> None:
-        """Continue the sums that an epoch cut short by Ctrl-C saved (its log interval's as interval_*)."""
+        """Continue the sums that an epoch cut short by Ctrl-C saved (its log interval's as interval_*).
+
+        A statistic the sums lack (saved before it was logged) is unknown for the rest of that epoch and log
+        interval: left out of their means, not averaged over steps it never counted."""
         for key in self.epoch:
             self.epoch[key] = sums.get(key, 0.0)
             self.interval[key] = sums.get(f"interval_{key}", 0.0)
+        self.unknown_epoch = {key for key in STATISTICS if key not in sums} if self.epoch["n"] else set()
+        self.unknown_interval = (
+            {key for key in STATISTICS if f"interval_{key}" not in sums} if self.interval["n"] else set()
+        )
+
+    def interval_means(self, skip=()) -> dict:
+        """The log interval's means, without ``skip`` and the statistics unknown in it."""
+        return means(self.interval, set(skip) | self.unknown_interval)
+
+    def epoch_means(self, skip=()) -> dict:
+        """The epoch's means, without ``skip`` and the statistics unknown in it."""
+        return means(self.epoch, set(skip) | self.unknown_epoch)
+
+    def next_interval(self) -> None:
+        """Start a new log interval."""
+        self.interval = self.zero()
+        self.unknown_interval = set()
 
     def add(self, step, *values):
         row = self.buf[self.n]

@@ -51,7 +51,7 @@ from gan.progress import EpochProgress
 from gan.run_errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
 from gan.runlog import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
 from gan.sampling import generate, sample_noise
-from gan.step_statistics import StepStatistics, means
+from gan.step_statistics import StepStatistics
 from gan.stop_signals import StopSignals
 from minigrad import backend
 from minigrad.atomic_write import remove_temp_files
@@ -404,7 +404,7 @@ class Trainer:
                 if full or logging_step or stop.requested:
                     stats.flush(epoch)
                     progress.show(
-                        means(stats.interval, self.unlogged) if stats.interval["n"] else {},
+                        stats.interval_means(self.unlogged) if stats.interval["n"] else {},
                         f"epoch {epoch}/{cfg.epochs}{self._run_left()}",
                     )
                 if logging_step:
@@ -414,14 +414,14 @@ class Trainer:
                             kind="step",
                             epoch=epoch,
                             step=self.step,
-                            **means(stats.interval, self.unlogged),
+                            **stats.interval_means(self.unlogged),
                             grad_norm_d=grad_norms(self.D),
                             grad_norm_g=grad_norms(self.G),
                             seconds=round(self.seconds_before + now - self.t_start, 3),
                             images_per_sec=images_per_sec,
                         )
                     )
-                    stats.interval = StepStatistics.zero()
+                    stats.next_interval()
                 progress.tick()
                 if stop.requested:
                     self._interrupt(stats, progress.epoch_seconds(), progress.images)
@@ -433,7 +433,7 @@ class Trainer:
             kind="epoch",
             epoch=epoch,
             step=self.step,
-            **means(stats.epoch, self.unlogged),
+            **stats.epoch_means(self.unlogged),
             grad_norm_d=grad_norms(self.D),
             grad_norm_g=grad_norms(self.G),
             seconds=round(self.seconds_before + now - self.t_start, 3),

@@ -494,6 +494,20 @@ def test_logged_gp_grad_norm_is_the_penaltys_norm(mnist_dir, tmp_path):
     assert all(r["penalty"] >= 10.0 * (r["gp_grad_norm"] - 1.0) ** 2 * (1 - 1e-5) for r in records)
 
 
+def test_logged_gp_grad_norm_is_the_mean_over_the_k_critic_updates(mnist_dir, tmp_path, monkeypatch):
+    from gan import train as gan_train
+
+    norms = iter(range(1, 100))
+
+    def known_norm(D, real, fake, weight):  # the real penalty, a norm of 1, 2, 3, ... in call order
+        penalty, _ = penalties.gradient_penalty(D, real, fake, weight)
+        return penalty, minigrad.tensor(float(next(norms)), dtype="float32")
+
+    monkeypatch.setattr(gan_train, "gradient_penalty", known_norm)
+    steps = [r for r in _records_of_wgan_gp_run(mnist_dir, tmp_path / "k3", 4, 3) if r["kind"] == "step"]
+    assert [r["gp_grad_norm"] for r in steps] == [2.0 + 3 * i for i in range(8)]  # (1+2+3)/3, (4+5+6)/3, ...
+
+
 def test_a_run_without_wgan_gp_logs_no_gradient_norm(train_tiny, tmp_path):
     assert train_tiny(tmp_path / "run", "--epochs", "1", "--log-every", "1") == 0
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]

@@ -15,6 +15,7 @@ import minigrad
 from gan import cli, losses, sampling
 from gan import train as gan_train
 from gan.checkpoint import load_checkpoint
+from gan.step_statistics import STATISTICS
 
 # --- a small MNIST folder: runs load it instantly ----------------------------------------------
 
@@ -139,9 +140,13 @@ def test_resume_equals_uninterrupted_run(train_tiny, tmp_path):
     assert kinds.count("epoch") == 2
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_path, monkeypatch, capsys):
-    tiny = ("--epochs", "2", "--model", "dcgan28", "--width", "0.0625", "--log-every", "4")
+@pytest.mark.parametrize(
+    "sig,flags",
+    [(signal.SIGINT, ()), (signal.SIGTERM, ()), (signal.SIGINT, ("--loss", "wgan-gp", "--k", "1"))],
+    ids=["ctrl-c", "sigterm", "ctrl-c-wgan-gp"],
+)
+def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, flags, train_tiny, tmp_path, monkeypatch, capsys):
+    tiny = ("--epochs", "2", "--model", "dcgan28", "--width", "0.0625", "--log-every", "4", *flags)
     assert train_tiny(tmp_path / "full", *tiny) == 0
     calls = {"n": 0}
     original = gan_train.d_loss_for
@@ -169,8 +174,12 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, train_tiny, tmp_p
     ]
     assert [(r["kind"], r["step"]) for r in logs[0]] == [(r["kind"], r["step"]) for r in logs[1]]
     for a, b in zip(*logs):
-        for key in ("loss_d", "loss_g", "d_real", "d_fake"):
-            assert a[key] == pytest.approx(b[key], rel=1e-12), (a["kind"], a["step"], key)
+        assert [key for key in STATISTICS if key in a] == [key for key in STATISTICS if key in b]
+        for key in STATISTICS:
+            if key in a:
+                assert a[key] == pytest.approx(b[key], rel=1e-12), (a["kind"], a["step"], key)
+    if flags:
+        assert all(r["gp_grad_norm"] > 0 and r["penalty"] > 0 for r in logs[1])
 
 
 def test_divergence_stops_and_keeps_last_good_checkpoint(train_tiny, tmp_path, monkeypatch, capsys):
