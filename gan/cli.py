@@ -75,13 +75,12 @@ def _require_device(p, device):
         p.error("--device cuda requested but CUDA is not available (install CuPy: pip install 'minigrad[gpu]')")
 
 
-def _add_threads_argument(p):
+def _add_threads_argument(p, use="matrix products and optimizer updates"):
     p.add_argument(
         "--threads",
         type=_positive_int,
         metavar="N",
-        help="CPU threads for matrix products and "
-        "optimizer updates (default: as many as the cores other processes leave idle, measured at "
+        help=f"CPU threads for {use} (default: as many as the cores other processes leave idle, measured at "
         "start; at least 1)",
     )
 
@@ -661,7 +660,7 @@ def _add_plot_arguments(p):
         action="store_true",
         help="add real MNIST's scores as lines (computed as `evaluate --reference` does, in about 15 s)",
     )
-    _add_threads_argument(p)
+    _add_threads_argument(p, use="the --real scores (drawing alone uses one)")
 
 
 def _run_plot(p, args):
@@ -671,14 +670,22 @@ def _run_plot(p, args):
     run = Path(args.run)
     if not (run / METRICS_FILE).is_file():
         p.error(f"RUN {args.run}: no {METRICS_FILE} there (not a run directory?)")
+
+    def warn(message):
+        print(f"warning: {message}", file=sys.stderr)
+
     try:
         config = json.loads((run / CONFIG_FILE).read_text())
-    except (OSError, ValueError):
+        problem = None if isinstance(config, dict) else "not a JSON object"
+    except (OSError, ValueError) as e:
+        problem = getattr(e, "strerror", None) or str(e)
+    if problem:  # titles say "?", and D's outputs are drawn as probabilities
+        warn(f"{run / CONFIG_FILE}: cannot read the run's settings ({problem}); drawing without them")
         config = {}
-    if not isinstance(config, dict):
-        config = {}
-    records = read_metrics(run / METRICS_FILE, warn=lambda message: print(f"warning: {message}", file=sys.stderr))
-    last = max((r["epoch"] for r in records), default=0)
+    records = read_metrics(run / METRICS_FILE, warn=warn)
+    if not records:
+        p.error(f"RUN {args.run}: {run / METRICS_FILE} holds no records yet")
+    last = max(r["epoch"] for r in records)
     records = [r for r in records if r["epoch"] >= args.from_epoch]
     if not records:
         p.error(

@@ -19,10 +19,11 @@ def scored(records) -> list[dict]:
 
 
 def draw_losses(records, path, title=None, critic=False) -> Path:
-    """losses.png: the step records, or the epoch records while there are fewer than two steps; ``critic``: D's
-    outputs are critic values (hinge, wgan-gp), not probabilities."""
+    """losses.png: the step records, or the epoch records while there are fewer than two steps (and some epoch);
+    ``critic``: D's outputs are critic values (hinge, wgan-gp), not probabilities."""
     steps = [r for r in records if r["kind"] == "step"]
-    rows = steps if len(steps) >= 2 else [r for r in records if r["kind"] == "epoch"]
+    epochs = [r for r in records if r["kind"] == "epoch"]
+    rows = steps if len(steps) >= 2 or not epochs else epochs
     return plots.plot_losses(rows, path, title, critic=critic)
 
 

@@ -127,6 +127,39 @@ def test_plot_usage_errors(args, mention, tmp_path, capsys):
     assert mention.format(tmp=tmp_path) in err and len(err.strip().splitlines()) == 1, err
 
 
+def test_plot_of_a_run_cut_short_after_its_first_log_line(tmp_path, drawn, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    write_json(run / "config.json", {"model": "mlp", "loss": "nonsaturating"})
+    step = {"kind": "step", "epoch": 1, "step": 100, "loss_d": 1.2, "loss_g": 0.9, "d_real": 0.6, "d_fake": 0.4}
+    append_record(run / "metrics.jsonl", step)
+    assert cli.main(["plot", str(run)]) == 0
+    assert drawn["losses"][0] == [step] and "scores" not in drawn
+
+
+def test_plot_of_an_empty_log_says_so(tmp_path, capsys):
+    run = _fake_run(tmp_path / "run")
+    (run / "metrics.jsonl").write_text("")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["plot", str(run)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "metrics.jsonl holds no records yet" in err and "--from-epoch" not in err
+
+
+@pytest.mark.parametrize("config", [None, "[1, 2]", "{not json"])
+def test_plot_without_readable_settings_warns_and_draws(config, tmp_path, drawn, capsys):
+    run = _fake_run(tmp_path / "run")
+    if config is None:
+        (run / "config.json").unlink()
+    else:
+        (run / "config.json").write_text(config)
+    assert cli.main(["plot", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {run / 'config.json'}: cannot read the run's settings" in err
+    assert drawn["losses"][1:] == ("?, ? generator loss", False) and drawn["scores"][2] == "?, last iterate, epochs 2-6"
+
+
 def test_a_damaged_line_is_skipped_with_a_warning(tmp_path, drawn, capsys):
     run = _fake_run(tmp_path / "run")
     with open(run / "metrics.jsonl", "a") as f:
