@@ -23,7 +23,7 @@ import numpy as np
 import minigrad
 from gan.checkpoint import FILENAME as CHECKPOINT_FILE
 from gan.checkpoint import CheckpointError, checkpoint_path, load_checkpoint, load_weights
-from gan.config import CRITIC_LOSSES, D_LOSSES, LOSSES, NOISES, OPTIMIZERS, RESUMABLE, UPDATES, ConfigError, TrainConfig
+from gan.config import D_LOSSES, LOSSES, NOISES, OPTIMIZERS, RESUMABLE, UPDATES, ConfigError, TrainConfig
 from gan.data import DataError
 from gan.models import D_NORMS, IMAGE_SIZES, MODELS, build_models
 from gan.presets import PRESETS
@@ -704,10 +704,8 @@ def _run_plot(p, args):
         references = {
             key: [(real[key], f"real MNIST: {real[key]:.3g}")] for key in ("parzen_ll", "fid", "inception_score")
         }
-    losses_title, scores_title = run_curves.titles(config, records)
-    critic = config.get("loss") in CRITIC_LOSSES
-    print(f"wrote {run_curves.draw_losses(records, outputs['--losses'], title=losses_title, critic=critic)}")
-    drawn = run_curves.draw_scores(records, outputs["--scores"], title=scores_title, references=references)
+    losses, drawn = run_curves.draw(records, config, outputs["--losses"], outputs["--scores"], references)
+    print(f"wrote {losses}")
     if drawn is None:
         print(f"no scores from epoch {args.from_epoch} on (train with --eval-every N to score the run)")
     else:

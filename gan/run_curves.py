@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gan import plots
+from gan.config import CRITIC_LOSSES
 from gan.evaluation import PAPER_TABLE_1
 
 PAPER_PARZEN = next(ll for name, ll, _ in PAPER_TABLE_1 if name == "Adversarial nets")
@@ -37,6 +38,17 @@ def draw_scores(records, path, title=None, references=None) -> Path | None:
         key: list(TABLE_1_LINES.get(key, [])) + list((references or {}).get(key, [])) for key in plots.SCORE_METRICS
     }
     return plots.plot_scores(rows, path, references=lines, title=title)
+
+
+def draw(records, config: dict, losses_path, scores_path, references=None) -> tuple[Path, Path | None]:
+    """Both figures of a run with settings ``config`` (config.json's dict), titled from it, D's outputs drawn as
+    critic values for hinge and wgan-gp; returns (losses.png, scores.png or None when nothing was scored)."""
+    losses_title, scores_title = titles(config, records)
+    critic = config.get("loss") in CRITIC_LOSSES
+    return (
+        draw_losses(records, losses_path, title=losses_title, critic=critic),
+        draw_scores(records, scores_path, title=scores_title, references=references),
+    )
 
 
 def titles(config: dict, records) -> tuple[str, str]:

@@ -484,10 +484,7 @@ class Trainer:
         )  # hold the last frame
 
     def _plot_curves(self):
-        losses_title, scores_title = run_curves.titles(self.cfg.to_dict(), self.records)
-        critic = self.cfg.loss in CRITIC_LOSSES
-        run_curves.draw_losses(self.records, self.outdir / "losses.png", title=losses_title, critic=critic)
-        run_curves.draw_scores(self.records, self.outdir / "scores.png", title=scores_title)
+        run_curves.draw(self.records, self.cfg.to_dict(), self.outdir / "losses.png", self.outdir / "scores.png")
 
 
 @contextlib.contextmanager
