@@ -355,20 +355,17 @@ def load_dataset(
     if data_dir is None or find_idx_files(data_dir, split) is not None:
         images = load_mnist(split, data_dir)[0]
         x = scale(images[:limit] if limit is not None else images)[:, None]
-        if channels == 3:
-            x = np.repeat(x, 3, axis=1)
-    else:
-        folder = Path(data_dir) / split if (Path(data_dir) / split).is_dir() else Path(data_dir)
-        try:
-            x = scale(load_image_folder(folder, image_size, channels, limit=limit))
-        except DataError as e:
-            raise DataError(
-                f"{e}; a data directory holds MNIST-style IDX files ({split}-images-idx3-ubyte[.gz] "
-                f"and its labels) or a folder of images"
-            ) from e
-    if image_size is not None and x.shape[2:] != _as_hw(image_size):
-        x = resize(x, image_size)
-    return x
+        if image_size is not None and x.shape[2:] != _as_hw(image_size):
+            x = resize(x, image_size)  # before the repeat: one channel's work, identical RGB channels
+        return np.repeat(x, 3, axis=1) if channels == 3 else x
+    folder = Path(data_dir) / split if (Path(data_dir) / split).is_dir() else Path(data_dir)
+    try:
+        return scale(load_image_folder(folder, image_size, channels, limit=limit))  # resized per image
+    except DataError as e:
+        raise DataError(
+            f"{e}; a data directory holds MNIST-style IDX files ({split}-images-idx3-ubyte[.gz] "
+            f"and its labels) or a folder of images"
+        ) from e
 
 
 # --- preprocessing ------------------------------------------------------------------------------
