@@ -41,6 +41,7 @@ def _check_can_require_grad(dtype: Any, op: str = "tensor") -> None:
 class Tensor:
     __array_priority__ = 1000  # so `ndarray + Tensor` calls Tensor.__radd__
     _version_counter: list[int] | None = None  # [count], shared by a tensor and its views; None until a write
+    _grad_accumulator: Any = None  # weak reference to a leaf's AccumulateGrad node (autograd.accumulate_grad)
 
     data: Any  # numpy.ndarray or cupy.ndarray
     grad: Tensor | None
