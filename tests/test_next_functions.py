@@ -34,38 +34,11 @@ def acc(leaf):
 # ...                                   MulBackward0,  ((AddBackward0, 0), (None, 0))        k is a constant
 # ...                                   AddBackward0,  ((MulBackward0, 0), (AccumulateGrad, 0))   a
 # ...                                   MulBackward0,  ((AccumulateGrad, 0), (AccumulateGrad, 0)) a, b
-EXPECTED = (
-    "SumBackward0",
-    (
-        (
-            (
-                "PowBackward0",
-                (
-                    (
-                        (
-                            "MulBackward0",
-                            (
-                                (
-                                    (
-                                        "AddBackward0",
-                                        (
-                                            (("MulBackward0", ((acc("a"), 0), (acc("b"), 0))), 0),
-                                            (acc("a"), 0),
-                                        ),
-                                    ),
-                                    0,
-                                ),
-                                (None, 0),
-                            ),
-                        ),
-                        0,
-                    ),
-                ),
-            ),
-            0,
-        ),
-    ),
-)
+MUL_AB = ("MulBackward0", ((acc("a"), 0), (acc("b"), 0)))
+ADD = ("AddBackward0", ((MUL_AB, 0), (acc("a"), 0)))
+MUL_K = ("MulBackward0", ((ADD, 0), (None, 0)))
+POW = ("PowBackward0", ((MUL_K, 0),))
+EXPECTED = ("SumBackward0", ((POW, 0),))
 
 
 def walk(node, leaves):
