@@ -339,8 +339,9 @@ class Tensor:
 
     if TYPE_CHECKING:
         # The differentiable methods that minigrad/ops/tensor_methods.py attaches at import, declared here for type
-        # checkers and IDEs only (this block never runs, so tensor.py still imports no op). Keep it in step with
-        # tensor_methods._METHODS; tests/test_typing.py checks that every name here is attached.
+        # checkers, IDEs and the API reference (this block never runs, so tensor.py still imports no op): each with
+        # its own signature and a one-line contract, the formula for ops (gy: the gradient of the output). Keep it
+        # in step with tensor_methods._METHODS; tests/test_typing.py checks the names and parameters.
         def backward(
             self,
             gradient: Operand | None = None,
@@ -349,41 +350,146 @@ class Tensor:
             inputs: Tensor | list[Tensor] | None = None,
             *,
             grad: Operand | None = None,
-        ) -> None: ...
+        ) -> None:
+            """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``gradient``: d loss/d self, 1 for a scalar)."""
 
-        # one declaration per signature; the names that share it are aliases of it
-        def __add__(self, b: Operand) -> Tensor: ...
+        # operators (each also a method under PyTorch's name, declared below)
+        def __add__(self, b: Operand) -> Tensor:
+            """self + b, broadcast ;  d self = gy, db = gy (each summed back to its shape)."""
 
-        __sub__ = __mul__ = __truediv__ = __matmul__ = add = sub = mul = div = matmul = maximum = minimum = __add__
+        def __sub__(self, b: Operand) -> Tensor:
+            """self - b, broadcast ;  d self = gy, db = -gy."""
 
-        def __radd__(self, other: Operand) -> Tensor: ...
+        def __mul__(self, b: Operand) -> Tensor:
+            """self * b, elementwise and broadcast ;  d self = gy b, db = gy self."""
 
-        __rsub__ = __rmul__ = __rtruediv__ = __rmatmul__ = __radd__
+        def __truediv__(self, b: Operand) -> Tensor:
+            """self / b, broadcast ;  d self = gy / b, db = -gy self / b^2."""
 
-        def __pow__(self, exponent: Operand) -> Tensor: ...
+        def __matmul__(self, b: Operand) -> Tensor:
+            """self @ b (NumPy's matmul rules, batched) ;  d self = gy @ b^T, db = self^T @ gy."""
 
-        pow = __pow__
+        def __radd__(self, other: Operand) -> Tensor:
+            """other + self, for ``2 + t`` or ``ndarray + t``."""
 
-        def __rpow__(self, base: Operand) -> Tensor: ...
-        def __neg__(self) -> Tensor: ...
+        def __rsub__(self, other: Operand) -> Tensor:
+            """other - self."""
 
-        __pos__ = __abs__ = neg = exp = log = sqrt = abs = relu = sigmoid = tanh = softplus = __neg__
+        def __rmul__(self, other: Operand) -> Tensor:
+            """other * self."""
 
-        def __getitem__(self, key: Any) -> Tensor: ...
-        def clamp(self, min: float | None = None, max: float | None = None) -> Tensor: ...
+        def __rtruediv__(self, other: Operand) -> Tensor:
+            """other / self."""
 
-        clip = clamp
+        def __rmatmul__(self, other: Operand) -> Tensor:
+            """other @ self."""
 
-        def leaky_relu(self, negative_slope: float = 0.01) -> Tensor: ...
-        def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor: ...
+        def __pow__(self, exponent: Operand) -> Tensor:
+            """self ** exponent ;  d self = exponent self^(exponent-1) gy, d exponent = self^exponent log(self) gy."""
 
-        log_softmax = softmax
+        def __rpow__(self, base: Operand) -> Tensor:
+            """base ** self, e.g. ``2 ** t``."""
 
+        def __neg__(self) -> Tensor:
+            """-self ;  d self = -gy."""
+
+        def __pos__(self) -> Tensor:
+            """+self: self itself."""
+
+        def __abs__(self) -> Tensor:
+            """|self|, elementwise ;  d self = sign(self) gy (0 at 0)."""
+
+        def __getitem__(self, key: Any) -> Tensor:
+            """self[key], NumPy indexing (basic or advanced) ;  d self = zeros with gy added at ``key``."""
+
+        # arithmetic and pointwise methods
+        def add(self, b: Operand) -> Tensor:
+            """self + b (as ``+``)."""
+
+        def sub(self, b: Operand) -> Tensor:
+            """self - b (as ``-``)."""
+
+        def mul(self, b: Operand) -> Tensor:
+            """self * b (as ``*``)."""
+
+        def div(self, b: Operand) -> Tensor:
+            """self / b (as ``/``)."""
+
+        def pow(self, exponent: Operand) -> Tensor:
+            """self ** exponent (as ``**``)."""
+
+        def matmul(self, b: Operand) -> Tensor:
+            """self @ b (as ``@``)."""
+
+        def neg(self) -> Tensor:
+            """-self (as unary ``-``)."""
+
+        def exp(self) -> Tensor:
+            """e^self, elementwise ;  d self = e^self gy."""
+
+        def log(self) -> Tensor:
+            """ln(self), elementwise ;  d self = gy / self."""
+
+        def sqrt(self) -> Tensor:
+            """sqrt(self), elementwise ;  d self = gy / (2 sqrt(self))."""
+
+        def abs(self) -> Tensor:
+            """|self|, elementwise ;  d self = sign(self) gy (0 at 0, as PyTorch)."""
+
+        def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+            """min(max(self, min), max), elementwise ;  d self = gy where min <= self <= max, else 0."""
+
+        def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+            """NumPy's name for :meth:`clamp`."""
+
+        def maximum(self, b: Operand) -> Tensor:
+            """max(self, b), elementwise ;  the gradient goes to the larger input (split evenly on ties)."""
+
+        def minimum(self, b: Operand) -> Tensor:
+            """min(self, b), elementwise ;  the gradient goes to the smaller input (split evenly on ties)."""
+
+        # activations
+        def relu(self) -> Tensor:
+            """max(self, 0) ;  d self = gy where self > 0."""
+
+        def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+            """self where self > 0, else negative_slope * self ;  d self = gy or negative_slope gy."""
+
+        def sigmoid(self) -> Tensor:
+            """y = 1 / (1 + e^-self) ;  d self = y (1 - y) gy."""
+
+        def tanh(self) -> Tensor:
+            """y = tanh(self) ;  d self = (1 - y^2) gy."""
+
+        def softplus(self) -> Tensor:
+            """log(1 + e^self), computed without overflow ;  d self = sigmoid(self) gy."""
+
+        def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+            """y_i = e^x_i / sum_j e^x_j along ``dim`` ;  dx = y (gy - sum_j gy_j y_j)."""
+
+        def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+            """x_i - log sum_j e^x_j along ``dim`` ;  dx = gy - softmax(x) sum_j gy_j."""
+
+        # reductions (``axis``/``keepdims`` as NumPy, ``dim``/``keepdim`` as PyTorch)
         def sum(
             self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
-        ) -> Tensor: ...
+        ) -> Tensor:
+            """sum of the elements over ``axis`` (all when None) ;  dx_i = gy."""
 
-        mean = amax = amin = sum
+        def mean(
+            self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+        ) -> Tensor:
+            """(1/n) sum of the elements over ``axis`` ;  dx_i = gy / n."""
+
+        def amax(
+            self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+        ) -> Tensor:
+            """The largest values over ``axis`` ;  dx_i = gy / (number of maxima) at the maxima, else 0."""
+
+        def amin(
+            self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+        ) -> Tensor:
+            """The smallest values over ``axis`` ;  dx_i = gy / (number of minima) at the minima, else 0."""
 
         # max/min: the reduction; (values, indices) along one int dim; elementwise with another tensor
         @overload
@@ -399,11 +505,24 @@ class Tensor:
             dim: tuple[int, ...] | None = None,
             keepdim: bool | None = None,
         ) -> Tensor: ...
-        def max(
-            self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None
-        ) -> Any: ...
+        def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
+            """max(): the largest value; max(dim): (values, indices) along dim; max(other): elementwise maximum."""
 
-        min = max
+        @overload
+        def min(self, axis: int, keepdims: bool = False, *, keepdim: bool | None = None) -> ReductionResult: ...
+        @overload
+        def min(self, *, dim: int, keepdim: bool | None = None) -> ReductionResult: ...
+        @overload
+        def min(
+            self,
+            axis: Tensor | tuple[int, ...] | None = None,
+            keepdims: bool = False,
+            *,
+            dim: tuple[int, ...] | None = None,
+            keepdim: bool | None = None,
+        ) -> Tensor: ...
+        def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
+            """min(): the smallest value; min(dim): (values, indices) along dim; min(other): elementwise minimum."""
 
         def var(
             self,
@@ -414,35 +533,92 @@ class Tensor:
             dim: Axis = None,
             keepdim: bool | None = None,
             correction: int | None = None,
-        ) -> Tensor: ...
+        ) -> Tensor:
+            """sum_i (x_i - m)^2 / (n - c), m the mean, c the correction (1) ;  dx_i = 2 (x_i - m) gy / (n - c)."""
 
-        std = var
+        def std(
+            self,
+            axis: Axis = None,
+            unbiased: bool = True,
+            keepdims: bool = False,
+            *,
+            dim: Axis = None,
+            keepdim: bool | None = None,
+            correction: int | None = None,
+        ) -> Tensor:
+            """sqrt(var(self)) ;  dx_i = (x_i - m) gy / ((n - c) std)."""
 
-        def reshape(self, *shape_args: Any, shape: tuple[int, ...] | None = None) -> Tensor: ...
-        def view(self, *shape_args: Any, size: tuple[int, ...] | None = None) -> Tensor: ...
-        def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor: ...
-        def transpose(self, *axes: int, dim0: int | None = None, dim1: int | None = None) -> Tensor: ...
-        def permute(self, *dims_args: Any, dims: tuple[int, ...] | None = None) -> Tensor: ...
+        # shapes: views of the same data where NumPy gives one; the gradient is gy reshaped/permuted back
+        def reshape(self, *shape_args: Any, shape: tuple[int, ...] | None = None) -> Tensor:
+            """The same elements in a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``; one -1 is inferred)."""
+
+        def view(self, *shape_args: Any, size: tuple[int, ...] | None = None) -> Tensor:
+            """PyTorch's name for :meth:`reshape`."""
+
+        def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+            """The dims ``start_dim`` to ``end_dim`` merged into one."""
+
+        def transpose(self, *axes: int, dim0: int | None = None, dim1: int | None = None) -> Tensor:
+            """``transpose(d0, d1)`` swaps two dims (PyTorch); ``transpose()`` reverses them all (NumPy)."""
+
+        def permute(self, *dims_args: Any, dims: tuple[int, ...] | None = None) -> Tensor:
+            """The dims reordered: output dim i is input dim ``dims[i]``."""
+
         @property
-        def T(self) -> Tensor: ...
-        def squeeze(self, dim: Axis = None, *, axis: Axis = None) -> Tensor: ...
-        def unsqueeze(self, dim: int) -> Tensor: ...
-        def expand(self, *shape: Any) -> Tensor: ...
-        def broadcast_to(self, shape: tuple[int, ...]) -> Tensor: ...
-        def expand_as(self, other: Tensor) -> Tensor: ...
-        def view_as(self, other: Tensor) -> Tensor: ...
+        def T(self) -> Tensor:
+            """The dims reversed (a transpose for a matrix)."""
 
-        def to(self, device: Any = None, dtype: DTypeLike | None = None) -> Tensor: ...
-        def clone(self) -> Tensor: ...
-        def contiguous(self) -> Tensor: ...
-        def cpu(self) -> Tensor: ...
-        def cuda(self) -> Tensor: ...
-        def float(self) -> Tensor: ...
-        def double(self) -> Tensor: ...
-        def long(self) -> Tensor: ...
-        def int(self) -> Tensor: ...
-        def type(self, dtype: DTypeLike) -> Tensor: ...
-        def astype(self, dtype: DTypeLike) -> Tensor: ...
+        def squeeze(self, dim: Axis = None, *, axis: Axis = None) -> Tensor:
+            """Size-1 dims removed (all of them, or those in ``dim``)."""
+
+        def unsqueeze(self, dim: int) -> Tensor:
+            """A size-1 dim inserted at ``dim``."""
+
+        def expand(self, *shape: Any) -> Tensor:
+            """Broadcast to ``shape`` (-1 keeps a dim) ;  d self = gy summed over the broadcast dims."""
+
+        def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
+            """NumPy's name for :meth:`expand`."""
+
+        def expand_as(self, other: Tensor) -> Tensor:
+            """:meth:`expand` to ``other``'s shape."""
+
+        def view_as(self, other: Tensor) -> Tensor:
+            """:meth:`reshape` to ``other``'s shape."""
+
+        # devices, dtypes, copies: differentiable (the gradient goes back to self's device and dtype)
+        def to(self, device: Any = None, dtype: DTypeLike | None = None) -> Tensor:
+            """A copy on ``device`` and/or as ``dtype`` (self when nothing changes)."""
+
+        def clone(self) -> Tensor:
+            """A copy of the data that stays in the graph ;  d self = gy."""
+
+        def contiguous(self) -> Tensor:
+            """self when its data is C-contiguous, else a contiguous copy."""
+
+        def cpu(self) -> Tensor:
+            """``to("cpu")``."""
+
+        def cuda(self) -> Tensor:
+            """``to("cuda")``."""
+
+        def float(self) -> Tensor:
+            """``to(dtype=float32)``."""
+
+        def double(self) -> Tensor:
+            """``to(dtype=float64)``."""
+
+        def long(self) -> Tensor:
+            """``to(dtype=int64)``."""
+
+        def int(self) -> Tensor:
+            """``to(dtype=int32)``."""
+
+        def type(self, dtype: DTypeLike) -> Tensor:
+            """``to(dtype=dtype)``."""
+
+        def astype(self, dtype: DTypeLike) -> Tensor:
+            """``to(dtype=dtype)`` (NumPy's name)."""
 
 
 class ReductionResult(NamedTuple):
