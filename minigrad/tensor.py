@@ -39,6 +39,8 @@ def _check_can_require_grad(dtype: Any, op: str = "tensor") -> None:
 
 
 class Tensor:
+    """An array (``data``) plus what autograd needs: ``requires_grad``, ``grad`` and ``grad_fn``."""
+
     __array_priority__ = 1000  # so `ndarray + Tensor` calls Tensor.__radd__
     _version_counter: list[int] | None = None  # [count], shared by a tensor and its views; None until a write
     _grad_accumulator: Any = None  # weak reference to a leaf's AccumulateGrad node (autograd.accumulate_grad)
@@ -83,26 +85,32 @@ class Tensor:
     # --- attributes ---------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The sizes of the dimensions, a tuple."""
         return tuple(self.data.shape)
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
+        """The NumPy dtype of the data."""
         return self.data.dtype
 
     @property
     def device(self) -> str:
+        """'cpu' or 'cuda'."""
         return backend.device_of(self.data)
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor no op made (``grad_fn`` is None): backward fills its ``.grad``."""
         return self.grad_fn is None
 
     @property
     def is_cuda(self) -> bool:
+        """True on the GPU."""
         return self.device == "cuda"
 
     @property
@@ -111,12 +119,15 @@ class Tensor:
         return backend.get_array_module(self.data)
 
     def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of dimension ``dim``."""
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
+        """The number of elements."""
         return int(self.data.size)
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self.ndim
 
     def __len__(self) -> int:
@@ -125,6 +136,7 @@ class Tensor:
         return self.shape[0]
 
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
         return self.data.reshape(()).item()
@@ -134,6 +146,7 @@ class Tensor:
         return backend.as_numpy(self.data)
 
     def tolist(self) -> Any:
+        """The data as (nested) Python lists."""
         return self.numpy().tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -153,6 +166,7 @@ class Tensor:
 
     # --- autograd -------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (floating-point tensors only); returns self."""
         if requires_grad:
             _check_can_require_grad(self.dtype, "requires_grad_")
         self.requires_grad = bool(requires_grad)
@@ -179,6 +193,7 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        """Cut self from the graph in place: no grad_fn, no requires_grad."""
         self.grad_fn = None
         self.requires_grad = False
         return self
@@ -215,18 +230,21 @@ class Tensor:
         self._version_counter[0] += 1
 
     def zero_(self) -> Tensor:
+        """Fill with zeros in place (outside the graph)."""
         self._check_writable("zero_")
         self.data[...] = 0
         self._bump_version()
         return self
 
     def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value`` in place (outside the graph)."""
         self._check_writable("fill_")
         self.data[...] = value
         self._bump_version()
         return self
 
     def copy_(self, src: Any) -> Tensor:
+        """Copy ``src``'s values into self in place, broadcast, across devices (outside the graph)."""
         self._check_writable("copy_")
         src = src.data if isinstance(src, Tensor) else src
         self.data[...] = backend.to_device(src, self.device) if self.device == "cpu" else self.xp.asarray(src)
@@ -265,9 +283,11 @@ class Tensor:
         return self._inplace("sub_", self.xp.subtract, other, alpha)
 
     def mul_(self, other: Operand) -> Tensor:
+        """self *= other, in place (outside the graph)."""
         return self._inplace("mul_", self.xp.multiply, other)
 
     def div_(self, other: Operand) -> Tensor:
+        """self /= other, in place (outside the graph)."""
         return self._inplace("div_", self.xp.true_divide, other)
 
     def __iadd__(self, other: Operand) -> Tensor:
@@ -326,6 +346,7 @@ class Tensor:
     def argmax(
         self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None, keepdim: bool | None = None
     ) -> Tensor:
+        """The indices of the largest values (of the flattened tensor when ``axis`` is None); no gradient."""
         axis = axis if dim is None else dim
         keep = keepdims if keepdim is None else keepdim
         return Tensor._from_op(self.data.argmax(axis=axis, keepdims=keep))
@@ -333,6 +354,7 @@ class Tensor:
     def argmin(
         self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None, keepdim: bool | None = None
     ) -> Tensor:
+        """The indices of the smallest values (of the flattened tensor when ``axis`` is None); no gradient."""
         axis = axis if dim is None else dim
         keep = keepdims if keepdim is None else keepdim
         return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keep))

@@ -24,6 +24,7 @@ class AccumulateGrad:
 
     @property
     def name(self) -> str:
+        """'AccumulateGrad', as PyTorch's node name."""
         return "AccumulateGrad"
 
     def __repr__(self) -> str:

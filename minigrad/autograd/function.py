@@ -123,6 +123,7 @@ class Function:
 
     @property
     def name(self) -> str:
+        """The op's name, the class name (``MulBackward`` in reprs)."""
         return type(self).__name__
 
     def forward(self, *xs: Any) -> Any:

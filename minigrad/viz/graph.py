@@ -218,6 +218,7 @@ class Graph:
         return out
 
     def role(self, t):
+        """'output', 'tensor' (made by an op), 'param' (a leaf that requires grad) or 'input' (a constant)."""
         if t is self.output:
             return "output"
         if t.grad_fn is not None:

@@ -36,6 +36,7 @@ class ModuleCalls:
         self.calls: list[Call] = []
 
     def named_parameters(self):
+        """The recorded model's named parameters (to name tensors in a drawing)."""
         return self.model.named_parameters()
 
 
