@@ -65,7 +65,7 @@ from minigrad.ops.shape_ops import (
     unsqueeze,
 )
 from minigrad.serialization import load, save
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, is_tensor
 from minigrad.threads import get_num_threads, set_num_threads
 
 clip = clamp

@@ -444,6 +444,12 @@ class Tensor:
         def astype(self, dtype: DTypeLike) -> Tensor: ...
 
 
+def is_tensor(obj: Any) -> bool:
+    """True when ``obj`` is a minigrad Tensor (``torch.is_tensor``); backward formulas ask it to tell a
+    ``create_graph=True`` run (Tensors) from a first-order one (raw arrays)."""
+    return isinstance(obj, Tensor)
+
+
 class ReductionResult(NamedTuple):
     """What ``max``/``min`` over one dim return, for type checkers: ``(values, indices)`` with named fields."""
 

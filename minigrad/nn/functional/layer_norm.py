@@ -6,7 +6,7 @@ import math
 import numbers
 from collections.abc import Sequence
 
-from minigrad.autograd import Function, is_graph
+from minigrad.autograd import Function, is_tensor
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Sqrt
 from minigrad.tensor import Tensor
@@ -17,8 +17,8 @@ def _statistics(x2, eps):
     biased variance; the same code on raw arrays and on Tensors (create_graph)."""
     xc = x2 - x2.mean(axis=1, keepdims=True)
     var = (xc * xc).mean(axis=1, keepdims=True)
-    if is_graph(x2):
-        inv_std = 1 / Sqrt().apply(var + eps)
+    if is_tensor(x2):
+        inv_std = 1 / Sqrt().forward_or_record(var + eps)
     else:
         inv_std = 1 / get_array_module(x2).sqrt(var + x2.dtype.type(eps))
     return xc * inv_std, inv_std
@@ -55,8 +55,8 @@ class LayerNorm(Function):
         return y.reshape(x.shape)
 
     def backward(self, gy):
-        x, w, xhat, inv_std = self.saved_tensors
-        if is_graph(gy):
+        x, w, xhat, inv_std = self.saved_values
+        if is_tensor(gy):
             xhat, inv_std = _statistics(x.reshape(-1, self.n_features), self.eps)
         g = gy.reshape(xhat.shape)
         need = self.needs_input_grad

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minigrad.autograd import Function, is_graph, raw
+from minigrad.autograd import Function, is_tensor, raw
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Sqrt
 from minigrad.tensor import Tensor
@@ -27,7 +27,7 @@ def _per_channel_dot(a3, b3):
 
 def _subtract(a, b):
     """a - b: in place into a's buffer on raw arrays (a is a temporary of backward), recorded on Tensors."""
-    if is_graph(a):
+    if is_tensor(a):
         return a - b
     a -= b
     return a
@@ -109,11 +109,11 @@ class BatchNorm(Function):
         n = x3.shape[0] * x3.shape[2]
         xc = x3 - (_per_channel_sum(x3) / n).reshape(bshape)
         var = _per_channel_dot(xc, xc) / n
-        return xc, 1 / Sqrt().apply(var + self.eps)
+        return xc, 1 / Sqrt().forward_or_record(var + self.eps)
 
     def backward(self, gy):
-        x, w, xc, inv_std, mean = self.saved_tensors
-        if is_graph(gy):
+        x, w, xc, inv_std, mean = self.saved_values
+        if is_tensor(gy):
             xc, inv_std = self._statistics(x.reshape(x.shape[0], x.shape[1], -1), mean, inv_std)
         gy3 = gy.reshape(xc.shape)
         bshape = (1, xc.shape[1], 1)
