@@ -1,5 +1,9 @@
 """Activations: relu, leaky_relu, sigmoid, tanh, softplus, logsigmoid, softmax, log_softmax.
 
+Each activation's Function and its functional form live here, the one home
+of both: ``minigrad.relu`` / ``Tensor.relu`` and ``nn.functional.relu`` are
+these functions, and the layers in ``minigrad.nn.activation`` call them.
+
 All are written to stay finite for |x| up to 1e4 in float32: nothing ever
 computes exp of a large positive number. Each backward is one formula on
 arrays or (``create_graph=True``) Tensors; masks are constants.
@@ -158,7 +162,8 @@ def relu(input):
     return ReLU()(input)
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x (``inplace`` is accepted for PyTorch compatibility; ignored)."""
     return LeakyReLU(negative_slope)(input)
 
 
