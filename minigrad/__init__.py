@@ -72,4 +72,4 @@ clip = clamp
 divide = div
 multiply = mul
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
