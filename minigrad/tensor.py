@@ -474,7 +474,7 @@ class Tensor:
         def relu(self) -> Tensor:
             """max(self, 0) ;  d self = gy where self > 0."""
 
-        def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        def leaky_relu(self, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
             """self where self > 0, else negative_slope * self ;  d self = gy or negative_slope gy."""
 
         def sigmoid(self) -> Tensor:
@@ -641,6 +641,12 @@ class Tensor:
 
         def astype(self, dtype: DTypeLike) -> Tensor:
             """``to(dtype=dtype)`` (NumPy's name)."""
+
+
+def is_tensor(obj: Any) -> bool:
+    """True when ``obj`` is a minigrad Tensor (``torch.is_tensor``); backward formulas ask it to tell a
+    ``create_graph=True`` run (Tensors) from a first-order one (raw arrays)."""
+    return isinstance(obj, Tensor)
 
 
 class ReductionResult(NamedTuple):
