@@ -50,7 +50,7 @@ import functools
 import numbers
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -60,6 +60,12 @@ from minigrad.autograd.accumulate_grad import grad_accumulator
 from minigrad.tensor import Tensor, is_tensor
 
 _INPUT, _OUTPUT, _CONSTANT = "input", "output", "constant"
+
+# The annotations of forward and backward: ``Array``, a backend array (numpy.ndarray or cupy.ndarray), and
+# ``Grad``, a gradient (an array in a first-order backward, a Tensor under create_graph=True). Both are Any to a
+# type checker: one formula serves both kinds.
+Array: TypeAlias = Any
+Grad: TypeAlias = Any
 
 
 class _Apply:

@@ -8,6 +8,7 @@ engine free the im2col buffer once backward has used it.
 from __future__ import annotations
 
 from minigrad.autograd import Function, is_tensor
+from minigrad.autograd.function import Array, Grad
 from minigrad.kernels import conv as _kernels
 from minigrad.kernels.im2col import conv_output_size, conv_transpose_output_size
 from minigrad.tensor import Tensor
@@ -124,13 +125,13 @@ class Conv2d(Function):
     def __init__(self, stride, padding, dilation):
         self.stride, self.padding, self.dilation = stride, padding, dilation
 
-    def forward(self, x, w, b=None):
+    def forward(self, x: Array, w: Array, b: Array = None) -> Array:
         y, cols = _kernels.conv2d_forward(x, w, b, self.stride, self.padding, self.dilation)
         self.has_bias = b is not None
         self.save_for_backward(x, w, cols)  # cols: the im2col buffer, reused by the first-order kernel
         return y
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         x, w, cols = self.saved_values
         need = self.needs_input_grad
         need_b = self.has_bias and need[2]
@@ -181,13 +182,13 @@ class ConvTranspose2d(Function):
         self.stride, self.padding, self.dilation = stride, padding, dilation
         self.output_padding = output_padding
 
-    def forward(self, x, w, b=None):
+    def forward(self, x: Array, w: Array, b: Array = None) -> Array:
         y = _kernels.conv_transpose2d_forward(x, w, b, self.stride, self.padding, self.output_padding, self.dilation)
         self.has_bias = b is not None
         self.save_for_backward(x, w)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         x, w = self.saved_values
         need = self.needs_input_grad
         need_b = self.has_bias and need[2]
@@ -223,11 +224,11 @@ class Conv2dWeight(Function):
         self.kernel_size = tuple(kernel_size)
         self.stride, self.padding, self.dilation = stride, padding, dilation
 
-    def forward(self, x, g):
+    def forward(self, x: Array, g: Array) -> Array:
         self.save_for_backward(x, g)
         return _kernels.conv2d_weight(x, g, self.kernel_size, self.stride, self.padding, self.dilation)
 
-    def backward(self, ggw):
+    def backward(self, ggw: Grad) -> tuple[Grad | None, ...]:
         x, g = self.saved_values
         need = self.needs_input_grad
         gx = (

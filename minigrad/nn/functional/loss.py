@@ -14,6 +14,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.autograd import Function, is_tensor, raw, sum_to
+from minigrad.autograd.function import Array, Grad
 from minigrad.ops.activations import LogSoftmax, Sigmoid, Softplus
 from minigrad.ops.pointwise import Exp, Log, Maximum
 from minigrad.ops.shape_ops import Expand
@@ -125,12 +126,12 @@ class BinaryCrossEntropy(_PointwiseLoss):
     dt = -w (log p - log(1 - p)),   dw = -[t log p + (1 - t) log(1 - p)]  (the unweighted loss).
     """
 
-    def forward(self, p, t, w=None):
+    def forward(self, p: Array, t: Array, w: Array = None) -> Array:
         self.save_for_backward(p, t, w)
         log_p, log_q = _clamped_logs(p)
         return self._reduce(-(log_q + t * (log_p - log_q)), w)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         p, t, w = self.saved_values
         need = self.needs_input_grad
         g = self._grad_scale(gy)
@@ -162,7 +163,7 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         super().__init__(reduction)
         self.has_weight, self.has_pos_weight = has_weight, has_pos_weight
 
-    def forward(self, x, t, *extra):
+    def forward(self, x: Array, t: Array, *extra: Array) -> Array:
         w = extra[0] if self.has_weight else None
         pw = extra[-1] if self.has_pos_weight else None
         self.save_for_backward(x, t, w, pw)
@@ -173,7 +174,7 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         sp = Softplus().forward_or_record(-x)  # = -log sigmoid(x)
         return (1 - t) * x + (sp if pw is None else (1 + (pw - 1) * t) * sp)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         x, t, w, pw = self.saved_values
         need = self.needs_input_grad
         g = self._grad_scale(gy)
@@ -198,12 +199,12 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
 class MSELoss(_PointwiseLoss):
     """l = (x - t)^2 ;  dx = 2 (x - t),  dt = -dx."""
 
-    def forward(self, x, t):
+    def forward(self, x: Array, t: Array) -> Array:
         self.save_for_backward(x, t)
         d = x - t
         return self._reduce(d * d)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         x, t = self.saved_values
         need = self.needs_input_grad
         gx = (2 * (x - t)) * self._grad_scale(gy)
@@ -265,13 +266,13 @@ class CrossEntropy(_ClassIndexLoss):
 
     Fused, so softmax never under/overflows."""
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         logp = LogSoftmax(axis=1).forward(x)
         self._class_weights(x.dtype)
         self.save_for_backward(x, logp)  # logp: the first-order cache, recomputed from x under create_graph
         return self._reduce(logp[backend.get_array_module(x).arange(x.shape[0]), self.safe_t], x.dtype)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> Grad:
         x, logp = self.saved_values
         if is_tensor(gy):
             logp = LogSoftmax(axis=1).forward_or_record(x)
@@ -282,13 +283,13 @@ class CrossEntropy(_ClassIndexLoss):
 class NLLLoss(_ClassIndexLoss):
     """l_i = -c_i logp[i, t_i] on log-probabilities ;  dlogp[i, t_i] = -c_i g_i, 0 elsewhere."""
 
-    def forward(self, logp):
+    def forward(self, logp: Array) -> Array:
         xp = backend.get_array_module(logp)
         self._class_weights(logp.dtype)
         self.save_for_backward(self._onehot(logp))
         return self._reduce(logp[xp.arange(logp.shape[0]), self.safe_t], logp.dtype)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> Grad:
         (onehot,) = self.saved_values
         return onehot * self._row_scale(gy).reshape(-1, 1)
 

@@ -8,6 +8,7 @@ import numbers
 from collections.abc import Sequence
 
 from minigrad.autograd import Function, is_tensor, raw
+from minigrad.autograd.function import Array, Grad
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Sqrt
 from minigrad.tensor import Tensor
@@ -67,7 +68,7 @@ class BatchNorm(Function):
         self.training, self.momentum, self.eps = training, momentum, eps
         self.has_weight, self.has_bias = has_weight, has_bias
 
-    def forward(self, x, *params):
+    def forward(self, x: Array, *params: Array) -> Array:
         xp = get_array_module(x)
         N, c = x.shape[0], x.shape[1]
         x3 = x.reshape(N, c, -1)
@@ -116,7 +117,7 @@ class BatchNorm(Function):
         var = _per_channel_dot(xc, xc) / n
         return xc, 1 / Sqrt().forward_or_record(var + self.eps)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         x, w, xc, inv_std, mean = self.saved_values
         if is_tensor(gy):
             xc, inv_std = self._statistics(x.reshape(x.shape[0], x.shape[1], -1), mean, inv_std)
@@ -218,7 +219,7 @@ class LayerNorm(Function):
         self.n_features = math.prod(normalized_shape)
         self.has_weight, self.has_bias = has_weight, has_bias
 
-    def forward(self, x, *params):
+    def forward(self, x: Array, *params: Array) -> Array:
         w = params[0] if self.has_weight else None
         b = params[-1] if self.has_bias else None
         xhat, inv_std = _row_statistics(x.reshape(-1, self.n_features), self.eps)
@@ -228,7 +229,7 @@ class LayerNorm(Function):
             y += b.reshape(-1)
         return y.reshape(x.shape)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         x, w, xhat, inv_std = self.saved_values
         if is_tensor(gy):
             xhat, inv_std = _row_statistics(x.reshape(-1, self.n_features), self.eps)
