@@ -18,7 +18,7 @@ class Dropout(Function):
     from minigrad's generator for x's device, so ``manual_seed`` reproduces it.
     """
 
-    def __init__(self, p):
+    def __init__(self, p: float) -> None:
         self.p = p
 
     def forward(self, x: Array) -> Array:
