@@ -163,6 +163,7 @@ class LogSoftmax(Function):
 
 
 def relu(input: Tensor) -> Tensor:
+    """max(x, 0), elementwise ;  dx = gy where x > 0."""
     return ReLU()(input)
 
 
@@ -172,24 +173,30 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """y = 1 / (1 + e^-x), computed without overflow ;  dx = y (1 - y) gy."""
     return Sigmoid()(input)
 
 
 def tanh(input: Tensor) -> Tensor:
+    """y = tanh(x) ;  dx = (1 - y^2) gy."""
     return Tanh()(input)
 
 
 def softplus(input: Tensor) -> Tensor:
+    """log(1 + e^x), computed without overflow ;  dx = sigmoid(x) gy."""
     return Softplus()(input)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
+    """log sigmoid(x) = -softplus(-x) ;  dx = sigmoid(-x) gy."""
     return LogSigmoid()(input)
 
 
 def softmax(input: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """y_i = e^x_i / sum_j e^x_j along ``dim`` (``axis``, NumPy's keyword) ;  dx = y (gy - sum_j gy_j y_j)."""
     return Softmax(dim if axis is None else axis)(input)
 
 
 def log_softmax(input: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """x_i - log sum_j e^x_j along ``dim`` ;  dx = gy - softmax(x) sum_j gy_j."""
     return LogSoftmax(dim if axis is None else axis)(input)

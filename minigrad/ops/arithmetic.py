@@ -124,22 +124,27 @@ class Pow(Function):
 
 
 def add(a: Operand, b: Operand) -> Tensor:
+    """a + b, broadcast ;  da = gy, db = gy (each summed back to its input's shape)."""
     return Add()(*promote(a, b))
 
 
 def sub(a: Operand, b: Operand) -> Tensor:
+    """a - b, broadcast ;  da = gy, db = -gy."""
     return Sub()(*promote(a, b))
 
 
 def mul(a: Operand, b: Operand) -> Tensor:
+    """a * b, elementwise and broadcast ;  da = gy b, db = gy a."""
     return Mul()(*promote(a, b))
 
 
 def div(a: Operand, b: Operand) -> Tensor:
+    """a / b, broadcast ;  da = gy / b, db = -gy a / b^2."""
     return Div()(*promote(a, b))
 
 
 def neg(x: Tensor) -> Tensor:
+    """-x ;  dx = -gy."""
     return Neg()(x)
 
 

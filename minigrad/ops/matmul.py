@@ -63,4 +63,5 @@ class MatMul(Function):
 
 
 def matmul(a: Operand, b: Operand) -> Tensor:
+    """a @ b with NumPy's rules (1-D, 2-D, batched) ;  da = gy @ b^T, db = a^T @ gy."""
     return MatMul()(a, b)

@@ -141,26 +141,32 @@ class Clamp(Function):
 
 
 def exp(x: Tensor) -> Tensor:
+    """e^x, elementwise ;  dx = e^x gy."""
     return Exp()(x)
 
 
 def log(x: Tensor) -> Tensor:
+    """ln x, elementwise ;  dx = gy / x."""
     return Log()(x)
 
 
 def sqrt(x: Tensor) -> Tensor:
+    """sqrt(x), elementwise ;  dx = gy / (2 sqrt(x))."""
     return Sqrt()(x)
 
 
 def abs(x: Tensor) -> Tensor:
+    """|x|, elementwise ;  dx = sign(x) gy (0 at x = 0, as PyTorch)."""
     return Abs()(x)
 
 
 def maximum(a: Operand, b: Operand) -> Tensor:
+    """max(a, b), elementwise and broadcast ;  the gradient goes to the larger input, split evenly on ties."""
     return Maximum()(*promote(a, b))
 
 
 def minimum(a: Operand, b: Operand) -> Tensor:
+    """min(a, b), elementwise and broadcast ;  the gradient goes to the smaller input, split evenly on ties."""
     return Minimum()(*promote(a, b))
 
 
@@ -175,6 +181,7 @@ def where(condition: Any, a: Operand, b: Operand) -> Tensor:
 
 
 def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    """min(max(x, min), max), elementwise (either bound may be None) ;  dx = gy where min <= x <= max, else 0."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     return Clamp(min, max)(x)

@@ -159,12 +159,14 @@ class Std(Var):
 def sum(
     x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
 ) -> Tensor:
+    """The sum over ``axis`` (all elements when None) ;  dx_i = gy."""
     return Sum(*_resolve(axis, keepdims, dim, keepdim))(x)
 
 
 def mean(
     x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
 ) -> Tensor:
+    """The mean over ``axis`` (all elements when None) ;  dx_i = gy / n."""
     return Mean(*_resolve(axis, keepdims, dim, keepdim))(x)
 
 
@@ -230,6 +232,7 @@ def var(
     keepdim: bool | None = None,
     correction: int | None = None,
 ) -> Tensor:
+    """sum_i (x_i - m)^2 / (n - c), m the mean, c the correction (1: unbiased) ;  dx_i = 2 (x_i - m) gy / (n - c)."""
     axis, keep = _resolve(axis, keepdims, dim, keepdim)
     return Var(axis, keep, _correction(unbiased, correction))(x)
 
@@ -244,5 +247,6 @@ def std(
     keepdim: bool | None = None,
     correction: int | None = None,
 ) -> Tensor:
+    """sqrt(var(x)) ;  dx_i = (x_i - m) gy / ((n - c) std)."""
     axis, keep = _resolve(axis, keepdims, dim, keepdim)
     return Std(axis, keep, _correction(unbiased, correction))(x)

@@ -201,10 +201,12 @@ class Pad(Function):
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """The same elements in a new shape (``(2, 3)`` or ``2, 3``; one -1 is inferred) ;  dx = gy reshaped back."""
     return Reshape(_shape_arg(shape))(x)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """The dims ``start_dim`` to ``end_dim`` merged into one ;  dx = gy reshaped back."""
     nd = x.ndim
     if nd == 0:
         return reshape(x, 1)
@@ -221,6 +223,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
+    """The dims reordered: output dim i is input dim ``dims[i]`` ;  dx = gy with the inverse order."""
     return Permute(_shape_arg(dims))(x)
 
 
@@ -238,6 +241,7 @@ def transpose(x: Tensor, *axes: int) -> Tensor:
 
 
 def squeeze(x: Tensor, dim: Axis = None) -> Tensor:
+    """Size-1 dims removed (all, or those in ``dim``) ;  dx = gy reshaped back."""
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
@@ -247,11 +251,13 @@ def squeeze(x: Tensor, dim: Axis = None) -> Tensor:
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """A size-1 dim inserted at ``dim`` ;  dx = gy reshaped back."""
     d = wrap_dim("unsqueeze", dim, x.ndim + 1)
     return Reshape(x.shape[:d] + (1,) + x.shape[d:])(x)
 
 
 def expand(x: Tensor, *shape: Any) -> Tensor:
+    """x broadcast to ``shape`` (-1 keeps a dim) ;  dx = gy summed over the broadcast dims."""
     return Expand(_shape_arg(shape))(x)
 
 
@@ -259,6 +265,7 @@ broadcast_to = expand
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:
+    """x[key], NumPy indexing (basic or advanced) ;  dx = zeros with gy added at ``key``."""
     if isinstance(key, Tensor):
         key = key.data
     elif isinstance(key, tuple):
@@ -269,6 +276,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors joined along ``dim`` ;  each input's gradient is its slice of gy."""
     if len(tensors) == 0:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     return Cat(dim if axis is None else axis)(*tensors)
@@ -278,12 +286,14 @@ concatenate = cat
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors (of one shape) stacked along a new dim ``dim`` ;  each input's gradient is gy at its index."""
     if len(tensors) == 0:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     return Stack(dim if axis is None else axis)(*tensors)
 
 
 def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Constant padding as ``F.pad`` (``pad``: (before, after) pairs from the last dim) ;  dx = gy's interior."""
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
     return Pad(pad, value)(x)
