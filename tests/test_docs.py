@@ -7,6 +7,7 @@ earlier one defined), in a temporary directory (blocks that draw write their fil
 a block defines is called, so the README's example test runs too.
 """
 
+import ast
 import doctest
 import importlib
 import re
@@ -93,6 +94,41 @@ def test_docs_page_python_blocks_run(page, tmp_path, monkeypatch):
             exec(compile(code, name, "exec"), ns)
         except Exception as e:
             raise AssertionError(f"{name}: the block failed: {type(e).__name__}: {e}") from e
+
+
+_COVERED_BY_CLASS = ("forward", "backward", "extra_repr")  # a Function's or Module's: the class gives the formula
+
+
+def _public_in(body, rel, owner, found):
+    """Append (where, name, node) for each public class/function in ``body`` (recursing into classes and ifs)."""
+    for node in body:
+        if isinstance(node, ast.If):  # Tensor's TYPE_CHECKING declarations
+            _public_in(node.body, rel, owner, found)
+        elif isinstance(node, (ast.ClassDef, ast.FunctionDef)) and not node.name.startswith("_"):
+            if owner and node.name in _COVERED_BY_CLASS:
+                continue
+            if any(ast.unparse(d) == "overload" for d in node.decorator_list):
+                continue  # the implementation after the overloads carries the docstring
+            found.append((f"{rel}:{node.lineno}", f"{owner}{node.name}", node))
+            if isinstance(node, ast.ClassDef):
+                _public_in(node.body, rel, f"{owner}{node.name}.", found)
+
+
+def _public_definitions():
+    """(where, name, node) of every public class, function and method in minigrad's public modules."""
+    found: list = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent)
+        if not any(part.startswith("_") and part != "__init__.py" for part in rel.parts):
+            _public_in(ast.parse(path.read_text(encoding="utf-8")).body, rel, "", found)
+    return found
+
+
+def test_every_public_function_and_method_has_a_docstring():
+    definitions = _public_definitions()
+    assert len(definitions) > 400
+    missing = [f"{where} {name}" for where, name, node in definitions if not ast.get_docstring(node)]
+    assert not missing, "public definitions without a one-line contract:\n" + "\n".join(missing)
 
 
 def _modules_with_doctests():
