@@ -462,7 +462,7 @@ class Tensor:
             """min(max(self, min), max), elementwise ;  d self = gy where min <= self <= max, else 0."""
 
         def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-            """NumPy's name for :meth:`clamp`."""
+            """NumPy's name for ``clamp``."""
 
         def maximum(self, b: Operand) -> Tensor:
             """max(self, b), elementwise ;  the gradient goes to the larger input (split evenly on ties)."""
@@ -575,7 +575,7 @@ class Tensor:
             """The same elements in a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``; one -1 is inferred)."""
 
         def view(self, *shape_args: Any, size: tuple[int, ...] | None = None) -> Tensor:
-            """PyTorch's name for :meth:`reshape`."""
+            """PyTorch's name for ``reshape``."""
 
         def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
             """The dims ``start_dim`` to ``end_dim`` merged into one."""
@@ -600,13 +600,13 @@ class Tensor:
             """Broadcast to ``shape`` (-1 keeps a dim) ;  d self = gy summed over the broadcast dims."""
 
         def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
-            """NumPy's name for :meth:`expand`."""
+            """NumPy's name for ``expand``."""
 
         def expand_as(self, other: Tensor) -> Tensor:
-            """:meth:`expand` to ``other``'s shape."""
+            """``expand`` to ``other``'s shape."""
 
         def view_as(self, other: Tensor) -> Tensor:
-            """:meth:`reshape` to ``other``'s shape."""
+            """``reshape`` to ``other``'s shape."""
 
         # devices, dtypes, copies: differentiable (the gradient goes back to self's device and dtype)
         def to(self, device: Any = None, dtype: DTypeLike | None = None) -> Tensor:

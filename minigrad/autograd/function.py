@@ -210,7 +210,7 @@ class Function:
         """One ``(node, input_nr)`` pair per input, as PyTorch's: where backward sends each input's gradient.
 
         ``node`` is the Function that produced the input, the input's
-        :class:`~minigrad.autograd.accumulate_grad.AccumulateGrad` for a leaf
+        ``AccumulateGrad`` for a leaf
         that requires grad, or None for a constant; ``input_nr`` is 0 (every
         Function has one output). Kept after backward frees the graph.
         """

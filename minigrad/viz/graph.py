@@ -102,7 +102,7 @@ class Graph:
 
     ``params``: name -> Tensor (e.g. ``dict(model.named_parameters())``); any
     tensor of the graph may be named this way. ``modules``: what
-    :func:`minigrad.viz.record_modules` recorded during the forward, for
+    ``record_modules`` recorded during the forward, for
     ``group_modules`` (and the parameter names of the recorded model).
     """
 

@@ -29,7 +29,7 @@ class Call:
 
 
 class ModuleCalls:
-    """What :func:`record_modules` records: the model and its submodule calls, in the order they returned."""
+    """What ``record_modules`` records: the model and its submodule calls, in the order they returned."""
 
     def __init__(self, model):
         self.model = model
