@@ -183,13 +183,16 @@ class Function:
 
     @property
     def name(self) -> str:
-        """The op's name, the class name (``MulBackward`` in reprs)."""
+        """The op's name: its class name (``Mul``, shown as ``<MulBackward>`` in reprs)."""
         return type(self).__name__
 
     def forward(self, *xs: Any) -> Any:
+        """The op on raw arrays (one per input): returns the output array. Subclasses implement it."""
         raise NotImplementedError
 
     def backward(self, gy: Any) -> Any:
+        """The gradient of each input from the output's, ``gy``: one formula for arrays and Tensors. Subclasses
+        implement it."""
         raise NotImplementedError
 
     def _unpack_saved(self, out: Tensor, graph: bool) -> tuple[Any, ...]:

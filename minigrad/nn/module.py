@@ -55,6 +55,7 @@ class Module:
         object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation of the module; subclasses implement it (call the module, not forward, to run hooks)."""
         raise NotImplementedError(f"{type(self).__name__}: forward() is not implemented")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
