@@ -3,6 +3,7 @@
     g = minigrad.viz.Graph(loss, params=dict(model.named_parameters()))   # before backward
     loss.backward()
     minigrad.viz.draw(g, "graph.svg")     # values and gradients, in backward's order
+    minigrad.viz.draw(loss, "kept.svg")   # what backward kept: ops, leaves, intermediates' shapes
 
 Tensors show shape, dtype, name, and ``data | grad`` (their values when small,
 mean / std / norm when large); ops show the Function and their position in
