@@ -157,4 +157,4 @@ def test_training_loop_memory_stays_flat():
 
 def test_a_kept_loss_holds_the_graphs_structure_not_its_arrays():
     per_step = _loop_memory(keep_losses=True, iterations=100) / 100
-    assert per_step < 8 * 1024  # a few small nodes, not the 64 KiB activations
+    assert per_step < 16 * 1024  # a few small nodes (~3.5 KiB measured), not the 64 KiB activations
