@@ -155,3 +155,16 @@ def test_leaves_inputs_unchanged(device):
     np.testing.assert_array_equal(x.numpy(), values)
     np.testing.assert_array_equal(y.numpy(), values.T)
     assert s.shape == () and s.item() == 0.7
+
+
+def test_leaves_grad_as_it_found_it(device):
+    """As torch.autograd.gradcheck: the inputs' .grad and that of a closure's leaf are left alone."""
+    W = leaf([[1.0, 2.0], [3.0, 4.0]], device)
+    b = leaf([0.5, -0.5], device)
+    W.grad = mg.tensor([[3.0, 3.0], [3.0, 3.0]], dtype=mg.float64, device=device)  # accumulated before the check
+    assert b.grad is None
+    x = mg.tensor([0.1, 0.2], dtype=mg.float64, device=device)
+    assert mg.gradcheck(lambda W: (x @ W + b).tanh(), [W])
+    assert mg.gradgradcheck(lambda W: (x @ W + b).tanh(), [W])
+    np.testing.assert_array_equal(W.grad.numpy(), [[3.0, 3.0], [3.0, 3.0]])
+    assert b.grad is None  # a leaf fn closes over: not an input, so not touched either
