@@ -483,3 +483,12 @@ def test_grad_does_not_alias_the_gradient_passed_to_backward_and_takes_the_outpu
     h.retain_grad()
     h.backward(mg.tensor([1.0, 1.0], dtype=mg.float64))
     assert h.grad.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+def test_the_0_1_apply_warning_names_the_deprecated_call():
+    """The message names what the caller wrote, an instance's .apply(...), and what to write instead."""
+    with pytest.warns(DeprecationWarning) as record:
+        _Scale(2.0).apply(np.array([1.0]))
+    (message,) = [str(w.message) for w in record]
+    assert message.startswith("_Scale().apply(...) on an instance is deprecated"), message
+    assert "_Scale.apply(...)" in message and "forward_or_record(...)" in message

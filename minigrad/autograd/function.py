@@ -89,8 +89,8 @@ def _apply_class(cls: type[Function], *inputs: Any, **params: Any) -> Tensor:
 
 def _apply_instance(fn: Function, *args: Any) -> Any:
     warnings.warn(
-        f"{fn.name}().forward_or_record(...) is deprecated: call {fn.name}.apply(...) to run the op, or "
-        "forward_or_record(...) inside a backward formula (forward on arrays, recorded on Tensors)",
+        f"{fn.name}().apply(...) on an instance is deprecated: call {fn.name}.apply(...) to run the op, or "
+        f"{fn.name}().forward_or_record(...) inside a backward formula (forward on arrays, recorded on Tensors)",
         DeprecationWarning,
         stacklevel=2,
     )
