@@ -153,3 +153,41 @@ def test_docstring_examples(module_name):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE, report=True, verbose=False)
     assert result.attempted > 0
     assert result.failed == 0, f"{result.failed} of {result.attempted} doctest examples in {module_name} failed"
+
+
+GAN_GUIDE = DOCS / "gan" / "guide.md"
+
+
+def _guide_flags():
+    """command -> the flags the gan guide's '### COMMAND: group' tables list (positionals by their name)."""
+    found: dict[str, set[str]] = {}
+    command = None
+    for line in GAN_GUIDE.read_text(encoding="utf-8").splitlines():
+        heading = re.match(r"### (\w+): ", line)
+        if heading:
+            command = heading.group(1)
+            found.setdefault(command, set())
+        elif line.startswith("#"):
+            command = None
+        elif command and (row := re.match(r"\| `([^` ]+)", line)):
+            found[command].add(row.group(1))
+    return found
+
+
+def test_gan_guide_lists_every_flag_of_every_command():
+    """The guide's flag tables are the parser's: a flag added, renamed or removed fails here until the page follows."""
+    from gan.cli import build_parser
+
+    built = build_parser()
+    subparsers = built[1] if isinstance(built, tuple) else built._subparsers._group_actions[0].choices
+    expected = {
+        name: {a.option_strings[-1] if a.option_strings else (a.metavar or a.dest) for a in sp._actions} - {"--help"}
+        for name, sp in subparsers.items()
+    }
+    listed = _guide_flags()
+    assert set(listed) == set(expected), f"commands in the guide {sorted(listed)}, in the parser {sorted(expected)}"
+    for name in expected:
+        missing, extra = expected[name] - listed[name], listed[name] - expected[name]
+        assert not missing and not extra, (
+            f"docs/gan/guide.md, {name}: missing {sorted(missing)}, not flags {sorted(extra)}"
+        )
