@@ -96,6 +96,20 @@ def test_docs_page_python_blocks_run(page, tmp_path, monkeypatch):
             raise AssertionError(f"{name}: the block failed: {type(e).__name__}: {e}") from e
 
 
+def test_tour_page_shows_what_it_says(tmp_path, monkeypatch):
+    """What the five-minute tour's comments and printed output claim."""
+    monkeypatch.chdir(tmp_path)
+    ns = {"__name__": "docs_page"}
+    for line, code, skip in readme_blocks(DOCS / "tour.md"):
+        if skip is None:
+            exec(compile(code, f"docs/tour.md:{line}", "exec"), ns)
+    assert not ns["z"].requires_grad  # made under no_grad
+    assert (ns["dy"].item(), ns["d2y"].item(), ns["d3y"].item()) == (27.0, 18.0, 6.0)
+    assert [r.op for r in ns["trace"].records] == ["Mean", "PowScalar", "Linear", "Tanh", "Linear"]
+    assert ns["trace"].records[2].inputs[1].name == "2.weight"
+    assert (tmp_path / "graph.svg").stat().st_size > 0 and (tmp_path / "D.svg").stat().st_size > 0
+
+
 _COVERED_BY_CLASS = ("forward", "backward", "extra_repr")  # a Function's or Module's: the class gives the formula
 
 
