@@ -205,3 +205,12 @@ def test_gan_guide_lists_every_flag_of_every_command():
         assert not missing and not extra, (
             f"docs/gan/guide.md, {name}: missing {sorted(missing)}, not flags {sorted(extra)}"
         )
+
+
+def test_the_package_long_description_shows_on_an_index():
+    """pyproject's readme is what a package index renders: no image, no link it could not follow."""
+    readme = re.search(r'^readme = "([^"]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.M)[1]
+    text = (ROOT / readme).read_text(encoding="utf-8")
+    assert "![" not in text and "<img" not in text.lower()
+    targets = re.findall(r"\]\(([^)]+)\)", text) + re.findall(r'href="([^"]+)"', text)
+    assert all(t.startswith("https://") for t in targets), targets
