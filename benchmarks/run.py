@@ -255,7 +255,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     env_pinned = pin_thread_env(args.threads)  # before NumPy loads, when it has not yet
 
-    from benchmarks.cases import Context, all_cases
+    from benchmarks.cases import Context
+    from benchmarks.registry import all_cases
 
     cases = [c for c in all_cases() if c.matches(args.cases)]
     if args.list:
