@@ -15,7 +15,10 @@ replaced by their index in the order they appear across all groups::
 Element-wise update kernels run through ``Optimizer._apply``, which is
 ``minigrad.optim.streaming.stream``: on the CPU each parameter is streamed
 through the cache in chunks, shared out among a few threads (how many is
-decided at the first update, see ``streaming.default_num_threads``).
+decided at the first update, see ``streaming.default_num_threads``). The
+first update also asks glibc to keep freed memory for reuse
+(``minigrad.allocator``): both are what a training loop wants by default,
+and neither happens at import.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd, backend
+from minigrad import allocator, autograd, backend
 from minigrad.optim.streaming import get_num_threads, set_num_threads, stream
 from minigrad.tensor import Tensor
 
@@ -162,6 +165,8 @@ class Optimizer:
         Each p's version is bumped as it is handed out: the step updates it in place, so graphs built before
         the step are stale.
         """
+        if not allocator.decided():
+            allocator.keep_freed_memory()  # decided at the first step, never at import (see minigrad.allocator)
         for p in group["params"]:
             if p.grad is None:
                 continue
