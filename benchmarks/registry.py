@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from benchmarks import cases_contention, cases_kernels, cases_training, memory
+from benchmarks import cases_contention, cases_defaults, cases_kernels, cases_training, memory
 from benchmarks.cases import Case
 
 
 def all_cases() -> list[Case]:
     """The registry, in run order."""
-    return cases_kernels.CASES + cases_training.CASES + memory.CASES + cases_contention.CASES
+    return cases_kernels.CASES + cases_training.CASES + cases_defaults.CASES + memory.CASES + cases_contention.CASES
