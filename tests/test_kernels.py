@@ -23,6 +23,7 @@ from minigrad.kernels import (
     conv_transpose_output_size,
     im2col,
 )
+from minigrad.kernels.im2col import phase_grid_to_nchw
 from minigrad.kernels.reference import conv2d_reference, conv_transpose2d_reference
 
 fixture_ok = settings(
@@ -384,3 +385,21 @@ def test_col2im_checks_its_cols():
     """col2im is called on its own (not behind F.conv2d's checks): it names a cols / x_shape mismatch."""
     with pytest.raises(ValueError, match="col2im"):
         col2im(np.zeros((8, 18)), (1, 2, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
+
+
+@pytest.mark.parametrize("stride,in_hw", [((2, 2), (14, 14)), ((2, 2), (13, 15)), ((3, 2), (7, 6)), ((1, 1), (4, 5))])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_phase_grid_to_nchw_is_the_pixel_interleave(stride, in_hw, with_bias, device):
+    """Pixel (m*sh + r, l*sw + t) of the image is acc[r, t, :, m, l] (+ bias), rows past the image cropped."""
+    rng = np.random.default_rng(sum(in_hw))
+    (sh, sw), (H, W), N, C = stride, in_hw, 2, 3
+    acc = rng.standard_normal((sh, sw, N, -(-H // sh), -(-W // sw), C)).astype(np.float32)
+    bias = rng.standard_normal(C).astype(np.float32) if with_bias else None
+    expected = np.empty((N, C, H, W), np.float32)
+    for h in range(H):
+        for v in range(W):
+            expected[:, :, h, v] = acc[h % sh, v % sw, :, h // sh, v // sw, :]
+            if with_bias:
+                expected[:, :, h, v] += bias
+    out = phase_grid_to_nchw(dev(acc, device), (H, W), dev(bias, device))
+    np.testing.assert_array_equal(as_numpy(out), expected)
