@@ -143,4 +143,3 @@ def gflops(flop: float, ms: float | None) -> float | None:
     if ms is None or ms <= 0 or not math.isfinite(ms):
         return None
     return flop / (ms * 1e-3) / 1e9
-

@@ -215,8 +215,7 @@ def format_header(h: dict) -> str:
     mem = f", {h['mem_total_gib']:.0f} GiB" if h["mem_total_gib"] else ""
     lines = [
         f"machine : {h['cpu']}, {h['isa']}, {h['physical_cores'] or '?'} cores, {h['logical_cores']} logical "
-        f"({h['usable_cores']} usable){mem}"
-        + (f"; GPU {h['gpu']}" if h.get("gpu") else ""),
+        f"({h['usable_cores']} usable){mem}" + (f"; GPU {h['gpu']}" if h.get("gpu") else ""),
         f"versions: python {h['python']}, numpy {h['numpy']}, minigrad {h['minigrad']}, "
         f"torch {h['torch'] or '-'}, cupy {h['cupy'] or '-'}",
         f"blas    : numpy built with {h['numpy_blas']}, run-time kernel {h['numpy_blas_kernel'] or '?'}",

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.optim import SGD, Adam, get_num_threads, set_num_threads
-from minigrad.optim import streaming
+from minigrad.optim import SGD, Adam, get_num_threads, set_num_threads, streaming
 
 # --- the kernels before the change, verbatim -------------------------------------------------
 
