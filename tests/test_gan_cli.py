@@ -357,11 +357,11 @@ def test_a_live_run_holds_its_folder_and_a_killed_one_does_not(train_tiny, tmp_p
 
 
 def test_two_default_runs_in_the_same_second_get_two_folders(tmp_path, monkeypatch):
-    from gan.training import trainer as gan_train
+    from gan.run import folder
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(gan_train.time, "strftime", lambda fmt: "20261130-204500")
-    a, b, c = (gan_train.default_outdir("mlp") for _ in range(3))
+    monkeypatch.setattr(folder.time, "strftime", lambda fmt: "20261130-204500")
+    a, b, c = (folder.default_outdir("mlp") for _ in range(3))
     assert a == str(Path("runs", "mlp-20261130-204500")) and b == a + "-2" and c == a + "-3"
     assert all(Path(x).is_dir() for x in (a, b, c))
 

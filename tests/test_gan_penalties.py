@@ -495,7 +495,7 @@ def test_logged_gp_grad_norm_is_the_penaltys_norm(mnist_dir, tmp_path):
 
 
 def test_logged_gp_grad_norm_is_the_mean_over_the_k_critic_updates(mnist_dir, tmp_path, monkeypatch):
-    from gan.training import trainer as gan_train
+    from gan.training import steps as gan_steps
 
     norms = iter(range(1, 100))
 
@@ -503,7 +503,7 @@ def test_logged_gp_grad_norm_is_the_mean_over_the_k_critic_updates(mnist_dir, tm
         penalty, _ = penalties.gradient_penalty(D, real, fake, weight)
         return penalty, minigrad.tensor(float(next(norms)), dtype="float32")
 
-    monkeypatch.setattr(gan_train, "gradient_penalty", known_norm)
+    monkeypatch.setattr(gan_steps, "gradient_penalty", known_norm)
     steps = [r for r in _records_of_wgan_gp_run(mnist_dir, tmp_path / "k3", 4, 3) if r["kind"] == "step"]
     assert [r["gp_grad_norm"] for r in steps] == [2.0 + 3 * i for i in range(8)]  # (1+2+3)/3, (4+5+6)/3, ...
 

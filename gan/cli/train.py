@@ -271,7 +271,7 @@ def _train_config(p, args):
         p.error(str(e))
     require_device(p, cfg.device)  # also a device that came from a resumed run's config
     if cfg.outdir is None:  # claimed last, so that a usage error leaves no empty folder behind
-        from gan.training.trainer import default_outdir
+        from gan.run.folder import default_outdir
 
         require_writable(p, "--outdir", "(default runs/)", "runs")
         cfg.outdir = default_outdir(cfg.model)

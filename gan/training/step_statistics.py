@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from gan.run.errors import TrainingDiverged
+from gan.training.steps import StepResult
 from minigrad import backend
 
-STATISTICS = ("loss_d", "loss_g", "d_real", "d_fake", "penalty", "gp_grad_norm")
+STATISTICS = StepResult._fields  # loss_d, loss_g, d_real, d_fake, penalty, gp_grad_norm: a step's result, in order
 
 
 class StepStatistics:
