@@ -21,6 +21,18 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def flag_spelling(field: str, *value) -> str:
+    """A TrainConfig setting as the command line spells it: ``--batch-size``, or with a value ``--model mlp``
+    (for ConfigError.message)."""
+    flag = "--" + field.replace("_", "-")
+    return f"{flag} {value[0]}" if value else flag
+
+
+def spoken(e: Exception) -> str:
+    """An error's message for the command line: the settings of a ConfigError or CheckpointError as flags."""
+    return e.message(flag_spelling) if isinstance(e, (ConfigError, CheckpointError)) else str(e)
+
+
 def int_at_least(low, what):
     """An argparse ``type``: an integer >= low, else a usage error saying ``expected <what>``."""
 
@@ -90,7 +102,7 @@ def load_generator(p, checkpoint, device, raw=False):
         state = load_checkpoint(checkpoint, map_location=device)
         cfg = TrainConfig.from_dict(state["config"])
     except (CheckpointError, ConfigError) as e:
-        p.error(f"--checkpoint {checkpoint}: {e}")
+        p.error(f"--checkpoint {checkpoint}: {spoken(e)}")
     G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width)
     G.to(device)
     averaged = not raw and "generator_ema" in state

@@ -11,8 +11,10 @@ from gan.cli.shared import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     add_threads_argument,
+    flag_spelling,
     require_device,
     require_writable,
+    spoken,
     use_threads,
 )
 from gan.config import D_LOSSES, LOSSES, NOISES, OPTIMIZERS, RESUMABLE, UPDATES, ConfigError, TrainConfig
@@ -20,8 +22,19 @@ from gan.data import DataError
 from gan.models import D_NORMS, IMAGE_SIZES, MODELS
 from gan.presets import PRESETS
 from gan.presets import describe as describe_preset
-from gan.run.checkpoint import FILENAME as CHECKPOINT_FILE
-from gan.run.checkpoint import CheckpointError, load_checkpoint
+from gan.run.checkpoint import CheckpointError
+from gan.run.errors import (
+    AlreadyTrained,
+    ForeignCheckpoint,
+    NotAFolder,
+    RunExists,
+    RunFolderError,
+    SettingsFixed,
+    UnreadableCheckpoint,
+)
+from gan.run.folder import default_outdir
+from gan.run.lock import RunLocked
+from gan.run.resume import claim_run_folder, new_config, require_new_run_folder, resume_config
 
 SUMMARY = "train a GAN (Algorithm 1 of Goodfellow et al. 2014) and write samples, curves, checkpoints"
 _DEFAULTS = TrainConfig()
@@ -229,94 +242,53 @@ def _train_config(p, args):
     require_device(p, given.get("device"))  # before a checkpoint is loaded onto it
     if given.get("data_dir") is not None:  # stored in the run's config: must still work from another folder
         given["data_dir"] = str(Path(given["data_dir"]).resolve())
-    if args.resume is not None:
-        if not Path(args.resume).is_dir():
-            p.error(f"--resume {args.resume}: not a directory")
-        fixed = sorted(set(given) - set(RESUMABLE))
-        if fixed:
-            names = ", ".join("--" + f.replace("_", "-") for f in fixed)
-            p.error(
-                f"{names} cannot be changed when resuming: the run's settings come from its checkpoint "
-                f"(only {', '.join('--' + r.replace('_', '-') for r in RESUMABLE)} may)"
-            )
-        try:
-            state = load_checkpoint(args.resume, map_location=given.get("device"))
-            cfg = TrainConfig.from_dict(state["config"])
-        except (CheckpointError, ConfigError, RuntimeError) as e:
-            p.error(f"--resume {args.resume}: {e}")
-        _require_matching_config(p, args.resume, state["config"])
-        if "epochs" in given and given["epochs"] <= state["epoch"]:
-            p.error(
-                f"--epochs {given['epochs']}: {args.resume} has already trained {state['epoch']} epochs; "
-                f"give a larger --epochs to continue it"
-            )
-        for key, value in given.items():
-            setattr(cfg, key, value)
-        cfg.quiet = bool(args.quiet)  # belongs to this invocation, not to the run
-        cfg.outdir = str(args.resume)
-        require_writable(p, "--resume", args.resume, args.resume)
-    else:
-        preset = given.get("preset")
-        cfg = TrainConfig(**(dict(PRESETS[preset], **given) if preset else given))  # explicit flags win
-        if cfg.outdir is not None:
-            out = Path(cfg.outdir)
-            if out.exists() and not out.is_dir():
-                p.error(f"--outdir {out} exists and is not a directory")
-            _require_no_run(p, out)
-            require_writable(p, "--outdir", out, out)
-        # (a folder with a config.json but no checkpoint is a run that stopped before its first one: start over)
+    flag = "--outdir" if args.resume is None else "--resume"
     try:
+        if args.resume is not None:
+            cfg, state = resume_config(args.resume, given)
+            require_writable(p, "--resume", args.resume, args.resume)
+        else:
+            cfg = new_config(given)
+            if cfg.outdir is not None:
+                require_new_run_folder(cfg.outdir)
+                require_writable(p, "--outdir", Path(cfg.outdir), Path(cfg.outdir))
         cfg.validate()
-    except ConfigError as e:
-        p.error(str(e))
+    except (RunFolderError, ConfigError) as e:
+        p.error(_usage_message(e, flag))
     require_device(p, cfg.device)  # also a device that came from a resumed run's config
     if cfg.outdir is None:  # claimed last, so that a usage error leaves no empty folder behind
-        from gan.run.folder import default_outdir
-
         require_writable(p, "--outdir", "(default runs/)", "runs")
         cfg.outdir = default_outdir(cfg.model)
     return cfg, state
 
 
-def _require_matching_config(p, folder, config):
-    """A usage error when the folder's config.json describes another run than its checkpoint's config."""
-    try:
-        recorded = json.loads((Path(folder) / "config.json").read_text())
-    except (OSError, ValueError):
-        return  # missing or damaged: it is rewritten from the checkpoint
-    if not isinstance(recorded, dict):
-        return
-    ignore = set(RESUMABLE) | {"outdir"}
-    diffs = [
-        f"{key} {config.get(key)!r} vs {recorded.get(key)!r}"
-        for key in sorted(config)
-        if key not in ignore and key in recorded and recorded[key] != config.get(key)
-    ]
-    if diffs:
-        p.error(
-            f"--resume {folder}: its checkpoint's settings differ from its config.json ({', '.join(diffs)}): "
-            f"the checkpoint comes from another run"
+def _usage_message(e, flag) -> str:
+    """The one-line usage error of a run that cannot start as asked, in flags (``flag``: --outdir or --resume)."""
+    if isinstance(e, ConfigError):
+        return e.message(flag_spelling)
+    where = f"{flag} {e.folder}"
+    if isinstance(e, SettingsFixed):
+        return (
+            f"{', '.join(map(flag_spelling, e.fields))} cannot be changed when resuming: the run's settings come from "
+            f"its checkpoint (only {', '.join(map(flag_spelling, e.resumable))} may)"
         )
-
-
-def _require_no_run(p, out):
-    if (Path(out) / CHECKPOINT_FILE).exists():
-        p.error(f"--outdir {out} already holds a run; continue it with --resume {out} or choose another --outdir")
-
-
-def _lock_outdir(p, cfg, resuming):
-    """The run's folder, locked against a second live run (a usage error when another holds it)."""
-    from gan.run.lock import RunLock, RunLocked
-
-    lock = RunLock(cfg.outdir)
-    try:
-        lock.acquire()
-    except RunLocked as e:
-        p.error(f"{'--resume' if resuming else '--outdir'} {cfg.outdir}: {e}")
-    if not resuming and (Path(cfg.outdir) / CHECKPOINT_FILE).exists():  # a run that finished since the check
-        lock.release()
-        _require_no_run(p, cfg.outdir)
-    return lock
+    if isinstance(e, AlreadyTrained):
+        return (
+            f"--epochs {e.epochs}: {e.folder} has already trained {e.trained} epochs; give a larger --epochs to "
+            f"continue it"
+        )
+    if isinstance(e, RunExists):
+        return f"{where} already holds a run; continue it with --resume {e.folder} or choose another --outdir"
+    if isinstance(e, UnreadableCheckpoint):
+        return f"{where}: {spoken(e.cause)}"
+    if isinstance(e, ForeignCheckpoint):
+        return (
+            f"{where}: its checkpoint's settings differ from its config.json ({', '.join(e.diffs)}): the checkpoint "
+            f"comes from another run"
+        )
+    if isinstance(e, NotAFolder) and flag == "--outdir":
+        return f"{where} exists and is not a directory"
+    return f"{where}: {e.reason}"
 
 
 def run(p, args):
@@ -327,7 +299,13 @@ def run(p, args):
             f"give the new total: --resume {cfg.outdir} --epochs {cfg.epochs + 10}"
         )
         return 0
-    lock = _lock_outdir(p, cfg, resuming=state is not None)
+    flag = "--outdir" if state is None else "--resume"
+    try:
+        lock = claim_run_folder(cfg.outdir, resuming=state is not None)
+    except RunLocked as e:
+        p.error(f"{flag} {cfg.outdir}: {e}")
+    except RunExists as e:
+        p.error(_usage_message(e, flag))
     try:
         return _train_locked(p, args, cfg, state)
     finally:
@@ -364,10 +342,10 @@ def _train_locked(p, args, cfg, state):
         print(f"{p.prog}: error: {where}{e}", file=sys.stderr)
         return EXIT_FAILURE
     except ConfigError as e:  # found only once the data is loaded (e.g. too few images)
-        print(f"{p.prog}: error: {e}", file=sys.stderr)
+        print(f"{p.prog}: error: {spoken(e)}", file=sys.stderr)
         return EXIT_USAGE
     except CheckpointError as e:  # weights that do not fit the config's models, found as they are loaded
-        print(f"{p.prog}: error: --resume {cfg.outdir}: {e}", file=sys.stderr)
+        print(f"{p.prog}: error: --resume {cfg.outdir}: {spoken(e)}", file=sys.stderr)
         return EXIT_USAGE
     except (TrainingDiverged, TrainingWriteError) as e:
         print(f"{p.prog}: error: {e}", file=sys.stderr)

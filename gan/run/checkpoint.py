@@ -29,7 +29,15 @@ FILENAME = "checkpoint.npz"
 
 
 class CheckpointError(ValueError):
-    """A checkpoint is missing, unreadable, or not a GAN checkpoint."""
+    """A checkpoint is missing, unreadable, or not a GAN checkpoint; ``config_error``: the ConfigError of a
+    saved config that is not valid, whose settings ``message(spell)`` spells (see ConfigError.message)."""
+
+    def __init__(self, text: str, config_error: ConfigError | None = None):
+        self.text, self.config_error = text, config_error
+        super().__init__(self.message())
+
+    def message(self, spell=None) -> str:
+        return self.text if self.config_error is None else f"{self.text} ({self.config_error.message(spell)})"
 
 
 def checkpoint_path(path) -> Path:
@@ -110,7 +118,9 @@ def load_checkpoint(path, map_location=None) -> dict:
             raise CheckpointError(f"{path}: its '{key}' entry is not a JSON object")
     try:
         cfg = TrainConfig.from_dict(state["config"]).validate()
-    except (ConfigError, TypeError) as e:
+    except ConfigError as e:
+        raise CheckpointError(f"{path}: its config is not valid", config_error=e) from None
+    except TypeError as e:
         raise CheckpointError(f"{path}: its config is not valid ({e})") from None
     if tuple(state["fixed_noise"].shape) != (GRID_SIZE, cfg.latent_dim):
         raise CheckpointError(

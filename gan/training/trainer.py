@@ -100,7 +100,7 @@ class Trainer:
         if cfg.outdir is None:
             cfg.outdir = default_outdir(cfg.model)
         if cfg.device == "cuda" and not minigrad.cuda.is_available():
-            raise ConfigError("--device cuda requested but CUDA is not available (CuPy missing or no GPU)")
+            raise ConfigError("{device=cuda} requested but CUDA is not available (CuPy missing or no GPU)", config=cfg)
         self.stdout = stdout or sys.stdout
         self.evaluator = evaluator
         self.outdir = Path(cfg.outdir)
