@@ -7,9 +7,9 @@ import argparse
 import warnings
 
 import minigrad
-from gan.config import ConfigError, TrainConfig
-from gan.models import build_models
-from gan.run.checkpoint import CheckpointError, load_checkpoint, load_weights
+from gan.config import ConfigError
+from gan.run.checkpoint import CheckpointError
+from gan.run.checkpoint import load_generator as checkpoint_generator
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -94,20 +94,8 @@ def use_threads(requested, previous=None):
 
 
 def load_generator(p, checkpoint, device, raw=False):
-    """(G, config, checkpoint state, averaged) from a checkpoint; a usage error if it cannot be read.
-
-    A run trained with --ema is represented by its averaged generator (averaged True) unless ``raw``.
-    """
+    """gan.run.checkpoint.load_generator for ``--checkpoint``: a usage error if it cannot be read."""
     try:
-        state = load_checkpoint(checkpoint, map_location=device)
-        cfg = TrainConfig.from_dict(state["config"])
+        return checkpoint_generator(checkpoint, device, raw)
     except (CheckpointError, ConfigError) as e:
         p.error(f"--checkpoint {checkpoint}: {spoken(e)}")
-    G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width)
-    G.to(device)
-    averaged = not raw and "generator_ema" in state
-    try:
-        load_weights(G, state, "generator_ema" if averaged else "generator")
-    except CheckpointError as e:
-        p.error(f"--checkpoint {checkpoint}: {e}")
-    return G, cfg, state, averaged

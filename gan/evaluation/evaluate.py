@@ -156,6 +156,15 @@ def make_evaluator(latent_dim, noise="normal", device="cpu", n=10000, seed=1234,
     return evaluate
 
 
+def evaluate_generator(G, config, epoch, n=10000, seed=1234, device="cpu", log=print, **kwargs) -> dict:
+    """The scores of generator G of a run with TrainConfig ``config`` at ``epoch``: n samples from noise seeded
+    ``seed``; kwargs as evaluate_samples' (parzen, classifier, valid_size, parzen_samples)."""
+    evaluator = make_evaluator(
+        config.latent_dim, config.noise, device, n=n, seed=seed, log=log, trained_on=config.limit, **kwargs
+    )
+    return evaluator(G, epoch)
+
+
 def reference_scores(n=10000, **kwargs) -> dict:
     """The same scores for n real MNIST training images (the FID floor, the IS ceiling)."""
     _, train = _test_and_valid()

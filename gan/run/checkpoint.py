@@ -21,6 +21,7 @@ from pathlib import Path
 
 import minigrad
 from gan.config import ConfigError, TrainConfig
+from gan.models import build_models
 from minigrad.serialization import SerializationError
 
 FORMAT = "gan-checkpoint"
@@ -166,3 +167,18 @@ def load_weights(target, state: dict, key: str) -> None:
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
         detail = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
         raise CheckpointError(f"its '{key}' does not fit the model its config builds ({detail})") from None
+
+
+def load_generator(checkpoint, device: str = "cpu", raw: bool = False):
+    """(G, config, checkpoint state, averaged): the generator of a checkpoint (or run folder) on ``device``.
+
+    A run trained with an EMA is represented by its averaged generator (averaged True) unless ``raw``.
+    Raises CheckpointError when the checkpoint cannot be read or its weights do not fit its config's model.
+    """
+    state = load_checkpoint(checkpoint, map_location=device)
+    cfg = TrainConfig.from_dict(state["config"])
+    G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width)
+    G.to(device)
+    averaged = not raw and "generator_ema" in state
+    load_weights(G, state, "generator_ema" if averaged else "generator")
+    return G, cfg, state, averaged
