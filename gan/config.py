@@ -31,15 +31,26 @@ def recipe_defaults(model: str, loss: str) -> dict:
     Every model: Adam(2e-4, betas (0.5, 0.999)), k = 1, batch 128 (Radford et al.), no EMA.
     dcgan28: batch 64, two time-scales (G 1e-3, D 2e-4, InfoGAN's MNIST rates) and an EMA of G (0.999): the
     recipe that learned fastest per minute on a CPU (benchmarks/README.md, "dcgan28 recipes").
-    --loss wgan-gp: Gulrajani et al.'s Adam(1e-4, betas (0, 0.9)) for both players and 5 critic steps per
-    generator step.
+    --loss wgan-gp: Gulrajani et al.'s Adam(1e-4, betas (0, 0.9)) for both players, 5 critic steps per
+    generator step, and a gradient penalty of weight 10 (None: no penalty to weigh).
+    lr_g, lr_d None: the players' rates are lr (TrainConfig.fill_defaults).
     """
-    defaults: dict = dict(lr=2e-4, beta1=0.5, beta2=0.999, k=1, batch_size=128, ema=0.0, lr_g=None, lr_d=None)
+    defaults: dict = dict(
+        lr=2e-4, beta1=0.5, beta2=0.999, k=1, batch_size=128, ema=0.0, lr_g=None, lr_d=None, gp_lambda=None
+    )
     if model == "dcgan28":
         defaults.update(batch_size=64, lr_g=1e-3, lr_d=2e-4, ema=0.999)
     if loss == "wgan-gp":
-        defaults.update(lr=1e-4, beta1=0.0, beta2=0.9, k=5, lr_g=None, lr_d=None)
+        defaults.update(lr=1e-4, beta1=0.0, beta2=0.9, k=5, lr_g=None, lr_d=None, gp_lambda=10.0)
     return defaults
+
+
+def default_d_norm(model: str, loss: str, spectral_norm: bool = False, r1: float = 0.0) -> str | None:
+    """dcgan28's D normalisation unless given: LayerNorm under WGAN-GP's penalty (BatchNorm would mix the samples
+    whose input gradients it penalises), none beside spectral norm or R1, else BatchNorm (None: other models)."""
+    if model != "dcgan28":
+        return None
+    return "layer" if loss == "wgan-gp" else "none" if spectral_norm or r1 else "batch"
 
 
 class ConfigError(ValueError):
@@ -160,10 +171,10 @@ class TrainConfig:
                 setattr(self, key, self.lr if lr_given or recipe[key] is None else recipe[key])
         if self.image_size is None:
             self.image_size = IMAGE_SIZES.get(self.model)
-        if self.loss == "wgan-gp" and self.gp_lambda is None:
-            self.gp_lambda = 10.0
-        if self.model == "dcgan28" and self.d_norm is None:
-            self.d_norm = "layer" if self.loss == "wgan-gp" else "none" if self.spectral_norm or self.r1 else "batch"
+        if self.gp_lambda is None:
+            self.gp_lambda = recipe["gp_lambda"]
+        if self.d_norm is None:
+            self.d_norm = default_d_norm(self.model, self.loss, self.spectral_norm, self.r1)
         return self
 
     def check(self) -> TrainConfig:

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from gan.cli.recipe_help import number, recipe_help
 from gan.cli.shared import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -17,7 +18,18 @@ from gan.cli.shared import (
     spoken,
     use_threads,
 )
-from gan.config import D_LOSSES, LOSSES, NOISES, OPTIMIZERS, RESUMABLE, UPDATES, ConfigError, TrainConfig
+from gan.config import (
+    D_LOSSES,
+    LOSSES,
+    NOISES,
+    OPTIMIZERS,
+    RESUMABLE,
+    UPDATES,
+    ConfigError,
+    TrainConfig,
+    default_d_norm,
+    recipe_defaults,
+)
 from gan.data import DataError
 from gan.models import D_NORMS, IMAGE_SIZES, MODELS
 from gan.presets import PRESETS
@@ -49,7 +61,7 @@ def _recorded_threads(outdir):
 
 
 def add_arguments(p):
-    d = _DEFAULTS
+    d, w = _DEFAULTS, recipe_defaults(MODELS[0], "wgan-gp")
     # Every default is None here and filled from TrainConfig later, so that with --resume we can
     # tell which settings the user set explicitly.
     p.add_argument(
@@ -81,7 +93,9 @@ def add_arguments(p):
         "--d-norm",
         choices=D_NORMS,
         help="normalisation in the dcgan28 discriminator: batch (BatchNorm), layer (LayerNorm per sample) or none "
-        "(default: layer with --loss wgan-gp, none with --spectral-norm or --r1, else batch)",
+        f"(default: {default_d_norm('dcgan28', 'wgan-gp')} with --loss wgan-gp, "
+        f"{default_d_norm('dcgan28', LOSSES[0], spectral_norm=True)} with --spectral-norm or --r1, "
+        f"else {default_d_norm('dcgan28', LOSSES[0])})",
     )
     m.add_argument(
         "--spectral-norm",
@@ -91,7 +105,7 @@ def add_arguments(p):
     )
     t_ema = "decay of an exponential moving average of G's weights; grids, scores and `sample` use the average "
     m.add_argument(
-        "--ema", type=float, help=t_ema + "(default 0.999 for dcgan28, else 0 = off; may be switched on when resuming)"
+        "--ema", type=float, help=t_ema + f"({recipe_help('ema')}; 0 = off; may be switched on when resuming)"
     )
     m.add_argument("--channels", type=int, choices=(1, 3), help=f"image channels: 1 gray, 3 RGB (default {d.channels})")
     m.add_argument(
@@ -104,24 +118,24 @@ def add_arguments(p):
     t.add_argument(
         "--epochs", type=int, help=f"total epochs to train (default {d.epochs}; with --resume, the new total)"
     )
-    t.add_argument("--batch-size", type=int, help="minibatch size m (default 64 for dcgan28, else 128)")
-    t.add_argument(
-        "--k", type=int, help="discriminator steps per generator step (default 1; n_critic 5 with --loss wgan-gp)"
-    )
+    t.add_argument("--batch-size", type=int, help=f"minibatch size m ({recipe_help('batch_size')})")
+    t.add_argument("--k", type=int, help=f"discriminator steps per generator step, n_critic ({recipe_help('k')})")
     t.add_argument(
         "--loss",
         choices=LOSSES,
         help="the game: nonsaturating = D by BCE, G minimises -log D(G(z)); "
         "minimax = G minimises log(1 - D(G(z))) as in the value function; hinge = D minimises "
         "mean relu(1 - D(x)) + mean relu(1 + D(G(z))), G minimises -mean D(G(z)) (SN-GAN); wgan-gp = a critic, "
-        "mean D(G(z)) - mean D(x) plus the gradient penalty, Adam(1e-4, betas (0, 0.9)) and --k 5 unless given "
+        "mean D(G(z)) - mean D(x) plus the gradient penalty, "
+        f"Adam({number(w['lr'])}, betas ({number(w['beta1'])}, {number(w['beta2'])})) and --k {w['k']} unless given "
         f"(Gulrajani et al. 2017) (default {d.loss})",
     )
     t.add_argument(
         "--gp-lambda",
         type=float,
         metavar="LAMBDA",
-        help="weight of WGAN-GP's penalty LAMBDA * mean (||grad D(x_hat)|| - 1)^2 (default 10 with --loss wgan-gp)",
+        help=f"weight of WGAN-GP's penalty LAMBDA * mean (||grad D(x_hat)|| - 1)^2 "
+        f"(default {number(w['gp_lambda'])} with --loss wgan-gp)",
     )
     t.add_argument(
         "--r1",
@@ -155,16 +169,14 @@ def add_arguments(p):
         f"mean = half of it (the released code's) (default {d.d_loss})",
     )
     t.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer of both players (default {d.optimizer})")
-    t.add_argument("--lr", type=float, help="learning rate for both players (default 2e-4; 1e-4 with --loss wgan-gp)")
+    t.add_argument("--lr", type=float, help=f"learning rate for both players ({recipe_help('lr')})")
     t.add_argument(
-        "--lr-g",
-        type=float,
-        help="the generator's learning rate (default: --lr if given, else 1e-3 for dcgan28, else --lr)",
+        "--lr-g", type=float, help=f"the generator's learning rate ({recipe_help('lr_g', '--lr')} unless --lr is given)"
     )
     t.add_argument(
         "--lr-d",
         type=float,
-        help="the discriminator's learning rate (default: --lr if given, else 2e-4 for dcgan28, else --lr)",
+        help=f"the discriminator's learning rate ({recipe_help('lr_d', '--lr')} unless --lr is given)",
     )
     t.add_argument(
         "--lr-decay",
@@ -173,8 +185,8 @@ def add_arguments(p):
         help=f"divide the learning rate by D after every iteration (default {d.lr_decay} = constant)",
     )
     t.add_argument("--min-lr", type=float, help=f"floor of the decayed learning rate (default {d.min_lr})")
-    t.add_argument("--beta1", type=float, help="Adam beta1 (default 0.5; 0 with --loss wgan-gp)")
-    t.add_argument("--beta2", type=float, help="Adam beta2 (default 0.999; 0.9 with --loss wgan-gp)")
+    t.add_argument("--beta1", type=float, help=f"Adam beta1 ({recipe_help('beta1')})")
+    t.add_argument("--beta2", type=float, help=f"Adam beta2 ({recipe_help('beta2')})")
     t.add_argument(
         "--momentum", type=float, help=f"SGD momentum (at epoch 1 with --final-momentum) (default {d.momentum})"
     )
