@@ -351,7 +351,7 @@ class Trainer:
         )
         if cfg.eval_every and self.evaluator is not None and epoch % cfg.eval_every == 0:
             record.update(self.evaluator(self.sample_generator, epoch))
-        self._write_figures(epoch)
+        self._save_sample_grids(epoch)
         self._log(record)
         self._plot_curves()
         self.save()
@@ -383,7 +383,7 @@ class Trainer:
             f"written to {self.ckpt_path}; continue with --resume {self.outdir}"
         )
 
-    def _write_figures(self, epoch):
+    def _save_sample_grids(self, epoch):
         images = generate(self.sample_generator, self.fixed_noise)
         grids.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
         frames = sorted(self.samples_dir.glob("epoch_*.png"))
@@ -393,7 +393,7 @@ class Trainer:
         )  # hold the last frame
 
     def _plot_curves(self):
-        curves.draw(self.records, self.cfg.to_dict(), self.outdir / "losses.png", self.outdir / "scores.png")
+        curves.plot_run(self.records, self.cfg.to_dict(), self.outdir / "losses.png", self.outdir / "scores.png")
 
 
 def train(cfg: TrainConfig, resume=None, evaluator=None, stdout=None) -> dict:
