@@ -53,7 +53,7 @@ def as_28x28_gray(images):
             f"{first}): a diverged generator? scores need finite images in [0, 1]"
         )
     if x.shape[1:] != (28, 28):
-        from gan.data import resize
+        from gan.resize import resize
 
         x = resize(x[:, None], 28)[:, 0]
     if x.min() < -1e-6 or x.max() > 1 + 1e-6:

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
+from gan.batches import BatchIterator
 from gan.config import CRITIC_LOSSES, ConfigError, TrainConfig
-from gan.data import BatchIterator, load_dataset
+from gan.data import load_dataset
 from gan.figures import curves, grids
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.run.checkpoint import FILENAME as CHECKPOINT_FILE
