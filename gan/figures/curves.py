@@ -78,7 +78,7 @@ def plot_losses(records, path, title=None, critic=False) -> Path:
 
 
 # key -> (panel title, key of its error bar, which direction is better)
-SCORE_METRICS = {
+SCORE_PANELS = {
     "parzen_ll": ("Parzen window log-likelihood (nats)", "parzen_se", "higher is better"),
     "fid": ("FID (MNIST classifier features)", None, "lower is better"),
     "inception_score": ("Inception score (MNIST classifier)", "inception_score_std", "higher is better"),
@@ -96,14 +96,14 @@ def plot_scores(records, path, references=None, title=None) -> Path:
     records = list(records)
     if any("epoch" not in r for r in records):
         raise ValueError("plot_scores: every record needs an 'epoch' key")
-    present = [k for k in SCORE_METRICS if any(r.get(k) is not None for r in records)]
+    present = [k for k in SCORE_PANELS if any(r.get(k) is not None for r in records)]
     if not present:
-        raise ValueError(f"plot_scores: the records hold none of the metrics {list(SCORE_METRICS)}")
+        raise ValueError(f"plot_scores: the records hold none of the metrics {list(SCORE_PANELS)}")
     references = references or {}
     fig = new_figure(figsize=(4.2 * len(present), 3.6))
     axes = np.atleast_1d(fig.subplots(1, len(present)))
     for ax, key in zip(axes, present):
-        name, err_key, better = SCORE_METRICS[key]
+        name, err_key, better = SCORE_PANELS[key]
         rows = [r for r in records if r.get(key) is not None]
         x, y = _column(rows, "epoch"), _column(rows, key)
         err = _column(rows, err_key) if err_key and any(r.get(err_key) is not None for r in rows) else None
@@ -129,7 +129,7 @@ TABLE_1_LINES = {"parzen_ll": [(PAPER_PARZEN, f"paper, Table 1: {PAPER_PARZEN}")
 
 def scored(records) -> list[dict]:
     """The epoch records that hold at least one score."""
-    return [r for r in records if r["kind"] == "epoch" and any(r.get(key) is not None for key in SCORE_METRICS)]
+    return [r for r in records if r["kind"] == "epoch" and any(r.get(key) is not None for key in SCORE_PANELS)]
 
 
 def plot_run_losses(records, path, title=None, critic=False) -> Path:
@@ -147,7 +147,7 @@ def plot_run_scores(records, path, title=None, references=None) -> Path | None:
     rows = scored(records)
     if not rows:
         return None
-    lines = {key: list(TABLE_1_LINES.get(key, [])) + list((references or {}).get(key, [])) for key in SCORE_METRICS}
+    lines = {key: list(TABLE_1_LINES.get(key, [])) + list((references or {}).get(key, [])) for key in SCORE_PANELS}
     return plot_scores(rows, path, references=lines, title=title)
 
 

@@ -34,7 +34,7 @@ from gan.sampling import generate, sample_noise
 from gan.training.ema import GeneratorEMA
 from gan.training.optimizers import build_optimizers, momentum_at, set_momentum
 from gan.training.progress import EpochProgress
-from gan.training.step_statistics import StepStatistics
+from gan.training.step_statistics import StepStatistics, grad_norms
 from gan.training.steps import StepResult, alternating_step, simultaneous_step
 from gan.training.stop_signals import StopSignals
 from minigrad import backend
@@ -69,19 +69,6 @@ def load_training_images(cfg: TrainConfig) -> np.ndarray:
             f"({cfg.k} x batch size {cfg.batch_size})"
         )
     return x
-
-
-# --- bookkeeping --------------------------------------------------------------------------------
-
-
-def grad_norms(module) -> dict:
-    """{parameter name: L2 norm of its gradient} (parameters without a gradient are left out)."""
-    out = {}
-    for name, p in module.named_parameters():
-        if p.grad is not None:
-            g = p.grad.data.ravel()
-            out[name] = float(p.xp.sqrt(p.xp.dot(g, g)))
-    return out
 
 
 # --- the loop -----------------------------------------------------------------------------------
