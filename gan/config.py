@@ -192,6 +192,9 @@ class TrainConfig:
             if getattr(self, key) is None
         ]
         need(not missing, "{0} not set: call fill_defaults() first", ", ".join(missing))
+        # for the type checker: set, as just checked
+        assert self.lr is not None and self.lr_g is not None and self.lr_d is not None and self.ema is not None
+        assert self.beta1 is not None and self.beta2 is not None and self.k is not None and self.batch_size is not None
         self._check_penalties(need)
         need(self.noise in NOISES, "{noise} must be one of {0}, got {noise.value!r}", ", ".join(NOISES))
         need(self.device in DEVICES, "{device} must be one of {0}, got {device.value!r}", ", ".join(DEVICES))
@@ -254,6 +257,12 @@ class TrainConfig:
             "{min_lr} must be in [0, the smaller learning rate], got {min_lr.value}",
         )
         return self
+
+    def iteration(self) -> tuple[int, int]:
+        """(batch_size, k) of a filled config: an iteration takes k minibatches of batch_size images."""
+        if self.batch_size is None or self.k is None:
+            raise ConfigError("{batch_size} and {k} are not set: call fill_defaults() first", config=self)
+        return self.batch_size, self.k
 
     def _check_penalties(self, need) -> None:
         """The loss's, penalties' and D normalisation's settings."""

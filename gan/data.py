@@ -35,7 +35,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 _GZIP_MAGIC = b"\x1f\x8b"
 # IDX dtype code -> big-endian numpy dtype.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),
@@ -127,7 +127,7 @@ def read_idx(path) -> np.ndarray:
             if expected > _MAX_PAYLOAD:
                 raise DataError(f"read_idx: {path}: implausible IDX header: shape {shape} would need {expected} bytes")
             out = np.empty(shape, dtype=dtype)
-            got = _readinto_exact(f, memoryview(out.reshape(-1).view(np.uint8)))
+            got = _readinto_exact(f, out.reshape(-1).view(np.uint8).data)
             if got < expected:
                 raise DataError(
                     f"read_idx: {path}: truncated {kind} file: header shape {shape} needs "
@@ -249,12 +249,13 @@ def load_mnist(split: str = "train", data_dir=None, verify: bool = True) -> tupl
         directory = Path(data_dir)
         if not directory.is_dir():
             raise DataError(f"load_mnist: data directory {directory} does not exist")
-        paths = find_idx_files(directory, split)
-        if paths is None:
+        found = find_idx_files(directory, split)
+        if found is None:
             raise DataError(
                 f"load_mnist: no {split} images in {directory}; looked for "
                 + ", ".join(_candidate_names(split, "images"))
             )
+        paths = found
         sums = directory / CHECKSUM_FILE
         if verify and sums.is_file():
             listed = read_checksums(sums)
@@ -299,7 +300,7 @@ def load_image_folder(directory, image_size=None, channels: int = 1, limit=None)
         )
     files = files[:limit] if limit is not None else files
     mode = "L" if channels == 1 else "RGB"
-    out = None
+    out: np.ndarray | None = None
     for i, p in enumerate(files):
         try:
             with warnings.catch_warnings():  # Pillow warns from MAX_IMAGE_PIXELS and raises from twice that
@@ -324,6 +325,8 @@ def load_image_folder(directory, image_size=None, channels: int = 1, limit=None)
         except (UnidentifiedImageError, OSError) as e:
             raise DataError(f"load_image_folder: cannot read image {p}: {e}") from e
         out[i] = a[None] if channels == 1 else a.transpose(2, 0, 1)
+    if out is None:
+        raise DataError(f"load_image_folder: limit {limit} keeps none of the images under {directory}")
     return out
 
 

@@ -132,7 +132,7 @@ def load_checkpoint(path, map_location=None) -> dict:
 
 
 GRID_SIZE = 64  # rows of fixed_noise: the 8 x 8 sample grid drawn each epoch
-_ENTRIES = {  # entry -> the type it must have
+_ENTRIES: dict[str, type | tuple[type, ...]] = {  # entry -> the type it must have
     "config": str,
     "rng_state": str,
     "generator": dict,

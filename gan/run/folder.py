@@ -49,3 +49,4 @@ def default_outdir(model: str, root: str = "runs") -> str:
             return path
         except FileExistsError:
             continue
+    raise AssertionError("unreachable: itertools.count never ends")

@@ -63,10 +63,10 @@ def load_training_images(cfg: TrainConfig) -> np.ndarray:
         limit=cfg.limit,
         value_range=PIXEL_RANGES[cfg.model],
     )
-    if len(x) < cfg.batch_size * cfg.k:
+    batch_size, k = cfg.iteration()
+    if len(x) < batch_size * k:
         raise ConfigError(
-            f"the training set has {len(x)} images, fewer than one iteration needs "
-            f"({cfg.k} x batch size {cfg.batch_size})"
+            f"the training set has {len(x)} images, fewer than one iteration needs ({k} x batch size {batch_size})"
         )
     return x
 
@@ -98,8 +98,9 @@ class Trainer:
 
         minigrad.manual_seed(cfg.seed)
         self.data = load_training_images(cfg)
-        self.batches = BatchIterator(self.data, cfg.batch_size, seed=cfg.seed)
-        self.iters_per_epoch = len(self.batches) // cfg.k
+        self.batch_size, self.k = cfg.iteration()
+        self.batches = BatchIterator(self.data, self.batch_size, seed=cfg.seed)
+        self.iters_per_epoch = len(self.batches) // self.k
         G, D = build_models(
             cfg.model, cfg.latent_dim, cfg.channels, cfg.width, cfg.dropout, cfg.d_norm, cfg.spectral_norm
         )
@@ -114,8 +115,8 @@ class Trainer:
             self.ema = GeneratorEMA(self.G, copy.deepcopy(self.G), cfg.ema)
         self.fixed_noise = sample_noise(GRID_SIZE, cfg.latent_dim, cfg.noise, cfg.device)
         self.epoch, self.batch, self.step, self.seconds_before = 0, 0, 0, 0.0
-        self.epoch_sums = {}
-        self.saved_at = None  # (epoch, step) of the checkpoint on disk
+        self.epoch_sums: dict = {}
+        self.saved_at: tuple[int, int] | None = None  # (epoch, step) of the checkpoint on disk
         if resume is not None:
             self._restore(resume)
         else:
@@ -220,7 +221,7 @@ class Trainer:
 
     def alternating_step(self, real_batches) -> StepResult:
         """k discriminator updates (one real batch each), then one generator update: steps.alternating_step."""
-        reals, d_updates_before = [self._real(xb) for xb in real_batches], self.step * self.cfg.k
+        reals, d_updates_before = [self._real(xb) for xb in real_batches], self.step * self.k
         return alternating_step(self.cfg, self.G, self.D, self.opt_g, self.opt_d, reals, d_updates_before, self.ema)
 
     def simultaneous_step(self, xb) -> StepResult:
@@ -273,7 +274,7 @@ class Trainer:
         )
 
     def _run_epoch(self, stop, show_bar):
-        cfg, k = self.cfg, self.cfg.k
+        cfg, k = self.cfg, self.k
         epoch = self.epoch + 1  # 1-based in files and messages
         stats = StepStatistics(backend.xp_for(cfg.device), min(cfg.log_every, _SYNC_EVERY))
         sums = self.epoch_sums or {}
@@ -295,7 +296,7 @@ class Trainer:
                 out = self.train_step([next(batches) for _ in range(k)])
                 self.step += 1
                 self.batch += k
-                progress.count(k * cfg.batch_size)
+                progress.count(k * self.batch_size)
                 full = stats.add(self.step, *out)
                 logging_step = self.step % cfg.log_every == 0
                 if full or logging_step or stop.requested:
