@@ -66,13 +66,13 @@ def evaluate(
     checkpoint,
     /,
     *,
-    n: int = 10000,
-    seed: int = 1234,
-    device: str = "cpu",
-    raw: bool = False,
-    parzen: bool = True,
-    classifier: bool = True,
-    valid_size: int = 1000,
+    n=10000,
+    seed=1234,
+    device="cpu",
+    raw=False,
+    parzen=True,
+    classifier=True,
+    valid_size=1000,
     log=print,
 ) -> dict:
     """The scores of a checkpoint's (or run folder's) generator: n samples, the paper's Parzen-window
@@ -81,19 +81,8 @@ def evaluate(
     average unless ``raw``. ``python -m gan evaluate --checkpoint`` computes the same numbers.
     """
     G, cfg, state, _ = load_generator(checkpoint, device, raw)
-    return evaluate_generator(
-        G,
-        cfg,
-        state["epoch"],
-        n=n,
-        seed=seed,
-        device=device,
-        log=log,
-        parzen=parzen,
-        classifier=classifier,
-        valid_size=valid_size,
-        parzen_samples=n,
-    )
+    scoring = dict(parzen=parzen, classifier=classifier, valid_size=valid_size, parzen_samples=n)
+    return evaluate_generator(G, cfg, state["epoch"], n=n, seed=seed, device=device, log=log, **scoring)
 
 
 def _run(cfg: TrainConfig, state: dict | None, evaluator, stdout) -> dict:

@@ -307,18 +307,8 @@ class Trainer:
                     )
                 if logging_step:
                     now, images_per_sec = progress.end_interval()
-                    self._log(
-                        dict(
-                            kind="step",
-                            epoch=epoch,
-                            step=self.step,
-                            **stats.interval_means(self.unlogged),
-                            grad_norm_d=grad_norms(self.D),
-                            grad_norm_g=grad_norms(self.G),
-                            seconds=round(self.seconds_before + now - self.t_start, 3),
-                            images_per_sec=images_per_sec,
-                        )
-                    )
+                    means = stats.interval_means(self.unlogged)
+                    self._log(self._record("step", epoch, means, now, images_per_sec=images_per_sec))
                     stats.next_interval()
                 progress.tick()
                 if stop.requested:
@@ -327,14 +317,11 @@ class Trainer:
         now = time.perf_counter()
         seconds, images = progress.epoch_seconds(now), progress.images
         self.epoch, self.batch, self.epoch_sums = epoch, 0, {}
-        record = dict(
-            kind="epoch",
-            epoch=epoch,
-            step=self.step,
-            **stats.epoch_means(self.unlogged),
-            grad_norm_d=grad_norms(self.D),
-            grad_norm_g=grad_norms(self.G),
-            seconds=round(self.seconds_before + now - self.t_start, 3),
+        record = self._record(
+            "epoch",
+            epoch,
+            stats.epoch_means(self.unlogged),
+            now,
             epoch_seconds=round(seconds, 3),
             images_per_sec=round(images / max(seconds, 1e-9), 1),
         )
@@ -351,6 +338,13 @@ class Trainer:
             f"{seconds:.1f} s ({record['images_per_sec']:.0f} img/s){self._run_left()}"
         )
         return record
+
+    def _record(self, kind: str, epoch: int, means: dict, now: float, **timing) -> dict:
+        """A metrics.jsonl record: the statistics' means, both players' gradient norms, the run's seconds at
+        ``now`` (a perf_counter reading), then ``timing``."""
+        grads = dict(grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G))
+        seconds = round(self.seconds_before + now - self.t_start, 3)
+        return dict(kind=kind, epoch=epoch, step=self.step, **means, **grads, seconds=seconds, **timing)
 
     def _run_left(self) -> str:
         """', run 0:12:34 left': the whole run's remaining time at this invocation's pace ('' before a step
