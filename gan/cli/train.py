@@ -6,34 +6,19 @@ import json
 import sys
 from pathlib import Path
 
-from gan.cli.recipe_help import number, recipe_help
 from gan.cli.shared import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
-    add_threads_argument,
     flag_spelling,
     require_device,
     require_writable,
     spoken,
     use_threads,
 )
-from gan.config import (
-    D_LOSSES,
-    LOSSES,
-    NOISES,
-    OPTIMIZERS,
-    RESUMABLE,
-    UPDATES,
-    ConfigError,
-    TrainConfig,
-    default_d_norm,
-    recipe_defaults,
-)
+from gan.cli.train_options import add_arguments as add_arguments  # the command's flags
+from gan.config import ConfigError
 from gan.data import DataError
-from gan.models import D_NORMS, IMAGE_SIZES, MODELS
-from gan.presets import PRESETS
-from gan.presets import describe as describe_preset
 from gan.run.checkpoint import CheckpointError
 from gan.run.errors import (
     AlreadyTrained,
@@ -49,7 +34,6 @@ from gan.run.lock import RunLocked
 from gan.run.resume import claim_run_folder, new_config, require_new_run_folder, resume_config
 
 SUMMARY = "train a GAN (Algorithm 1 of Goodfellow et al. 2014) and write samples, curves, checkpoints"
-_DEFAULTS = TrainConfig()
 
 
 def _recorded_threads(outdir):
@@ -58,189 +42,6 @@ def _recorded_threads(outdir):
         return json.loads((Path(outdir) / "config.json").read_text()).get("threads")
     except (OSError, ValueError, AttributeError):
         return None
-
-
-def add_arguments(p):
-    d, w = _DEFAULTS, recipe_defaults(MODELS[0], "wgan-gp")
-    # Every default is None here and filled from TrainConfig later, so that with --resume we can
-    # tell which settings the user set explicitly.
-    p.add_argument(
-        "--preset",
-        choices=tuple(PRESETS),
-        help="start from a named set of settings; any flag given "
-        "explicitly still wins, and the preset is recorded in config.json. "
-        + " ".join(describe_preset(name) for name in PRESETS),
-    )
-    m = p.add_argument_group("model")
-    m.add_argument(
-        "--model",
-        choices=MODELS,
-        help=f"architecture (default {d.model}): mlp = fully connected "
-        "nets (LeakyReLU, tanh), dcgan28 = a DCGAN for 28x28 (InfoGAN's MNIST nets at half width), "
-        "dcgan64 = Radford et al.'s 64x64 DCGAN, goodfellow2014 = the paper's own nets "
-        "(maxout D with dropout, sigmoid G, images in [0, 1])",
-    )
-    m.add_argument("--latent-dim", type=int, help=f"noise dimension (default {d.latent_dim})")
-    m.add_argument(
-        "--noise",
-        choices=NOISES,
-        help=f"noise distribution: normal N(0, 1), uniform U(-1, 1) or "
-        f"uniform_sqrt3 U(-sqrt 3, sqrt 3) (default {d.noise})",
-    )
-    m.add_argument("--width", type=float, help=f"multiplier of every hidden layer size (default {d.width})")
-    m.add_argument("--dropout", type=float, help=f"dropout probability in the mlp discriminator (default {d.dropout})")
-    m.add_argument(
-        "--d-norm",
-        choices=D_NORMS,
-        help="normalisation in the dcgan28 discriminator: batch (BatchNorm), layer (LayerNorm per sample) or none "
-        f"(default: {default_d_norm('dcgan28', 'wgan-gp')} with --loss wgan-gp, "
-        f"{default_d_norm('dcgan28', LOSSES[0], spectral_norm=True)} with --spectral-norm or --r1, "
-        f"else {default_d_norm('dcgan28', LOSSES[0])})",
-    )
-    m.add_argument(
-        "--spectral-norm",
-        action="store_true",
-        default=None,
-        help="spectral normalisation (nn.utils.spectral_norm) of every conv and linear layer of the discriminator",
-    )
-    t_ema = "decay of an exponential moving average of G's weights; grids, scores and `sample` use the average "
-    m.add_argument(
-        "--ema", type=float, help=t_ema + f"({recipe_help('ema')}; 0 = off; may be switched on when resuming)"
-    )
-    m.add_argument("--channels", type=int, choices=(1, 3), help=f"image channels: 1 gray, 3 RGB (default {d.channels})")
-    m.add_argument(
-        "--image-size",
-        type=int,
-        help=f"image side; fixed by the model: "
-        f"{', '.join(f'{k} {v}' for k, v in IMAGE_SIZES.items())} (default: the model's)",
-    )
-    t = p.add_argument_group("training (Algorithm 1 of Goodfellow et al. 2014)")
-    t.add_argument(
-        "--epochs", type=int, help=f"total epochs to train (default {d.epochs}; with --resume, the new total)"
-    )
-    t.add_argument("--batch-size", type=int, help=f"minibatch size m ({recipe_help('batch_size')})")
-    t.add_argument("--k", type=int, help=f"discriminator steps per generator step, n_critic ({recipe_help('k')})")
-    t.add_argument(
-        "--loss",
-        choices=LOSSES,
-        help="the game: nonsaturating = D by BCE, G minimises -log D(G(z)); "
-        "minimax = G minimises log(1 - D(G(z))) as in the value function; hinge = D minimises "
-        "mean relu(1 - D(x)) + mean relu(1 + D(G(z))), G minimises -mean D(G(z)) (SN-GAN); wgan-gp = a critic, "
-        "mean D(G(z)) - mean D(x) plus the gradient penalty, "
-        f"Adam({number(w['lr'])}, betas ({number(w['beta1'])}, {number(w['beta2'])})) and --k {w['k']} unless given "
-        f"(Gulrajani et al. 2017) (default {d.loss})",
-    )
-    t.add_argument(
-        "--gp-lambda",
-        type=float,
-        metavar="LAMBDA",
-        help=f"weight of WGAN-GP's penalty LAMBDA * mean (||grad D(x_hat)|| - 1)^2 "
-        f"(default {number(w['gp_lambda'])} with --loss wgan-gp)",
-    )
-    t.add_argument(
-        "--r1",
-        type=float,
-        metavar="GAMMA",
-        help="add R1, GAMMA/2 * mean ||grad_x D(x)||^2 on real images, to the discriminator loss "
-        f"(Mescheder et al. 2018; any loss and model) (default {d.r1} = off)",
-    )
-    t.add_argument(
-        "--r1-every",
-        type=int,
-        metavar="N",
-        help=f"apply R1 every N discriminator steps, scaled by N (lazy regularisation) (default {d.r1_every})",
-    )
-    t.add_argument(
-        "--label-smoothing",
-        type=float,
-        help=f"one-sided label smoothing s: real targets 1 - s, fake targets 0 (default {d.label_smoothing})",
-    )
-    t.add_argument(
-        "--updates",
-        choices=UPDATES,
-        help="alternating = Algorithm 1 (k D steps, then a G step on "
-        "fresh noise); simultaneous = both gradients from one forward pass, both players step together "
-        f"(the released code; needs --k 1) (default {d.updates})",
-    )
-    t.add_argument(
-        "--d-loss",
-        choices=D_LOSSES,
-        help="discriminator cost: sum = BCE(D(x), 1) + BCE(D(G(z)), 0), "
-        f"mean = half of it (the released code's) (default {d.d_loss})",
-    )
-    t.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer of both players (default {d.optimizer})")
-    t.add_argument("--lr", type=float, help=f"learning rate for both players ({recipe_help('lr')})")
-    t.add_argument(
-        "--lr-g", type=float, help=f"the generator's learning rate ({recipe_help('lr_g', '--lr')} unless --lr is given)"
-    )
-    t.add_argument(
-        "--lr-d",
-        type=float,
-        help=f"the discriminator's learning rate ({recipe_help('lr_d', '--lr')} unless --lr is given)",
-    )
-    t.add_argument(
-        "--lr-decay",
-        type=float,
-        metavar="D",
-        help=f"divide the learning rate by D after every iteration (default {d.lr_decay} = constant)",
-    )
-    t.add_argument("--min-lr", type=float, help=f"floor of the decayed learning rate (default {d.min_lr})")
-    t.add_argument("--beta1", type=float, help=f"Adam beta1 ({recipe_help('beta1')})")
-    t.add_argument("--beta2", type=float, help=f"Adam beta2 ({recipe_help('beta2')})")
-    t.add_argument(
-        "--momentum", type=float, help=f"SGD momentum (at epoch 1 with --final-momentum) (default {d.momentum})"
-    )
-    t.add_argument(
-        "--final-momentum",
-        type=float,
-        help="SGD momentum rises linearly from --momentum at epoch 1 "
-        "to this at epoch --momentum-saturate, flat after (default: constant momentum)",
-    )
-    t.add_argument(
-        "--momentum-saturate",
-        type=int,
-        metavar="EPOCH",
-        help=f"the epoch at which --final-momentum is reached (default {d.momentum_saturate})",
-    )
-    t.add_argument(
-        "--seed",
-        type=int,
-        help=f"seed of weights, noise and data order; runs are reproducible bit for bit on the CPU (default {d.seed})",
-    )
-    t.add_argument("--device", choices=("cpu", "cuda"), help=f"where to train (default {d.device})")
-    io = p.add_argument_group("data and output")
-    io.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="MNIST-style IDX files (gzipped or not) or a folder of "
-        "images (default: the MNIST bundled with the package)",
-    )
-    io.add_argument("--limit", type=int, metavar="N", help="use only the first N training images (quick runs)")
-    io.add_argument("--outdir", metavar="DIR", help="output directory (default runs/<model>-<YYYYmmdd-HHMMSS>)")
-    io.add_argument(
-        "--resume",
-        metavar="OUTDIR",
-        help="continue the run in OUTDIR from its checkpoint; its "
-        f"settings are kept, only {', '.join('--' + r.replace('_', '-') for r in RESUMABLE)} may change",
-    )
-    io.add_argument(
-        "--log-every", type=int, metavar="N", help=f"write a metrics record every N steps (default {d.log_every})"
-    )
-    io.add_argument(
-        "--eval-every",
-        type=int,
-        metavar="N",
-        help=f"evaluate the generator every N epochs (default {d.eval_every} = off)",
-    )
-    io.add_argument("--quiet", action="store_true", default=None, help="no progress bar and no per-epoch lines")
-    io.add_argument(
-        "--detect-anomaly",
-        action="store_true",
-        default=None,
-        help="check every op's output and gradient for nan/inf (minigrad.autograd.detect_anomaly): "
-        "a divergence then names the op and the line that made it; slower",
-    )
-    add_threads_argument(io)
 
 
 def _train_config(p, args):
