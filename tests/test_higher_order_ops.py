@@ -395,26 +395,18 @@ def class_case(draw):
     return x, t, w
 
 
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @fewer
 @given(case=class_case())
-def test_cross_entropy(device, reduction, case):
+def test_class_losses(device, loss, reduction, case):
     x, t, w = case
     tt = mg.tensor(t, device=device)
     wt = None if w is None else const(w, device)
-    second_order(lambda a: F.cross_entropy(a, tt, weight=wt, reduction=reduction), [leaf(x, device)])
-
-
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@fewer
-@given(case=class_case())
-def test_nll_loss(device, reduction, case):
-    x, t, w = case
-    tt = mg.tensor(t, device=device)
-    wt = None if w is None else const(w, device)
-    # nll is linear in its input: through log_softmax its second derivative is softmax's
-    second_order(lambda a: F.nll_loss(a, tt, weight=wt, reduction=reduction), [leaf(x, device)])
-    second_order(lambda a: F.nll_loss(F.log_softmax(a, 1), tt, weight=wt, reduction=reduction), [leaf(x, device)])
+    fn = getattr(F, loss)
+    second_order(lambda a: fn(a, tt, weight=wt, reduction=reduction), [leaf(x, device)])
+    if loss == "nll_loss":  # nll is linear in its input: through log_softmax its second derivative is softmax's
+        second_order(lambda a: fn(F.log_softmax(a, 1), tt, weight=wt, reduction=reduction), [leaf(x, device)])
 
 
 # --- layers --------------------------------------------------------------------------------------------------------
