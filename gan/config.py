@@ -21,6 +21,16 @@ DEVICES = ("cpu", "cuda")
 OPTIMIZERS = ("adam", "sgd")
 UPDATES = ("alternating", "simultaneous")
 D_LOSSES = ("sum", "mean")
+# field -> its possible values (d_norm's: models.D_NORMS, a setting of dcgan28 only)
+CHOICES = {
+    "model": MODELS,
+    "loss": LOSSES,
+    "noise": NOISES,
+    "device": DEVICES,
+    "updates": UPDATES,
+    "d_loss": D_LOSSES,
+    "optimizer": OPTIMIZERS,
+}
 # Settings that may change when a run is resumed: they do not alter what the earlier epochs did.
 RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "ema", "detect_anomaly")
 
@@ -184,8 +194,16 @@ class TrainConfig:
             if not cond:
                 raise ConfigError(template, *args, config=self)
 
-        need(self.model in MODELS, "{model} must be one of {0}, got {model.value!r}", ", ".join(MODELS))
-        need(self.loss in LOSSES, "{loss} must be one of {0}, got {loss.value!r}", ", ".join(LOSSES))
+        def need_choice(field):
+            choices = CHOICES[field]
+            need(
+                getattr(self, field) in choices,
+                f"{{{field}}} must be one of {{0}}, got {{{field}.value!r}}",
+                ", ".join(choices),
+            )
+
+        need_choice("model")
+        need_choice("loss")
         missing = [
             key
             for key in ("lr", "beta1", "beta2", "k", "batch_size", "ema", "lr_g", "lr_d")
@@ -196,8 +214,8 @@ class TrainConfig:
         assert self.lr is not None and self.lr_g is not None and self.lr_d is not None and self.ema is not None
         assert self.beta1 is not None and self.beta2 is not None and self.k is not None and self.batch_size is not None
         self._check_penalties(need)
-        need(self.noise in NOISES, "{noise} must be one of {0}, got {noise.value!r}", ", ".join(NOISES))
-        need(self.device in DEVICES, "{device} must be one of {0}, got {device.value!r}", ", ".join(DEVICES))
+        need_choice("noise")
+        need_choice("device")
         need(self.epochs >= 1, "{epochs} must be at least 1, got {epochs.value}")
         need(self.batch_size >= 1, "{batch_size} must be at least 1, got {batch_size.value}")
         need(self.k >= 1, "{k} (discriminator steps per generator step) must be at least 1, got {k.value}")
@@ -227,17 +245,13 @@ class TrainConfig:
         )
         need(self.log_every >= 1, "{log_every} must be at least 1, got {log_every.value}")
         need(self.eval_every >= 0, "{eval_every} must be 0 (off) or positive, got {eval_every.value}")
-        need(self.updates in UPDATES, "{updates} must be one of {0}, got {updates.value!r}", ", ".join(UPDATES))
+        need_choice("updates")
         need(
             self.updates == "alternating" or self.k == 1,
             "{updates=simultaneous} takes both steps from one forward pass: {k} must be 1, got {k.value}",
         )
-        need(self.d_loss in D_LOSSES, "{d_loss} must be one of {0}, got {d_loss.value!r}", ", ".join(D_LOSSES))
-        need(
-            self.optimizer in OPTIMIZERS,
-            "{optimizer} must be one of {0}, got {optimizer.value!r}",
-            ", ".join(OPTIMIZERS),
-        )
+        need_choice("d_loss")
+        need_choice("optimizer")
         need(0 <= self.momentum < 1, "{momentum} must be in [0, 1), got {momentum.value}")
         need(
             self.final_momentum is None or 0 <= self.final_momentum < 1,

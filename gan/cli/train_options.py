@@ -7,17 +7,7 @@ import dataclasses
 
 from gan.cli.recipe_help import number, recipe_help
 from gan.cli.shared import add_threads_argument, flag_spelling
-from gan.config import (
-    D_LOSSES,
-    LOSSES,
-    NOISES,
-    OPTIMIZERS,
-    RESUMABLE,
-    UPDATES,
-    TrainConfig,
-    default_d_norm,
-    recipe_defaults,
-)
+from gan.config import CHOICES, LOSSES, RESUMABLE, TrainConfig, default_d_norm, recipe_defaults
 from gan.models import D_NORMS, IMAGE_SIZES, MODELS
 from gan.presets import PRESETS
 from gan.presets import describe as describe_preset
@@ -31,10 +21,12 @@ _TYPES = {
 
 
 def option(group, field: str, **kwargs) -> None:
-    """The flag of TrainConfig ``field`` (--batch-size for batch_size), typed by the field unless a choice or an
-    action says otherwise."""
+    """The flag of TrainConfig ``field`` (--batch-size for batch_size), typed by the field unless an action says
+    otherwise, its choices those of config.CHOICES."""
     if field in _TYPES and "action" not in kwargs:
         kwargs.setdefault("type", _TYPES[field])
+    if field in CHOICES:
+        kwargs.setdefault("choices", CHOICES[field])
     group.add_argument(flag_spelling(field), **kwargs)
 
 
@@ -53,7 +45,6 @@ def add_arguments(p):
     option(
         m,
         "model",
-        choices=MODELS,
         help=f"architecture (default {d.model}): mlp = fully connected "
         "nets (LeakyReLU, tanh), dcgan28 = a DCGAN for 28x28 (InfoGAN's MNIST nets at half width), "
         "dcgan64 = Radford et al.'s 64x64 DCGAN, goodfellow2014 = the paper's own nets "
@@ -63,7 +54,6 @@ def add_arguments(p):
     option(
         m,
         "noise",
-        choices=NOISES,
         help=f"noise distribution: normal N(0, 1), uniform U(-1, 1) or "
         f"uniform_sqrt3 U(-sqrt 3, sqrt 3) (default {d.noise})",
     )
@@ -101,7 +91,6 @@ def add_arguments(p):
     option(
         t,
         "loss",
-        choices=LOSSES,
         help="the game: nonsaturating = D by BCE, G minimises -log D(G(z)); "
         "minimax = G minimises log(1 - D(G(z))) as in the value function; hinge = D minimises "
         "mean relu(1 - D(x)) + mean relu(1 + D(G(z))), G minimises -mean D(G(z)) (SN-GAN); wgan-gp = a critic, "
@@ -137,7 +126,6 @@ def add_arguments(p):
     option(
         t,
         "updates",
-        choices=UPDATES,
         help="alternating = Algorithm 1 (k D steps, then a G step on "
         "fresh noise); simultaneous = both gradients from one forward pass, both players step together "
         f"(the released code; needs --k 1) (default {d.updates})",
@@ -145,11 +133,10 @@ def add_arguments(p):
     option(
         t,
         "d_loss",
-        choices=D_LOSSES,
         help="discriminator cost: sum = BCE(D(x), 1) + BCE(D(G(z)), 0), "
         f"mean = half of it (the released code's) (default {d.d_loss})",
     )
-    option(t, "optimizer", choices=OPTIMIZERS, help=f"optimizer of both players (default {d.optimizer})")
+    option(t, "optimizer", help=f"optimizer of both players (default {d.optimizer})")
     option(t, "lr", help=f"learning rate for both players ({recipe_help('lr')})")
     option(t, "lr_g", help=f"the generator's learning rate ({recipe_help('lr_g', '--lr')} unless --lr is given)")
     option(t, "lr_d", help=f"the discriminator's learning rate ({recipe_help('lr_d', '--lr')} unless --lr is given)")
@@ -180,7 +167,7 @@ def add_arguments(p):
         "seed",
         help=f"seed of weights, noise and data order; runs are reproducible bit for bit on the CPU (default {d.seed})",
     )
-    option(t, "device", choices=("cpu", "cuda"), help=f"where to train (default {d.device})")
+    option(t, "device", help=f"where to train (default {d.device})")
     io = p.add_argument_group("data and output")
     option(
         io,
