@@ -86,8 +86,8 @@ def add_arguments(p):
     )
     t = p.add_argument_group("training (Algorithm 1 of Goodfellow et al. 2014)")
     option(t, "epochs", help=f"total epochs to train (default {d.epochs}; with --resume, the new total)")
-    option(t, "batch_size", help=f"minibatch size m ({recipe_help('batch_size')})")
-    option(t, "k", help=f"discriminator steps per generator step, n_critic ({recipe_help('k')})")
+    for field, what in (("batch_size", "minibatch size m"), ("k", "discriminator steps per generator step, n_critic")):
+        option(t, field, help=f"{what} ({recipe_help(field)})")
     option(
         t,
         "loss",
@@ -147,8 +147,8 @@ def add_arguments(p):
         help=f"divide the learning rate by D after every iteration (default {d.lr_decay} = constant)",
     )
     option(t, "min_lr", help=f"floor of the decayed learning rate (default {d.min_lr})")
-    option(t, "beta1", help=f"Adam beta1 ({recipe_help('beta1')})")
-    option(t, "beta2", help=f"Adam beta2 ({recipe_help('beta2')})")
+    for field in ("beta1", "beta2"):
+        option(t, field, help=f"Adam {field} ({recipe_help(field)})")
     option(t, "momentum", help=f"SGD momentum (at epoch 1 with --final-momentum) (default {d.momentum})")
     option(
         t,
