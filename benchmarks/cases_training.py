@@ -169,8 +169,8 @@ def train_throughput(ctx, model="mlp", steps=200, batch=64) -> Result:
     if ctx.quick:
         steps = 3
     try:
+        from gan.batches import BatchIterator
         from gan.config import TrainConfig
-        from gan.data import BatchIterator
         from gan.training.trainer import train
     except ImportError as e:
         raise CaseSkipped(f"gan.training.trainer is not available ({e})") from e

@@ -55,7 +55,8 @@ def _worker(args) -> dict:
     minigrad.allocator.keep_freed_memory()  # as python -m gan does
     from benchmarks.cases import Context
     from benchmarks.cases_training import LATENT_DIM, Framework, build_pair, gan_step
-    from gan.data import BatchIterator, load_mnist
+    from gan.batches import BatchIterator
+    from gan.data import load_mnist
     from gan.pixels import uint8_to_signed_unit
 
     torch = None

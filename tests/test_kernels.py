@@ -250,14 +250,23 @@ def numeric_grad(f, a, eps=1e-6):
     return g
 
 
+def _with_bias(cfg, data):
+    """(x, w, b, stride, padding, dilation) of ``cfg`` with a bias."""
+    cfg["bias"] = True
+    return (*data(cfg), *hp(cfg))
+
+
+def _cotangent(cfg, shape):
+    """The seeded output gradient of a backward check: loss = <y, cotangent>."""
+    return np.random.default_rng(cfg["seed"] + 1).standard_normal(shape)
+
+
 @fixture_ok
 @given(cfg=conv_configs(max_side=5))
 def test_conv2d_backward_matches_finite_differences(cfg, device):
-    cfg["bias"] = True
-    x, w, b = conv_data(cfg)
-    s, p, d = hp(cfg)
+    x, w, b, s, p, d = _with_bias(cfg, conv_data)
     y, cols = conv2d_forward(dev(x, device), dev(w, device), dev(b, device), s, p, d)
-    cot = np.random.default_rng(cfg["seed"] + 1).standard_normal(y.shape)
+    cot = _cotangent(cfg, y.shape)
     gx, gw, gb = conv2d_backward(dev(cot, device), x.shape, dev(w, device), cols, s, p, d)
 
     def loss():  # <y, cot>, evaluated with the NumPy kernels
@@ -270,12 +279,10 @@ def test_conv2d_backward_matches_finite_differences(cfg, device):
 @fixture_ok
 @given(cfg=transpose_configs(max_side=4))
 def test_conv_transpose2d_backward_matches_finite_differences(cfg, device):
-    cfg["bias"] = True
-    x, w, b = transpose_data(cfg)
-    s, p, d = hp(cfg)
+    x, w, b, s, p, d = _with_bias(cfg, transpose_data)
     op = cfg["output_padding"]
     y = conv_transpose2d_forward(x, w, b, s, p, op, d)
-    cot = np.random.default_rng(cfg["seed"] + 1).standard_normal(y.shape)
+    cot = _cotangent(cfg, y.shape)
     gx, gw, gb = conv_transpose2d_backward(
         dev(cot, device), dev(x, device), dev(w, device), s, p, op, d, True, True, True
     )
