@@ -170,41 +170,46 @@ def test_docstring_examples(module_name):
 
 
 GAN_GUIDE = DOCS / "gan" / "guide.md"
+_FLAGS_INTRO = "The tables below are `python -m gan COMMAND --help`, group by group"
 
 
-def _guide_flags():
-    """command -> the flags the gan guide's '### COMMAND: group' tables list (positionals by their name)."""
-    found: dict[str, set[str]] = {}
-    command = None
-    for line in GAN_GUIDE.read_text(encoding="utf-8").splitlines():
-        heading = re.match(r"### (\w+): ", line)
-        if heading:
-            command = heading.group(1)
-            found.setdefault(command, set())
-        elif line.startswith("#"):
-            command = None
-        elif command and (row := re.match(r"\| `([^` ]+)", line)):
-            found[command].add(row.group(1))
-    return found
-
-
-def test_gan_guide_lists_every_flag_of_every_command():
-    """The guide's flag tables are the parser's: a flag added, renamed or removed fails here until the page follows."""
+def gan_flag_tables() -> str:
+    """The gan guide's flag tables, made from python -m gan's parser: one per command and argument group."""
     from gan.cli import build_parser
 
     built = build_parser()
     subparsers = built[1] if isinstance(built, tuple) else built._subparsers._group_actions[0].choices
-    expected = {
-        name: {a.option_strings[-1] if a.option_strings else (a.metavar or a.dest) for a in sp._actions} - {"--help"}
-        for name, sp in subparsers.items()
-    }
-    listed = _guide_flags()
-    assert set(listed) == set(expected), f"commands in the guide {sorted(listed)}, in the parser {sorted(expected)}"
-    for name in expected:
-        missing, extra = expected[name] - listed[name], listed[name] - expected[name]
-        assert not missing and not extra, (
-            f"docs/gan/guide.md, {name}: missing {sorted(missing)}, not flags {sorted(extra)}"
-        )
+    out = []
+    for name, sp in subparsers.items():
+        for group in sp._action_groups:
+            actions = [a for a in group._group_actions if a.dest != "help"]
+            if not actions:
+                continue
+            out += [f"### {name}: {group.title}", "", "| flag | what it does |", "|---|---|"]
+            for a in actions:
+                if not a.option_strings:
+                    flag = a.metavar or a.dest
+                elif a.nargs == 0:
+                    flag = a.option_strings[-1]
+                elif a.choices:
+                    flag = f"{a.option_strings[-1]} {{{','.join(map(str, a.choices))}}}"
+                else:
+                    flag = f"{a.option_strings[-1]} {a.metavar or a.dest.upper()}"
+                text = " ".join(sp._get_formatter()._expand_help(a).split()) if a.help else ""
+                out.append(f"| `{flag}` | {text.replace('|', chr(92) + '|')} |")
+            out.append("")
+    return "\n".join(out)
+
+
+def test_gan_guide_flag_tables_are_the_parsers():
+    """The guide's flag tables are python -m gan's --help: a flag or help text changed fails here until the page
+    follows (regenerate them with `python tests/test_docs.py`, which prints them)."""
+    page = GAN_GUIDE.read_text(encoding="utf-8")
+    assert _FLAGS_INTRO in page
+    tables = page[page.index("\n", page.index(_FLAGS_INTRO)) + 1 :].strip()
+    assert tables == gan_flag_tables().strip(), (
+        "docs/gan/guide.md: regenerate the flag tables (python tests/test_docs.py)"
+    )
 
 
 def test_the_package_long_description_shows_on_an_index():
@@ -214,3 +219,7 @@ def test_the_package_long_description_shows_on_an_index():
     assert "![" not in text and "<img" not in text.lower()
     targets = re.findall(r"\]\(([^)]+)\)", text) + re.findall(r'href="([^"]+)"', text)
     assert all(t.startswith("https://") for t in targets), targets
+
+
+if __name__ == "__main__":  # the gan guide's flag tables, to paste below its "Every flag" intro
+    print(gan_flag_tables())
