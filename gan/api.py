@@ -30,7 +30,7 @@ def train(config: TrainConfig | None = None, /, *, evaluator=None, stdout=None, 
     """Train a new run; returns its last epoch record (losses, D outputs, times, and scores when evaluated).
 
     ``config``: a TrainConfig (not modified), or ``settings``: its fields as keywords, where ``preset`` fills the
-    settings not given from gan.presets. Without ``outdir`` the run goes to runs/<model>-<date-time>.
+    settings not given from gan.presets. Without ``outdir`` the run goes to ``runs/<model>-<date-time>``.
     ``evaluator``: callable(G, epoch) -> scores, called every ``eval_every`` epochs (default: the CLI's, Parzen
     window, FID, Inception Score and modes). ``stdout``: where progress lines go (default sys.stdout).
     """
