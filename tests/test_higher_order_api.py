@@ -48,6 +48,18 @@ def test_allow_unused(device):
     assert gz is None
 
 
+def test_empty_inputs_are_refused_as_pytorch(device):
+    x = leaf([1.0, 2.0], device)
+    y = (x * x).sum()
+    with pytest.raises(RuntimeError, match=r"`inputs` argument to `grad\(\)` cannot be empty"):
+        grad(y, [])
+    with pytest.raises(RuntimeError, match=r"`inputs` argument to `backward\(\)` cannot be empty"):
+        y.backward(inputs=[])
+    assert x.grad is None  # refused before anything ran
+    y.backward(inputs=[x])  # the graph is still whole
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
 def test_no_accumulation_across_calls(device):
     x = leaf([1.0, -2.0], device)
     y = (x * x).sum()

@@ -45,10 +45,10 @@ def backward(
     ``create_graph``. ``inputs``, if given, limits accumulation to those tensors.
     """
     roots = _as_list(tensors)
+    targets = None if inputs is None else _nonempty_inputs("backward", inputs)
     seeds = _seeds("backward", roots, grad_tensors, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
-    targets = None if inputs is None else _as_list(inputs)
     captured = _walk(roots, seeds, retain_graph, create_graph, targets)
     if targets is not None:
         for t in targets:
@@ -82,7 +82,7 @@ def grad(
     tensor(18., dtype=float32)
     """
     roots = _as_list(outputs)
-    targets = _as_list(inputs)
+    targets = _nonempty_inputs("grad", inputs)
     for i, t in enumerate(targets):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs[{i}] is a {type(t).__name__}, expected a Tensor")
@@ -109,6 +109,14 @@ def grad(
 
 def _as_list(tensors: Any) -> list[Any]:
     return list(tensors) if isinstance(tensors, (tuple, list)) else [tensors]
+
+
+def _nonempty_inputs(op, inputs):
+    """``inputs`` as a list; an empty one is refused with PyTorch's message (it would differentiate nothing)."""
+    targets = _as_list(inputs)
+    if not targets:
+        raise RuntimeError(f"`inputs` argument to `{op}()` cannot be empty")
+    return targets
 
 
 def _seeds(op, roots, grads, create_graph):
