@@ -192,6 +192,74 @@ def test_derivatives_up_to_fourth_order_match_closed_forms(device, name, x):
         np.testing.assert_allclose(g, want, rtol=1e-9, atol=1e-9, err_msg=f"{name}: derivative of order {order}")
 
 
+# --- gradients constant in x: they stay in the graph with a zero derivative, as PyTorch's ------------------------
+
+AWAY_FROM_KINKS = [-1.3, -0.4, 0.7, 1.6]  # no zeros, no ties, none at the clamp bounds +-0.5
+PIECEWISE_LINEAR = {
+    # f (summed before differentiating) and its first derivative, elementwise, as a function of x
+    "relu": (F.relu, lambda x: (x > 0) * 1.0),
+    "leaky_relu": (lambda t: F.leaky_relu(t, 0.2), lambda x: np.where(x > 0, 1.0, 0.2)),
+    "leaky_relu_negative_slope": (lambda t: F.leaky_relu(t, -0.3), lambda x: np.where(x > 0, 1.0, -0.3)),
+    "abs": (lambda t: t.abs(), np.sign),
+    "clamp": (lambda t: t.clamp(-0.5, 0.5), lambda x: (np.abs(x) < 0.5) * 1.0),
+    "maximum": (lambda t: mg.maximum(t, t * 0.5), lambda x: np.where(x > 0, 1.0, 0.5)),
+    "minimum": (lambda t: mg.minimum(t, mg.tensor(0.0, dtype=t.dtype, device=t.device)), lambda x: (x < 0) * 1.0),
+    "amax": (lambda t: t.reshape(2, 2).amax(dim=1), lambda x: np.array([0.0, 1.0, 0.0, 1.0])),
+    "max_dim": (lambda t: t.reshape(2, 2).max(dim=0).values, lambda x: np.array([0.0, 0.0, 1.0, 1.0])),
+    "min_all": (lambda t: t.min(), lambda x: np.array([1.0, 0.0, 0.0, 0.0])),
+    "x**1": (lambda t: t**1, np.ones_like),
+}
+
+
+@pytest.mark.parametrize("name", list(PIECEWISE_LINEAR))
+def test_second_derivative_of_a_piecewise_linear_op_is_zero_not_an_error(device, name):
+    f, first = PIECEWISE_LINEAR[name]
+    x = leaf(AWAY_FROM_KINKS, device)
+    (g,) = grad(f(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), first(np.array(AWAY_FROM_KINKS)))
+    assert g.requires_grad  # as in PyTorch: the gradient reads x, so it is a function of x
+    (h,) = grad(g.sum(), x)
+    np.testing.assert_array_equal(h.numpy(), np.zeros(4))
+
+
+def test_derivatives_of_a_polynomial_past_its_degree_are_zero(device):
+    x = leaf(AWAY_FROM_KINKS + [0.0], device)
+    got = derivatives(lambda t: t**3, x, 4)
+    want = [3 * x.numpy() ** 2, 6 * x.numpy(), np.full(5, 6.0), np.zeros(5)]
+    for order, (g, w) in enumerate(zip(got, want), start=1):
+        np.testing.assert_allclose(g, w, rtol=1e-12, err_msg=f"x**3: derivative of order {order}")
+    (d,) = grad((x**0).sum(), x)  # x^0 = 1 everywhere: dx = 0, also at x = 0 (not 0 * 0^-1 = nan)
+    np.testing.assert_array_equal(d.numpy(), np.zeros(5))
+
+
+def test_the_input_hessian_of_a_relu_network_is_zero(device):
+    """f(x) = sum_i v . relu(W2 relu(W1 x_i + b1) + b2) and a Maxout layer on top: piecewise linear in x, so the
+    input Hessian is 0 at every x off the kinks, while its input gradient depends on the weights."""
+    rng = np.random.default_rng(4)
+    mg.manual_seed(4)
+    net = (
+        mg.nn.Sequential(
+            mg.nn.Linear(3, 5), mg.nn.ReLU(), mg.nn.Linear(5, 4), mg.nn.LeakyReLU(0.2), mg.nn.Maxout(4, 2, 3)
+        )
+        .double()
+        .to(device)
+    )
+    x = leaf(rng.standard_normal((6, 3)), device)
+    (g,) = grad(net(x).sum(), x, create_graph=True)
+    assert g.requires_grad
+    (hv,) = grad((g * const(rng.standard_normal((6, 3)), device)).sum(), x)  # a Hessian-vector product
+    np.testing.assert_array_equal(hv.numpy(), np.zeros((6, 3)))
+    eps = 1e-6  # the gradient itself against central differences
+    numeric = np.zeros((6, 3))
+    for i in np.ndindex(6, 3):
+        d = np.zeros((6, 3))
+        d[i] = eps
+        with mg.no_grad():
+            up, down = (net(const(x.numpy() + s * d, device)).sum().item() for s in (1, -1))
+        numeric[i] = (up - down) / (2 * eps)
+    np.testing.assert_allclose(g.detach().numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
 THIRD_ORDER = {
     # f and its input shapes: layers whose recorded backward is built from other Functions
     "linear_tanh": (lambda x, w: F.linear(x, w).tanh(), [(2, 3), (2, 3)]),

@@ -5,7 +5,10 @@ graph: the functions are piecewise smooth, and on each piece the mask does
 not move.
 """
 
+from functools import partial
+
 from minigrad.autograd import Function, raw, sum_to
+from minigrad.autograd.piecewise import piecewise_scale
 from minigrad.backend import get_array_module
 from minigrad.ops.promotion import promote
 from minigrad.tensor import Tensor
@@ -58,7 +61,11 @@ class Abs(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * get_array_module(raw(x)).sign(raw(x))
+        return piecewise_scale(gy, _sign, x)
+
+
+def _sign(x):
+    return get_array_module(x).sign(x)
 
 
 class Maximum(Function):
@@ -69,8 +76,7 @@ class Maximum(Function):
         return get_array_module(a).maximum(a, b)
 
     def backward(self, gy):
-        a, b = (raw(v) for v in self.saved_tensors)
-        return _split_by_winner(gy, _winner_weight(a > b, a == b), a.shape, b.shape)
+        return _split_by_winner(self, gy, larger=True)
 
 
 class Minimum(Function):
@@ -81,18 +87,24 @@ class Minimum(Function):
         return get_array_module(a).minimum(a, b)
 
     def backward(self, gy):
-        a, b = (raw(v) for v in self.saved_tensors)
-        return _split_by_winner(gy, _winner_weight(a < b, a == b), a.shape, b.shape)
+        return _split_by_winner(self, gy, larger=False)
 
 
-def _winner_weight(a_wins, tie):
-    """The weight of a in the gradient: 1 where it wins, 0.5 on ties, 0 otherwise (a constant)."""
-    return a_wins + 0.5 * tie
+def _share(a, b, larger, of_a):
+    """a's share of the gradient: 1 where a wins, 0.5 on ties, 0 otherwise (b's: 1 minus that), in a's dtype."""
+    w = ((a > b) if larger else (a < b)).astype(a.dtype)
+    w += (a == b) * a.dtype.type(0.5)
+    return w if of_a else 1 - w
 
 
-def _split_by_winner(gy, w, shape_a, shape_b):
-    w = w.astype(raw(gy).dtype)
-    return sum_to(gy * w, shape_a), sum_to(gy * (1 - w), shape_b)
+def _split_by_winner(fn, gy, larger):
+    a, b = fn.saved_tensors
+    ga = gb = None
+    if fn.needs_input_grad[0]:
+        ga = sum_to(piecewise_scale(gy, partial(_share, larger=larger, of_a=True), a, b), a.shape)
+    if fn.needs_input_grad[1]:
+        gb = sum_to(piecewise_scale(gy, partial(_share, larger=larger, of_a=False), a, b), b.shape)
+    return ga, gb
 
 
 class Where(Function):
@@ -123,13 +135,18 @@ class Clamp(Function):
         return get_array_module(x).clip(x, self.lo, self.hi)
 
     def backward(self, gy):
-        x = raw(self.saved_tensors[0])
-        mask = True
-        if self.lo is not None:
-            mask = mask & (x >= self.lo)
-        if self.hi is not None:
-            mask = mask & (x <= self.hi)
-        return gy * mask
+        (x,) = self.saved_tensors
+        return piecewise_scale(gy, partial(_within, lo=self.lo, hi=self.hi), x)
+
+
+def _within(x, lo, hi):
+    """[lo <= x <= hi], a bound that is None left out."""
+    mask = get_array_module(x).ones(x.shape, dtype=bool)
+    if lo is not None:
+        mask &= x >= lo
+    if hi is not None:
+        mask &= x <= hi
+    return mask
 
 
 def exp(x):

@@ -10,8 +10,10 @@ and spreads it over the reduced elements.
 
 import builtins
 from collections import namedtuple
+from functools import partial
 
 from minigrad.autograd import Function, raw
+from minigrad.autograd.piecewise import piecewise_scale
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Where, maximum, minimum
 from minigrad.ops.shape_ops import Expand
@@ -88,10 +90,16 @@ class Max(_Reduction):
         return y
 
     def backward(self, gy):
-        x, y = (raw(v) for v in self.saved_tensors)
-        mask = (x == self._expand(y)).astype(x.dtype)  # which elements are extreme: a constant of the graph
-        mask /= mask.sum(axis=self.axes, keepdims=True)
-        return self._expand(gy) * mask
+        x, y = self.saved_tensors
+        share = partial(_extreme_share, axes=self.axes, kept=self._expand(raw(y)).shape)
+        return piecewise_scale(self._expand(gy), share, x, y)
+
+
+def _extreme_share(x, y, axes, kept):
+    """1 / (number of extremes) where x is an extreme of its slice, else 0 (y the extremes, reshaped to kept)."""
+    mask = (x == y.reshape(kept)).astype(x.dtype)
+    mask /= mask.sum(axis=axes, keepdims=True)
+    return mask
 
 
 class Min(Max):
