@@ -218,3 +218,23 @@ def test_a_module_called_twice_is_two_boxes_and_its_shared_parameters_stay_visib
     nodes, _ = viz.Graph(loss, modules=calls).view(group_modules=True)
     assert [n.sections[0][0] for n in nodes if n.kind == "module"] == ["lin: Linear (call 1)", "lin: Linear (call 2)"]
     assert sorted(n.sections[0][0] for n in nodes if n.kind == "param") == ["lin.bias", "lin.weight"]
+
+
+def test_draw_writes_through_the_one_atomic_writer(monkeypatch, tmp_path):
+    """A write whose flush to disk fails (a full disk can report it only then) keeps the previous drawing, leaves
+    no temporary file and names the path, as every other file minigrad writes."""
+    import errno
+    import os
+
+    no_dot(monkeypatch, tmp_path)
+    path = viz.draw(tour_graph()["L"], tmp_path / "g.svg")
+    before = path.read_bytes()
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match=r"cannot write .*g\.svg: No space left on device"):
+        viz.draw(tour_graph()["h"], path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["g.svg"]

@@ -12,10 +12,9 @@ collapses each module call (recorded with :func:`record_modules`) into one box.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from minigrad.atomic_write import atomic_write
 from minigrad.viz.dot import dot_available, dot_source, run_dot  # noqa: F401 (dot_available is public)
 from minigrad.viz.graph import Graph
 from minigrad.viz.modules import record_modules
@@ -78,20 +77,5 @@ def draw(
         )
     else:
         data = _render(nodes, edges, fmt, dpi)
-    _atomic_write(path, data)
-    return path
-
-
-def _atomic_write(path, data: bytes):
-    """Write to a temporary file next to ``path``, then rename it onto ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    return atomic_write(path, lambda f: f.write(data))
