@@ -238,3 +238,17 @@ def test_draw_writes_through_the_one_atomic_writer(monkeypatch, tmp_path):
         viz.draw(tour_graph()["h"], path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["g.svg"]
+
+
+def test_a_huge_graph_is_refused_before_layout_naming_the_size_and_the_ways_out(monkeypatch, tmp_path):
+    no_dot(monkeypatch, tmp_path)
+    x = mg.randn(2, requires_grad=True)
+    y = x
+    for _ in range(600):  # 1,201 boxes: over the default
+        y = y.tanh()
+    with pytest.raises(ValueError, match=r"1201 boxes \(600 ops\), more than max_nodes=1000.*group_modules=True"):
+        viz.draw(y, tmp_path / "chain.svg")
+    with pytest.raises(ValueError, match=r"13 boxes \(5 ops\), more than max_nodes=10"):
+        viz.draw(tour_graph()["L"], tmp_path / "small.svg", max_nodes=10)
+    assert list(tmp_path.glob("*.svg")) == []  # nothing written
+    assert viz.draw(tour_graph()["L"], tmp_path / "small.svg", max_nodes=13).exists()
