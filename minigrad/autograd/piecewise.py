@@ -41,9 +41,9 @@ class PiecewiseScale(Function):
         return gy * (s if s.dtype.kind == "b" else s.astype(gy.dtype, copy=False))
 
     def backward(self, ggy):
-        xs = self.saved_tensors
+        xs = self.saved_values
         need = self.needs_input_grad
-        dgy = sum_to(PiecewiseScale(self.factor).apply(ggy, *xs), self.gy_shape) if need[0] else None
+        dgy = sum_to(PiecewiseScale(self.factor).forward_or_record(ggy, *xs), self.gy_shape) if need[0] else None
         xp = get_array_module(raw(ggy))
         return (dgy, *(xp.zeros(shape, dtype) if n else None for (shape, dtype), n in zip(self.like, need[1:])))
 
@@ -51,4 +51,4 @@ class PiecewiseScale(Function):
 def piecewise_scale(gy: Any, factor: Callable[..., Any], *xs: Any) -> Any:
     """gy * factor(*xs) for a factor constant on pieces of the xs: arrays in, the array out;
     Tensors in (``create_graph=True``), a node whose derivative w.r.t. the xs is zero."""
-    return PiecewiseScale(factor).apply(gy, *xs)
+    return PiecewiseScale(factor).forward_or_record(gy, *xs)

@@ -1,5 +1,9 @@
 """Activations: relu, leaky_relu, sigmoid, tanh, softplus, logsigmoid, softmax, log_softmax.
 
+Each activation's Function and its functional form live here, the one home
+of both: ``minigrad.relu`` / ``Tensor.relu`` and ``nn.functional.relu`` are
+these functions, and the layers in ``minigrad.nn.activation`` call them.
+
 All are written to stay finite for |x| up to 1e4 in float32: nothing ever
 computes exp of a large positive number. Each backward is one formula on
 arrays or (``create_graph=True``) Tensors; masks are constants.
@@ -22,7 +26,7 @@ class ReLU(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return piecewise_scale(gy, _positive, y)
 
 
@@ -51,7 +55,7 @@ class LeakyReLU(Function):
         return xp.where(x > 0, x, y)  # a > 1 or a < 0: max() is not the formula
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         return piecewise_scale(gy, partial(_leaky_slope, a=self.slope), x)
 
 
@@ -86,7 +90,7 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return gy * y * (1 - y)
 
 
@@ -99,7 +103,7 @@ class Tanh(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return gy * (1 - y * y)
 
 
@@ -111,8 +115,8 @@ class Softplus(Function):
         return stable_softplus(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
-        return gy * Sigmoid().apply(x)
+        (x,) = self.saved_values
+        return gy * Sigmoid().forward_or_record(x)
 
 
 class LogSigmoid(Function):
@@ -123,8 +127,8 @@ class LogSigmoid(Function):
         return -stable_softplus(-x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
-        return gy * Sigmoid().apply(-x)
+        (x,) = self.saved_values
+        return gy * Sigmoid().forward_or_record(-x)
 
 
 class Softmax(Function):
@@ -141,7 +145,7 @@ class Softmax(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
@@ -159,15 +163,16 @@ class LogSoftmax(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
-        return gy - Exp().apply(y) * gy.sum(axis=self.axis, keepdims=True)
+        (y,) = self.saved_values
+        return gy - Exp().forward_or_record(y) * gy.sum(axis=self.axis, keepdims=True)
 
 
 def relu(input):
     return ReLU()(input)
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x (``inplace`` is accepted for PyTorch compatibility; ignored)."""
     return LeakyReLU(negative_slope)(input)
 
 

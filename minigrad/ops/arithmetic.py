@@ -47,7 +47,7 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
+        a, b = self.saved_values
         ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -61,7 +61,7 @@ class Div(Function):
         return a / b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
+        a, b = self.saved_values
         ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -88,7 +88,7 @@ class PowScalar(Function):
         return x**self.c
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         c = self.c
         if c == 0:  # x^0 = 1: dx = 0, also at x = 0 (not 0 * x^-1), as PyTorch
             return get_array_module(raw(gy)).zeros(x.shape, raw(gy).dtype)
@@ -109,13 +109,15 @@ class Pow(Function):
         return a**b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
+        a, b = self.saved_values
         ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
             # a^b log a -> 0 as a -> 0 for b > 0; avoid 0 * -inf = nan there
             positive = raw(a) > 0
-            log_a = Log().apply(Where(positive).apply(a, get_array_module(positive).ones((), raw(a).dtype)))
+            log_a = Log().forward_or_record(
+                Where(positive).forward_or_record(a, get_array_module(positive).ones((), raw(a).dtype))
+            )
             gb = sum_to(gy * a**b * log_a, b.shape)
         return ga, gb
 

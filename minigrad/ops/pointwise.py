@@ -23,7 +23,7 @@ class Exp(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return gy * y
 
 
@@ -35,7 +35,7 @@ class Log(Function):
         return get_array_module(x).log(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         return gy / x
 
 
@@ -48,7 +48,7 @@ class Sqrt(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return gy / (2 * y)
 
 
@@ -60,7 +60,7 @@ class Abs(Function):
         return get_array_module(x).abs(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         return piecewise_scale(gy, _sign, x)
 
 
@@ -98,7 +98,7 @@ def _share(a, b, larger, of_a):
 
 
 def _split_by_winner(fn, gy, larger):
-    a, b = fn.saved_tensors
+    a, b = fn.saved_values
     ga = gb = None
     if fn.needs_input_grad[0]:
         ga = sum_to(piecewise_scale(gy, partial(_share, larger=larger, of_a=True), a, b), a.shape)
@@ -119,8 +119,8 @@ class Where(Function):
 
     def backward(self, gy):
         zero = get_array_module(raw(gy)).zeros((), dtype=raw(gy).dtype)
-        ga = sum_to(Where(self.cond).apply(gy, zero), self.shapes[0]) if self.needs_input_grad[0] else None
-        gb = sum_to(Where(self.cond).apply(zero, gy), self.shapes[1]) if self.needs_input_grad[1] else None
+        ga = sum_to(Where(self.cond).forward_or_record(gy, zero), self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = sum_to(Where(self.cond).forward_or_record(zero, gy), self.shapes[1]) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -135,7 +135,7 @@ class Clamp(Function):
         return get_array_module(x).clip(x, self.lo, self.hi)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         return piecewise_scale(gy, partial(_within, lo=self.lo, hi=self.hi), x)
 
 
