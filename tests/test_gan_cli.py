@@ -511,3 +511,21 @@ def test_the_progress_bar_shows_the_whole_runs_remaining_time(mnist_dir, tmp_pat
     train(cfg, stdout=term)
     bars = [part for part in term.getvalue().split("\r") if part.startswith("epoch 1/2")]
     assert any(re.match(r"epoch 1/2, run \d+:\d\d:\d\d left", part) for part in bars), bars
+
+
+def test_threads_beyond_the_cpus_are_capped_with_a_note_and_recorded_as_run(train_tiny, tmp_path, capsys):
+    """--threads 100000 ran 30x slower and recorded 64; 2**70 hung (one optimizer future per thread)."""
+    from gan.cli.shared import use_threads
+    from minigrad import threads
+
+    cpus = len(threads.usable_cpus())
+    before = minigrad.get_num_threads()
+    try:
+        assert use_threads(2**70) == cpus  # returns at once
+        assert f"--threads {2**70} is more than the {cpus} CPUs" in capsys.readouterr().err
+        out = tmp_path / "run"
+        assert train_tiny(out, "--epochs", "1", "--threads", "100000") == 0  # the last --threads wins
+        assert json.loads((out / "config.json").read_text())["threads"] == cpus
+        assert f"using {cpus}" in capsys.readouterr().err
+    finally:
+        minigrad.set_num_threads(before)
