@@ -348,3 +348,20 @@ def test_damaged_metrics_lines_are_skipped_with_a_warning_and_the_rest_survive(t
         ("step", 3),
         ("epoch", 3),
     ]
+
+
+def test_a_restart_after_a_death_before_the_first_checkpoint_logs_one_history(train_tiny, tmp_path):
+    """The same command run again in the folder of a run killed before its first checkpoint starts over: its
+    metrics.jsonl is that of a clean run, not the dead run's records followed by the new ones."""
+    import json
+
+    def history(folder):
+        lines = (folder / "metrics.jsonl").read_text().splitlines()
+        return [(r["kind"], r["epoch"], r["step"]) for r in map(json.loads, lines)]
+
+    clean, restarted = tmp_path / "clean", tmp_path / "restarted"
+    assert train_tiny(clean, "--epochs", "1", "--log-every", "1") == 0
+    assert train_tiny(restarted, "--epochs", "1", "--log-every", "1") == 0
+    (restarted / "checkpoint.npz").unlink()  # what a run killed before its first checkpoint leaves
+    assert train_tiny(restarted, "--epochs", "1", "--log-every", "1") == 0
+    assert history(restarted) == history(clean) and len(history(clean)) > 2

@@ -150,6 +150,7 @@ class Trainer:
             self._restore(resume)
         else:
             self.outdir.mkdir(parents=True, exist_ok=True)
+            self._forget_after(0, 0)  # a run killed before its first checkpoint left records: this one starts over
         for folder in (self.outdir, self.samples_dir):  # left by a run killed mid-write (the CLI holds the lock)
             remove_temp_files(folder)
         self.records = read_metrics(self.metrics_path)
@@ -181,9 +182,14 @@ class Trainer:
         self.seconds_before = state["seconds"]
         self.epoch_sums = dict(state["epoch_sums"])
         self.saved_at = (self.epoch, self.step)
-        truncate_metrics(self.metrics_path, self.epoch, self.step, warn=self._warn)  # the run died later
+        self._forget_after(self.epoch, self.step)  # the run died later
+
+    def _forget_after(self, epoch, step):
+        """Drop the records and grids written after (epoch, step): this run writes them again."""
+        if self.metrics_path.exists():
+            truncate_metrics(self.metrics_path, epoch, step, warn=self._warn)
         for png in self.samples_dir.glob("epoch_*.png"):  # grids of epochs the checkpoint has not seen
-            if int(png.stem.split("_")[1]) > self.epoch:
+            if int(png.stem.split("_")[1]) > epoch:
                 png.unlink()
 
     def _write_config(self):
