@@ -365,3 +365,28 @@ def test_a_restart_after_a_death_before_the_first_checkpoint_logs_one_history(tr
     (restarted / "checkpoint.npz").unlink()  # what a run killed before its first checkpoint leaves
     assert train_tiny(restarted, "--epochs", "1", "--log-every", "1") == 0
     assert history(restarted) == history(clean) and len(history(clean)) > 2
+
+
+def test_a_non_numeric_value_is_skipped_with_a_warning_and_the_resume_goes_on(train_tiny, tmp_path, capsys):
+    """A record with "loss_d": "abc" (or a bad fid, or a bad grad-norm entry) made every --resume crash after an
+    epoch of training, when the curves were drawn. The value is dropped with a warning naming the line and the key;
+    the rest of its record, and every other record, survive."""
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "1", "--log-every", "2") == 0
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    records[0]["loss_d"] = "abc"
+    records[1]["grad_norm_d"] = dict(records[1]["grad_norm_d"], extra="y")
+    records[2]["fid"] = "x"
+    records[2]["parzen_valid_images"] = "50000..50999"  # a text field a run does write
+    (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet", "--threads", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "metrics.jsonl line 1: loss_d is 'abc', not a number; that value is skipped" in err, err
+    assert "metrics.jsonl line 2: grad_norm_d['extra'] is 'y', not a number; that value is skipped" in err, err
+    assert "metrics.jsonl line 3: fid is 'x', not a number; that value is skipped" in err, err
+    kept = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert "loss_d" not in kept[0] and kept[0]["loss_g"] == records[0]["loss_g"]
+    assert kept[1]["grad_norm_d"] == {k: v for k, v in records[1]["grad_norm_d"].items() if k != "extra"}
+    assert "fid" not in kept[2] and kept[2]["parzen_valid_images"] == "50000..50999"
+    assert kept[2]["loss_d"] == records[2]["loss_d"] and [r["epoch"] for r in kept if r["kind"] == "epoch"] == [1, 2]
