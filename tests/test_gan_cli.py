@@ -529,3 +529,27 @@ def test_threads_beyond_the_cpus_are_capped_with_a_note_and_recorded_as_run(trai
         assert f"using {cpus}" in capsys.readouterr().err
     finally:
         minigrad.set_num_threads(before)
+
+
+@pytest.mark.parametrize("name", ["config.json", "metrics.jsonl", "losses.png"])
+def test_a_run_file_replaced_by_a_folder_is_a_one_line_error(name, train_tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "1") == 0
+    (out / name).unlink()
+    (out / name).mkdir()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet", "--threads", "1"])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and len(err.splitlines()) == 1, err
+    assert f"--resume {out}: {out / name} is a folder, not a file" in err, err
+    (out / "checkpoint.npz").unlink()  # a run killed before its first checkpoint, started again
+    with pytest.raises(SystemExit) as e:
+        train_tiny(out, "--epochs", "1")
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and f"--outdir {out}: {out / name} is a folder, not a file" in err, err
+    if name == "metrics.jsonl":
+        with pytest.raises(SystemExit) as e:
+            cli.main(["plot", str(out)])
+        err = capsys.readouterr().err.strip()
+        assert e.value.code == 2 and f"RUN {out}: {out / name} is a folder, not a file" in err, err

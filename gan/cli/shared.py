@@ -50,6 +50,15 @@ def require_writable(p, flag, value, folder):
         p.error(f"{flag} {value}: cannot write there: {reason}")
 
 
+def require_run_files(p, flag, folder):
+    """A usage error when one of the run's files in ``folder`` is a folder (nothing could write it)."""
+    from gan.run.folder import blocked_run_file
+
+    reason = blocked_run_file(folder)
+    if reason:
+        p.error(f"{flag} {folder}: {reason}")
+
+
 def require_device(p, device):
     """A usage error for --device cuda on a machine without CUDA."""
     if device == "cuda" and not minigrad.cuda.is_available():

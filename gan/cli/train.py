@@ -12,6 +12,7 @@ from gan.cli.shared import (
     EXIT_USAGE,
     add_threads_argument,
     require_device,
+    require_run_files,
     require_writable,
     use_threads,
 )
@@ -232,6 +233,7 @@ def _train_config(p, args):
     if args.resume is not None:
         if not Path(args.resume).is_dir():
             p.error(f"--resume {args.resume}: not a directory")
+        require_run_files(p, "--resume", args.resume)
         fixed = sorted(set(given) - set(RESUMABLE))
         if fixed:
             names = ", ".join("--" + f.replace("_", "-") for f in fixed)
@@ -263,6 +265,7 @@ def _train_config(p, args):
             if out.exists() and not out.is_dir():
                 p.error(f"--outdir {out} exists and is not a directory")
             _require_no_run(p, out)
+            require_run_files(p, "--outdir", out)
             require_writable(p, "--outdir", out, out)
         # (a folder with a config.json but no checkpoint is a run that stopped before its first one: start over)
     try:

@@ -1,4 +1,5 @@
-"""Can files be written in a folder? Asked before a run loads its data, so a bad --outdir fails at once."""
+"""Can a run's files be written in a folder? Asked before a run loads its data, so a bad --outdir or a damaged
+run folder fails at once."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import errno
 import os
 import uuid
 from pathlib import Path
+
+# the files a run rewrites whole (its checkpoint, log, settings and figures)
+RUN_FILES = ("checkpoint.npz", "config.json", "metrics.jsonl", "losses.png", "scores.png", "progress.gif")
 
 
 def unwritable_reason(folder) -> str | None:
@@ -31,4 +35,14 @@ def unwritable_reason(folder) -> str | None:
         return f"cannot write in {existing} ({e.strerror or e})"
     os.close(fd)
     os.unlink(probe)
+    return None
+
+
+def blocked_run_file(folder) -> str | None:
+    """Why one of a run's files in ``folder`` cannot be rewritten: it exists as a folder (or another non-file,
+    which the atomic rename cannot replace), or None."""
+    for name in RUN_FILES:
+        path = Path(folder) / name
+        if (path.exists() or path.is_symlink()) and not path.is_file():
+            return f"{path} is {'a folder' if path.is_dir() else 'not a regular file'}, not a file; move it away"
     return None
