@@ -553,3 +553,34 @@ def test_a_run_file_replaced_by_a_folder_is_a_one_line_error(name, train_tiny, t
             cli.main(["plot", str(out)])
         err = capsys.readouterr().err.strip()
         assert e.value.code == 2 and f"RUN {out}: {out / name} is a folder, not a file" in err, err
+
+
+def test_sample_out_is_written_atomically(train_tiny, tmp_path, monkeypatch, capsys):
+    """On a full disk (or past ulimit -f) the previous good samples stay: before, a truncated file replaced them."""
+    import contextlib
+    import errno
+    import io
+
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "1") == 0
+    npy = tmp_path / "samples.npy"
+    argv = ["sample", "--checkpoint", str(out), "--out", str(npy), "--threads", "1", "--n"]
+    assert cli.main([*argv, "4"]) == 0
+    good = npy.read_bytes()
+    real_save = np.save
+
+    def save_on_a_full_disk(file, array, *args, **kwargs):
+        buf = io.BytesIO()
+        real_save(buf, array, *args, **kwargs)
+        with open(file, "wb") if isinstance(file, (str, Path)) else contextlib.nullcontext(file) as f:
+            f.write(buf.getvalue()[: len(buf.getvalue()) // 2])  # half of it fits
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", save_on_a_full_disk)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        cli.main([*argv, "8"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "No space left on device" in err and str(npy) in err, err
+    assert npy.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["samples.npy"]
