@@ -247,6 +247,12 @@ def _train_config(p, args):
         except (CheckpointError, ConfigError, RuntimeError) as e:
             p.error(f"--resume {args.resume}: {e}")
         _require_matching_config(p, args.resume, state["config"])
+        if given.get("ema") == 0 and "generator_ema" in state:
+            p.error(
+                f"--ema 0: {args.resume} keeps an average of its generator (--ema {state['config']['ema']}, "
+                f"{int(state['ema_updates'])} updates) that --ema 0 would drop from its checkpoint; resume without "
+                f"--ema to keep it (sample --raw draws from the last iterate), or start a new run"
+            )
         if "epochs" in given and given["epochs"] <= state["epoch"]:
             p.error(
                 f"--epochs {given['epochs']}: {args.resume} has already trained {state['epoch']} epochs; "
