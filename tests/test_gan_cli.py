@@ -584,3 +584,17 @@ def test_sample_out_is_written_atomically(train_tiny, tmp_path, monkeypatch, cap
     assert e.value.code == 2 and "No space left on device" in err and str(npy) in err, err
     assert npy.read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["samples.npy"]
+
+
+@pytest.mark.parametrize("hops", [1, 2])
+def test_a_data_dir_that_is_a_symlink_loop_is_a_one_line_data_error(hops, tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.symlink_to(a if hops == 1 else b)
+    if hops == 2:
+        b.symlink_to(a)
+    with pytest.raises(SystemExit) as e:  # found while the arguments are read: no folder is made
+        cli.main(["train", "--data-dir", str(a), "--outdir", str(tmp_path / "run"), "--quiet", "--threads", "1"])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 1 and len(err.splitlines()) == 1, err
+    assert f"error: --data-dir {a}: a loop of symbolic links" in err, err
+    assert not (tmp_path / "run").exists()

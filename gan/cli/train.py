@@ -229,7 +229,14 @@ def _train_config(p, args):
     state = None
     require_device(p, given.get("device"))  # before a checkpoint is loaded onto it
     if given.get("data_dir") is not None:  # stored in the run's config: must still work from another folder
-        given["data_dir"] = str(Path(given["data_dir"]).resolve())
+        try:
+            given["data_dir"] = str(Path(given["data_dir"]).resolve())
+        except (RuntimeError, OSError):  # a symlink loop: RuntimeError before Python 3.13, OSError(ELOOP) since
+            p.exit(
+                EXIT_FAILURE,
+                f"{p.prog}: error: --data-dir {given['data_dir']}: a loop of symbolic links (it leads back to "
+                f"itself), not a data directory\n",
+            )
     if args.resume is not None:
         if not Path(args.resume).is_dir():
             p.error(f"--resume {args.resume}: not a directory")
