@@ -390,3 +390,25 @@ def test_a_non_numeric_value_is_skipped_with_a_warning_and_the_resume_goes_on(tr
     assert kept[1]["grad_norm_d"] == {k: v for k, v in records[1]["grad_norm_d"].items() if k != "extra"}
     assert "fid" not in kept[2] and kept[2]["parzen_valid_images"] == "50000..50999"
     assert kept[2]["loss_d"] == records[2]["loss_d"] and [r["epoch"] for r in kept if r["kind"] == "epoch"] == [1, 2]
+
+
+def test_the_detect_anomaly_report_of_a_divergence_is_one_line(train_tiny, tmp_path, monkeypatch, capsys):
+    """It spanned 8 lines (the op's stack) and ended with a stray '; stopped, ...' line: now one line naming the
+    step, the op, the user's line that made the nan, and the checkpoint kept."""
+    calls = {"n": 0}
+    original = gan_train.d_loss_for
+
+    def diverging(*args):
+        calls["n"] += 1
+        loss = original(*args)
+        return loss * float("nan") if calls["n"] == 7 else loss
+
+    monkeypatch.setattr(gan_train, "d_loss_for", diverging)
+    assert train_tiny(tmp_path / "run", "--epochs", "3", "--detect-anomaly") == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "training diverged at step 7 (epoch 2): Function 'Mul' returned nan/inf values in its forward" in err
+    assert "created at " in err and "in diverging: return loss * float" in err, err
+    assert err.endswith(
+        f"stopped, the last good checkpoint (epoch 1, step 4) is kept in {tmp_path / 'run'}/checkpoint.npz"
+    )

@@ -103,6 +103,14 @@ def grad_norms(module) -> dict:
 # --- the loop -----------------------------------------------------------------------------------
 
 
+def _one_line(anomaly: AnomalyError) -> str:
+    """An AnomalyError's report in one line: what the op did and the user's line that created it (its stack of
+    minigrad and gan frames is left out of a message that ends a run)."""
+    lines = [line.strip() for line in str(anomaly).splitlines() if line.strip()]
+    site = next((line for line in lines[1:] if line.lower().startswith(("created at", "forward created at"))), None)
+    return lines[0].rstrip(".") + (f"; {site[0].lower()}{site[1:]}" if site else "")
+
+
 class Trainer:
     """One GAN run: models, optimizers, data, output directory; ``run()`` trains to cfg.epochs.
 
@@ -362,7 +370,7 @@ class Trainer:
                         last = self._run_epoch(stop, show_bar)
                     except AnomalyError as e:  # raised at the op that made the nan/inf, before any loss shows it
                         raise TrainingDiverged(
-                            f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): {e}"
+                            f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): {_one_line(e)}"
                         ) from None
             except TrainingDiverged as e:
                 raise TrainingDiverged(f"{e}; stopped, {self._kept()}") from None
