@@ -598,3 +598,12 @@ def test_a_data_dir_that_is_a_symlink_loop_is_a_one_line_data_error(hops, tmp_pa
     assert e.value.code == 1 and len(err.splitlines()) == 1, err
     assert f"error: --data-dir {a}: a loop of symbolic links" in err, err
     assert not (tmp_path / "run").exists()
+
+
+def test_r1_every_without_r1_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:  # (a missing --data-dir: were it accepted, nothing would train)
+        cli.main(["train", "--r1-every", "4", "--data-dir", str(tmp_path / "none"), "--outdir", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and len(err.splitlines()) == 1, err
+    assert "--r1-every 4 sets how often --r1 applies, but --r1 is off: give --r1 GAMMA too" in err, err
+
