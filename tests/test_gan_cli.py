@@ -607,3 +607,19 @@ def test_r1_every_without_r1_is_refused(tmp_path, capsys):
     assert e.value.code == 2 and len(err.splitlines()) == 1, err
     assert "--r1-every 4 sets how often --r1 applies, but --r1 is off: give --r1 GAMMA too" in err, err
 
+
+@pytest.mark.parametrize(
+    "flags, note",
+    [
+        (["--loss", "wgan-gp"], "the preset goodfellow2014 sets --d-loss mean"),
+        (["--optimizer", "adam"], "the preset goodfellow2014 sets --momentum 0.5 and --final-momentum 0.7"),
+        (["--k", "2"], "the preset goodfellow2014 sets --updates simultaneous"),
+    ],
+)
+def test_a_preset_conflict_says_which_settings_the_preset_made(flags, note, capsys):
+    """The message named flags the user never gave; it now says the preset set them."""
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--preset", "goodfellow2014", *flags])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and len(err.splitlines()) == 1, err
+    assert f"({note}; a flag given explicitly overrides it)" in err, err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -284,7 +285,7 @@ def _train_config(p, args):
     try:
         cfg.validate()
     except ConfigError as e:
-        p.error(str(e))
+        p.error(str(e) + _preset_note(str(e), None if state is not None else given.get("preset"), given))
     require_device(p, cfg.device)  # also a device that came from a resumed run's config
     if cfg.outdir is None:  # claimed last, so that a usage error leaves no empty folder behind
         from gan.training.trainer import default_outdir
@@ -292,6 +293,20 @@ def _train_config(p, args):
         require_writable(p, "--outdir", "(default runs/)", "runs")
         cfg.outdir = default_outdir(cfg.model)
     return cfg, state
+
+
+def _preset_note(message, preset, given):
+    """' (the preset P sets --a x and --b y; ...)' for the flags a ConfigError names that the preset set and
+    the user did not give, else '': the user is told where a setting they never typed came from."""
+    if preset is None:
+        return ""
+    named = dict.fromkeys(flag.replace("-", "_") for flag in re.findall(r"--([a-z0-9][a-z0-9-]*)", message))
+    made = [
+        f"--{key.replace('_', '-')} {PRESETS[preset][key]}" for key in named if key in set(PRESETS[preset]) - set(given)
+    ]
+    if not made:
+        return ""
+    return f" (the preset {preset} sets {' and '.join(made)}; a flag given explicitly overrides it)"
 
 
 def _require_matching_config(p, folder, config):
