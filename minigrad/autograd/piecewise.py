@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd.broadcasting import sum_to
-from minigrad.autograd.function import Function, raw
+from minigrad.autograd.function import Array, Function, Grad, raw
 from minigrad.backend import get_array_module
 
 
@@ -30,7 +30,7 @@ class PiecewiseScale(Function):
     def __init__(self, factor: Callable[..., Any]) -> None:
         self.factor = factor
 
-    def forward(self, gy, *xs):
+    def forward(self, gy: Array, *xs: Array) -> Array:
         self.gy_shape = gy.shape
         self.like = [(x.shape, x.dtype) for x in xs]
         self.save_for_backward(*xs)
@@ -40,7 +40,7 @@ class PiecewiseScale(Function):
             return s
         return gy * (s if s.dtype.kind == "b" else s.astype(gy.dtype, copy=False))
 
-    def backward(self, ggy):
+    def backward(self, ggy: Grad) -> tuple[Grad | None, ...]:
         xs = self.saved_values
         need = self.needs_input_grad
         dgy = sum_to(PiecewiseScale(self.factor).forward_or_record(ggy, *xs), self.gy_shape) if need[0] else None
@@ -48,7 +48,7 @@ class PiecewiseScale(Function):
         return (dgy, *(xp.zeros(shape, dtype) if n else None for (shape, dtype), n in zip(self.like, need[1:])))
 
 
-def piecewise_scale(gy: Any, factor: Callable[..., Any], *xs: Any) -> Any:
+def piecewise_scale(gy: Grad, factor: Callable[..., Array], *xs: Any) -> Grad:
     """gy * factor(*xs) for a factor constant on pieces of the xs: arrays in, the array out;
     Tensors in (``create_graph=True``), a node whose derivative w.r.t. the xs is zero."""
     return PiecewiseScale(factor).forward_or_record(gy, *xs)
