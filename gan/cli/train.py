@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -230,14 +232,13 @@ def _train_config(p, args):
     state = None
     require_device(p, given.get("device"))  # before a checkpoint is loaded onto it
     if given.get("data_dir") is not None:  # stored in the run's config: must still work from another folder
-        try:
-            given["data_dir"] = str(Path(given["data_dir"]).resolve())
-        except (RuntimeError, OSError):  # a symlink loop: RuntimeError before Python 3.13, OSError(ELOOP) since
+        if _is_symlink_loop(given["data_dir"]):  # resolve() raised a RuntimeError for it, and says nothing since 3.13
             p.exit(
                 EXIT_FAILURE,
                 f"{p.prog}: error: --data-dir {given['data_dir']}: a loop of symbolic links (it leads back to "
                 f"itself), not a data directory\n",
             )
+        given["data_dir"] = str(Path(given["data_dir"]).resolve())
     if args.resume is not None:
         if not Path(args.resume).is_dir():
             p.error(f"--resume {args.resume}: not a directory")
@@ -293,6 +294,14 @@ def _train_config(p, args):
         require_writable(p, "--outdir", "(default runs/)", "runs")
         cfg.outdir = default_outdir(cfg.model)
     return cfg, state
+
+
+def _is_symlink_loop(path) -> bool:
+    try:
+        os.stat(path)  # follows every link: ELOOP when they lead back to themselves
+    except OSError as e:
+        return e.errno == errno.ELOOP
+    return False
 
 
 def _preset_note(message, preset, given):
