@@ -523,3 +523,32 @@ def test_gradgradcheck_names_the_op_the_input_and_the_indices():
     with pytest.raises(mg.GradcheckError, match=r"grad_output 0 \(shape \(3,\)\)"):
         mg.gradgradcheck(lambda t: _CubeDetachedGradOutput()(t), [x])
     assert mg.gradgradcheck(lambda t: t**3, [x])  # the library's own cube passes
+
+
+def test_a_penalty_backward_does_not_walk_the_forward_graph_with_zeros(device):
+    """The zero derivative of a piecewise-linear gradient goes where a grad() (or backward(inputs=...)) asks for it;
+    an all-leaves backward, as a WGAN-GP or R1 step's, skips it, so it never backpropagates zeros through D's
+    forward graph (2 extra conv backwards per step on a 2-conv critic)."""
+    from minigrad.autograd import engine
+
+    mg.manual_seed(0)
+    critic = (
+        mg.nn.Sequential(mg.nn.Conv2d(1, 2, 4, 2, 1), mg.nn.LeakyReLU(0.2), mg.nn.Conv2d(2, 1, 4), mg.nn.Flatten())
+        .double()
+        .to(device)
+    )
+    x = leaf(np.random.default_rng(0).standard_normal((3, 1, 8, 8)), device)
+    (g,) = grad(critic(x).sum(), x, create_graph=True)
+    penalty = (g * g).sum()
+    visited = []
+    engine._node_observers.append(lambda fn, out, gy, gxs: visited.append(fn.name))
+    try:
+        penalty.backward()
+    finally:
+        engine._node_observers.pop()
+    assert "Conv2d" not in visited and "LeakyReLU" not in visited, visited  # only the gradient's graph
+    assert all(p.grad is not None for p in critic.parameters() if p.ndim > 1)  # the weights got theirs
+    h = x.detach().requires_grad_()
+    (g,) = grad(F.leaky_relu(h, 0.2).sum(), h, create_graph=True)
+    g.sum().backward(inputs=[h])  # asked for: the zero arrives
+    np.testing.assert_array_equal(h.grad.numpy(), np.zeros(h.shape))

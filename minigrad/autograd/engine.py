@@ -210,6 +210,7 @@ def _call_backward(fn, out, g, create_graph, needed):
     needs = fn.needs_input_grad
     if needed is not None:
         fn.needs_input_grad = tuple(n and id(x) in needed for x, n in zip(fn.inputs, needs))
+    fn._to_inputs = needed is not None  # grad() or backward(inputs=...): see minigrad.autograd.piecewise
     try:
         gxs = fn.backward(g)
     finally:

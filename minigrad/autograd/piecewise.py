@@ -6,6 +6,11 @@ function of x, and under ``create_graph=True`` the gradient is recorded as a nod
 (PyTorch's ``threshold_backward`` and its kin): it requires grad whenever x does, and a further
 ``grad`` w.r.t. x returns zeros (a ReLU network's input Hessian, the fourth derivative of x^3)
 instead of finding x unused in the graph. A mask multiplied in as a constant would cut that edge.
+
+The zero is handed to the xs only in a walk to chosen inputs (``grad``, ``backward(inputs=...)``),
+where it decides whether an input is reached. An all-leaves ``backward`` (a WGAN-GP or R1 step's)
+skips it: adding zeros changes no gradient, and handing them on would backpropagate zeros through
+the whole forward graph that made the xs (a leaf only they reach keeps ``.grad`` None, not zeros).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ class PiecewiseScale(Function):
         xs = self.saved_values
         need = self.needs_input_grad
         dgy = sum_to(PiecewiseScale(self.factor).forward_or_record(ggy, *xs), self.gy_shape) if need[0] else None
+        if not getattr(self, "_to_inputs", False):  # every leaf's gradient: zeros would change none of them
+            return (dgy, *(None for _ in xs))
         xp = get_array_module(raw(ggy))
         return (dgy, *(xp.zeros(shape, dtype) if n else None for (shape, dtype), n in zip(self.like, need[1:])))
 
