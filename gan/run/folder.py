@@ -1,10 +1,13 @@
-"""Can a run's files be written in a folder? Asked before a run loads its data, so a bad --outdir or a damaged
-run folder fails at once."""
+"""A run's folder: a new one's default name, whether files can be written in a folder, and whether the run's
+own files can be rewritten there (asked before a run loads its data, so a bad --outdir or a damaged run folder
+fails at once)."""
 
 from __future__ import annotations
 
 import errno
+import itertools
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -36,6 +39,21 @@ def unwritable_reason(folder) -> str | None:
     os.close(fd)
     os.unlink(probe)
     return None
+
+
+def default_outdir(model: str, root: str = "runs") -> str:
+    """A new folder root/<model>-<YYYYmmdd-HHMMSS>, created here: mkdir is atomic, so two runs started in
+    the same second get two folders (the second one's name ends in -2)."""
+    base = os.path.join(root, f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.makedirs(root, exist_ok=True)
+    for i in itertools.count(1):
+        path = base if i == 1 else f"{base}-{i}"
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable: itertools.count never ends")
 
 
 def blocked_run_file(folder) -> str | None:
