@@ -265,13 +265,16 @@ def _raise_stale(fn, what, x):
     )
 
 
-def topological_order(roots: Tensors) -> list[Tensor]:
+def topological_order(roots: Tensors, inputs_of: Callable[[Any], Sequence[Any]] | None = None) -> list[Tensor]:
     """Tensors reachable from ``roots`` (a Tensor or a list), each after all of its inputs (iterative DFS).
 
     A node is marked when it is expanded, not when it is pushed: it may sit on
     the stack twice, and the second copy is skipped. Backward visits them in
-    reverse.
+    reverse. ``inputs_of(fn)`` gives the input tensors of the Function ``fn``
+    (default ``fn.inputs``, refused once backward freed ``fn``; minigrad.viz
+    reads freed graphs through its own).
     """
+    inputs_of = inputs_of or _live_inputs
     order: list[Tensor] = []
     visited: set[int] = set()
     stack = [(r, False) for r in reversed(_as_list(roots))]
@@ -284,15 +287,18 @@ def topological_order(roots: Tensors) -> list[Tensor]:
             continue
         visited.add(id(t))
         stack.append((t, True))
-        fn = t.grad_fn
-        if fn is None:
+        if t.grad_fn is None:
             continue
-        if fn._freed:
-            raise RuntimeError(_FREED_MSG.format(fn.name))
-        for x in fn.inputs:
+        for x in inputs_of(t.grad_fn):
             if x.requires_grad and id(x) not in visited:
                 stack.append((x, False))
     return order
+
+
+def _live_inputs(fn):
+    if fn._freed:
+        raise RuntimeError(_FREED_MSG.format(fn.name))
+    return fn.inputs
 
 
 def _run_hooks(t, g):
