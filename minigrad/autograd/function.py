@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import backend, grad_mode
+from minigrad.amp import autocast_mode
 from minigrad.autograd import anomaly
 from minigrad.tensor import Tensor
 
@@ -72,9 +73,13 @@ class Function:
     _to_save: tuple[Any, ...]
     _creation_stack: list[Any]  # set in anomaly mode (anomaly.record_forward)
     _freed = False
+    # how autocast treats the inputs: "lower", "fp32", "promote", "banned" or None (minigrad.amp.autocast_mode)
+    autocast_policy: str | None = None
 
     def __call__(self, *inputs: Any) -> Tensor:
         tensors = as_tensor_args(self, inputs)
+        if autocast_mode.active:  # the only cost of autocast outside a region
+            tensors = autocast_mode.cast_inputs(self, tensors)
         self.needs_input_grad = tuple(t.requires_grad for t in tensors)
         arrays = [t.data for t in tensors]
         try:

@@ -14,6 +14,8 @@ from minigrad.tensor import Tensor
 class Exp(Function):
     """y = e^x ;  dx = y gy."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts exp to float32
+
     def forward(self, x):
         y = get_array_module(x).exp(x)
         self.save_for_backward(y)
@@ -26,6 +28,8 @@ class Exp(Function):
 
 class Log(Function):
     """y = ln x ;  dx = gy / x."""
+
+    autocast_policy = "fp32"  # PyTorch autocasts log to float32
 
     def forward(self, x):
         self.save_for_backward(x)

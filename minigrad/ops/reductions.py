@@ -55,6 +55,8 @@ class _Reduction(Function):
 class Sum(_Reduction):
     """y = sum_i x_i ;  dx_i = gy."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts sum to float32
+
     def forward(self, x):
         return x.sum(axis=self._setup(x), keepdims=self.keepdims)
 

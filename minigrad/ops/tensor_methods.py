@@ -55,7 +55,7 @@ _METHODS = {
     "__mul__": arithmetic.mul,
     "__rmul__": lambda self, other: arithmetic.mul(other, self),
     "__truediv__": arithmetic.div,
-    "__rtruediv__": lambda self, other: arithmetic.div(other, self),
+    "__rtruediv__": lambda self, other: arithmetic.RDiv()(other, self),
     "__neg__": arithmetic.neg,
     "__pos__": lambda self: self,
     "__pow__": arithmetic.pow,

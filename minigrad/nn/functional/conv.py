@@ -121,6 +121,8 @@ class Conv2d(Function):
     forward's im2col buffer; with ``create_graph=True`` they run as the recorded Functions.
     """
 
+    autocast_policy = "lower"  # PyTorch autocasts conv2d to float16
+
     def __init__(self, stride, padding, dilation):
         self.stride, self.padding, self.dilation = stride, padding, dilation
 
@@ -172,6 +174,8 @@ class ConvTranspose2d(Function):
 
     On raw arrays one kernel call computes all three, sharing im2col(gy).
     """
+
+    autocast_policy = "lower"  # PyTorch autocasts conv_transpose2d to float16
 
     def __init__(self, stride, padding, output_padding, dilation):
         self.stride, self.padding, self.dilation = stride, padding, dilation

@@ -39,6 +39,8 @@ class LayerNorm(Function):
     itself differentiable.
     """
 
+    autocast_policy = "fp32"  # PyTorch autocasts layer_norm to float32
+
     def __init__(self, normalized_shape, eps, has_weight, has_bias):
         self.normalized_shape, self.eps = normalized_shape, eps
         self.n_features = math.prod(normalized_shape)

@@ -81,6 +81,8 @@ def _check_broadcasts(op, name, t, x):
 class _PointwiseLoss(Function):
     """Shared reduction logic: loss = reduce(l) over an elementwise l."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts mse_loss, binary_cross_entropy_with_logits to float32
+
     def __init__(self, reduction):
         self.reduction = reduction
 
@@ -124,6 +126,8 @@ class BinaryCrossEntropy(_PointwiseLoss):
     dp = w (p - t) / max(p (1 - p), 1e-12)  (PyTorch's formula),
     dt = -w (log p - log(1 - p)),   dw = -[t log p + (1 - t) log(1 - p)]  (the unweighted loss).
     """
+
+    autocast_policy = "banned"  # PyTorch raises inside autocast: use binary_cross_entropy_with_logits
 
     def forward(self, p, t, w=None):
         self.save_for_backward(p, t, w)
@@ -218,6 +222,8 @@ class _ClassIndexLoss(Function):
 
     'mean' divides by sum_i c_i (PyTorch's weighted mean), not by N.
     """
+
+    autocast_policy = "fp32"  # PyTorch autocasts cross_entropy, nll_loss to float32
 
     def __init__(self, target, weight, ignore_index, reduction):
         self.target, self.weight, self.ignore_index, self.reduction = target, weight, ignore_index, reduction

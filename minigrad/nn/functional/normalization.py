@@ -57,6 +57,8 @@ class BatchNorm(Function):
     per-channel factors are folded so that each full-size pass does one thing.
     """
 
+    autocast_policy = "fp32"  # unlisted in PyTorch (cuDNN keeps its statistics in float32); float32 here
+
     def __init__(self, running_mean, running_var, training, momentum, eps, has_weight, has_bias):
         self.running_mean, self.running_var = running_mean, running_var
         self.training, self.momentum, self.eps = training, momentum, eps
