@@ -16,7 +16,7 @@ float64 and integer inputs are never cast. Each cast is ``Tensor.to`` (a recorde
 through it: an op's backward runs in the dtype its forward ran in, and a float32 parameter gets a float32 ``.grad``.
 The engine suspends autocast while it runs backward formulas, so a ``create_graph=True`` backward records the same
 dtypes as the forward did. Within one autocast region, the float16 copy of a float32 leaf that requires grad (a
-parameter) is made once and reused (``cache_enabled``); a copy is not reused after the leaf was written in place.
+parameter) is made once and reused (``cache_enabled``); a copy is not reused after the leaf was written in place or a backward freed its graph.
 
 One table serves both device types: PyTorch's CUDA list, the one made for float16. (PyTorch's CPU list is made for
 bfloat16, whose float32 range makes exp / softmax safe in low precision; float16 has no such range.) NumPy and CuPy
@@ -201,6 +201,16 @@ def cast_inputs(fn: Any, tensors: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     raise ValueError(f"{fn.name}: unknown autocast_policy {policy!r}, expected one of {POLICIES} or None")
 
 
+def seen_dtype(t: Tensor, policy: str) -> np.dtype:
+    """The dtype an op of ``autocast_policy`` "lower" or "fp32" will see ``t`` in (for its wrapper's dtype checks)."""
+    if active and _dtype[t.device] is not None:
+        if policy == "lower" and t.dtype == np.float32:
+            return _dtype[t.device] or t.dtype
+        if policy == "fp32" and t.dtype == np.float16:
+            return np.dtype(np.float32)
+    return t.dtype
+
+
 def _cast(t: Tensor, dtype: np.dtype) -> Tensor:
     """t as ``dtype`` through a recorded cast; a parameter's float16 copy is cached for the region."""
     cacheable = (
@@ -208,7 +218,8 @@ def _cast(t: Tensor, dtype: np.dtype) -> Tensor:
     )
     if cacheable:
         hit = _cache.get(id(t))
-        if hit is not None and hit[0] is t and hit[1] == t._version:
+        # reused while the leaf is unchanged and the copy's node is still in a graph (a backward frees it)
+        if hit is not None and hit[0] is t and hit[1] == t._version and not getattr(hit[2].grad_fn, "_freed", True):
             return hit[2]
     out = t.to(dtype=dtype)
     if cacheable:

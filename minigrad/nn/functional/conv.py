@@ -7,6 +7,7 @@ engine free the im2col buffer once backward has used it.
 
 from __future__ import annotations
 
+from minigrad.amp import autocast_mode
 from minigrad.autograd import Function, is_graph
 from minigrad.kernels import conv as _kernels
 from minigrad.kernels.im2col import conv_output_size, conv_transpose_output_size
@@ -90,7 +91,7 @@ def _check_tensors(op, x, weight, bias, w_layout, in_dim):
     out_ch = weight.shape[1 - in_dim]
     if bias is not None and tuple(bias.shape) != (out_ch,):
         raise ValueError(f"{op}: bias must have shape ({out_ch},), got {tuple(bias.shape)}")
-    dtypes = {t.dtype for t in (x, weight, bias) if t is not None}
+    dtypes = {autocast_mode.seen_dtype(t, "lower") for t in (x, weight, bias) if t is not None}  # as the op will see them
     if len(dtypes) > 1:
         raise ValueError(
             f"{op}: dtypes differ (input {x.dtype}, weight {weight.dtype}"

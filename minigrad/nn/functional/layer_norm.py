@@ -6,6 +6,7 @@ import math
 import numbers
 from collections.abc import Sequence
 
+from minigrad.amp import autocast_mode
 from minigrad.autograd import Function, is_graph
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Sqrt
@@ -103,7 +104,7 @@ def layer_norm(
             continue
         if tuple(t.shape) != shape:
             raise ValueError(f"{op}: {name} must have shape normalized_shape {shape}, got {tuple(t.shape)}")
-        if t.dtype != x.dtype:
+        if autocast_mode.seen_dtype(t, "fp32") != autocast_mode.seen_dtype(x, "fp32"):
             raise ValueError(f"{op}: {name} dtype {t.dtype} differs from input dtype {x.dtype}")
     fn = LayerNorm(shape, float(eps), weight is not None, bias is not None)
     return fn(x, *[t for t in (weight, bias) if t is not None])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from minigrad.amp import autocast_mode
 from minigrad.autograd import Function, is_graph, raw
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Sqrt
@@ -176,7 +177,7 @@ def batch_norm(
             f"{op}: expected more than 1 value per channel when training, got input of shape {tuple(x.shape)}"
         )
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != x.dtype:
+        if t is not None and autocast_mode.seen_dtype(t, "fp32") != autocast_mode.seen_dtype(x, "fp32"):
             raise ValueError(f"{op}: {name} dtype {t.dtype} differs from input dtype {x.dtype}")
     rm = rm if rm is None or isinstance(rm, Tensor) else Tensor(rm)
     rv = rv if rv is None or isinstance(rv, Tensor) else Tensor(rv)
