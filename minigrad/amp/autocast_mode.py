@@ -16,7 +16,8 @@ float64 and integer inputs are never cast. Each cast is ``Tensor.to`` (a recorde
 through it: an op's backward runs in the dtype its forward ran in, and a float32 parameter gets a float32 ``.grad``.
 The engine suspends autocast while it runs backward formulas, so a ``create_graph=True`` backward records the same
 dtypes as the forward did. Within one autocast region, the float16 copy of a float32 leaf that requires grad (a
-parameter) is made once and reused (``cache_enabled``); a copy is not reused after the leaf was written in place or a backward freed its graph.
+parameter) is made once and reused (``cache_enabled``); a copy is not reused after the leaf was written in place or
+a backward freed its graph.
 
 One table serves both device types: PyTorch's CUDA list, the one made for float16. (PyTorch's CPU list is made for
 bfloat16, whose float32 range makes exp / softmax safe in low precision; float16 has no such range.) NumPy and CuPy
@@ -92,11 +93,7 @@ class autocast:
     """
 
     def __init__(
-        self,
-        device_type: str,
-        dtype: Any = None,
-        enabled: bool = True,
-        cache_enabled: bool | None = None,
+        self, device_type: str, dtype: Any = None, enabled: bool = True, cache_enabled: bool | None = None
     ) -> None:
         self.device_type = _device_type(device_type, "autocast")
         if dtype is not None and _as_dtype(dtype) != np.float16:

@@ -17,7 +17,6 @@ iteration stepped. Calling ``unscale_`` twice, or after ``step``, before ``updat
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -77,14 +76,14 @@ class GradScaler:
     # --- the iteration -------------------------------------------------------------------------------------
 
     def scale(self, outputs: Any) -> Any:
-        """``outputs * S`` (a tensor, or tensors nested in lists / tuples); ``outputs`` itself when disabled."""
+        """``outputs * S`` (a tensor, or tensors nested in lists and tuples); ``outputs`` itself when disabled."""
         if not self._enabled:
             return outputs
         if isinstance(outputs, Tensor):
             return outputs * self._scale
-        if isinstance(outputs, Iterable) and not isinstance(outputs, (str, bytes)):
+        if isinstance(outputs, (list, tuple)):
             scaled = [self.scale(o) for o in outputs]
-            return scaled if isinstance(outputs, list) else type(outputs)(scaled)
+            return scaled if isinstance(outputs, list) else tuple(scaled)
         raise ValueError(f"GradScaler.scale: outputs must be a Tensor or an iterable of Tensors, got {outputs!r}")
 
     def unscale_(self, optimizer: Any) -> None:
@@ -97,7 +96,9 @@ class GradScaler:
             return
         state = self._state(optimizer)
         if state["stage"] == _UNSCALED:
-            raise RuntimeError("GradScaler.unscale_() has already been called on this optimizer since the last update().")
+            raise RuntimeError(
+                "GradScaler.unscale_() has already been called on this optimizer since the last update()."
+            )
         if state["stage"] == _STEPPED:
             raise RuntimeError("GradScaler.unscale_() is being called after step().")
         inv_scale = np.float32(1.0 / np.float64(self._scale))

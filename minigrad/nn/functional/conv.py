@@ -91,7 +91,9 @@ def _check_tensors(op, x, weight, bias, w_layout, in_dim):
     out_ch = weight.shape[1 - in_dim]
     if bias is not None and tuple(bias.shape) != (out_ch,):
         raise ValueError(f"{op}: bias must have shape ({out_ch},), got {tuple(bias.shape)}")
-    dtypes = {autocast_mode.seen_dtype(t, "lower") for t in (x, weight, bias) if t is not None}  # as the op will see them
+    dtypes = {
+        autocast_mode.seen_dtype(t, "lower") for t in (x, weight, bias) if t is not None
+    }  # as the op will see them
     if len(dtypes) > 1:
         raise ValueError(
             f"{op}: dtypes differ (input {x.dtype}, weight {weight.dtype}"
