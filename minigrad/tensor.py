@@ -373,7 +373,7 @@ class Tensor:
 
         clip = clamp
 
-        def leaky_relu(self, negative_slope: float = 0.01) -> Tensor: ...
+        def leaky_relu(self, negative_slope: float = 0.01, inplace: bool = False) -> Tensor: ...
         def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor: ...
 
         log_softmax = softmax
@@ -442,6 +442,12 @@ class Tensor:
         def int(self) -> Tensor: ...
         def type(self, dtype: DTypeLike) -> Tensor: ...
         def astype(self, dtype: DTypeLike) -> Tensor: ...
+
+
+def is_tensor(obj: Any) -> bool:
+    """True when ``obj`` is a minigrad Tensor (``torch.is_tensor``); backward formulas ask it to tell a
+    ``create_graph=True`` run (Tensors) from a first-order one (raw arrays)."""
+    return isinstance(obj, Tensor)
 
 
 class ReductionResult(NamedTuple):

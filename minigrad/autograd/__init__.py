@@ -13,6 +13,7 @@ from minigrad.autograd.engine import backward, grad, topological_order
 from minigrad.autograd.function import Function, is_graph, raw
 from minigrad.autograd.trace import BackwardStep, BackwardTrace, InputGrad
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.tensor import is_tensor
 
 __all__ = [
     "AnomalyError",
@@ -27,6 +28,7 @@ __all__ = [
     "is_anomaly_enabled",
     "is_grad_enabled",
     "is_graph",
+    "is_tensor",
     "no_grad",
     "raw",
     "set_detect_anomaly",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from minigrad.nn.functional import activation as F
 from minigrad.nn.module import Module
+from minigrad.ops import activations as F
 from minigrad.tensor import Tensor
 
 

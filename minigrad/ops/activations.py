@@ -1,11 +1,15 @@
 """Activations: relu, leaky_relu, sigmoid, tanh, softplus, logsigmoid, softmax, log_softmax.
 
+Each activation's Function and its functional form live here, the one home
+of both: ``minigrad.relu`` / ``Tensor.relu`` and ``nn.functional.relu`` are
+these functions, and the layers in ``minigrad.nn.activation`` call them.
+
 All are written to stay finite for |x| up to 1e4 in float32: nothing ever
 computes exp of a large positive number. Each backward is one formula on
 arrays or (``create_graph=True``) Tensors; masks are constants.
 """
 
-from minigrad.autograd import Function, is_graph, raw
+from minigrad.autograd import Function, is_tensor, raw
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Exp
 
@@ -18,7 +22,7 @@ class ReLU(Function):
         return get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
-        (mask,) = self.saved_tensors
+        (mask,) = self.saved_values
         return gy * mask
 
 
@@ -44,12 +48,12 @@ class LeakyReLU(Function):
         return xp.where(mask, x, y)  # a > 1 or a < 0: max() is not the formula
 
     def backward(self, gy):
-        (mask,) = self.saved_tensors
+        (mask,) = self.saved_values
         a, dt = self.slope, raw(gy).dtype
         s = mask.astype(dt)  # 1 where x > 0, else 0
         s *= dt.type(1 - a)
         s += dt.type(a)  # 1 where x > 0, else a: a constant of the graph
-        if is_graph(gy):
+        if is_tensor(gy):
             return gy * s
         s *= gy  # on arrays, in place: one buffer less
         return s
@@ -77,7 +81,7 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return gy * y * (1 - y)
 
 
@@ -90,7 +94,7 @@ class Tanh(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return gy * (1 - y * y)
 
 
@@ -104,8 +108,8 @@ class Softplus(Function):
         return stable_softplus(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
-        return gy * Sigmoid().apply(x)
+        (x,) = self.saved_values
+        return gy * Sigmoid().forward_or_record(x)
 
 
 class LogSigmoid(Function):
@@ -116,8 +120,8 @@ class LogSigmoid(Function):
         return -stable_softplus(-x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
-        return gy * Sigmoid().apply(-x)
+        (x,) = self.saved_values
+        return gy * Sigmoid().forward_or_record(-x)
 
 
 class Softmax(Function):
@@ -136,7 +140,7 @@ class Softmax(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
@@ -156,15 +160,16 @@ class LogSoftmax(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
-        return gy - Exp().apply(y) * gy.sum(axis=self.axis, keepdims=True)
+        (y,) = self.saved_values
+        return gy - Exp().forward_or_record(y) * gy.sum(axis=self.axis, keepdims=True)
 
 
 def relu(input):
     return ReLU()(input)
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x (``inplace`` is accepted for PyTorch compatibility; ignored)."""
     return LeakyReLU(negative_slope)(input)
 
 

@@ -46,7 +46,7 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
+        a, b = self.saved_values
         ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -60,7 +60,7 @@ class Div(Function):
         return a / b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
+        a, b = self.saved_values
         ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -96,7 +96,7 @@ class PowScalar(Function):
         return x**self.c
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         c = self.c
         if c == 1:
             return gy
@@ -113,13 +113,15 @@ class Pow(Function):
         return a**b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
+        a, b = self.saved_values
         ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
             # a^b log a -> 0 as a -> 0 for b > 0; avoid 0 * -inf = nan there
             positive = raw(a) > 0
-            log_a = Log().apply(Where(positive).apply(a, get_array_module(positive).ones((), raw(a).dtype)))
+            log_a = Log().forward_or_record(
+                Where(positive).forward_or_record(a, get_array_module(positive).ones((), raw(a).dtype))
+            )
             gb = sum_to(gy * a**b * log_a, b.shape)
         return ga, gb
 

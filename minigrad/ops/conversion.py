@@ -19,7 +19,7 @@ class ToCopy(Function):
         return y.copy() if y is x else y
 
     def backward(self, gy):
-        return ToCopy(self.in_device, self.in_dtype).apply(gy)
+        return ToCopy(self.in_device, self.in_dtype).forward_or_record(gy)
 
 
 def to(self, device=None, dtype=None):

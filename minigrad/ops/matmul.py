@@ -39,7 +39,7 @@ class MatMul(Function):
         return a @ b
 
     def backward(self, gy):
-        a, b = self.saved_tensors
+        a, b = self.saved_values
         a2 = a.reshape((1,) + tuple(a.shape)) if a.ndim == 1 else a  # (k,) -> (1, k)
         b2 = b.reshape(tuple(b.shape) + (1,)) if b.ndim == 1 else b  # (k,) -> (k, 1)
         g = gy  # (..., n, m) with the axes of 1-D operands put back; b first, so 1-D @ 1-D works

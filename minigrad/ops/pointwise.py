@@ -22,7 +22,7 @@ class Exp(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return gy * y
 
 
@@ -36,7 +36,7 @@ class Log(Function):
         return get_array_module(x).log(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         return gy / x
 
 
@@ -49,7 +49,7 @@ class Sqrt(Function):
         return y
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved_values
         return gy / (2 * y)
 
 
@@ -61,7 +61,7 @@ class Abs(Function):
         return get_array_module(x).abs(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         return gy * get_array_module(raw(x)).sign(raw(x))
 
 
@@ -73,7 +73,7 @@ class Maximum(Function):
         return get_array_module(a).maximum(a, b)
 
     def backward(self, gy):
-        a, b = (raw(v) for v in self.saved_tensors)
+        a, b = (raw(v) for v in self.saved_values)
         return _split_by_winner(gy, _winner_weight(a > b, a == b), a.shape, b.shape)
 
 
@@ -85,7 +85,7 @@ class Minimum(Function):
         return get_array_module(a).minimum(a, b)
 
     def backward(self, gy):
-        a, b = (raw(v) for v in self.saved_tensors)
+        a, b = (raw(v) for v in self.saved_values)
         return _split_by_winner(gy, _winner_weight(a < b, a == b), a.shape, b.shape)
 
 
@@ -111,8 +111,8 @@ class Where(Function):
 
     def backward(self, gy):
         zero = get_array_module(raw(gy)).zeros((), dtype=raw(gy).dtype)
-        ga = sum_to(Where(self.cond).apply(gy, zero), self.shapes[0]) if self.needs_input_grad[0] else None
-        gb = sum_to(Where(self.cond).apply(zero, gy), self.shapes[1]) if self.needs_input_grad[1] else None
+        ga = sum_to(Where(self.cond).forward_or_record(gy, zero), self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = sum_to(Where(self.cond).forward_or_record(zero, gy), self.shapes[1]) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -127,7 +127,7 @@ class Clamp(Function):
         return get_array_module(x).clip(x, self.lo, self.hi)
 
     def backward(self, gy):
-        x = raw(self.saved_tensors[0])
+        x = raw(self.saved_values[0])
         mask = True
         if self.lo is not None:
             mask = mask & (x >= self.lo)

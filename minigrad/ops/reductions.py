@@ -61,7 +61,7 @@ class Sum(_Reduction):
         return x.sum(axis=self._setup(x), keepdims=self.keepdims)
 
     def backward(self, gy):
-        return Expand(self.in_shape).apply(self._expand(gy))
+        return Expand(self.in_shape).forward_or_record(self._expand(gy))
 
 
 class Mean(_Reduction):
@@ -74,7 +74,7 @@ class Mean(_Reduction):
         n = 1
         for a in self.axes:
             n *= self.in_shape[a]
-        return Expand(self.in_shape).apply(self._expand(gy) / n)
+        return Expand(self.in_shape).forward_or_record(self._expand(gy) / n)
 
 
 class Max(_Reduction):
@@ -90,7 +90,7 @@ class Max(_Reduction):
         return y
 
     def backward(self, gy):
-        x, y = (raw(v) for v in self.saved_tensors)
+        x, y = (raw(v) for v in self.saved_values)
         mask = (x == self._expand(y)).astype(x.dtype)  # which elements are extreme: a constant of the graph
         mask /= mask.sum(axis=self.axes, keepdims=True)
         return self._expand(gy) * mask
@@ -129,7 +129,7 @@ class Var(_Reduction):
         return x - x.mean(axis=self.axes, keepdims=True)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         dof = self._dof()
         return self._expand(gy) * (2 / dof if dof else float("nan")) * self._centered(x)  # no dof: nan, as PyTorch
 
@@ -143,10 +143,10 @@ class Std(Var):
         return y
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved_values
         y = self._expand(y)
         # zero spread: centered is 0 there, so dx = 0 (as PyTorch), not 0/0
-        y = Where(raw(y) == 0).apply(raw(y).dtype.type(1), y)
+        y = Where(raw(y) == 0).forward_or_record(raw(y).dtype.type(1), y)
         return self._expand(gy) / (self._dof() * y) * self._centered(x)
 
 

@@ -59,7 +59,7 @@ class Permute(Function):
     def backward(self, gy):
         # as a Function, not gy.transpose(...): Tensor.transpose(d0, d1) swaps two dims (PyTorch), so the
         # identity permutation (0, 1) of a 2-D gradient would be read as a swap
-        return Permute(tuple(int(a) for a in np.argsort(self.axes))).apply(gy)
+        return Permute(tuple(int(a) for a in np.argsort(self.axes))).forward_or_record(gy)
 
 
 class Expand(Function):
@@ -98,7 +98,7 @@ class GetItem(Function):
         return y if isinstance(y, type(x)) else get_array_module(x).asarray(y)  # a full int index gives a scalar
 
     def backward(self, gy):
-        return IndexAdd(self.key, self.in_shape).apply(gy)
+        return IndexAdd(self.key, self.in_shape).forward_or_record(gy)
 
 
 class IndexAdd(Function):
@@ -120,7 +120,7 @@ class IndexAdd(Function):
         return y
 
     def backward(self, gy):
-        return GetItem(self.key).apply(gy)
+        return GetItem(self.key).forward_or_record(gy)
 
 
 class Cat(Function):
@@ -146,7 +146,7 @@ class Cat(Function):
     def backward(self, gy):
         edges = np.cumsum([0] + self.sizes).tolist()
         lead = (slice(None),) * self.ax
-        return tuple(GetItem(lead + (slice(lo, hi),)).apply(gy) for lo, hi in zip(edges[:-1], edges[1:]))
+        return tuple(GetItem(lead + (slice(lo, hi),)).forward_or_record(gy) for lo, hi in zip(edges[:-1], edges[1:]))
 
 
 class Stack(Function):
@@ -166,7 +166,7 @@ class Stack(Function):
 
     def backward(self, gy):
         lead = (slice(None),) * (self.axis % gy.ndim)
-        return tuple(GetItem(lead + (i,)).apply(gy) for i in range(self.n))
+        return tuple(GetItem(lead + (i,)).forward_or_record(gy) for i in range(self.n))
 
 
 class Pad(Function):
@@ -192,7 +192,7 @@ class Pad(Function):
         return get_array_module(x).pad(x, width, mode="constant", constant_values=self.value)
 
     def backward(self, gy):
-        return GetItem(self.slices).apply(gy)
+        return GetItem(self.slices).forward_or_record(gy)
 
 
 def reshape(x, *shape):

@@ -15,27 +15,18 @@ them that keeps the gradient backward hands it (``capture_grads=True``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from minigrad.autograd import topological_order
 from minigrad.viz import summary
+from minigrad.viz.modules import collapse
+from minigrad.viz.node import Node
 
 _FREED = (
     "minigrad.viz: the graph of this tensor was freed by backward() (it drops every op's inputs); "
     "make the Graph before backward, g = minigrad.viz.Graph(output), and draw g after it, "
     "or run backward(retain_graph=True)"
 )
-
-
-@dataclass
-class Node:
-    """One box of a drawing: ``sections`` are the label's parts (lines each), ``tooltip`` the full summary."""
-
-    id: str
-    kind: str  # 'op', 'module', or a tensor's role: 'param', 'input', 'output', 'tensor'
-    sections: list = field(default_factory=list)
-    tooltip: str = ""
 
 
 def backward_order(output):
@@ -129,8 +120,6 @@ class Graph:
                     "minigrad.viz: group_modules needs the module calls: run the forward under "
                     "`with minigrad.viz.record_modules(model) as calls:` and pass modules=calls"
                 )
-            from minigrad.viz.modules import collapse
-
             depth = None if group_modules is True else int(group_modules)
             nodes, edges, order = collapse(self, nodes, edges, order, depth, max_values)
         # short ids in drawing order: n1, n2, ...

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from minigrad.viz import summary
-from minigrad.viz.graph import Node
+from minigrad.viz.node import Node
 
 
 @dataclass

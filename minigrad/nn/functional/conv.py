@@ -8,7 +8,7 @@ engine free the im2col buffer once backward has used it.
 from __future__ import annotations
 
 from minigrad.amp import autocast_mode
-from minigrad.autograd import Function, is_graph
+from minigrad.autograd import Function, is_tensor
 from minigrad.kernels import conv as _kernels
 from minigrad.kernels.im2col import conv_output_size, conv_transpose_output_size
 from minigrad.tensor import Tensor
@@ -136,18 +136,22 @@ class Conv2d(Function):
         return y
 
     def backward(self, gy):
-        x, w, cols = self.saved_tensors
+        x, w, cols = self.saved_values
         need = self.needs_input_grad
         need_b = self.has_bias and need[2]
-        if is_graph(gy):
+        if is_tensor(gy):
             gx = (
                 ConvTranspose2d(
                     self.stride, self.padding, _output_padding(x.shape, gy.shape, w.shape, self), self.dilation
-                ).apply(gy, w)
+                ).forward_or_record(gy, w)
                 if need[0]
                 else None
             )
-            gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).apply(x, gy) if need[1] else None
+            gw = (
+                Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).forward_or_record(x, gy)
+                if need[1]
+                else None
+            )
             gb = gy.sum(axis=(0, 2, 3)) if need_b else None
         else:
             gx, gw, gb = _kernels.conv2d_backward(
@@ -191,12 +195,20 @@ class ConvTranspose2d(Function):
         return y
 
     def backward(self, gy):
-        x, w = self.saved_tensors
+        x, w = self.saved_values
         need = self.needs_input_grad
         need_b = self.has_bias and need[2]
-        if is_graph(gy):
-            gx = _crop(Conv2d(self.stride, self.padding, self.dilation).apply(gy, w), x.shape) if need[0] else None
-            gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).apply(gy, x) if need[1] else None
+        if is_tensor(gy):
+            gx = (
+                _crop(Conv2d(self.stride, self.padding, self.dilation).forward_or_record(gy, w), x.shape)
+                if need[0]
+                else None
+            )
+            gw = (
+                Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).forward_or_record(gy, x)
+                if need[1]
+                else None
+            )
             gb = gy.sum(axis=(0, 2, 3)) if need_b else None
         else:
             gx, gw, gb = _kernels.conv_transpose2d_backward(
@@ -223,17 +235,21 @@ class Conv2dWeight(Function):
         return _kernels.conv2d_weight(x, g, self.kernel_size, self.stride, self.padding, self.dilation)
 
     def backward(self, ggw):
-        x, g = self.saved_tensors
+        x, g = self.saved_values
         need = self.needs_input_grad
         gx = (
             ConvTranspose2d(
                 self.stride, self.padding, _output_padding(x.shape, g.shape, ggw.shape, self), self.dilation
-            ).apply(g, ggw)
+            ).forward_or_record(g, ggw)
             if need[0]
             else None
         )
         # g may have fewer windows than conv2d(x) (conv_transpose2d's weight gradient with output_padding >= stride)
-        gg = _crop(Conv2d(self.stride, self.padding, self.dilation).apply(x, ggw), g.shape) if need[1] else None
+        gg = (
+            _crop(Conv2d(self.stride, self.padding, self.dilation).forward_or_record(x, ggw), g.shape)
+            if need[1]
+            else None
+        )
         return gx, gg
 
 

@@ -34,7 +34,7 @@ class Dropout(Function):
         return x * mask
 
     def backward(self, gy):
-        (mask,) = self.saved_tensors
+        (mask,) = self.saved_values
         return gy * mask
 
 

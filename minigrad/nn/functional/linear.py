@@ -45,7 +45,7 @@ class Linear(Function):
         return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
 
     def backward(self, gy):
-        x, w = self.saved_tensors
+        x, w = self.saved_values
         need = self.needs_input_grad
         g2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
         gx = gw = gb = None

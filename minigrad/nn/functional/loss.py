@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import backend
-from minigrad.autograd import Function, is_graph, raw, sum_to
+from minigrad.autograd import Function, is_tensor, raw, sum_to
 from minigrad.ops.activations import LogSoftmax, Sigmoid, Softplus
 from minigrad.ops.pointwise import Exp, Log, Maximum
 from minigrad.ops.shape_ops import Expand
@@ -107,14 +107,14 @@ class _PointwiseLoss(Function):
 
     def _weight_grad(self, unweighted, g, w):
         """dL/dw = (what w multiplies) dL/dl, summed back to w's shape (w broadcast against l)."""
-        return sum_to(Expand(self.shape).apply(unweighted * g), w.shape)
+        return sum_to(Expand(self.shape).forward_or_record(unweighted * g), w.shape)
 
 
 def _clamped_logs(p):
     """(log p, log(1 - p)), each clamped at -100 as PyTorch's BCE (arrays or Tensors)."""
-    if is_graph(p):
+    if is_tensor(p):
         lo = p.dtype.type(-100)
-        return Maximum().apply(Log().apply(p), lo), Maximum().apply(Log().apply(1 - p), lo)
+        return Maximum.apply(Log.apply(p), lo), Maximum.apply(Log.apply(1 - p), lo)
     xp = backend.get_array_module(p)
     with np.errstate(divide="ignore"):  # log(0) = -inf, clamped here
         return xp.maximum(xp.log(p), p.dtype.type(-100)), xp.maximum(xp.log1p(-p), p.dtype.type(-100))
@@ -135,13 +135,13 @@ class BinaryCrossEntropy(_PointwiseLoss):
         return self._reduce(-(log_q + t * (log_p - log_q)), w)
 
     def backward(self, gy):
-        p, t, w = self.saved_tensors
+        p, t, w = self.saved_values
         need = self.needs_input_grad
         g = self._grad_scale(gy)
         gw_scale = g if w is None else g * w
         gp = gt = gw = None
         if need[0]:
-            gp = (p - t) / Maximum().apply(p * (1 - p), raw(p).dtype.type(1e-12)) * gw_scale
+            gp = (p - t) / Maximum().forward_or_record(p * (1 - p), raw(p).dtype.type(1e-12)) * gw_scale
         if need[1] or (w is not None and need[2]):
             log_p, log_q = _clamped_logs(p)
             if need[1]:
@@ -174,28 +174,28 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
 
     @staticmethod
     def _unweighted(x, t, pw):
-        sp = Softplus().apply(-x)  # = -log sigmoid(x)
+        sp = Softplus().forward_or_record(-x)  # = -log sigmoid(x)
         return (1 - t) * x + (sp if pw is None else (1 + (pw - 1) * t) * sp)
 
     def backward(self, gy):
-        x, t, w, pw = self.saved_tensors
+        x, t, w, pw = self.saved_values
         need = self.needs_input_grad
         g = self._grad_scale(gy)
         gs = g if w is None else g * w
         grads = [None, None]
         if need[0]:
             if pw is None:
-                gx = Sigmoid().apply(x) - t
+                gx = Sigmoid().forward_or_record(x) - t
             else:
-                gx = (1 - t) - (1 + (pw - 1) * t) * (1 - Sigmoid().apply(x))
+                gx = (1 - t) - (1 + (pw - 1) * t) * (1 - Sigmoid().forward_or_record(x))
             grads[0] = gx * gs
         if need[1]:
-            gt = -x if pw is None else (pw - 1) * Softplus().apply(-x) - x
+            gt = -x if pw is None else (pw - 1) * Softplus().forward_or_record(-x) - x
             grads[1] = gt * gs
         if w is not None:
             grads.append(self._weight_grad(self._unweighted(x, t, pw), g, w) if need[2] else None)
         if pw is not None:
-            grads.append(self._weight_grad(t * Softplus().apply(-x), gs, pw) if need[-1] else None)
+            grads.append(self._weight_grad(t * Softplus().forward_or_record(-x), gs, pw) if need[-1] else None)
         return tuple(grads)
 
 
@@ -208,7 +208,7 @@ class MSELoss(_PointwiseLoss):
         return self._reduce(d * d)
 
     def backward(self, gy):
-        x, t = self.saved_tensors
+        x, t = self.saved_values
         need = self.needs_input_grad
         gx = (2 * (x - t)) * self._grad_scale(gy)
         return (gx if need[0] else None), (-gx if need[1] else None)
@@ -278,11 +278,11 @@ class CrossEntropy(_ClassIndexLoss):
         return self._reduce(logp[backend.get_array_module(x).arange(x.shape[0]), self.safe_t], x.dtype)
 
     def backward(self, gy):
-        x, logp = self.saved_tensors
-        if is_graph(gy):
-            logp = LogSoftmax(axis=1).apply(x)
+        x, logp = self.saved_values
+        if is_tensor(gy):
+            logp = LogSoftmax(axis=1).forward_or_record(x)
         s = self._row_scale(gy)  # (N,) = -c_i g_i
-        return (Exp().apply(logp) - self._onehot(logp)) * (-s).reshape(-1, 1)  # (softmax - onehot) c_i g_i
+        return (Exp().forward_or_record(logp) - self._onehot(logp)) * (-s).reshape(-1, 1)  # (softmax - onehot) c_i g_i
 
 
 class NLLLoss(_ClassIndexLoss):
@@ -295,7 +295,7 @@ class NLLLoss(_ClassIndexLoss):
         return self._reduce(logp[xp.arange(logp.shape[0]), self.safe_t], logp.dtype)
 
     def backward(self, gy):
-        (onehot,) = self.saved_tensors
+        (onehot,) = self.saved_values
         return onehot * self._row_scale(gy).reshape(-1, 1)
 
 
