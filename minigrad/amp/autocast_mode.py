@@ -23,7 +23,8 @@ One table serves both device types: PyTorch's CUDA list, the one made for float1
 bfloat16, whose float32 range makes exp / softmax safe in low precision; float16 has no such range.) NumPy and CuPy
 have no bfloat16, so float16 is the only autocast dtype here, on "cpu" as on "cuda" (PyTorch's CPU default is
 bfloat16); asking for another is an error. Where minigrad differs: batch_norm, unlisted in PyTorch (cuDNN takes
-float16 input and keeps its statistics in float32), runs in float32 here, since NumPy has no mixed-precision kernel.
+float16 input and keeps its statistics in float32), runs in float32 here, since NumPy has no mixed-precision kernel;
+and the autocast state is the process's, not per thread as PyTorch's (minigrad records ops on one thread).
 """
 
 from __future__ import annotations
