@@ -50,16 +50,23 @@ import functools
 import numbers
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from minigrad import backend, grad_mode
 from minigrad.amp import autocast_mode
 from minigrad.autograd import anomaly
+from minigrad.autograd.accumulate_grad import grad_accumulator
 from minigrad.tensor import Tensor, is_tensor
 
 _INPUT, _OUTPUT, _CONSTANT = "input", "output", "constant"
+
+# The annotations of forward and backward: ``Array``, a backend array (numpy.ndarray or cupy.ndarray), and
+# ``Grad``, a gradient (an array in a first-order backward, a Tensor under create_graph=True). Both are Any to a
+# type checker: one formula serves both kinds.
+Array: TypeAlias = Any
+Grad: TypeAlias = Any
 
 
 class _Apply:
@@ -101,7 +108,9 @@ class Function:
     ``needs_input_grad`` is False or the input has no gradient).
     What backward reads comes from ``self.saved_values``, in the order
     given to ``save_for_backward``; the engine drops it after backward
-    unless ``retain_graph=True``.
+    unless ``retain_graph=True``. What stays is the structure:
+    ``next_functions`` and the shape and dtype of each input, so the graph
+    can still be walked and drawn.
 
     ``Op.apply(*inputs, **params)`` runs the op, as ``Op(**params)(*inputs)``.
     """
@@ -116,6 +125,8 @@ class Function:
     _to_save: tuple[Any, ...]
     _creation_stack: list[Any]  # set in anomaly mode (anomaly.record_forward)
     _freed = False
+    _next_functions: tuple[tuple[Any, int], ...] = ()  # kept by release()
+    _input_meta: tuple[tuple[tuple[int, ...], Any], ...] = ()  # (shape, dtype) of each input, kept by release()
     # how autocast treats the inputs: "lower", "fp32", "promote", "banned" or None (minigrad.amp.autocast_mode)
     autocast_policy: str | None = None
 
@@ -177,12 +188,16 @@ class Function:
 
     @property
     def name(self) -> str:
+        """The op's name: its class name (``Mul``, shown as ``<MulBackward>`` in reprs)."""
         return type(self).__name__
 
     def forward(self, *xs: Any) -> Any:
+        """The op on raw arrays (one per input): returns the output array. Subclasses implement it."""
         raise NotImplementedError
 
     def backward(self, gy: Any) -> Any:
+        """The gradient of each input from the output's, ``gy``: one formula for arrays and Tensors. Subclasses
+        implement it."""
         raise NotImplementedError
 
     def _unpack_saved(self, out: Tensor, graph: bool) -> tuple[Any, ...]:
@@ -198,13 +213,43 @@ class Function:
                 values.append(ref)
         return tuple(values)
 
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """One ``(node, input_nr)`` pair per input, as PyTorch's: where backward sends each input's gradient.
+
+        ``node`` is the Function that produced the input, the input's
+        ``AccumulateGrad`` for a leaf
+        that requires grad, or None for a constant; ``input_nr`` is 0 (every
+        Function has one output). Kept after backward frees the graph.
+        """
+        if self._freed:
+            return self._next_functions
+        return tuple((_node_of(x), 0) for x in self.inputs)
+
+    @property
+    def input_metadata(self) -> tuple[tuple[tuple[int, ...], Any], ...]:
+        """``(shape, dtype)`` of each input, kept after backward frees the inputs themselves."""
+        if self._freed:
+            return self._input_meta
+        return tuple((x.shape, x.dtype) for x in self.inputs)
+
     def release(self) -> None:
-        """Drop saved values and inputs after backward (frees the graph)."""
+        """Drop saved values and inputs after backward (frees their arrays); keep ``next_functions``."""
+        edges, meta = self.next_functions, self.input_metadata
         self.__dict__.clear()
         self._freed = True
+        self._next_functions = edges
+        self._input_meta = meta
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
+
+
+def _node_of(x: Tensor) -> Any:
+    """The node an input's gradient goes to: its grad_fn, a leaf's AccumulateGrad, or None for a constant."""
+    if x.grad_fn is not None:
+        return x.grad_fn
+    return grad_accumulator(x) if x.requires_grad else None
 
 
 def _locate(value: Any, arrays: list[Any], y: Any) -> tuple[str, Any]:

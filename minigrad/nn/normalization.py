@@ -143,6 +143,7 @@ class LayerNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """weight = 1, bias = 0, as PyTorch's."""
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from minigrad.autograd import Function
+from minigrad.autograd.function import Array, Grad
 from minigrad.tensor import Tensor
 
 
@@ -20,7 +21,7 @@ class Linear(Function):
 
     autocast_policy = "lower"  # PyTorch autocasts linear to float16
 
-    def forward(self, x, w, b=None):
+    def forward(self, x: Array, w: Array, b: Array = None) -> Array:
         if w.ndim != 2:
             raise ValueError(f"weight must be 2-D (out_features, in_features), got shape {tuple(w.shape)}")
         if x.ndim == 0 or x.shape[-1] != w.shape[1]:
@@ -44,7 +45,7 @@ class Linear(Function):
         self.save_for_backward(x, w)
         return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         x, w = self.saved_values
         need = self.needs_input_grad
         g2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])

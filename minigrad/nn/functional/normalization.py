@@ -9,12 +9,13 @@ from collections.abc import Sequence
 
 from minigrad.amp import autocast_mode
 from minigrad.autograd import Function, is_tensor, raw
+from minigrad.autograd.function import Array, Grad
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Sqrt
 from minigrad.tensor import Tensor
 
 
-def _per_channel_sum(a3):
+def _per_channel_sum(a3: Grad) -> Grad:
     """sum over n and l of a3 (N, C, L) -> (C,): a matrix-vector product, one fast pass (BLAS)."""
     xp = get_array_module(raw(a3))
     N, C, L = a3.shape
@@ -23,7 +24,7 @@ def _per_channel_sum(a3):
     return (a3.reshape(N * C, L) @ xp.ones(L, dtype=a3.dtype)).reshape(N, C).sum(axis=0)
 
 
-def _per_channel_dot(a3, b3):
+def _per_channel_dot(a3: Grad, b3: Grad) -> Grad:
     """sum over n and l of a3 * b3 (both (N, C, L)) -> (C,), without an (N, C, L) temporary."""
     N, C, L = a3.shape
     if L == 1:
@@ -31,7 +32,7 @@ def _per_channel_dot(a3, b3):
     return (a3.reshape(N * C, 1, L) @ b3.reshape(N * C, L, 1)).reshape(N, C).sum(axis=0)
 
 
-def _subtract(a, b):
+def _subtract(a: Grad, b: Grad) -> Grad:
     """a - b: in place into a's buffer on raw arrays (a is a temporary of backward), recorded on Tensors."""
     if is_tensor(a):
         return a - b
@@ -65,12 +66,21 @@ class BatchNorm(Function):
 
     autocast_policy = "fp32"  # unlisted in PyTorch (cuDNN keeps its statistics in float32); float32 here
 
-    def __init__(self, running_mean, running_var, training, momentum, eps, has_weight, has_bias):
+    def __init__(
+        self,
+        running_mean: Tensor | None,
+        running_var: Tensor | None,
+        training: bool,
+        momentum: float,
+        eps: float,
+        has_weight: bool,
+        has_bias: bool,
+    ) -> None:
         self.running_mean, self.running_var = running_mean, running_var
         self.training, self.momentum, self.eps = training, momentum, eps
         self.has_weight, self.has_bias = has_weight, has_bias
 
-    def forward(self, x, *params):
+    def forward(self, x: Array, *params: Array) -> Array:
         xp = get_array_module(x)
         N, c = x.shape[0], x.shape[1]
         x3 = x.reshape(N, c, -1)
@@ -99,7 +109,7 @@ class BatchNorm(Function):
             y += b.reshape(bshape)
         return y.reshape(x.shape)
 
-    def _update_running(self, mean, var, n):
+    def _update_running(self, mean: Array, var: Array, n: int) -> None:
         m = self.momentum
         rm, rv = self.running_mean, self.running_var
         if rm is not None:
@@ -107,7 +117,7 @@ class BatchNorm(Function):
         if rv is not None:
             rv.mul_(1 - m).add_((rv.dtype.type(m * n / (n - 1)) * var).astype(rv.dtype, copy=False))
 
-    def _statistics(self, x3, mean, inv_std):
+    def _statistics(self, x3: Grad, mean: Array, inv_std: Array) -> tuple[Grad, Grad]:
         """(xc, inv_std) of x3 (N, C, L) in the mode of the forward, written on Tensors for create_graph.
 
         Eval: the running statistics of the forward (``mean``, ``inv_std``) are constants."""
@@ -119,7 +129,7 @@ class BatchNorm(Function):
         var = _per_channel_dot(xc, xc) / n
         return xc, 1 / Sqrt().forward_or_record(var + self.eps)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         x, w, xc, inv_std, mean = self.saved_values
         if is_tensor(gy):
             xc, inv_std = self._statistics(x.reshape(x.shape[0], x.shape[1], -1), mean, inv_std)
@@ -189,7 +199,7 @@ def batch_norm(
     return fn(x, *params)
 
 
-def _row_statistics(x2, eps):
+def _row_statistics(x2: Grad, eps: float) -> tuple[Grad, Grad]:
     """(xhat, inv_std) of the rows of x2 (M, N): xhat = (x - mean) inv_std, inv_std = 1 / sqrt(var + eps) with the
     biased variance; the same code on raw arrays and on Tensors (create_graph)."""
     xc = x2 - x2.mean(axis=1, keepdims=True)
@@ -218,12 +228,12 @@ class LayerNorm(Function):
 
     autocast_policy = "fp32"  # PyTorch autocasts layer_norm to float32
 
-    def __init__(self, normalized_shape, eps, has_weight, has_bias):
+    def __init__(self, normalized_shape: tuple[int, ...], eps: float, has_weight: bool, has_bias: bool) -> None:
         self.normalized_shape, self.eps = normalized_shape, eps
         self.n_features = math.prod(normalized_shape)
         self.has_weight, self.has_bias = has_weight, has_bias
 
-    def forward(self, x, *params):
+    def forward(self, x: Array, *params: Array) -> Array:
         w = params[0] if self.has_weight else None
         b = params[-1] if self.has_bias else None
         xhat, inv_std = _row_statistics(x.reshape(-1, self.n_features), self.eps)
@@ -233,7 +243,7 @@ class LayerNorm(Function):
             y += b.reshape(-1)
         return y.reshape(x.shape)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         x, w, xhat, inv_std = self.saved_values
         if is_tensor(gy):
             xhat, inv_std = _row_statistics(x.reshape(-1, self.n_features), self.eps)
@@ -283,7 +293,7 @@ def layer_norm(
     return fn(x, *[t for t in (weight, bias) if t is not None])
 
 
-def as_normalized_shape(normalized_shape, op):
+def as_normalized_shape(normalized_shape: int | Sequence[int], op: str) -> tuple[int, ...]:
     """normalized_shape as a tuple of ints (an int is a 1-tuple); empty, negative or non-integer sizes are errors."""
     dims = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
     if not isinstance(dims, Sequence) or not all(isinstance(d, numbers.Integral) for d in dims):
@@ -293,7 +303,7 @@ def as_normalized_shape(normalized_shape, op):
     return tuple(int(d) for d in dims)
 
 
-def _check_affine_dtypes(op, x, weight, bias):
+def _check_affine_dtypes(op: str, x: Tensor, weight: Tensor | None, bias: Tensor | None) -> None:
     """weight and bias (either may be None) must have the input's dtype (as the op will see them under autocast,
     which runs both normalisations in float32)."""
     for name, t in (("weight", weight), ("bias", bias)):
