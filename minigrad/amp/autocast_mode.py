@@ -64,6 +64,7 @@ def get_autocast_dtype(device_type: str = "cuda") -> np.dtype:
 
 
 def is_autocast_cache_enabled() -> bool:
+    """Whether parameters' float16 copies are cached within an autocast region (``cache_enabled``)."""
     return _cache_enabled
 
 

@@ -169,24 +169,31 @@ class GradScaler:
         return self._scale if self._enabled else 1.0
 
     def is_enabled(self) -> bool:
+        """Whether the scaler scales (False: every method passes through)."""
         return self._enabled
 
     def get_growth_factor(self) -> float:
+        """The factor S grows by after growth_interval clean steps."""
         return self._growth_factor
 
     def set_growth_factor(self, new_factor: float) -> None:
+        """Set the factor S grows by."""
         self._growth_factor = float(new_factor)
 
     def get_backoff_factor(self) -> float:
+        """The factor S shrinks by after a step with inf / nan gradients."""
         return self._backoff_factor
 
     def set_backoff_factor(self, new_factor: float) -> None:
+        """Set the factor S shrinks by."""
         self._backoff_factor = float(new_factor)
 
     def get_growth_interval(self) -> int:
+        """Clean steps in a row after which S grows."""
         return self._growth_interval
 
     def set_growth_interval(self, new_interval: int) -> None:
+        """Set the clean steps in a row after which S grows."""
         self._growth_interval = int(new_interval)
 
     def state_dict(self) -> dict[str, Any]:
@@ -203,6 +210,7 @@ class GradScaler:
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned (ignored when disabled; an empty dict is an error when enabled)."""
         if not self._enabled:
             return
         if len(state_dict) == 0:
