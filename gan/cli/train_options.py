@@ -143,7 +143,7 @@ def add_arguments(p):
         default=None,
         help="mixed precision (minigrad.amp): forwards and losses under autocast (matmuls and convolutions in "
         "float16), float32 master weights, one GradScaler per player; its scales and skipped steps go into "
-        "metrics.jsonl (default off)",
+        "metrics.jsonl",
     )
     option(t, "optimizer", help=f"optimizer of both players (default {d.optimizer})")
     option(t, "lr", help=f"learning rate for both players ({recipe_help('lr')})")
