@@ -100,3 +100,16 @@ def test_skipped_steps_leave_the_weights_and_count(monkeypatch):
     assert fresh.record() == amp.record()
     off = mixed_precision.MixedPrecision(False, "cpu")
     assert off.record() == {} and off.state_dict() is None
+
+
+@pytest.mark.cuda
+def test_cuda_amp_run_trains_and_resumes_bit_for_bit(device, train_tiny, tmp_path):
+    """The cuda leg: the same tiny --amp run on CuPy, resumed from epoch 1, equals the uninterrupted one."""
+    if device != "cuda":
+        pytest.skip("the cuda leg")
+    flags = (*TINY_DCGAN, "--device", "cuda")
+    assert train_tiny(tmp_path / "full", "--epochs", "2", *flags) == 0
+    assert train_tiny(tmp_path / "half", "--epochs", "1", *flags) == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "half"), "--epochs", "2", "--quiet", "--threads", "1"]) == 0
+    assert_same_arrays(run_arrays(tmp_path / "full"), run_arrays(tmp_path / "half"))
+    assert np.isfinite(_log(tmp_path / "full")[-1]["loss_d"])
