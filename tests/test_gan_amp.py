@@ -103,13 +103,17 @@ def test_skipped_steps_leave_the_weights_and_count(monkeypatch):
 
 
 @pytest.mark.cuda
-def test_cuda_amp_run_trains_and_resumes_bit_for_bit(device, train_tiny, tmp_path):
-    """The cuda leg: the same tiny --amp run on CuPy, resumed from epoch 1, equals the uninterrupted one."""
+def test_cuda_amp_run_trains_and_resumes(device, train_tiny, tmp_path):
+    """The cuda leg: the same tiny --amp run on CuPy, resumed from epoch 1, matches the uninterrupted one (to float
+    rounding: bit for bit is promised on the CPU only, as for float32 runs)."""
     if device != "cuda":
         pytest.skip("the cuda leg")
     flags = (*TINY_DCGAN, "--device", "cuda")
     assert train_tiny(tmp_path / "full", "--epochs", "2", *flags) == 0
     assert train_tiny(tmp_path / "half", "--epochs", "1", *flags) == 0
     assert cli.main(["train", "--resume", str(tmp_path / "half"), "--epochs", "2", "--quiet", "--threads", "1"]) == 0
-    assert_same_arrays(run_arrays(tmp_path / "full"), run_arrays(tmp_path / "half"))
+    full, half = run_arrays(tmp_path / "full"), run_arrays(tmp_path / "half")
+    assert full.keys() == half.keys()
+    for key in full:
+        np.testing.assert_allclose(full[key], half[key], rtol=1e-4, atol=1e-6, err_msg=key)
     assert np.isfinite(_log(tmp_path / "full")[-1]["loss_d"])
