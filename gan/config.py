@@ -163,6 +163,7 @@ class TrainConfig:
     r1: float = 0.0  # R1 penalty gamma (0: off)
     r1_every: int = 1  # apply R1 every N discriminator steps, scaled by N (lazy regularisation)
     spectral_norm: bool = False  # spectral normalisation of every conv and linear layer of D
+    amp: bool = False  # mixed precision: forwards under minigrad.amp.autocast, one GradScaler per player
 
     def validate(self) -> TrainConfig:
         """``fill_defaults()`` then ``check()``: a complete, consistent config (self), or ConfigError."""

@@ -26,12 +26,13 @@ from gan.data import load_dataset
 from gan.figures import curves, grids
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.run.checkpoint import FILENAME as CHECKPOINT_FILE
-from gan.run.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
+from gan.run.checkpoint import GRID_SIZE, CheckpointError, load_checkpoint, load_weights, save_checkpoint
 from gan.run.errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
 from gan.run.folder import default_outdir
 from gan.run.log import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
 from gan.sampling import generate, sample_noise
 from gan.training.ema import GeneratorEMA
+from gan.training.mixed_precision import MixedPrecision
 from gan.training.optimizers import build_optimizers, momentum_at, set_momentum
 from gan.training.progress import EpochProgress
 from gan.training.step_statistics import StepStatistics, grad_norms
@@ -116,6 +117,7 @@ class Trainer:
             init_output_bias_from_marginals_(G, self.data)
         self.G, self.D = G.to(cfg.device), D.to(cfg.device)
         self.opt_g, self.opt_d, self.schedulers = build_optimizers(cfg, G, D)
+        self.amp = MixedPrecision(cfg.amp, cfg.device)
         self.unlogged = () if cfg.loss == "wgan-gp" else ("gp_grad_norm",)  # no interpolates, no norm to log
         self.ema = None
         if cfg.ema:
@@ -153,6 +155,10 @@ class Trainer:
         load_weights(self.D, state, "discriminator")
         load_weights(self.opt_g, state, "opt_g")
         load_weights(self.opt_d, state, "opt_d")
+        if self.amp.enabled:
+            if "scalers" not in state:
+                raise CheckpointError("the run's config has --amp but its checkpoint keeps no GradScaler state")
+            load_weights(self.amp, state, "scalers")
         for sched, saved in zip(self.schedulers, state.get("schedulers", [])):
             sched.load_state_dict(saved)
         if self.ema is not None:
@@ -205,6 +211,7 @@ class Trainer:
             seconds=self.seconds_before + time.perf_counter() - self.t_start,
             ema=self.ema,
             schedulers=self.schedulers,
+            scalers=self.amp.state_dict(),
         )
         self.saved_at = (self.epoch, self.step)
 
@@ -236,11 +243,13 @@ class Trainer:
     def alternating_step(self, real_batches) -> StepResult:
         """k discriminator updates (one real batch each), then one generator update: steps.alternating_step."""
         reals, d_updates_before = [self._real(xb) for xb in real_batches], self.step * self.k
-        return alternating_step(self.cfg, self.G, self.D, self.opt_g, self.opt_d, reals, d_updates_before, self.ema)
+        return alternating_step(
+            self.cfg, self.G, self.D, self.opt_g, self.opt_d, reals, d_updates_before, self.ema, self.amp
+        )
 
     def simultaneous_step(self, xb) -> StepResult:
         """Both players' gradients from one forward pass, then both step: steps.simultaneous_step."""
-        return simultaneous_step(self.cfg, self.G, self.D, self.opt_g, self.opt_d, self._real(xb), self.ema)
+        return simultaneous_step(self.cfg, self.G, self.D, self.opt_g, self.opt_d, self._real(xb), self.ema, self.amp)
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> dict:
@@ -354,9 +363,9 @@ class Trainer:
         return record
 
     def _record(self, kind: str, epoch: int, means: dict, now: float, **timing) -> dict:
-        """A metrics.jsonl record: the statistics' means, both players' gradient norms, the run's seconds at
-        ``now`` (a perf_counter reading), then ``timing``."""
-        grads = dict(grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G))
+        """A metrics.jsonl record: the statistics' means, both players' gradient norms (and, with --amp, their
+        loss scales and skipped steps), the run's seconds at ``now`` (a perf_counter reading), then ``timing``."""
+        grads = dict(grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G), **self.amp.record())
         seconds = round(self.seconds_before + now - self.t_start, 3)
         return dict(kind=kind, epoch=epoch, step=self.step, **means, **grads, seconds=seconds, **timing)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from minigrad import backend
+from minigrad.amp import autocast_mode
 from minigrad.autograd import anomaly
 from minigrad.grad_mode import set_grad_enabled
 from minigrad.tensor import Tensor
@@ -164,7 +165,7 @@ def _walk(roots, seeds, retain_graph, create_graph, targets):
     if targets is not None:
         target_ids = {id(t) for t in targets}
         needed = _needed(order, target_ids)
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph), autocast_mode.suspended():  # backward runs in its forward's dtypes
         for t in reversed(order):
             g = grads.pop(id(t), None)
             if g is None:

@@ -114,6 +114,8 @@ class Tanh(Function):
 class Softplus(Function):
     """y = log(1 + e^x) ;  dx = sigmoid(x) gy."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts softplus to float32
+
     def forward(self, x: Array) -> Array:
         self.save_for_backward(x)
         return stable_softplus(x)
@@ -138,6 +140,8 @@ class LogSigmoid(Function):
 class Softmax(Function):
     """y_i = e^(x_i - max) / sum_j e^(x_j - max) ;  dx = y (gy - sum_j gy_j y_j)."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts softmax to float32
+
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
 
@@ -155,6 +159,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """y = x - max - log sum_j e^(x_j - max) ;  dx = gy - softmax(x) sum_j gy_j."""
+
+    autocast_policy = "fp32"  # PyTorch autocasts log_softmax to float32
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis

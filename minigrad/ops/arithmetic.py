@@ -75,6 +75,13 @@ class Div(Function):
         return ga, gb
 
 
+class RDiv(Div):
+    """y = c / x for a number or array c (``c / tensor``): Div, run in float32 under autocast as PyTorch's
+    __rtruediv__ (a reciprocal overflows float16 where x is small)."""
+
+    autocast_policy = "fp32"
+
+
 class Neg(Function):
     """y = -x ;  dx = -gy."""
 
@@ -87,6 +94,8 @@ class Neg(Function):
 
 class PowScalar(Function):
     """y = x^c for a constant c ;  dx = c x^(c-1) gy."""
+
+    autocast_policy = "fp32"  # PyTorch autocasts pow, __pow__ to float32
 
     def __init__(self, c: float) -> None:
         self.c = c
@@ -111,6 +120,8 @@ def _one(x: Array) -> Array:
 
 class Pow(Function):
     """y = a^b, both tensors ;  da = b a^(b-1) gy,  db = a^b log(a) gy  (log a read as 0 where a <= 0)."""
+
+    autocast_policy = "fp32"  # PyTorch autocasts pow, __pow__, __rpow__ to float32
 
     def forward(self, a: Array, b: Array) -> Array:
         self.save_for_backward(a, b)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 class Exp(Function):
     """y = e^x ;  dx = y gy."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts exp to float32
+
     def forward(self, x: Array) -> Array:
         y = get_array_module(x).exp(x)
         self.save_for_backward(y)
@@ -36,6 +38,8 @@ class Exp(Function):
 
 class Log(Function):
     """y = ln x ;  dx = gy / x."""
+
+    autocast_policy = "fp32"  # PyTorch autocasts log to float32
 
     def forward(self, x: Array) -> Array:
         self.save_for_backward(x)

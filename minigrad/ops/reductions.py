@@ -65,6 +65,8 @@ class _Reduction(Function):
 class Sum(_Reduction):
     """y = sum_i x_i ;  dx_i = gy."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts sum to float32
+
     def forward(self, x: Array) -> Array:
         return x.sum(axis=self._setup(x), keepdims=self.keepdims)
 
