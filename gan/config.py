@@ -163,6 +163,7 @@ class TrainConfig:
     r1: float = 0.0  # R1 penalty gamma (0: off)
     r1_every: int = 1  # apply R1 every N discriminator steps, scaled by N (lazy regularisation)
     spectral_norm: bool = False  # spectral normalisation of every conv and linear layer of D
+    amp: bool = False  # mixed precision: forwards under minigrad.amp.autocast, one GradScaler per player
 
     def validate(self) -> TrainConfig:
         """``fill_defaults()`` then ``check()``: a complete, consistent config (self), or ConfigError."""
@@ -292,6 +293,10 @@ class TrainConfig:
             need(self.gp_lambda is None, "{gp_lambda} is a setting of {loss=wgan-gp}, not of {loss=}")
         need(self.r1 >= 0 and math.isfinite(self.r1), "{r1} (gamma) must be non-negative and finite, got {r1.value}")
         need(self.r1_every >= 1, "{r1_every} must be at least 1, got {r1_every.value}")
+        need(
+            self.r1 > 0 or self.r1_every == 1,
+            "{r1_every=} sets how often {r1} applies, but {r1} is off: give {r1=GAMMA} too",
+        )
         need(
             self.updates == "alternating" or (self.loss != "wgan-gp" and not self.r1),
             "{updates=simultaneous} takes no gradient penalty ({loss=wgan-gp}, {r1}): use {updates=alternating}",

@@ -136,6 +136,15 @@ def add_arguments(p):
         help="discriminator cost: sum = BCE(D(x), 1) + BCE(D(G(z)), 0), "
         f"mean = half of it (the released code's) (default {d.d_loss})",
     )
+    option(
+        t,
+        "amp",
+        action="store_true",
+        default=None,
+        help="mixed precision (minigrad.amp): forwards and losses under autocast (matmuls and convolutions in "
+        "float16), float32 master weights, one GradScaler per player; its scales and skipped steps go into "
+        "metrics.jsonl",
+    )
     option(t, "optimizer", help=f"optimizer of both players (default {d.optimizer})")
     option(t, "lr", help=f"learning rate for both players ({recipe_help('lr')})")
     option(t, "lr_g", help=f"the generator's learning rate ({recipe_help('lr_g', '--lr')} unless --lr is given)")
