@@ -413,7 +413,7 @@ class _CubeDetachedBackward(Function):
         return x**3
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         return gy * (3 * raw(x) ** 2)
 
 
@@ -425,7 +425,7 @@ class _CubeDetachedGradOutput(Function):
         return x**3
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         return raw(gy) * (3 * x * x)
 
 

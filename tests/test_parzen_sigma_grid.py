@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gan import metrics
+from gan.evaluation import scores as metrics
 
 PAPER_GRID = np.logspace(-1, 0, 10)  # parzen_ll.py: sigma_start=-1, sigma_end=0, cross_val=10
 

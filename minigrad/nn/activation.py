@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from minigrad.nn.functional import activation as F
 from minigrad.nn.module import Module
+from minigrad.ops import activations as F
 from minigrad.tensor import Tensor
 
 
@@ -43,11 +43,15 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """tanh(x), elementwise."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
 class Softmax(Module):
+    """softmax along ``dim``: e^x_i / sum_j e^x_j."""
+
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
@@ -60,6 +64,8 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
+    """log softmax along ``dim``: x_i - log sum_j e^x_j."""
+
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim

@@ -28,6 +28,8 @@ from minigrad.tensor import Tensor
 
 
 class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015), PyTorch's update rule; see the module docstring for the formula."""
+
     def __init__(
         self,
         params: Params,

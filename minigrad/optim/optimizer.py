@@ -197,6 +197,7 @@ class Optimizer:
                     p.grad.data.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter from its ``.grad``; ``closure`` (optional) re-evaluates the loss and is returned."""
         raise NotImplementedError
 
     def _eval_closure(self, closure: Callable[[], Any] | None) -> Any:

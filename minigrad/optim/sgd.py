@@ -24,6 +24,8 @@ from minigrad.tensor import Tensor
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent with momentum, PyTorch's update rule; see the module docstring for the formula."""
+
     def __init__(
         self,
         params: Params,
