@@ -39,6 +39,7 @@ import numpy as np
 from minigrad.backend import as_numpy, get_array_module
 
 DEFAULT_SIGMAS = np.logspace(-1, 0, 10)  # parzen_ll.py: sigma_start=-1, sigma_end=0, cross_val=10
+PAPER_SIGMA_GRID = "0.1:1:10"  # DEFAULT_SIGMAS as parse_sigma_grid text (the --sigma-grid default)
 
 
 # --- Parzen window ---------------------------------------------------------------------------
