@@ -49,5 +49,7 @@ SUMMARIES = {
 
 def describe(name: str) -> str:
     """One line per preset for --help: what it is and every setting it makes."""
-    settings = ", ".join(f"--{key.replace('_', '-')} {value}" for key, value in PRESETS[name].items())
+    settings = ", ".join(
+        f"--{key.replace('_', '-')}" + ("" if value is True else f" {value}") for key, value in PRESETS[name].items()
+    )
     return f"{name}: {SUMMARIES[name]}; sets {settings}"

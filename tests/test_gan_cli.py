@@ -16,7 +16,7 @@ from gan.data import load_mnist
 from gan.run.checkpoint import load_checkpoint
 
 RUNS = {  # tiny versions: seconds, not minutes
-    "mlp": ["--width", "0.1", "--limit", "128", "--batch-size", "32"],
+    "mlp": ["--model", "mlp", "--width", "0.1", "--limit", "128", "--batch-size", "32"],
     "dcgan28": ["--width", "0.0625", "--limit", "64", "--batch-size", "32"],
     "dcgan64": ["--width", "0.03125", "--limit", "32", "--batch-size", "16", "--channels", "3"],
 }
