@@ -118,7 +118,7 @@ BAD = [
     (["train", "--ema", "1"], "--ema"),
     (["train", "--gp-lambda", "5"], "--gp-lambda is a setting of --loss wgan-gp"),
     (["train", "--loss", "wgan-gp", "--model", "dcgan28", "--d-norm", "batch"], "BatchNorm mixes the samples"),
-    (["train", "--d-norm", "layer"], "--d-norm is a setting of --model dcgan28"),
+    (["train", "--model", "mlp", "--d-norm", "layer"], "--d-norm is a setting of --model dcgan28"),
     (["train", "--r1", "-1"], "--r1"),
     (["train", "--r1", "1", "--r1-every", "0"], "--r1-every"),
     (["train", "--loss", "hinge", "--label-smoothing", "0.1"], "--label-smoothing applies to the BCE losses"),
