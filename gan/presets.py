@@ -9,9 +9,8 @@ SGD with batch 100, lr 0.1 divided by 1.000004 after every minibatch (floor 1e-6
 at epoch 1 rising linearly to 0.7 at epoch 250.
 
 ``quick`` is what ``python -m gan train`` runs when neither --model nor --preset is given: dcgan28
-(InfoGAN's MNIST nets) at a quarter of InfoGAN's width for 2 epochs, scored at the end, the recipe
-that drew the cleanest digits in about two and a half minutes on a 2-core CPU (benchmarks/README.md,
-"The first run").
+(InfoGAN's MNIST nets) at a quarter of InfoGAN's width for 3 epochs, scored at the end: clean digits
+within about three minutes on a 2-core CPU (benchmarks/README.md, "The first run").
 """
 
 from __future__ import annotations
@@ -35,15 +34,15 @@ PRESETS = {
         final_momentum=0.7,
         momentum_saturate=250,
     ),
-    "quick": dict(model="dcgan28", width=0.5, epochs=2, final_scores=True),
+    "quick": dict(model="dcgan28", width=0.5, epochs=3, final_scores=True),
 }
 DEFAULT = "quick"  # the recipe of `python -m gan train` without --model or --preset
 
 SUMMARIES = {
     "goodfellow2014": "the released mnist.yaml of Goodfellow et al. (2014): maxout D with dropout, sigmoid G, "
     "simultaneous SGD updates, decaying lr, rising momentum",
-    "quick": "the default without --model: dcgan28 at a quarter of InfoGAN's width, 2 epochs, scored at the end "
-    "(about 2.5 minutes on 2 CPU cores)",
+    "quick": "the default without --model: dcgan28 at a quarter of InfoGAN's width, 3 epochs, scored at the end "
+    "(under 3 minutes on 2 CPU cores)",
 }
 
 

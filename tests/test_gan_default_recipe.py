@@ -44,8 +44,8 @@ def _config(*flags):
 
 def test_no_flags_is_the_quick_dcgan28_recipe(tmp_path):
     cfg = _config("--outdir", str(tmp_path / "run"))
-    assert PRESETS["quick"] == dict(model="dcgan28", width=0.5, epochs=2, final_scores=True)
-    assert (cfg.model, cfg.width, cfg.epochs, cfg.final_scores, cfg.preset) == ("dcgan28", 0.5, 2, True, "quick")
+    assert PRESETS["quick"] == dict(model="dcgan28", width=0.5, epochs=3, final_scores=True)
+    assert (cfg.model, cfg.width, cfg.epochs, cfg.final_scores, cfg.preset) == ("dcgan28", 0.5, 3, True, "quick")
     # the rest is dcgan28's own recipe: batch 64, G 1e-3 / D 2e-4, an EMA of G
     assert (cfg.batch_size, cfg.lr_g, cfg.lr_d, cfg.ema, cfg.d_norm) == (64, 1e-3, 2e-4, 0.999, "batch")
     # explicit flags still win over the default recipe
@@ -88,17 +88,17 @@ def test_the_default_run_names_its_model_and_leads_its_end_with_the_scores(mnist
     assert cli.main(["train", "--data-dir", str(mnist_dir), "--outdir", str(out), *flags]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("training dcgan28 (--preset quick) on 64 images")
-    assert calls == [2]  # the last epoch only
-    end = lines.index(next(line for line in lines if line.startswith("scores of epoch 2:")))
+    assert calls == [3]  # the last epoch only
+    end = lines.index(next(line for line in lines if line.startswith("scores of epoch 3:")))
     assert "Parzen LL 171.2 +- 2.0 nats (Table 1: Adversarial nets 225 +- 2" in lines[end]
     assert "FID 25.5, IS 8.76, 10/10 modes" in lines[end]
-    assert lines[end + 1].startswith(f"done: 2 epochs in {out}/")
+    assert lines[end + 1].startswith(f"done: 3 epochs in {out}/")
     rest = "\n".join(lines[end:])
     for flags, _ in train_cli.BETTER_RECIPES:
         assert f"python -m gan train {flags}" in rest
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     scored = [r["epoch"] for r in records if r["kind"] == "epoch" and "parzen_ll" in r]
-    assert scored == [2]
+    assert scored == [3]
 
 
 def test_an_mlp_run_ends_as_before(mnist_dir, tmp_path, capsys):
