@@ -69,7 +69,7 @@ def mlp_generator(latent_dim=100, channels=1, width=1.0, hidden=(256, 512, 1024)
 def mlp_discriminator(channels=1, width=1.0, dropout=0.0, hidden=(512, 256, 32)) -> nn.Sequential:
     """(N, C, 28, 28) or (N, C*784) -> hidden... -> 1 logit, LeakyReLU(0.2) (and dropout) between."""
     sizes = [channels * 28 * 28] + [_scaled(h, width) for h in hidden]
-    layers = [nn.Flatten()]
+    layers: list[nn.Module] = [nn.Flatten()]
     for a, b in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
         if dropout > 0:

@@ -129,7 +129,7 @@ class Function:
 
     def __call__(self, *inputs: Any) -> Tensor:
         tensors = as_tensor_args(self, inputs)
-        self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        needs = self.needs_input_grad = tuple([t.requires_grad for t in tensors])
         arrays = [t.data for t in tensors]
         try:
             y = self.forward(*arrays)
@@ -145,14 +145,17 @@ class Function:
                     out._share_version_counter(t)
                     break
         to_save = self.__dict__.pop("_to_save", ())
-        if grad_mode.is_grad_enabled() and any(self.needs_input_grad):
+        if grad_mode._grad_enabled and True in needs:
             out.requires_grad = True
             out.grad_fn = self
             self.inputs = tensors
-            self._saved = tuple(_locate(v, arrays, y) for v in to_save)
-            self._saved_versions = tuple((ref, tensors[ref]._version) for kind, ref in self._saved if kind == _INPUT)
+            if to_save:
+                saved = self._saved = tuple([_locate(v, arrays, y) for v in to_save])
+                self._saved_versions = tuple([(ref, tensors[ref]._version) for kind, ref in saved if kind == _INPUT])
+            else:
+                self._saved_versions = ()
             self._output_version = out._version
-        if anomaly.is_anomaly_enabled() and out.grad_fn is self:  # ops recorded for a backward, not no_grad code
+        if anomaly._enabled and out.grad_fn is self:  # ops recorded for a backward, not no_grad code
             anomaly.record_forward(self, tensors, y)
         return out
 
@@ -275,6 +278,12 @@ def as_tensor_args(fn: Function, inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
     float32, NumPy's rule for scalars); arrays become constant tensors.
     Mixing devices is an error that names the op and both devices.
     """
+    for x in inputs:  # the common case: every input a Tensor on the CPU, nothing to convert or check
+        if not isinstance(x, Tensor) or type(x.data) is not np.ndarray:
+            break
+    else:
+        if inputs:
+            return inputs
     ref = None
     for x in inputs:
         if isinstance(x, Tensor):

@@ -49,29 +49,26 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class Softmax(Module):
-    """softmax along ``dim``: e^x_i / sum_j e^x_j."""
+class _AlongDim(Module):
+    """An activation that normalises along one dimension ``dim``: Softmax, LogSoftmax."""
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """softmax along ``dim``: e^x_i / sum_j e^x_j."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """log softmax along ``dim``: x_i - log sum_j e^x_j."""
-
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"

@@ -150,18 +150,9 @@ class Conv2d(Function):
         need = self.needs_input_grad
         need_b = self.has_bias and need[2]
         if is_tensor(gy):
-            gx = (
-                ConvTranspose2d(
-                    self.stride, self.padding, _output_padding(x.shape, gy.shape, w.shape, self), self.dilation
-                ).forward_or_record(gy, w)
-                if need[0]
-                else None
-            )
-            gw = (
-                Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).forward_or_record(x, gy)
-                if need[1]
-                else None
-            )
+            out_pad = _output_padding(x.shape, gy.shape, w.shape, self)
+            gx = ConvTranspose2d(self.stride, self.padding, out_pad, self.dilation)(gy, w) if need[0] else None
+            gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation)(x, gy) if need[1] else None
             gb = gy.sum(axis=(0, 2, 3)) if need_b else None
         else:
             gx, gw, gb = _kernels.conv2d_backward(
@@ -213,16 +204,8 @@ class ConvTranspose2d(Function):
         need = self.needs_input_grad
         need_b = self.has_bias and need[2]
         if is_tensor(gy):
-            gx = (
-                _crop(Conv2d(self.stride, self.padding, self.dilation).forward_or_record(gy, w), x.shape)
-                if need[0]
-                else None
-            )
-            gw = (
-                Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).forward_or_record(gy, x)
-                if need[1]
-                else None
-            )
+            gx = _crop(Conv2d(self.stride, self.padding, self.dilation)(gy, w), x.shape) if need[0] else None
+            gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation)(gy, x) if need[1] else None
             gb = gy.sum(axis=(0, 2, 3)) if need_b else None
         else:
             gx, gw, gb = _kernels.conv_transpose2d_backward(
