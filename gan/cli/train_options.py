@@ -47,8 +47,9 @@ def add_arguments(p):
     option(
         m,
         "model",
-        help=f"architecture (default {PRESETS[DEFAULT_PRESET]['model']}, through --preset {DEFAULT_PRESET}; with "
-        "--model and no --preset every setting has its own default, as listed): mlp = fully connected "
+        help=f"architecture (without --model or --preset: {PRESETS[DEFAULT_PRESET]['model']}, through --preset "
+        f"{DEFAULT_PRESET}; with --model and no --preset every setting has its own default, as listed): "
+        "mlp = fully connected "
         "nets (LeakyReLU, tanh; the paper's Algorithm 1 with Adam), dcgan28 = a DCGAN for 28x28 "
         "(InfoGAN's MNIST nets at half width), "
         "dcgan64 = Radford et al.'s 64x64 DCGAN, goodfellow2014 = the paper's own nets "
@@ -92,7 +93,7 @@ def add_arguments(p):
     option(
         t,
         "epochs",
-        help=f"total epochs to train (default {d.epochs}, {PRESETS[DEFAULT_PRESET]['epochs']} with --preset "
+        help=f"total epochs to train (default {d.epochs}; {PRESETS[DEFAULT_PRESET]['epochs']} with --preset "
         f"{DEFAULT_PRESET}; with --resume, the new total)",
     )
     for field, what in (("batch_size", "minibatch size m"), ("k", "discriminator steps per generator step, n_critic")):
@@ -200,7 +201,7 @@ def add_arguments(p):
         "final_scores",
         action=argparse.BooleanOptionalAction,
         help="score the last epoch too (Parzen LL, FID, IS, modes on 10,000 samples) and start the end message "
-        f"with its scores beside Table 1's (default off; on with --preset {DEFAULT_PRESET})",
+        f"with its scores beside Table 1's (off unless given; on with --preset {DEFAULT_PRESET})",
     )
     option(io, "quiet", action="store_true", default=None, help="no progress bar and no per-epoch lines")
     option(
