@@ -294,6 +294,10 @@ class TrainConfig:
         need(self.r1 >= 0 and math.isfinite(self.r1), "{r1} (gamma) must be non-negative and finite, got {r1.value}")
         need(self.r1_every >= 1, "{r1_every} must be at least 1, got {r1_every.value}")
         need(
+            self.r1 > 0 or self.r1_every == 1,
+            "{r1_every=} sets how often {r1} applies, but {r1} is off: give {r1=GAMMA} too",
+        )
+        need(
             self.updates == "alternating" or (self.loss != "wgan-gp" and not self.r1),
             "{updates=simultaneous} takes no gradient penalty ({loss=wgan-gp}, {r1}): use {updates=alternating}",
         )

@@ -9,6 +9,7 @@ import numpy as np
 import minigrad
 from gan.cli import shared
 from gan.run.checkpoint import checkpoint_path
+from minigrad.atomic_write import atomic_write
 
 SUMMARY = "draw images from a trained generator into a .npy file"
 
@@ -50,7 +51,7 @@ def run(p, args):
     out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        np.save(out, images[:, 0] if images.shape[1] == 1 else images)
+        atomic_write(out, lambda f: np.save(f, images[:, 0] if images.shape[1] == 1 else images))
     except OSError as e:
         p.error(f"--out {out}: {e.strerror or e}")
     if args.grid:

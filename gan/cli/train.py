@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -20,9 +23,11 @@ from gan.cli.train_options import add_arguments as add_arguments  # the command'
 from gan.config import ConfigError
 from gan.data import DataError
 from gan.presets import DEFAULT as DEFAULT_PRESET
+from gan.presets import PRESETS
 from gan.run.checkpoint import CheckpointError
 from gan.run.errors import (
     AlreadyTrained,
+    AverageKept,
     ForeignCheckpoint,
     NotAFolder,
     RunExists,
@@ -58,6 +63,12 @@ def _train_config(p, args):
         given["preset"] = DEFAULT_PRESET
     require_device(p, given.get("device"))  # before a checkpoint is loaded onto it
     if given.get("data_dir") is not None:  # stored in the run's config: must still work from another folder
+        if _is_symlink_loop(given["data_dir"]):  # resolve() raised a RuntimeError for it, and says nothing since 3.13
+            p.exit(
+                EXIT_FAILURE,
+                f"{p.prog}: error: --data-dir {given['data_dir']}: a loop of symbolic links (it leads back to "
+                f"itself), not a data directory\n",
+            )
         given["data_dir"] = str(Path(given["data_dir"]).resolve())
     flag = "--outdir" if args.resume is None else "--resume"
     try:
@@ -71,18 +82,42 @@ def _train_config(p, args):
                 require_writable(p, "--outdir", Path(cfg.outdir), Path(cfg.outdir))
         cfg.validate()
     except (RunFolderError, ConfigError) as e:
-        hint = (
-            f" (without --model or --preset, train runs --preset {DEFAULT_PRESET}, a dcgan28; --model mlp is the "
-            "fully connected GAN)"
-            if implicit and isinstance(e, ConfigError)
-            else ""
-        )
-        p.error(_usage_message(e, flag) + hint)
+        message = _usage_message(e, flag)
+        if isinstance(e, ConfigError) and args.resume is None:
+            message += _preset_note(message, given.get("preset"), given)
+            if implicit:
+                message += (
+                    f" (without --model or --preset, train runs --preset {DEFAULT_PRESET}; --model mlp is the "
+                    "fully connected GAN)"
+                )
+        p.error(message)
     require_device(p, cfg.device)  # also a device that came from a resumed run's config
     if cfg.outdir is None:  # claimed last, so that a usage error leaves no empty folder behind
         require_writable(p, "--outdir", "(default runs/)", "runs")
         cfg.outdir = default_outdir(cfg.model)
     return cfg, state
+
+
+def _is_symlink_loop(path) -> bool:
+    try:
+        os.stat(path)  # follows every link: ELOOP when they lead back to themselves
+    except OSError as e:
+        return e.errno == errno.ELOOP
+    return False
+
+
+def _preset_note(message, preset, given):
+    """' (the preset P sets --a x and --b y; ...)' for the flags a ConfigError names that the preset set and
+    the user did not give, else '': the user is told where a setting they never typed came from."""
+    if preset is None:
+        return ""
+    named = dict.fromkeys(flag.replace("-", "_") for flag in re.findall(r"--([a-z0-9][a-z0-9-]*)", message))
+    made = [
+        f"--{key.replace('_', '-')} {PRESETS[preset][key]}" for key in named if key in set(PRESETS[preset]) - set(given)
+    ]
+    if not made:
+        return ""
+    return f" (the preset {preset} sets {' and '.join(made)}; a flag given explicitly overrides it)"
 
 
 def _usage_message(e, flag) -> str:
@@ -108,6 +143,12 @@ def _usage_message(e, flag) -> str:
         return (
             f"{where}: its checkpoint's settings differ from its config.json ({', '.join(e.diffs)}): the checkpoint "
             f"comes from another run"
+        )
+    if isinstance(e, AverageKept):
+        return (
+            f"--ema 0: {e.folder} keeps an average of its generator (--ema {e.decay}, {e.updates} updates) that "
+            f"--ema 0 would drop from its checkpoint; resume without --ema to keep it (sample --raw draws from the "
+            f"last iterate), or start a new run"
         )
     if isinstance(e, NotAFolder) and flag == "--outdir":
         return f"{where} exists and is not a directory"

@@ -74,6 +74,14 @@ def load_training_images(cfg: TrainConfig) -> np.ndarray:
 # --- the loop -----------------------------------------------------------------------------------
 
 
+def _one_line(anomaly: AnomalyError) -> str:
+    """An AnomalyError's report in one line: what the op did and the user's line that created it (its stack of
+    minigrad and gan frames is left out of a message that ends a run)."""
+    lines = [line.strip() for line in str(anomaly).splitlines() if line.strip()]
+    site = next((line for line in lines[1:] if line.lower().startswith(("created at", "forward created at"))), None)
+    return lines[0].rstrip(".") + (f"; {site[0].lower()}{site[1:]}" if site else "")
+
+
 class Trainer:
     """One GAN run: models, optimizers, data, output directory; ``run()`` trains to cfg.epochs.
 
@@ -122,6 +130,7 @@ class Trainer:
             self._restore(resume)
         else:
             self.outdir.mkdir(parents=True, exist_ok=True)
+            self._forget_after(0, 0)  # a run killed before its first checkpoint left records: this one starts over
         for folder in (self.outdir, self.samples_dir):  # left by a run killed mid-write (the CLI holds the lock)
             remove_temp_files(folder)
         self.records = read_metrics(self.metrics_path)
@@ -159,9 +168,14 @@ class Trainer:
         self.seconds_before = state["seconds"]
         self.epoch_sums = dict(state["epoch_sums"])
         self.saved_at = (self.epoch, self.step)
-        truncate_metrics(self.metrics_path, self.epoch, self.step, warn=self._warn)  # the run died later
+        self._forget_after(self.epoch, self.step)  # the run died later
+
+    def _forget_after(self, epoch, step):
+        """Drop the records and grids written after (epoch, step): this run writes them again."""
+        if self.metrics_path.exists():
+            truncate_metrics(self.metrics_path, epoch, step, warn=self._warn)
         for png in self.samples_dir.glob("epoch_*.png"):  # grids of epochs the checkpoint has not seen
-            if int(png.stem.split("_")[1]) > self.epoch:
+            if int(png.stem.split("_")[1]) > epoch:
                 png.unlink()
 
     def _write_config(self):
@@ -257,7 +271,7 @@ class Trainer:
                         last = self._run_epoch(stop, show_bar)
                     except AnomalyError as e:  # raised at the op that made the nan/inf, before any loss shows it
                         raise TrainingDiverged(
-                            f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): {e}"
+                            f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): {_one_line(e)}"
                         ) from None
             except TrainingDiverged as e:
                 raise TrainingDiverged(f"{e}; stopped, {self._kept()}") from None

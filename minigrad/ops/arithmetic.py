@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from minigrad.autograd import Function, raw, sum_to
 from minigrad.autograd.function import Array, Grad
+from minigrad.autograd.piecewise import piecewise_scale
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Log, Where
 from minigrad.ops.promotion import promote
@@ -97,9 +98,15 @@ class PowScalar(Function):
     def backward(self, gy: Grad) -> Grad:
         (x,) = self.saved_values
         c = self.c
-        if c == 1:
-            return gy
+        if c == 0:  # x^0 = 1: dx = 0, also at x = 0 (not 0 * x^-1), as PyTorch
+            return get_array_module(raw(gy)).zeros(x.shape, raw(gy).dtype)
+        if c == 1:  # dx = x^0 gy: constant in x, but a function of it (so d2x = 0, not an unused input)
+            return piecewise_scale(gy, _one, x)
         return gy * (c * x ** (c - 1))
+
+
+def _one(x: Array) -> Array:
+    return get_array_module(x).ones((), x.dtype)
 
 
 class Pow(Function):

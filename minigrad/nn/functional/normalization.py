@@ -229,6 +229,9 @@ class LayerNorm(Function):
         self.has_weight, self.has_bias = has_weight, has_bias
 
     def forward(self, x: Array, *params: Array) -> Array:
+        self.shapes = [x.shape] + [p.shape for p in params]
+        if self.n_features == 0:  # nothing to normalise: an empty output, as PyTorch (and no mean of nothing)
+            return x.copy()
         w = params[0] if self.has_weight else None
         b = params[-1] if self.has_bias else None
         xhat, inv_std = _row_statistics(x.reshape(-1, self.n_features), self.eps)
@@ -239,6 +242,9 @@ class LayerNorm(Function):
         return y.reshape(x.shape)
 
     def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        if self.n_features == 0:  # every input is empty, and so is its gradient
+            xp = get_array_module(raw(gy))
+            return tuple(xp.zeros(shape, raw(gy).dtype) for shape in self.shapes)
         x, w, xhat, inv_std = self.saved_values
         if is_tensor(gy):
             xhat, inv_std = _row_statistics(x.reshape(-1, self.n_features), self.eps)
@@ -273,6 +279,8 @@ def layer_norm(
     """
     op = "layer_norm"
     x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.dtype.kind != "f":  # as PyTorch: no integer mean and variance
+        raise ValueError(f"{op}: input must be floating point, got dtype {x.dtype}")
     shape = as_normalized_shape(normalized_shape, op)
     k = len(shape)
     if x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
