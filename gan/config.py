@@ -32,7 +32,7 @@ CHOICES = {
     "optimizer": OPTIMIZERS,
 }
 # Settings that may change when a run is resumed: they do not alter what the earlier epochs did.
-RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "ema", "detect_anomaly")
+RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "final_scores", "ema", "detect_anomaly")
 
 
 def recipe_defaults(model: str, loss: str) -> dict:
@@ -148,6 +148,7 @@ class TrainConfig:
     log_every: int = 100
     quiet: bool = False
     eval_every: int = 0  # evaluate every N epochs (0: off); see gan.training.trainer.train's `evaluator`
+    final_scores: bool = False  # evaluate the last epoch too, and lead the end message with its scores
     detect_anomaly: bool = False  # run under minigrad.autograd.detect_anomaly: a nan/inf names the op that made it
     preset: str | None = None  # the --preset the settings came from (gan.presets), for the record
     updates: str = "alternating"  # Algorithm 1's D then G steps, or both from one forward pass (simultaneous)

@@ -43,7 +43,7 @@ PYTORCH_TABLE = {
 UNLISTED = {
     "Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Abs", "Maximum", "Minimum", "Where", "Clamp",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "LogSigmoid", "Dropout", "Mean", "Max", "Min", "Var", "Std",
-    "Reshape", "Permute", "Expand", "GetItem", "IndexAdd", "Pad", "ToCopy", "Conv2dWeight",
+    "Reshape", "Permute", "Expand", "GetItem", "IndexAdd", "Pad", "ToCopy", "Conv2dWeight", "PiecewiseScale",
 }  # fmt: skip
 
 

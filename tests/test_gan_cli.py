@@ -17,7 +17,7 @@ from gan.data import load_mnist
 from gan.run.checkpoint import load_checkpoint
 
 RUNS = {  # tiny versions: seconds, not minutes
-    "mlp": ["--width", "0.1", "--limit", "128", "--batch-size", "32"],
+    "mlp": ["--model", "mlp", "--width", "0.1", "--limit", "128", "--batch-size", "32"],
     "dcgan28": ["--width", "0.0625", "--limit", "64", "--batch-size", "32"],
     "dcgan64": ["--width", "0.03125", "--limit", "32", "--batch-size", "16", "--channels", "3"],
 }
@@ -119,7 +119,7 @@ BAD = [
     (["train", "--ema", "1"], "--ema"),
     (["train", "--gp-lambda", "5"], "--gp-lambda is a setting of --loss wgan-gp"),
     (["train", "--loss", "wgan-gp", "--model", "dcgan28", "--d-norm", "batch"], "BatchNorm mixes the samples"),
-    (["train", "--d-norm", "layer"], "--d-norm is a setting of --model dcgan28"),
+    (["train", "--model", "mlp", "--d-norm", "layer"], "--d-norm is a setting of --model dcgan28"),
     (["train", "--r1", "-1"], "--r1"),
     (["train", "--r1", "1", "--r1-every", "0"], "--r1-every"),
     (["train", "--loss", "hinge", "--label-smoothing", "0.1"], "--label-smoothing applies to the BCE losses"),

@@ -89,7 +89,8 @@ class Trainer:
     resume: a state from gan.run.checkpoint.load_checkpoint (models, optimizers, RNG, fixed noise and
     the position in the data are restored, so the continuation is the same as an uninterrupted
     run, bit for bit on the CPU). evaluator: optional callable(G, epoch) -> dict of scores, called
-    every cfg.eval_every epochs; its scores go into that epoch's record.
+    every cfg.eval_every epochs and, with cfg.final_scores, at the last epoch; its scores go into that
+    epoch's record.
     """
 
     def __init__(self, cfg: TrainConfig, resume: dict | None = None, evaluator=None, stdout=None):
@@ -263,12 +264,14 @@ class Trainer:
             )
             return {}
         self._print(
-            f"training {cfg.model} on {len(self.data)} images of shape {tuple(self.data.shape[1:])}, "
+            f"training {cfg.model}{f' (--preset {cfg.preset})' if cfg.preset else ''} on {len(self.data)} images "
+            f"of shape {tuple(self.data.shape[1:])}, "
             f"{self.iters_per_epoch} iterations per epoch, device {cfg.device}; writing to {self.outdir}"
         )
         show_bar = not cfg.quiet and self.stdout.isatty()
-        if cfg.eval_every and self.evaluator is None:
-            self._print(f"note: --eval-every {cfg.eval_every} is set but no evaluator is wired in; not evaluating")
+        if (cfg.eval_every or cfg.final_scores) and self.evaluator is None:
+            flag = f"--eval-every {cfg.eval_every}" if cfg.eval_every else "--final-scores"
+            self._print(f"note: {flag} is set but no evaluator is wired in; not evaluating")
         last = {}
         with StopSignals() as stop, set_detect_anomaly(cfg.detect_anomaly):
             try:
@@ -348,7 +351,8 @@ class Trainer:
             epoch_seconds=round(seconds, 3),
             images_per_sec=round(images / max(seconds, 1e-9), 1),
         )
-        if cfg.eval_every and self.evaluator is not None and epoch % cfg.eval_every == 0:
+        scored = (cfg.eval_every and epoch % cfg.eval_every == 0) or (cfg.final_scores and epoch == cfg.epochs)
+        if scored and self.evaluator is not None:
             record.update(self.evaluator(self.sample_generator, epoch))
         self._save_sample_grids(epoch)
         self._log(record)
