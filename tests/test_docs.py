@@ -42,7 +42,7 @@ def readme_blocks(path=README):
 
 def test_readme_has_python_blocks_and_every_skip_gives_a_reason():
     blocks = readme_blocks()
-    assert len(blocks) >= 5
+    assert len(blocks) >= 1
     for line, _, skip in blocks:
         assert skip is None or skip.strip(), f"README.md:{line}: a skipped block needs a reason"
 
@@ -63,13 +63,12 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
         except Exception as e:
             raise AssertionError(f"README.md block at line {line} failed: {type(e).__name__}: {e}") from e
         ran += 1
-    assert ran >= 5
-    # what the README's comments and printed output claim
-    assert not ns["z"].requires_grad  # made under no_grad
-    assert (ns["dy"].item(), ns["d2y"].item(), ns["d3y"].item()) == (27.0, 18.0, 6.0)
-    assert [r.op for r in ns["trace"].records] == ["Mean", "PowScalar", "Linear", "Tanh", "Linear"]
-    assert ns["trace"].records[2].inputs[1].name == "2.weight"
-    assert (tmp_path / "graph.svg").stat().st_size > 0 and (tmp_path / "D.svg").stat().st_size > 0
+    assert ran >= 1
+    # what the README's comments claim: the graph survives backward, gradients are right, the drawing is written
+    L, W, b = ns["L"], ns["W"], ns["b"]
+    assert L.grad_fn.name == "Mean" and L.grad_fn.next_functions[0][0].name == "PowScalar"
+    assert W.grad is not None and b.grad is not None and W.grad.shape == (3, 2)
+    assert (tmp_path / "graph.png").stat().st_size > 0
 
 
 DOC_PAGES = sorted(DOCS.rglob("*.md"))
