@@ -6,7 +6,7 @@ Algorithm 1 of the paper, spelled out: for each minibatch, one discriminator
 step on real and generated images, then one generator step with the
 non-saturating loss -log D(G(z)). Dropout 0.3 in D (the paper used dropout), and
 samples drawn from an exponential moving average of G's weights (gan.training.ema): the
-settings of the README's best row. Writes a sample grid per epoch.
+settings of the best mlp row in docs/results.md. Writes a sample grid per epoch.
 """
 
 import argparse

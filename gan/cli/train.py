@@ -177,7 +177,7 @@ def run(p, args):
 
 
 # What to run for better pictures than the default recipe's, with the figures measured on the 2-core CPU
-# this project is developed on (README, "Results on MNIST").
+# this project is developed on (docs/results.md).
 BETTER_RECIPES = (
     ("--model dcgan28 --epochs 5", "InfoGAN's nets at half width, ~14 min: FID 17.7, IS 9.05, 223 nats"),
     ("--model mlp --dropout 0.3 --ema 0.999 --epochs 90", "the fully connected GAN, ~19 min: 247 nats, FID 17.4"),

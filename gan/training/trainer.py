@@ -6,7 +6,7 @@ steps (not every step: on a GPU a read is a sync), and per-parameter gradient no
 steps.
 
 A run writes config.json, metrics.jsonl, samples/epoch_NNN.png, progress.gif, losses.png and
-checkpoint.npz to its output directory (see README / ``python -m gan train --help``).
+checkpoint.npz to its output directory (see docs/gan/guide.md / ``python -m gan train --help``).
 """
 
 from __future__ import annotations
