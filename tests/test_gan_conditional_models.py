@@ -58,3 +58,29 @@ def test_gradients_reach_the_label_embedding_and_the_input():
     g = D.embed.weight.grad.numpy()
     assert np.all(g[:, :2] == 0) and np.any(g[:, 2] != 0)  # only class 2's embedding was used
     assert x.grad is not None and np.any(x.grad.numpy() != 0)
+
+
+@pytest.mark.parametrize("name", ["mlp", "dcgan28", "goodfellow2014"])
+def test_build_models_conditional_nets_take_labels_and_keep_the_image_shapes(name):
+    from gan.models import build_models
+
+    G, D = build_models(name, width=0.25, conditional=True)
+    assert G.num_classes == D.num_classes == 10 and G.latent_dim == 100
+    z, y = minigrad.randn(4, 100), np.array([0, 3, 9, 1])
+    G.eval()
+    x = G(z, y)
+    assert x.shape == (4, *G.image_shape)
+    assert D(x, y).shape == (4, 1)
+    other = G(z, np.array([1, 4, 0, 2])).numpy()
+    assert np.all(np.abs(other - x.numpy()).reshape(4, -1).max(axis=1) > 0)  # the label changes every image
+    if name == "dcgan28":
+        assert isinstance(D, ProjectionDiscriminator)
+    else:
+        assert isinstance(D, ConcatDiscriminator)
+
+
+def test_build_models_refuses_a_conditional_dcgan64():
+    from gan.models import build_models
+
+    with pytest.raises(ValueError, match="conditional is an option of mlp, dcgan28, goodfellow2014, not of dcgan64"):
+        build_models("dcgan64", conditional=True)
