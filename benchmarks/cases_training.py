@@ -8,7 +8,7 @@ framework functions, so minigrad and torch run literally the same code:
     G step: L_G = BCE(D(G(z')), 1)      (non-saturating: maximise log D(G(z)))
 
 both with Adam(lr=2e-4, betas=(0.5, 0.999)) and BCE on logits; as in
-gan.train's Trainer.train_step, D's parameters are frozen during the G step
+gan.training.trainer's Trainer.train_step, D's parameters are frozen during the G step
 (no D weight gradients there). The torch models are twins of the minigrad
 ones (same layers, same initial weights).
 """
@@ -158,7 +158,7 @@ def training_step(ctx, model, batch, limit=None) -> Result:
 
 
 def train_throughput(ctx, model="mlp", steps=200, batch=64) -> Result:
-    """Images per second of the real ``gan train`` loop (gan.train.Trainer) over ``steps`` steps.
+    """Images per second of the real ``gan train`` loop (gan.training.trainer.Trainer) over ``steps`` steps.
 
     One epoch of ``--limit steps*batch`` images. The main number is the loop's own rate
     (the epoch record's images_per_sec: steps, data batches, loss bookkeeping and logging);
@@ -171,9 +171,9 @@ def train_throughput(ctx, model="mlp", steps=200, batch=64) -> Result:
     try:
         from gan.config import TrainConfig
         from gan.data import BatchIterator
-        from gan.train import train
+        from gan.training.trainer import train
     except ImportError as e:
-        raise CaseSkipped(f"gan.train is not available ({e})") from e
+        raise CaseSkipped(f"gan.training.trainer is not available ({e})") from e
     with tempfile.TemporaryDirectory(prefix="bench-gan-train-") as outdir:
         cfg = TrainConfig(
             model=model,
@@ -197,7 +197,7 @@ def train_throughput(ctx, model="mlp", steps=200, batch=64) -> Result:
     if ctx.torch is not None:
         import numpy as np
 
-        from gan.train import load_training_images
+        from gan.training.trainer import load_training_images
 
         _, (tG, tD, tg, td) = build_pair(ctx, model)
         th_fw = Framework.of_torch(ctx.torch, ctx.device)

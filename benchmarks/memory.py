@@ -91,7 +91,7 @@ def _worker(args) -> dict:
 
 
 def _trainer_worker(args) -> dict:
-    """The real loop: gan.train.train on the mlp, memory read after each epoch's loop.
+    """The real loop: gan.training.trainer.train on the mlp, memory read after each epoch's loop.
 
     The reading is taken by the Trainer's public ``evaluator`` hook (called after the
     epoch's steps, before its sample grid, plots and checkpoint are written).
@@ -100,7 +100,7 @@ def _trainer_worker(args) -> dict:
 
     import minigrad.optim
     from gan.config import TrainConfig
-    from gan.train import train
+    from gan.training.trainer import train
 
     minigrad.optim.set_num_threads(args.threads)
     minigrad.allocator.keep_freed_memory()  # as python -m gan does
@@ -232,7 +232,7 @@ def main(argv=None):
         "--framework",
         choices=("minigrad", "torch", "gan-train"),
         required=True,
-        help="the benchmark loop in minigrad or torch, or the real gan.train loop (minigrad)",
+        help="the benchmark loop in minigrad or torch, or the real gan.training.trainer loop (minigrad)",
     )
     p.add_argument("--images", type=int, default=12800)
     p.add_argument("--epochs", type=int, default=2)

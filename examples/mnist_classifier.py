@@ -5,7 +5,7 @@
 
 Seeded: the same command on the same backend gives the same weights. It
 prints the test accuracy (the shipped weights reach >= 99.0%) and the file's
-SHA-256, which goes into gan/classifier.py's WEIGHTS_SHA256.
+SHA-256, which goes into gan/evaluation/classifier.py's WEIGHTS_SHA256.
 """
 
 import argparse
@@ -14,8 +14,8 @@ import time
 import numpy as np
 
 import minigrad
-from gan.classifier import WEIGHTS_PATH, MNISTClassifier, classify
 from gan.data import BatchIterator, load_mnist, sha256_file
+from gan.evaluation.classifier import WEIGHTS_PATH, MNISTClassifier, classify
 from gan.pixels import uint8_to_signed_unit, uint8_to_unit
 from minigrad.nn import functional as F
 

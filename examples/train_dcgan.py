@@ -16,9 +16,9 @@ import numpy as np
 
 import minigrad
 from gan.data import BatchIterator, load_dataset
+from gan.figures.grids import save_grid
 from gan.models import IMAGE_SIZES, build_models
 from gan.pixels import signed_unit_to_unit
-from gan.plots import save_grid
 from minigrad.nn import functional as F
 
 

@@ -5,7 +5,7 @@
 Algorithm 1 of the paper, spelled out: for each minibatch, one discriminator
 step on real and generated images, then one generator step with the
 non-saturating loss -log D(G(z)). Dropout 0.3 in D (the paper used dropout), and
-samples drawn from an exponential moving average of G's weights (gan.ema): the
+samples drawn from an exponential moving average of G's weights (gan.training.ema): the
 settings of the README's best row. Writes a sample grid per epoch.
 """
 
@@ -16,10 +16,10 @@ import numpy as np
 
 import minigrad
 from gan.data import BatchIterator, load_dataset
-from gan.ema import GeneratorEMA
+from gan.figures.grids import save_grid
 from gan.models import build_models
 from gan.pixels import signed_unit_to_unit
-from gan.plots import save_grid
+from gan.training.ema import GeneratorEMA
 from minigrad.nn import functional as F
 
 

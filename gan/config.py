@@ -72,7 +72,7 @@ class TrainConfig:
     outdir: str | None = None
     log_every: int = 100
     quiet: bool = False
-    eval_every: int = 0  # evaluate every N epochs (0: off); see gan.train.train's `evaluator`
+    eval_every: int = 0  # evaluate every N epochs (0: off); see gan.training.trainer.train's `evaluator`
     detect_anomaly: bool = False  # run under minigrad.autograd.detect_anomaly: a nan/inf names the op that made it
     preset: str | None = None  # the --preset the settings came from (gan.presets), for the record
     updates: str = "alternating"  # Algorithm 1's D then G steps, or both from one forward pass (simultaneous)

@@ -13,7 +13,7 @@ TINY_TRAIN_FLAGS = ("--width", "0.1", "--batch-size", "32", "--limit", "128", "-
 
 def run_arrays(run_dir) -> dict:
     """{"generator.NAME" / "discriminator.NAME": array} of a run's checkpoint (parameters and buffers)."""
-    from gan.checkpoint import load_checkpoint
+    from gan.run.checkpoint import load_checkpoint
 
     state = load_checkpoint(run_dir)
     return {f"{who}.{k}": v.numpy() for who in ("generator", "discriminator") for k, v in state[who].items()}

@@ -104,7 +104,7 @@ def test_check_nan_false_records_the_stack_but_raises_nothing():
 
 
 def test_gan_train_detect_anomaly_names_the_op(train_tiny, tmp_path, monkeypatch, capsys):
-    import gan.train as gan_train
+    import gan.training.trainer as gan_train
 
     calls = {"n": 0}
     original = gan_train.d_loss_for

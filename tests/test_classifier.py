@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import minigrad
-from gan import classifier
-from gan.classifier import WEIGHTS_PATH, WEIGHTS_SHA256, ClassifierWeightsError, classify, load_classifier
 from gan.data import load_mnist, sha256_file
+from gan.evaluation import classifier
+from gan.evaluation.classifier import WEIGHTS_PATH, WEIGHTS_SHA256, ClassifierWeightsError, classify, load_classifier
 
 
 def test_shipped_weights_match_their_checksum():

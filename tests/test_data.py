@@ -251,7 +251,7 @@ def test_every_folder_image_is_resized_on_its_own(tmp_path):
     from PIL import Image
 
     from gan.config import TrainConfig
-    from gan.train import load_training_images
+    from gan.training.trainer import load_training_images
 
     rng = np.random.default_rng(0)
     digits = rng.integers(0, 256, (4, 28, 28), dtype=np.uint8)

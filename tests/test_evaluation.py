@@ -1,10 +1,10 @@
-"""gan.evaluation on small inputs: real digits must outscore noise on every metric."""
+"""gan.evaluation.evaluate on small inputs: real digits must outscore noise on every metric."""
 
 import numpy as np
 import pytest
 
-from gan import evaluation
 from gan.data import load_mnist
+from gan.evaluation import evaluate
 
 
 @pytest.fixture(scope="module")
@@ -13,7 +13,7 @@ def scores():
     real = train[:300] / 255.0
     noise = np.random.default_rng(0).random((300, 28, 28))
     kw = dict(sigmas=np.logspace(-1, 0, 4), valid_size=200, log=lambda *_: None)
-    return evaluation.evaluate_samples(real, **kw), evaluation.evaluate_samples(noise, **kw)
+    return evaluate.evaluate_samples(real, **kw), evaluate.evaluate_samples(noise, **kw)
 
 
 def test_real_digits_beat_noise(scores):
@@ -33,17 +33,17 @@ def test_scores_are_finite_numbers(scores):
 
 def test_images_outside_unit_range_are_refused():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        evaluation.as_28x28_gray(np.full((2, 28, 28), -1.0))
+        evaluate.as_28x28_gray(np.full((2, 28, 28), -1.0))
 
 
 def test_64px_samples_are_resized_to_28():
-    x = evaluation.as_28x28_gray(np.full((3, 1, 64, 64), 0.5, dtype=np.float32))
+    x = evaluate.as_28x28_gray(np.full((3, 1, 64, 64), 0.5, dtype=np.float32))
     assert x.shape == (3, 28, 28)
     np.testing.assert_allclose(x, 0.5, atol=1e-6)
 
 
 def test_table_lists_the_paper_rows():
-    text = evaluation.format_table(
+    text = evaluate.format_table(
         [("mlp", {"parzen_ll": 230.0, "parzen_se": 2.0, "fid": 1.0, "inception_score": 9.0, "modes_covered": 10})]
     )
     assert "Adversarial nets" in text and "225 +- 2" in text and "230 +- 2.0" in text

@@ -12,8 +12,8 @@ from PIL import Image
 
 import minigrad
 from gan import cli
-from gan.checkpoint import load_checkpoint
 from gan.data import load_mnist
+from gan.run.checkpoint import load_checkpoint
 
 RUNS = {  # tiny versions: seconds, not minutes
     "mlp": ["--width", "0.1", "--limit", "128", "--batch-size", "32"],
@@ -269,12 +269,12 @@ def test_help_explains_every_flag(command, flags, capsys):
 
 
 def _refuse_probe(monkeypatch, err):
-    """Make the write probe of gan.writable fail with ``err`` (root ignores permission bits, and a test
+    """Make the write probe of gan.run.folder fail with ``err`` (root ignores permission bits, and a test
     cannot mount a read-only file system)."""
     import errno
     import os
 
-    from gan import writable
+    from gan.run import folder as writable
 
     real_open = os.open
 
@@ -332,7 +332,7 @@ def test_a_live_run_holds_its_folder_and_a_killed_one_does_not(train_tiny, tmp_p
     import subprocess
     import sys
 
-    from gan.runlock import RunLock
+    from gan.run.lock import RunLock
 
     out = tmp_path / "run"
     with RunLock(out):  # a live run in the folder (flock: another open file, so it conflicts in-process too)
@@ -348,16 +348,16 @@ def test_a_live_run_holds_its_folder_and_a_killed_one_does_not(train_tiny, tmp_p
         assert e.value.code == 2 and "in use by another run" in capsys.readouterr().err
     # a run killed with SIGKILL while holding the lock: the lock goes with the process
     code = (
-        f"from gan.runlock import RunLock; import os, signal; RunLock({str(out)!r}).acquire(); "
+        f"from gan.run.lock import RunLock; import os, signal; RunLock({str(out)!r}).acquire(); "
         "os.kill(os.getpid(), signal.SIGKILL)"
     )
-    killed = subprocess.run([sys.executable, "-c", code], cwd=str(Path(cli.__file__).parent.parent))
+    killed = subprocess.run([sys.executable, "-c", code], cwd=str(Path(cli.__file__).parent.parent.parent))
     assert killed.returncode == -9 and (out / ".run.lock").exists()
     assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet", "--threads", "1"]) == 0
 
 
 def test_two_default_runs_in_the_same_second_get_two_folders(tmp_path, monkeypatch):
-    from gan import train as gan_train
+    from gan.training import trainer as gan_train
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(gan_train.time, "strftime", lambda fmt: "20261130-204500")
@@ -492,7 +492,7 @@ def test_the_progress_bar_shows_the_whole_runs_remaining_time(mnist_dir, tmp_pat
     import io
 
     from gan.config import TrainConfig
-    from gan.train import train
+    from gan.training.trainer import train
 
     class Terminal(io.StringIO):
         def isatty(self):

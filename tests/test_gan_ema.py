@@ -1,4 +1,4 @@
-"""gan.ema: the weight average against its closed form, and its place in a run
+"""gan.training.ema: the weight average against its closed form, and its place in a run
 (training unchanged, checkpointed, resumable, used for samples unless --raw)."""
 
 import numpy as np
@@ -6,9 +6,9 @@ import pytest
 
 import minigrad
 from gan import cli
-from gan.checkpoint import load_checkpoint
-from gan.ema import GeneratorEMA
 from gan.models import build_models
+from gan.run.checkpoint import load_checkpoint
+from gan.training.ema import GeneratorEMA
 from minigrad import nn
 
 

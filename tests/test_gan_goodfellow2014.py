@@ -9,15 +9,15 @@ import pytest
 
 import minigrad
 from gan import cli, sampling
-from gan import train as gan_train
-from gan.checkpoint import load_checkpoint
 from gan.config import TrainConfig
 from gan.data import load_dataset
-from gan.evaluation import held_out_note, make_evaluator
+from gan.evaluation.evaluate import held_out_note, make_evaluator
 from gan.models import build_models, init_output_bias_from_marginals_
-from gan.optimizers import DecayWithFloor, momentum_at
 from gan.pixels import uint8_to_unit
 from gan.presets import PRESETS
+from gan.run.checkpoint import load_checkpoint
+from gan.training import trainer as gan_train
+from gan.training.optimizers import DecayWithFloor, momentum_at
 from minigrad import nn
 
 
@@ -97,7 +97,7 @@ def test_schedules_match_the_released_code():
 def test_preset_sets_everything_flags_win_and_config_records_it(train_tiny, tmp_path):
     p, sub = cli.build_parser()
     args = p.parse_args(["train", "--preset", "goodfellow2014", "--lr", "0.05", "--outdir", str(tmp_path / "x")])
-    cfg, _ = cli._train_config(sub["train"], args)
+    cfg, _ = cli.train._train_config(sub["train"], args)
     for key, value in PRESETS["goodfellow2014"].items():
         assert getattr(cfg, key) == (0.05 if key == "lr" else value), key
     assert cfg.preset == "goodfellow2014"

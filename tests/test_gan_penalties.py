@@ -11,7 +11,7 @@ import pytest
 import minigrad
 from gan import losses, penalties
 from gan.config import ConfigError, TrainConfig
-from gan.train import Trainer
+from gan.training.trainer import Trainer
 
 # --- a tiny smooth critic: D(x) = act(flat(x) W1^T + b1) w2^T + b2, in minigrad and in NumPy ------------------
 
@@ -495,7 +495,7 @@ def test_logged_gp_grad_norm_is_the_penaltys_norm(mnist_dir, tmp_path):
 
 
 def test_logged_gp_grad_norm_is_the_mean_over_the_k_critic_updates(mnist_dir, tmp_path, monkeypatch):
-    from gan import train as gan_train
+    from gan.training import trainer as gan_train
 
     norms = iter(range(1, 100))
 

@@ -3,8 +3,9 @@
 import pytest
 from PIL import Image
 
-from gan import cli, plots
-from gan.runlog import append_record, write_json
+from gan import cli
+from gan.figures import grids
+from gan.run.log import append_record, write_json
 
 
 def _fake_run(folder, epochs=6, eval_every=2, config=None):
@@ -37,8 +38,8 @@ def drawn(monkeypatch):
         path.write_bytes(b"png")
         return path
 
-    monkeypatch.setattr(plots, "plot_losses", losses)
-    monkeypatch.setattr(plots, "plot_scores", scores)
+    monkeypatch.setattr(grids, "plot_losses", losses)
+    monkeypatch.setattr(grids, "plot_scores", scores)
     return calls
 
 
@@ -72,12 +73,12 @@ def test_plot_draws_a_critics_outputs_as_critic_values(loss, tmp_path, drawn):
 
 
 def test_plot_real_adds_the_real_data_lines(tmp_path, drawn, monkeypatch):
-    from gan import evaluation
+    from gan.evaluation import evaluate
 
     real = {"parzen_ll": 241.04, "parzen_se": 2.1, "fid": 5.151, "inception_score": 9.834, "modes_covered": 10}
     from minigrad import threads
 
-    monkeypatch.setattr(evaluation, "reference_scores", lambda **kwargs: real)
+    monkeypatch.setattr(evaluate, "reference_scores", lambda **kwargs: real)
     calls = []
     monkeypatch.setattr(threads, "set_num_threads", calls.append)
     run = _fake_run(tmp_path / "run")
@@ -170,7 +171,7 @@ def test_a_damaged_line_is_skipped_with_a_warning(tmp_path, drawn, capsys):
 
 
 def test_the_trainer_draws_table_1s_line_and_titles_its_scores(mnist_dir, tmp_path, drawn):
-    from gan.train import TrainConfig, train
+    from gan.training.trainer import TrainConfig, train
 
     cfg = TrainConfig(
         data_dir=str(mnist_dir), limit=64, batch_size=32, width=0.1, outdir=str(tmp_path / "run"), quiet=True

@@ -1,10 +1,10 @@
-"""gan.step_statistics: the per-step sums behind every step and epoch record, against sums taken by hand."""
+"""gan.training.step_statistics: the per-step sums behind every step and epoch record, against sums taken by hand."""
 
 import numpy as np
 import pytest
 
-from gan.run_errors import TrainingDiverged
-from gan.step_statistics import STATISTICS, StepStatistics, means
+from gan.run.errors import TrainingDiverged
+from gan.training.step_statistics import STATISTICS, StepStatistics, means
 
 
 def _rows(n, seed=0):

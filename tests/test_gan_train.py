@@ -1,4 +1,4 @@
-"""gan.train: the losses against their formulas, noise, and the run's guarantees
+"""gan.training.trainer: the losses against their formulas, noise, and the run's guarantees
 (reproducible resume, divergence guard, Ctrl-C checkpoints, metrics)."""
 
 import json
@@ -13,9 +13,9 @@ from helpers import assert_same_arrays, run_arrays
 
 import minigrad
 from gan import cli, losses, sampling
-from gan import train as gan_train
-from gan.checkpoint import load_checkpoint
-from gan.step_statistics import STATISTICS
+from gan.run.checkpoint import load_checkpoint
+from gan.training import trainer as gan_train
+from gan.training.step_statistics import STATISTICS
 
 # --- a small MNIST folder: runs load it instantly ----------------------------------------------
 

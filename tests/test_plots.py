@@ -1,10 +1,10 @@
-"""gan.plots: image grids, PNG/GIF files, loss and score figures."""
+"""gan.figures.grids: image grids, PNG/GIF files, loss and score figures."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from gan import plots
+from gan.figures import grids
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -22,17 +22,17 @@ def assert_png(path):
 )
 def test_image_grid_shape_formula(n, nrow, padding, rows, cols):
     h, w = 5, 3
-    g = plots.image_grid(np.zeros((n, 1, h, w), np.float32), nrow=nrow, padding=padding)
+    g = grids.image_grid(np.zeros((n, 1, h, w), np.float32), nrow=nrow, padding=padding)
     assert g.shape == (rows * (h + padding) + padding, cols * (w + padding) + padding)
     assert g.dtype == np.float32
-    rgb = plots.image_grid(np.zeros((n, 3, h, w), np.float32), nrow=nrow, padding=padding)
+    rgb = grids.image_grid(np.zeros((n, 3, h, w), np.float32), nrow=nrow, padding=padding)
     assert rgb.shape == g.shape + (3,)
 
 
 def test_image_grid_places_images_row_major():
     rng = np.random.default_rng(0)
     x = rng.random((5, 4, 6)).astype(np.float32)  # (N, H, W)
-    g = plots.image_grid(x, nrow=2, padding=1, pad_value=0.25)
+    g = grids.image_grid(x, nrow=2, padding=1, pad_value=0.25)
     for k in range(5):
         r, c = k // 2, k % 2
         top, left = 1 + r * 5, 1 + c * 7
@@ -43,22 +43,22 @@ def test_image_grid_places_images_row_major():
 
 def test_image_grid_rejects_bad_input():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        plots.image_grid(np.full((2, 1, 3, 3), -1.0, np.float32))
+        grids.image_grid(np.full((2, 1, 3, 3), -1.0, np.float32))
     with pytest.raises(ValueError, match="shape"):
-        plots.image_grid(np.zeros((2, 2, 3, 3), np.float32))
+        grids.image_grid(np.zeros((2, 2, 3, 3), np.float32))
     nan = np.full((1, 1, 2, 2), np.nan, np.float32)
-    assert (plots.image_grid(nan, padding=0) == 0).all()
+    assert (grids.image_grid(nan, padding=0) == 0).all()
 
 
 def test_save_grid_png(tmp_path):
     x = np.random.default_rng(1).random((6, 1, 8, 8)).astype(np.float32)
-    p = plots.save_grid(x, tmp_path / "sub" / "grid.png", nrow=3)
+    p = grids.save_grid(x, tmp_path / "sub" / "grid.png", nrow=3)
     assert_png(p)
     with Image.open(p) as im:
         assert im.size == (3 * 10 + 2, 2 * 10 + 2)  # pixel for pixel: (width, height)
         px = np.asarray(im)
     np.testing.assert_array_equal(px[2:10, 2:10], np.round(x[0, 0] * 255).astype(np.uint8))
-    titled = plots.save_grid(np.repeat(x, 3, axis=1), tmp_path / "titled.png", title="epoch 3")
+    titled = grids.save_grid(np.repeat(x, 3, axis=1), tmp_path / "titled.png", title="epoch 3")
     assert_png(titled)
 
 
@@ -66,8 +66,8 @@ def test_save_gif_frames(tmp_path):
     frames = []
     for k in range(3):
         x = np.full((4, 1, 6, 6), k / 2, np.float32)  # distinct frames (Pillow merges equal ones)
-        frames.append(plots.save_grid(x, tmp_path / f"f{k}.png"))
-    gif = plots.save_gif(frames, tmp_path / "progress.gif", duration_ms=100)
+        frames.append(grids.save_grid(x, tmp_path / f"f{k}.png"))
+    gif = grids.save_gif(frames, tmp_path / "progress.gif", duration_ms=100)
     assert gif.read_bytes()[:6] in (b"GIF89a", b"GIF87a")
     with Image.open(gif) as im:
         assert im.n_frames == 3 and im.is_animated
@@ -76,7 +76,7 @@ def test_save_gif_frames(tmp_path):
         assert np.asarray(im.convert("L")).min() == 255  # last frame: all white
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     with pytest.raises(ValueError, match="no frames"):
-        plots.save_gif([], tmp_path / "empty.gif")
+        grids.save_gif([], tmp_path / "empty.gif")
 
 
 def test_plot_losses(tmp_path):
@@ -85,10 +85,10 @@ def test_plot_losses(tmp_path):
         dict(step=s, loss_d=1.3 + rng.normal(0, 0.1), loss_g=0.8 + rng.normal(0, 0.1), d_real=0.6, d_fake=0.4)
         for s in range(0, 2000, 10)
     ]
-    assert_png(plots.plot_losses(recs, tmp_path / "losses.png"))
-    assert_png(plots.plot_losses(recs[:5], tmp_path / "few.png", title="short"))
+    assert_png(grids.plot_losses(recs, tmp_path / "losses.png"))
+    assert_png(grids.plot_losses(recs[:5], tmp_path / "few.png", title="short"))
     with pytest.raises(ValueError, match="no records"):
-        plots.plot_losses([], tmp_path / "x.png")
+        grids.plot_losses([], tmp_path / "x.png")
 
 
 @pytest.mark.parametrize("critic", [False, True])
@@ -99,9 +99,9 @@ def test_plot_losses_labels_probabilities_or_critic_values(critic, tmp_path, mon
         seen["axes"] = fig.axes
         return path
 
-    monkeypatch.setattr(plots, "_save_figure", keep)
+    monkeypatch.setattr(grids, "_save_figure", keep)
     recs = [dict(step=s, loss_d=1.0, loss_g=1.0, d_real=3.0 + s, d_fake=-2.0 - s) for s in range(5)]
-    plots.plot_losses(recs, tmp_path / "losses.png", critic=critic)
+    grids.plot_losses(recs, tmp_path / "losses.png", critic=critic)
     ax = seen["axes"][1]
     labels = ax.get_legend_handles_labels()[1]
     if critic:  # the values' own scale, no equilibrium line
@@ -114,24 +114,24 @@ def test_plot_losses_labels_probabilities_or_critic_values(critic, tmp_path, mon
 
 def test_plot_scores(tmp_path):
     recs = [dict(epoch=e, parzen_ll=100.0 + 10 * e, parzen_se=2.0, fid=50.0 / (e + 1)) for e in range(5)]
-    p = plots.plot_scores(recs, tmp_path / "scores.png", references={"parzen_ll": [(225.0, "paper")]})
+    p = grids.plot_scores(recs, tmp_path / "scores.png", references={"parzen_ll": [(225.0, "paper")]})
     assert_png(p)
     with Image.open(p) as im:  # two panels side by side: wider than tall
         assert im.size[0] > im.size[1]
-    assert_png(plots.plot_scores([dict(epoch=0, inception_score=8.1)], tmp_path / "one.png"))
+    assert_png(grids.plot_scores([dict(epoch=0, inception_score=8.1)], tmp_path / "one.png"))
     with pytest.raises(ValueError, match="none of the metrics"):
-        plots.plot_scores([dict(epoch=0)], tmp_path / "none.png")
+        grids.plot_scores([dict(epoch=0)], tmp_path / "none.png")
 
 
 def test_moving_average_matches_loop():
     y = np.random.default_rng(3).random(17)
     ref = [y[max(0, i - 4) : i + 1].mean() for i in range(17)]
-    np.testing.assert_allclose(plots.moving_average(y, 5), ref)
+    np.testing.assert_allclose(grids.moving_average(y, 5), ref)
 
 
 @pytest.mark.parametrize("n,k", [(100, 60), (61, 60), (60, 60), (5, 60), (7, 2), (9, 1)])
 def test_evenly_spaced_keeps_first_last_and_order(n, k):
-    picked = plots.evenly_spaced(range(n), k)
+    picked = grids.evenly_spaced(range(n), k)
     assert len(picked) == min(n, k)
     assert picked[-1] == n - 1 and (k == 1 or picked[0] == 0)
     assert all(a < b for a, b in zip(picked, picked[1:]))
@@ -150,7 +150,7 @@ def test_save_gif_mixed_gray_and_colour_frames(tmp_path):
     for i, a in enumerate((gray, colour)):
         paths.append(tmp_path / f"f{i}.png")
         Image.fromarray(a).save(paths[-1])
-    out = plots.save_gif(paths, tmp_path / "mix.gif")
+    out = grids.save_gif(paths, tmp_path / "mix.gif")
     with Image.open(out) as im:
         assert im.n_frames == 2
         im.seek(1)

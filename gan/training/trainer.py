@@ -37,22 +37,22 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
-from gan import plots, run_curves
-from gan.checkpoint import FILENAME as CHECKPOINT_FILE
-from gan.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
 from gan.config import CRITIC_LOSSES, ConfigError, TrainConfig
 from gan.data import BatchIterator, load_dataset
-from gan.ema import GeneratorEMA
+from gan.figures import curves, grids
 from gan.losses import d_loss_for, g_loss_for
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
-from gan.optimizers import build_optimizers, momentum_at, set_momentum
 from gan.penalties import gradient_penalty, r1_penalty
-from gan.progress import EpochProgress
-from gan.run_errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
-from gan.runlog import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
+from gan.run.checkpoint import FILENAME as CHECKPOINT_FILE
+from gan.run.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
+from gan.run.errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
+from gan.run.log import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
 from gan.sampling import generate, sample_noise
-from gan.step_statistics import StepStatistics
-from gan.stop_signals import StopSignals
+from gan.training.ema import GeneratorEMA
+from gan.training.optimizers import build_optimizers, momentum_at, set_momentum
+from gan.training.progress import EpochProgress
+from gan.training.step_statistics import StepStatistics
+from gan.training.stop_signals import StopSignals
 from minigrad import backend
 from minigrad.atomic_write import remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
@@ -106,7 +106,7 @@ def grad_norms(module) -> dict:
 class Trainer:
     """One GAN run: models, optimizers, data, output directory; ``run()`` trains to cfg.epochs.
 
-    resume: a state from gan.checkpoint.load_checkpoint (models, optimizers, RNG, fixed noise and
+    resume: a state from gan.run.checkpoint.load_checkpoint (models, optimizers, RNG, fixed noise and
     the position in the data are restored, so the continuation is the same as an uninterrupted
     run, bit for bit on the CPU). evaluator: optional callable(G, epoch) -> dict of scores, called
     every cfg.eval_every epochs; its scores go into that epoch's record.
@@ -476,15 +476,15 @@ class Trainer:
 
     def _write_figures(self, epoch):
         images = generate(self.sampler, self.fixed_noise)
-        plots.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
+        grids.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
         frames = sorted(self.samples_dir.glob("epoch_*.png"))
-        frames = plots.evenly_spaced(frames, GIF_MAX_FRAMES)
-        plots.save_gif(
+        frames = grids.evenly_spaced(frames, GIF_MAX_FRAMES)
+        grids.save_gif(
             frames, self.outdir / "progress.gif", duration_ms=[300] * (len(frames) - 1) + [1500]
         )  # hold the last frame
 
     def _plot_curves(self):
-        run_curves.draw(self.records, self.cfg.to_dict(), self.outdir / "losses.png", self.outdir / "scores.png")
+        curves.draw(self.records, self.cfg.to_dict(), self.outdir / "losses.png", self.outdir / "scores.png")
 
 
 @contextlib.contextmanager

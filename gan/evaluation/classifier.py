@@ -17,7 +17,7 @@ from gan.data import sha256_file
 from gan.pixels import unit_to_signed_unit
 from minigrad import nn
 
-WEIGHTS_PATH = Path(__file__).parent / "assets" / "mnist_classifier.npz"
+WEIGHTS_PATH = Path(__file__).parent.parent / "assets" / "mnist_classifier.npz"
 # SHA-256 of the shipped weights; examples/mnist_classifier.py prints it after training.
 WEIGHTS_SHA256 = "c95416c2ae9014e9897a51de9212b3deb9092d5b8cac6aab4bf157d94fe95e4e"
 FEATURE_DIM = 128

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gan.run_errors import TrainingDiverged
+from gan.run.errors import TrainingDiverged
 from minigrad import backend
 
 STATISTICS = ("loss_d", "loss_g", "d_real", "d_fake", "penalty", "gp_grad_norm")

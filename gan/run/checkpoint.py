@@ -74,7 +74,7 @@ def save_checkpoint(
     }
     if schedulers:
         state["schedulers"] = [s.state_dict() for s in schedulers]
-    if ema is not None:  # a gan.ema.GeneratorEMA
+    if ema is not None:  # a gan.training.ema.GeneratorEMA
         state["generator_ema"] = ema.average.state_dict()
         state["ema_updates"] = int(ema.updates)
     minigrad.save(state, path)

@@ -21,9 +21,9 @@ import time
 import numpy as np
 
 import minigrad
-from gan import metrics
-from gan.classifier import classify, load_classifier
 from gan.data import load_mnist
+from gan.evaluation.classifier import classify, load_classifier
+from gan.evaluation.scores import fid_from_features, inception_score, mode_coverage, parzen_evaluate
 from gan.pixels import uint8_to_unit
 
 VALID_START = 50000  # MNIST train images 50,000..59,999: the validation set of the paper's code
@@ -88,7 +88,7 @@ def evaluate_samples(
         t0 = time.time()
         mu = x[:parzen_samples].reshape(min(len(x), parzen_samples), -1)
         valid = train[VALID_START : VALID_START + valid_size].reshape(valid_size, -1)
-        r = metrics.parzen_evaluate(mu, test.reshape(len(test), -1), valid, sigmas=sigmas)
+        r = parzen_evaluate(mu, test.reshape(len(test), -1), valid, sigmas=sigmas)
         out.update(
             parzen_ll=float(r["mean_ll"]),
             parzen_se=float(r["std_err"]),
@@ -103,10 +103,10 @@ def evaluate_samples(
     if classifier:
         model, f_test = _classifier_and_test_features(device)
         f_x, p_x = classify(model, x, device=device)
-        modes = metrics.mode_coverage(p_x)
+        modes = mode_coverage(p_x)
         out.update(
-            fid=float(metrics.fid_from_features(f_x, f_test)),
-            inception_score=float(metrics.inception_score(p_x)),
+            fid=float(fid_from_features(f_x, f_test)),
+            inception_score=float(inception_score(p_x)),
             modes_covered=int(modes["modes_covered"]),
             kl_uniform=float(modes["kl_from_uniform"]),
         )

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gan import plots
 from gan.config import CRITIC_LOSSES
-from gan.evaluation import PAPER_TABLE_1
+from gan.evaluation.evaluate import PAPER_TABLE_1
+from gan.figures import grids
 
 PAPER_PARZEN = next(ll for name, ll, _ in PAPER_TABLE_1 if name == "Adversarial nets")
 TABLE_1_LINES = {"parzen_ll": [(PAPER_PARZEN, f"paper, Table 1: {PAPER_PARZEN}")]}
@@ -16,7 +16,7 @@ TABLE_1_LINES = {"parzen_ll": [(PAPER_PARZEN, f"paper, Table 1: {PAPER_PARZEN}")
 
 def scored(records) -> list[dict]:
     """The epoch records that hold at least one score."""
-    return [r for r in records if r["kind"] == "epoch" and any(r.get(key) is not None for key in plots.SCORE_METRICS)]
+    return [r for r in records if r["kind"] == "epoch" and any(r.get(key) is not None for key in grids.SCORE_METRICS)]
 
 
 def draw_losses(records, path, title=None, critic=False) -> Path:
@@ -25,7 +25,7 @@ def draw_losses(records, path, title=None, critic=False) -> Path:
     steps = [r for r in records if r["kind"] == "step"]
     epochs = [r for r in records if r["kind"] == "epoch"]
     rows = steps if len(steps) >= 2 or not epochs else epochs
-    return plots.plot_losses(rows, path, title, critic=critic)
+    return grids.plot_losses(rows, path, title, critic=critic)
 
 
 def draw_scores(records, path, title=None, references=None) -> Path | None:
@@ -35,9 +35,9 @@ def draw_scores(records, path, title=None, references=None) -> Path | None:
     if not rows:
         return None
     lines = {
-        key: list(TABLE_1_LINES.get(key, [])) + list((references or {}).get(key, [])) for key in plots.SCORE_METRICS
+        key: list(TABLE_1_LINES.get(key, [])) + list((references or {}).get(key, [])) for key in grids.SCORE_METRICS
     }
-    return plots.plot_scores(rows, path, references=lines, title=title)
+    return grids.plot_scores(rows, path, references=lines, title=title)
 
 
 def draw(records, config: dict, losses_path, scores_path, references=None) -> tuple[Path, Path | None]:

@@ -1,0 +1,73 @@
+"""``python -m gan sample``: images from a trained generator into a .npy file (and a grid)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+import minigrad
+from gan.cli.shared import (
+    add_threads_argument,
+    load_generator,
+    non_negative_int,
+    positive_int,
+    require_device,
+    require_writable,
+    use_threads,
+)
+from gan.run.checkpoint import checkpoint_path
+
+SUMMARY = "draw images from a trained generator into a .npy file"
+
+
+def add_arguments(p):
+    p.add_argument(
+        "--checkpoint", required=True, metavar="PATH", help="a checkpoint.npz, or a run directory holding one"
+    )
+    p.add_argument("--n", type=positive_int, required=True, help="number of images")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE.npy",
+        help="output: float32 images in [0, 1], shape (N, H, W) for gray, (N, C, H, W) for RGB",
+    )
+    p.add_argument("--grid", metavar="FILE.png", help="also save the first (up to 64) images as an 8x8 grid")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the noise (default 0)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the generator (default cpu)")
+    p.add_argument("--batch-size", type=positive_int, default=500, help="images per forward pass (default 500)")
+    p.add_argument("--raw", action="store_true", help="use the last generator iterate, not its --ema average")
+    add_threads_argument(p)
+
+
+def run(p, args):
+    from gan.figures import grids
+    from gan.sampling import generate, sample_noise
+
+    require_device(p, args.device)
+    if not str(args.out).endswith(".npy"):
+        p.error(f"--out {args.out}: the file name must end in .npy")
+    require_writable(p, "--out", args.out, Path(args.out).parent)
+    if args.grid:
+        require_writable(p, "--grid", args.grid, Path(args.grid).parent)
+    use_threads(args.threads)
+    G, cfg, state, _ = load_generator(p, args.checkpoint, args.device, raw=args.raw)
+    minigrad.manual_seed(args.seed)
+    z = sample_noise(args.n, cfg.latent_dim, cfg.noise, args.device)
+    images = generate(G, z, args.batch_size)  # (N, C, H, W) float32 in [0, 1]
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(out, images[:, 0] if images.shape[1] == 1 else images)
+    except OSError as e:
+        p.error(f"--out {out}: {e.strerror or e}")
+    if args.grid:
+        try:
+            grids.save_grid(images[:64], args.grid, nrow=8)
+        except OSError as e:
+            p.error(f"--grid {args.grid}: {e.strerror or e}")
+    print(
+        f"wrote {args.n} samples of shape {images.shape[1:]} from {checkpoint_path(args.checkpoint)} "
+        f"(epoch {state['epoch']}) to {out}" + (f" and a grid to {args.grid}" if args.grid else "")
+    )
+    return 0

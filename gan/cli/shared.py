@@ -1,0 +1,101 @@
+"""What the commands of ``python -m gan`` share: the parser that reports usage errors in one line, argument
+types, the checks every command makes (device, writable paths), the thread policy, and loading a generator."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import minigrad
+from gan.config import ConfigError, TrainConfig
+from gan.models import build_models
+from gan.run.checkpoint import CheckpointError, load_checkpoint, load_weights
+
+EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line, ``prog: error: message``, exit code 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def int_at_least(low, what):
+    """An argparse ``type``: an integer >= low, else a usage error saying ``expected <what>``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+positive_int = int_at_least(1, "a positive integer")
+non_negative_int = int_at_least(0, "a non-negative integer")
+
+
+def require_writable(p, flag, value, folder):
+    """A usage error unless files can be written in ``folder`` (for ``flag value``)."""
+    from gan.run.folder import unwritable_reason
+
+    reason = unwritable_reason(folder)
+    if reason:
+        p.error(f"{flag} {value}: cannot write there: {reason}")
+
+
+def require_device(p, device):
+    """A usage error for --device cuda on a machine without CUDA."""
+    if device == "cuda" and not minigrad.cuda.is_available():
+        p.error("--device cuda requested but CUDA is not available (install CuPy: pip install 'minigrad[gpu]')")
+
+
+def add_threads_argument(p, use="matrix products and optimizer updates"):
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help=f"CPU threads for {use} (default: as many as the cores other processes leave idle, measured at "
+        "start; at least 1)",
+    )
+
+
+def use_threads(requested, previous=None):
+    """Set minigrad's CPU threads: --threads N, else the idle-core policy (and, when resuming, at most the
+    run's own count, so that on a quiet machine the continuation is the same bit for bit); returns the count."""
+    from minigrad import threads
+
+    n = requested
+    if n is None:
+        n = threads.recommended_num_threads()
+        if isinstance(previous, int) and previous >= 1:
+            n = min(n, previous)
+    with warnings.catch_warnings():  # an unknown BLAS: the optimizer threads are still set
+        warnings.simplefilter("ignore", RuntimeWarning)
+        threads.set_num_threads(n)
+    return n
+
+
+def load_generator(p, checkpoint, device, raw=False):
+    """(G, config, checkpoint state, averaged) from a checkpoint; a usage error if it cannot be read.
+
+    A run trained with --ema is represented by its averaged generator (averaged True) unless ``raw``.
+    """
+    try:
+        state = load_checkpoint(checkpoint, map_location=device)
+        cfg = TrainConfig.from_dict(state["config"])
+    except (CheckpointError, ConfigError) as e:
+        p.error(f"--checkpoint {checkpoint}: {e}")
+    G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width)
+    G.to(device)
+    averaged = not raw and "generator_ema" in state
+    try:
+        load_weights(G, state, "generator_ema" if averaged else "generator")
+    except CheckpointError as e:
+        p.error(f"--checkpoint {checkpoint}: {e}")
+    return G, cfg, state, averaged
