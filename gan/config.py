@@ -10,7 +10,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from gan.models import D_NORMS, IMAGE_SIZES, MODELS
+from gan.models import CONDITIONAL_MODELS, D_NORMS, IMAGE_SIZES, MODELS
 
 # nonsaturating / minimax: the BCE game on logits; hinge and wgan-gp: an unbounded critic (gan/losses.py)
 LOSSES = ("nonsaturating", "minimax", "hinge", "wgan-gp")
@@ -21,7 +21,7 @@ OPTIMIZERS = ("adam", "sgd")
 UPDATES = ("alternating", "simultaneous")
 D_LOSSES = ("sum", "mean")
 # Settings that may change when a run is resumed: they do not alter what the earlier epochs did.
-RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "ema", "detect_anomaly")
+RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "ema", "detect_anomaly", "tensorboard")
 
 
 def recipe_defaults(model: str, loss: str) -> dict:
@@ -88,6 +88,8 @@ class TrainConfig:
     r1: float = 0.0  # R1 penalty gamma (0: off)
     r1_every: int = 1  # apply R1 every N discriminator steps, scaled by N (lazy regularisation)
     spectral_norm: bool = False  # spectral normalisation of every conv and linear layer of D
+    tensorboard: str | None = None  # TensorBoard event files: a folder, "" for the run's tb/, None: none
+    conditional: bool = False  # p(x | digit): G(z, y) and D(x, y) with the data's labels (gan/conditional_models.py)
 
     def validate(self) -> TrainConfig:
         """Fill in derived defaults and raise ConfigError on anything impossible; returns self."""
@@ -128,6 +130,10 @@ class TrainConfig:
         need(self.ema == 0 or 0 < self.ema < 1, f"--ema must be 0 (off) or in (0, 1), got {self.ema}")
         need(0 < self.width <= 64, f"--width (a multiplier of every layer's size) must be in (0, 64], got {self.width}")
         need(self.seed >= 0, f"--seed must be a non-negative integer, got {self.seed}")
+        need(
+            not self.conditional or self.model in CONDITIONAL_MODELS,
+            f"--conditional is an option of --model {', '.join(CONDITIONAL_MODELS)}, not of {self.model}",
+        )
         need(self.channels in (1, 3), f"--channels must be 1 (gray) or 3 (RGB), got {self.channels}")
         size = IMAGE_SIZES[self.model]
         if self.image_size is None:

@@ -76,6 +76,14 @@ def add_arguments(p):
         default=None,
         help="spectral normalisation (nn.utils.spectral_norm) of every conv and linear layer of the discriminator",
     )
+    m.add_argument(
+        "--conditional",
+        action="store_true",
+        default=None,
+        help="learn p(x | digit): the label enters G (one-hot beside z) and D (one-hot beside the image for the "
+        "MLPs, a projection discriminator for dcgan28); grids show one row per digit (mlp, dcgan28, "
+        "goodfellow2014; MNIST-style data with labels)",
+    )
     t_ema = "decay of an exponential moving average of G's weights; grids, scores and `sample` use the average "
     m.add_argument(
         "--ema", type=float, help=t_ema + "(default 0.999 for dcgan28, else 0 = off; may be switched on when resuming)"
@@ -215,6 +223,15 @@ def add_arguments(p):
         help="check every op's output and gradient for nan/inf (minigrad.autograd.detect_anomaly): "
         "a divergence then names the op and the line that made it; slower",
     )
+    io.add_argument(
+        "--tensorboard",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="also log to TensorBoard event files in DIR (default: the run's tb/): every logged number, the epoch "
+        "grids, weight and gradient histograms, learning rates and the settings; needs the optional extra "
+        "(pip install -e '.[tensorboard]'); may be switched on when resuming. View: tensorboard --logdir DIR",
+    )
     add_threads_argument(io)
 
 
@@ -269,6 +286,13 @@ def _train_config(p, args):
         cfg.validate()
     except ConfigError as e:
         p.error(str(e))
+    if cfg.tensorboard is not None:
+        from gan.training import tensorboard
+
+        if not tensorboard.available():
+            p.error(f"--tensorboard needs the optional package tensorboardX: {tensorboard.INSTALL_HINT}")
+        if cfg.tensorboard:  # stored in the run's config: must still work from another folder
+            cfg.tensorboard = str(Path(cfg.tensorboard).resolve())
     require_device(p, cfg.device)  # also a device that came from a resumed run's config
     if cfg.outdir is None:  # claimed last, so that a usage error leaves no empty folder behind
         from gan.training.trainer import default_outdir
@@ -354,7 +378,9 @@ def _train_locked(p, args, cfg, state):
     if cfg.eval_every:
         from gan.evaluation.evaluate import make_evaluator
 
-        evaluator = make_evaluator(cfg.latent_dim, cfg.noise, cfg.device, trained_on=cfg.limit)
+        evaluator = make_evaluator(
+            cfg.latent_dim, cfg.noise, cfg.device, trained_on=cfg.limit, conditional=cfg.conditional
+        )
     try:
         train(cfg, resume=state, evaluator=evaluator)
         if not cfg.quiet:

@@ -38,7 +38,7 @@ import numpy as np
 
 import minigrad
 from gan.config import CRITIC_LOSSES, ConfigError, TrainConfig
-from gan.data import BatchIterator, load_dataset
+from gan.data import BatchIterator, load_dataset, load_labels
 from gan.figures import curves, grids
 from gan.losses import d_loss_for, g_loss_for
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
@@ -47,7 +47,7 @@ from gan.run.checkpoint import FILENAME as CHECKPOINT_FILE
 from gan.run.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
 from gan.run.errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
 from gan.run.log import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
-from gan.sampling import generate, sample_noise
+from gan.sampling import digit_rows, generate, sample_noise
 from gan.training.ema import GeneratorEMA
 from gan.training.optimizers import build_optimizers, momentum_at, set_momentum
 from gan.training.progress import EpochProgress
@@ -57,6 +57,7 @@ from minigrad import backend
 from minigrad.atomic_write import remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
 
+GRID_COLUMNS = 8  # the epoch grids: 8 x 8 samples, or 8 per digit for a conditional run
 GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
 _SYNC_EVERY = 25  # read the per-step statistics back at least this often
 
@@ -127,10 +128,20 @@ class Trainer:
 
         minigrad.manual_seed(cfg.seed)
         self.data = load_training_images(cfg)
-        self.batches = BatchIterator(self.data, cfg.batch_size, seed=cfg.seed)
+        # a conditional run's batches are (images, labels): the same shuffle draws both
+        self.labels = load_labels(cfg.data_dir, "train", cfg.limit) if cfg.conditional else None
+        data = self.data if self.labels is None else (self.data, self.labels)
+        self.batches = BatchIterator(data, cfg.batch_size, seed=cfg.seed)
         self.iters_per_epoch = len(self.batches) // cfg.k
         G, D = build_models(
-            cfg.model, cfg.latent_dim, cfg.channels, cfg.width, cfg.dropout, cfg.d_norm, cfg.spectral_norm
+            cfg.model,
+            cfg.latent_dim,
+            cfg.channels,
+            cfg.width,
+            cfg.dropout,
+            cfg.d_norm,
+            cfg.spectral_norm,
+            conditional=cfg.conditional,
         )
         if cfg.model == "goodfellow2014":  # G starts at the mean training image
             init_output_bias_from_marginals_(G, self.data)
@@ -154,6 +165,19 @@ class Trainer:
             remove_temp_files(folder)
         self.records = read_metrics(self.metrics_path)
         self._write_config()
+        self.tb = None
+        if cfg.tensorboard is not None:
+            from gan.training.tensorboard import TensorBoardWriter
+
+            # a resumed run drops what its earlier process wrote after the checkpoint
+            self.tb = TensorBoardWriter(self.tensorboard_dir, purge_step=self.step + 1 if resume else None)
+            if resume is None:
+                self.tb.settings(cfg.to_dict())
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        """Where --tensorboard writes: its folder, or the run's tb/."""
+        return Path(self.cfg.tensorboard) if self.cfg.tensorboard else self.outdir / "tb"
 
     @property
     def sampler(self):
@@ -220,6 +244,13 @@ class Trainer:
     def _log(self, record):
         self.records.append(record)
         append_record(self.metrics_path, record)
+        if self.tb is not None:
+            self.tb.record(record)
+            if record["kind"] == "step":  # every --log-every steps: learning rates, momentum, histograms
+                self.tb.optimizer_settings({"g": self.opt_g, "d": self.opt_d}, record["step"])
+                self.tb.histograms({"G": self.G, "D": self.D}, record["step"])
+            else:
+                self.tb.flush()
 
     def _warn(self, msg):
         print(f"warning: {msg}", file=sys.stderr, flush=True)
@@ -231,6 +262,13 @@ class Trainer:
     # -- one iteration -------------------------------------------------------------------------
     def _real(self, batch):
         return minigrad.Tensor(batch if self.cfg.device == "cpu" else backend.to_device(batch, self.cfg.device))
+
+    def _split(self, batch):
+        """(images, labels on the device) of a conditional run's batch; (images, None) otherwise."""
+        if self.labels is None:
+            return batch, None
+        xb, yb = batch
+        return xb, (yb if self.cfg.device == "cpu" else backend.to_device(yb, self.cfg.device))
 
     def train_step(self, real_batches):
         """One iteration: ``alternating_step`` or ``simultaneous_step`` (--updates), then the schedules."""
@@ -256,19 +294,20 @@ class Trainer:
         real_target = 1.0 - cfg.label_smoothing
         penalty_sum = None  # of the penalties added to the k D losses, for the log
         norm_sum = None  # of WGAN-GP's mean gradient norms at the interpolates, for the log
-        for i, xb in enumerate(real_batches):
+        for i, batch in enumerate(real_batches):
+            xb, y = self._split(batch)  # y: the labels of a conditional run (its fakes get the same), else None
             x = self._real(xb)
             with minigrad.no_grad():  # the D step needs no graph through G
-                fake = G(sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device))
+                fake = _call(G, sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device), y)
             d_step = self.step * cfg.k + i  # D updates before this one
             lazy_r1 = cfg.r1 > 0 and d_step % cfg.r1_every == 0
             if lazy_r1:
                 x.requires_grad_()
-            real_logits, fake_logits = D(x), D(fake)
+            real_logits, fake_logits = _call(D, x, y), _call(D, fake, y)
             loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, real_target, cfg.d_loss)
             penalty = None
             if cfg.loss == "wgan-gp":
-                penalty, norm = gradient_penalty(D, x, fake, cfg.gp_lambda)
+                penalty, norm = gradient_penalty(_with_labels(D, y), x, fake, cfg.gp_lambda)
                 norm_sum = norm.data if norm_sum is None else norm_sum + norm.data
             if lazy_r1:
                 r1 = r1_penalty(real_logits, x, cfg.r1 * cfg.r1_every)
@@ -280,8 +319,9 @@ class Trainer:
             loss_d.backward()
             self.opt_d.step()
         with _frozen(self.d_params):  # the G step: backward computes gradients for G's weights only
-            z = sample_noise(len(real_batches[-1]), cfg.latent_dim, cfg.noise, cfg.device)
-            loss_g = g_loss_for(cfg.loss, D(G(z)))
+            xb, y = self._split(real_batches[-1])  # a conditional G draws the last real batch's labels
+            z = sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device)
+            loss_g = g_loss_for(cfg.loss, _call(D, _call(G, z, y), y))
             self.opt_g.zero_grad()
             loss_g.backward()
             self.opt_g.step()
@@ -296,7 +336,7 @@ class Trainer:
             _zero_like(loss_d.data) if norm_sum is None else norm_sum / len(real_batches),
         )
 
-    def simultaneous_step(self, xb):
+    def simultaneous_step(self, batch):
         """Both players' gradients from one forward pass, then both step (k = 1; the released code's update).
 
         fake = G(z); l_r = D(x), l_f = D(fake) with one draw of D's dropout masks; L_D on (l_r, l_f) gives
@@ -304,10 +344,11 @@ class Trainer:
         that input gradient continues into G. Neither update sees the other's step.
         """
         cfg, G, D = self.cfg, self.G, self.D
+        xb, y = self._split(batch)
         x = self._real(xb)
-        fake = G(sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device))
+        fake = _call(G, sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device), y)
         fake_in = fake.detach().requires_grad_()  # D's graph ends here; G's resumes from its gradient
-        real_logits, fake_logits = D(x), D(fake_in)
+        real_logits, fake_logits = _call(D, x, y), _call(D, fake_in, y)
         loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, 1.0 - cfg.label_smoothing, cfg.d_loss)
         loss_g = g_loss_for(cfg.loss, fake_logits)
         self.opt_d.zero_grad()
@@ -365,6 +406,9 @@ class Trainer:
                     f"{e.strerror or e}; stopped, {self._kept()}"
                     + (f"; continue with --resume {self.outdir}" if self.saved_at else "")
                 ) from e
+            finally:
+                if self.tb is not None:
+                    self.tb.close()
         return last
 
     def _kept(self) -> str:
@@ -475,8 +519,15 @@ class Trainer:
         )
 
     def _write_figures(self, epoch):
-        images = generate(self.sampler, self.fixed_noise)
-        grids.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
+        if self.labels is None:
+            images, title = generate(self.sampler, self.fixed_noise), f"epoch {epoch}"
+        else:  # one row per digit; each column keeps its z, so a column shows one style across the digits
+            labels = digit_rows(GRID_COLUMNS, self.G.num_classes)
+            noise = minigrad.cat([self.fixed_noise[:GRID_COLUMNS]] * self.G.num_classes)
+            images, title = generate(self.sampler, noise, labels=labels), f"epoch {epoch}, rows: digits 0-9"
+        grids.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=GRID_COLUMNS, title=title)
+        if self.tb is not None:
+            self.tb.image("samples", grids.image_grid(images, nrow=GRID_COLUMNS), self.step)
         frames = sorted(self.samples_dir.glob("epoch_*.png"))
         frames = grids.evenly_spaced(frames, GIF_MAX_FRAMES)
         grids.save_gif(
@@ -485,6 +536,16 @@ class Trainer:
 
     def _plot_curves(self):
         curves.draw(self.records, self.cfg.to_dict(), self.outdir / "losses.png", self.outdir / "scores.png")
+
+
+def _call(net, inputs, labels):
+    """net(inputs), or net(inputs, labels) for a conditional run's G or D."""
+    return net(inputs) if labels is None else net(inputs, labels)
+
+
+def _with_labels(D, labels):
+    """D itself, or x -> D(x, labels) for a conditional D (the penalties call D on images alone)."""
+    return D if labels is None else (lambda inputs: D(inputs, labels))
 
 
 @contextlib.contextmanager
