@@ -94,9 +94,10 @@ def run(p, args):
             n=args.n,
             seed=args.seed,
             trained_on=cfg.limit,
+            conditional=cfg.conditional,
             **{k: v for k, v in kwargs.items() if k != "device"},
         )
-        name = f"{cfg.model}{' EMA' if averaged else ''} (epoch {state['epoch']})"
+        name = f"{cfg.model}{' cond.' if cfg.conditional else ''}{' EMA' if averaged else ''} (epoch {state['epoch']})"
         try:
             scores = evaluator(G, state["epoch"])
         except ValueError as e:  # e.g. a diverged generator's NaN images
