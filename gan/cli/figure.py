@@ -102,7 +102,7 @@ def run(p, args):
 
 
 def _nearest(p, args, G, cfg, name):
-    from gan.data import load_dataset
+    from gan.data import DataError, load_dataset
     from gan.evaluation.nearest_neighbours import memorisation_check, nearest_neighbours
     from gan.figures import grids, paper_figures
     from gan.sampling import generate, sample_noise
@@ -122,7 +122,11 @@ def _nearest(p, args, G, cfg, name):
     for r, (i, d) in enumerate(zip(idx, dist)):
         print(f"{r:3d}  {int(i):14d}  {d:11.3f}")
     if args.n:
-        test = load_dataset(cfg.data_dir, "test", cfg.image_size, cfg.channels, (0, 1), args.n)
+        try:
+            test = load_dataset(cfg.data_dir, "test", cfg.image_size, cfg.channels, (0, 1), args.n)
+        except DataError as e:
+            print(f"no memorisation check: the run's data has no test images to compare with ({e})")
+            return 0
         n = min(args.n, len(test))
         many_labels = None if labels is None else np.arange(n) % 10
         many = generate(G, sample_noise(n, cfg.latent_dim, cfg.noise, args.device), labels=many_labels)
