@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import minigrad
+from gan import cli
 from gan.training import tensorboard as tb
 from minigrad import nn
 
@@ -84,3 +85,63 @@ def test_images_histograms_optimizer_settings_and_hparams(tmp_path):
 def test_scalars_of_leaves_out_what_is_not_a_number():
     record = dict(kind="epoch", epoch=2, step=7, loss_d=1.0, nan=float("nan"), flag=True, name="x", d={"a": 2})
     assert tb.scalars_of(record) == {"epoch/loss_d": 1.0, "epoch/d/a": 2.0}
+
+
+# --- a real run -----------------------------------------------------------------------------------
+
+
+def _metrics(run):
+    import json
+
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_a_run_logs_what_metrics_jsonl_holds(train_tiny, tmp_path):
+    run = tmp_path / "run"
+    assert train_tiny(run, "--epochs", "2", "--log-every", "2", "--tensorboard") == 0
+    acc = read_events(run / "tb")
+    records = _metrics(run)
+    steps = [r for r in records if r["kind"] == "step"]
+    got = dict(scalar_series(acc, "train/loss_d"))
+    assert sorted(got) == [r["step"] for r in steps]
+    for r in steps:
+        assert got[r["step"]] == pytest.approx(r["loss_d"], rel=1e-6)
+        assert dict(scalar_series(acc, "train/d_fake"))[r["step"]] == pytest.approx(r["d_fake"], rel=1e-6)
+    epochs = [r for r in records if r["kind"] == "epoch"]
+    assert scalar_series(acc, "epoch/images_per_sec") == [
+        (r["step"], pytest.approx(r["images_per_sec"])) for r in epochs
+    ]
+    assert [e.step for e in acc.Images("samples")] == [r["step"] for r in epochs]
+    name = next(iter(steps[0]["grad_norm_g"]))
+    assert dict(scalar_series(acc, f"train/grad_norm_g/{name}"))[2] == pytest.approx(steps[0]["grad_norm_g"][name])
+    assert {f"weights/G/{name}", f"grads/D/{next(iter(steps[0]['grad_norm_d']))}"} <= set(acc.Tags()["histograms"])
+    assert scalar_series(acc, "optim/lr_g")[0][1] == pytest.approx(2e-4)
+
+
+def test_a_resumed_run_appends_without_repeating_steps(train_tiny, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    assert train_tiny(run, "--epochs", "1", "--log-every", "2", "--tensorboard") == 0
+    shutil.copy(run / "checkpoint.npz", tmp_path / "epoch1.npz")
+    assert cli.main(["train", "--resume", str(run), "--epochs", "2", "--quiet", "--tensorboard"]) == 0
+    # as if the second process had died after logging epoch 2 but before its checkpoint: epoch 2 is done again
+    shutil.copy(tmp_path / "epoch1.npz", run / "checkpoint.npz")
+    assert cli.main(["train", "--resume", str(run), "--epochs", "2", "--quiet", "--tensorboard"]) == 0
+    assert len(list((run / "tb").glob("events.out.tfevents.*"))) == 3
+    acc = read_events(run / "tb")
+    series = scalar_series(acc, "train/loss_d")
+    steps = [r for r in _metrics(run) if r["kind"] == "step"]
+    assert series == [(r["step"], pytest.approx(r["loss_d"], rel=1e-6)) for r in steps]  # each step once, in order
+    assert [s for s, _ in series] == [2, 4, 6, 8]
+    assert [e.step for e in acc.Images("samples")] == [4, 8]
+
+
+def test_without_tensorboardx_the_flag_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(tb, "available", lambda: False)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--tensorboard", "--outdir", str(tmp_path / "run")])
+    assert e.value.code == 2
+    assert "--tensorboard needs the optional package tensorboardX: pip install -e '.[tensorboard]'" in (
+        capsys.readouterr().err
+    )

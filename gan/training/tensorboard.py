@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import numbers
+from pathlib import Path
 
 import numpy as np
 
@@ -75,10 +76,11 @@ class TensorBoardWriter:
     """Event files in ``logdir``; ``purge_step``: the first step this process writes (on resume)."""
 
     def __init__(self, logdir, purge_step: int | None = None):
-        # the first step in the file name: two processes of one run within a second still write two files, which
-        # TensorBoard reads in name order
+        # tensorboardX names a file by the second it opens and the host: a sequence number keeps two processes of
+        # one run within a second in two files, which TensorBoard reads in name order (that of the processes)
+        existing = len(list(Path(logdir).glob("events.out.tfevents.*")))
         self.writer = _summary_writer_class()(
-            logdir=str(logdir), purge_step=purge_step, filename_suffix=f".step{purge_step or 0:012d}"
+            logdir=str(logdir), purge_step=purge_step, filename_suffix=f".{existing:04d}"
         )
         self.logdir = str(logdir)
 
