@@ -1,8 +1,8 @@
-"""What a benchmark case gets (Context) and returns (Result), and the registry.
+"""What a benchmark case is (Case), gets (Context) and returns (Result).
 
 A case is one function ``fn(ctx, **params) -> Result | list[Result]``. The
-registry is a plain list of ``Case`` entries, assembled in ``all_cases``
-from the modules that hold them (kernels, training, memory).
+modules that hold cases import this one; the registry that lists them all is
+``benchmarks.registry`` (so nothing here imports a case module).
 """
 
 from __future__ import annotations
@@ -143,10 +143,3 @@ def gflops(flop: float, ms: float | None) -> float | None:
     if ms is None or ms <= 0 or not math.isfinite(ms):
         return None
     return flop / (ms * 1e-3) / 1e9
-
-
-def all_cases() -> list[Case]:
-    """The registry, in run order."""
-    from benchmarks import cases_contention, cases_kernels, cases_training, memory
-
-    return cases_kernels.CASES + cases_training.CASES + memory.CASES + cases_contention.CASES

@@ -124,7 +124,7 @@ def conv(ctx, transposed, cin, cout, k, stride, pad, size, batch) -> Result:
     mg_step, torch_step = _layer_pair(ctx, layer, (batch, cin, size, size))
     flop = 3 * 2.0 * batch * cin * cout * k * k * positions
     r = ctx.compare(mg_step, torch_step, flop=flop, repeat=10)
-    return r.check_ratio(1.5)
+    return r.check_ratio(1.2)
 
 
 def batchnorm2d(ctx, shape=(64, 128, 14, 14)) -> Result:
@@ -157,19 +157,22 @@ def adam(ctx, shapes=tuple(ADAM_SHAPES)) -> Result:
         torch_step = torch.optim.Adam(tparams, lr=1e-3).step
     n = sum(p.data.size for p in params)
     r = ctx.compare(opt.step, torch_step, repeat=20)
-    r.target = "(info)"
     r.extra["parameters"] = int(n)
+    r.check_ratio(1.0)
     return r
 
 
 # --- the registry -----------------------------------------------------------------------------
 
-# (model, batch, role, transposed, cin, cout, k, stride, pad, input size) of every conv layer.
+# (model, batch, role, transposed, cin, cout, k, stride, pad, input size) of every conv layer; the first four
+# dcgan28 rows are the Radford-style nets dcgan28 had until 2026-12-01, kept for comparison with earlier tables.
 CONV_LAYERS = [
     ("dcgan28", 64, "D", False, 1, 64, 4, 2, 1, 28),
     ("dcgan28", 64, "D", False, 64, 128, 4, 2, 1, 14),
     ("dcgan28", 64, "G", True, 128, 64, 4, 2, 1, 7),
     ("dcgan28", 64, "G", True, 64, 1, 4, 2, 1, 14),
+    ("dcgan28", 64, "D", False, 32, 64, 4, 2, 1, 14),  # the middle layers of today's dcgan28 (InfoGAN's, half width)
+    ("dcgan28", 64, "G", True, 64, 32, 4, 2, 1, 7),
     ("dcgan64", 16, "G", True, 100, 1024, 4, 1, 0, 1),
     ("dcgan64", 16, "G", True, 1024, 512, 4, 2, 1, 4),
     ("dcgan64", 16, "G", True, 512, 256, 4, 2, 1, 8),

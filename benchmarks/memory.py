@@ -9,7 +9,7 @@ reset (/proc/self/clear_refs) once the data is loaded, so it is the peak of
 training, not of decompressing MNIST. Growth = peak after epoch 2 - peak
 after epoch 1: a loop that frees its graphs reaches its peak in epoch 1 and
 never passes it. A second case runs the real ``gan train`` loop (minigrad
-only) for 3 epochs and reports its growth from epoch 2 to 3.
+only) for 7 epochs and reports the slope of its peak over epochs 3-7.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def _worker(args) -> dict:
     minigrad.allocator.keep_freed_memory()  # as python -m gan does
     from benchmarks.cases import Context
     from benchmarks.cases_training import LATENT_DIM, Framework, build_pair, gan_step
-    from gan.data import BatchIterator, load_mnist
+    from gan.batches import BatchIterator
+    from gan.data import load_mnist
     from gan.pixels import uint8_to_signed_unit
 
     torch = None
@@ -170,7 +171,7 @@ def peak_memory(ctx, images=12800, epochs=2, batch=64) -> list[Result]:
     peak.note = f"whole process; RSS before training (imports, data, models): {mg['rss_before_mib']:.0f} MiB" + (
         f" (torch {th['rss_before_mib']:.0f})" if th else ""
     )
-    peak.check_ratio(1.5)
+    peak.check_ratio(1.0)
     # what training itself adds: torch's larger libraries would otherwise flatter minigrad
     train = Result(
         "",
@@ -196,33 +197,47 @@ def peak_memory(ctx, images=12800, epochs=2, batch=64) -> list[Result]:
     return [peak, train, growth]
 
 
-def train_loop_growth(ctx, images=12800, epochs=3, batch=64) -> Result:
-    """Peak-RSS growth of the real ``gan train`` loop (minigrad), epoch 2 -> 3.
+def growth_slope(values: list[float]) -> float:
+    """Least-squares slope of ``values`` against their index (MiB per epoch)."""
+    n = len(values)
+    mean_x, mean_y = (n - 1) / 2, sum(values) / n
+    sxx = sum((i - mean_x) ** 2 for i in range(n))
+    return sum((i - mean_x) * (v - mean_y) for i, v in enumerate(values)) / sxx
 
-    Measured after each epoch's steps; epoch 1 starts the peak afresh and also pays for
-    first-time costs (importing matplotlib for the figures written after it), so the
-    steady-state comparison is epoch 2 -> 3. Includes the loop's figures and checkpoints.
+
+def train_loop_growth(ctx, images=12800, epochs=7, batch=64, warmup=2) -> Result:
+    """Peak-RSS growth of the real ``gan train`` loop (minigrad): the slope over epochs 3..N.
+
+    Measured after each epoch's steps; epoch 1 starts the peak afresh, and the first two epochs
+    pay first-time costs (importing matplotlib for the figures written after them, the allocator
+    reaching its working set: the peak rose 130 -> 167 -> 172 MiB, then stayed flat), so they are
+    left out (``warmup``). A single epoch-to-epoch difference of the peak moved by a few MiB from
+    run to run (issue 28 saw 3.66 MiB once, where epoch 3 still paid first-time costs); the
+    least-squares slope over the five epochs after the warm-up does not, and a leak (a graph
+    kept per step) shows as tens of MiB per epoch. Includes the loop's figures and checkpoints.
     """
     if ctx.device != "cpu":
         raise CaseSkipped("host-memory case: run with --device cpu")
     if ctx.quick:
-        images = 256
+        images, epochs, warmup = 256, 3, 1
     run = run_worker("gan-train", images, epochs, batch, ctx.threads)
-    r = Result("", minigrad=run["peak_mib"][-1] - run["peak_mib"][-2], unit="MiB")
+    peaks = run["peak_mib"][warmup:]
+    r = Result("", minigrad=growth_slope(peaks), unit="MiB")
     r.extra.update(run=run, images=images, batch=batch, epochs=epochs)
-    r.target = f"<= {GROWTH_TOLERANCE_MIB:g} MiB"
+    r.target = f"<= {GROWTH_TOLERANCE_MIB:g} MiB/epoch"
     r.passed = r.minigrad <= GROWTH_TOLERANCE_MIB
     rss = run["rss_mib"]
     r.note = (
-        f"peak(epoch 3) - peak(epoch 2); peak {run['peak_mib'][-1]:.0f} MiB; RSS after each epoch's "
-        f"steps: {', '.join(f'{v:.0f}' for v in rss)} MiB"
+        f"least-squares slope of the peak over epochs {warmup + 1}-{epochs}, MiB per epoch; peaks "
+        f"{', '.join(f'{v:.1f}' for v in run['peak_mib'])} MiB; RSS after each epoch's steps: "
+        f"{', '.join(f'{v:.0f}' for v in rss)} MiB"
     )
     return r
 
 
 CASES = [
     Case("peak RSS mlp 2 epochs x 12800 images", peak_memory),
-    Case("gan train mlp peak growth, epoch 2->3", train_loop_growth),
+    Case("gan train mlp peak growth per epoch (slope, epochs 3-7)", train_loop_growth),
 ]
 
 

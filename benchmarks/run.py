@@ -67,6 +67,62 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _cpu_flags() -> set[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def _isa() -> str:
+    """The widest x86 vector ISA the CPU reports (AVX-512 / AVX2 / AVX / SSE), or the machine name."""
+    flags = _cpu_flags()
+    for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse4_2", "SSE4.2")):
+        if flag in flags:
+            extra = sorted(f for f in flags if f.startswith(("avx512_bf16", "avx512_vnni", "amx")))
+            return name + (f" ({', '.join(extra)})" if name == "AVX-512" and extra else "")
+    return platform.machine()
+
+
+def _physical_cores() -> int | None:
+    """Distinct (package, core) pairs in /proc/cpuinfo: cores without SMT siblings."""
+    try:
+        pairs, package = set(), None
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("physical id"):
+                package = line.split(":", 1)[1].strip()
+            elif line.startswith("core id"):
+                pairs.add((package, line.split(":", 1)[1].strip()))
+        return len(pairs) or None
+    except OSError:
+        return None
+
+
+def _openblas_core() -> str | None:
+    """The kernel the loaded OpenBLAS picked at run time (openblas_get_corename), where there is one."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line})
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("openblas_get_corename", "scipy_openblas_get_corename64_", "openblas_get_corename64_"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+    return None
+
+
 def _mem_total_gib() -> float | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -104,6 +160,8 @@ def header(args, torch, env_pinned: bool, limits: ThreadLimits) -> dict:
     cupy = minigrad.backend.cupy_module()
     h = {
         "cpu": _cpu_model(),
+        "isa": _isa(),
+        "physical_cores": _physical_cores(),
         "logical_cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "mem_total_gib": _mem_total_gib(),
@@ -113,6 +171,7 @@ def header(args, torch, env_pinned: bool, limits: ThreadLimits) -> dict:
         "torch": getattr(torch, "__version__", None),
         "cupy": getattr(cupy, "__version__", None),
         "numpy_blas": _numpy_blas(),
+        "numpy_blas_kernel": _openblas_core(),
         "threadpools": ThreadLimits.pools(),
         "torch_blas": _torch_blas(torch),
         "env": {v: os.environ.get(v) for v in OPENBLAS_TUNING_VARS + THREAD_VARS},
@@ -123,21 +182,43 @@ def header(args, torch, env_pinned: bool, limits: ThreadLimits) -> dict:
         "quick": args.quick,
         "repeat": args.repeat,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
     if args.device == "cuda":
         props = cupy.cuda.runtime.getDeviceProperties(0)
         h["gpu"] = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+    h["summary"] = machine_summary(h)
     return h
+
+
+def machine_summary(h: dict) -> str:
+    """One line naming the machine, printed above every table and saved with it."""
+    torch = f"; torch {h['torch']}: {h['torch_blas']}" if h["torch_blas"] else ""
+    gpu = f"; GPU {h['gpu']}" if h.get("gpu") else ""
+    return (
+        f"{h['cpu']}, {h['isa']}, {h['physical_cores'] or '?'} cores / {h['logical_cores']} logical "
+        f"({h['usable_cores']} usable); numpy {h['numpy']}: {h['numpy_blas']}, kernel {h['numpy_blas_kernel'] or '?'}"
+        f"{torch}{gpu}; {h['threads']} threads; {h['time']}{_load_note(h)}"
+    )
+
+
+def _load_note(h: dict) -> str:
+    """The 1-minute load average when the run started, flagged when other work kept the cores busy."""
+    load, cores = h.get("load_average_1min"), h.get("usable_cores") or h.get("logical_cores")
+    if load is None:
+        return ""
+    busy = cores is not None and load > 0.5 * cores
+    return f"; load average {load:.1f}" + (" (UNDER LOAD: other processes were running)" if busy else " (quiet)")
 
 
 def format_header(h: dict) -> str:
     mem = f", {h['mem_total_gib']:.0f} GiB" if h["mem_total_gib"] else ""
     lines = [
-        f"machine : {h['cpu']}, {h['logical_cores']} logical cores ({h['usable_cores']} usable){mem}"
-        + (f"; GPU {h['gpu']}" if h.get("gpu") else ""),
+        f"machine : {h['cpu']}, {h['isa']}, {h['physical_cores'] or '?'} cores, {h['logical_cores']} logical "
+        f"({h['usable_cores']} usable){mem}" + (f"; GPU {h['gpu']}" if h.get("gpu") else ""),
         f"versions: python {h['python']}, numpy {h['numpy']}, minigrad {h['minigrad']}, "
         f"torch {h['torch'] or '-'}, cupy {h['cupy'] or '-'}",
-        f"blas    : numpy built with {h['numpy_blas']}",
+        f"blas    : numpy built with {h['numpy_blas']}, run-time kernel {h['numpy_blas_kernel'] or '?'}",
     ]
     for pool in h["threadpools"]:
         lines.append(
@@ -255,7 +336,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     env_pinned = pin_thread_env(args.threads)  # before NumPy loads, when it has not yet
 
-    from benchmarks.cases import Context, all_cases
+    from benchmarks.cases import Context
+    from benchmarks.registry import all_cases
 
     cases = [c for c in all_cases() if c.matches(args.cases)]
     if args.list:
@@ -299,6 +381,7 @@ def main(argv=None) -> int:
             torch.manual_seed(0)
         results.extend(run_case(case, ctx))
 
+    print(head["summary"])
     print(format_table(results))
     misses = [r.case for r in results if r.passed is False]
     errors = [r.case for r in results if r.status == "error"]

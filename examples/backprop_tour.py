@@ -10,7 +10,10 @@ dL/db by hand with the chain rule, and finally lets gradcheck compare them
 with finite differences. It also draws the graph before and after backward
 (DIR/backprop_graph_before.png and DIR/backprop_graph_after.png) with
 minigrad.viz: values and gradients in every node, ops numbered in the order
-backward visits them.
+backward visits them. After backward it walks ``L.grad_fn.next_functions``,
+as a PyTorch tutorial does, and draws what backward kept
+(DIR/backprop_graph_freed.png): every op, the leaves with their values and
+gradients, the intermediates' shapes.
 """
 
 import argparse
@@ -20,9 +23,10 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import viz
+from minigrad.autograd import AccumulateGrad
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-parser.add_argument("--outdir", type=Path, default=Path("."), help="where the two drawings go (default: here)")
+parser.add_argument("--outdir", type=Path, default=Path("."), help="where the three drawings go (default: here)")
 parser.add_argument(
     "--engine",
     default="auto",
@@ -50,7 +54,8 @@ print("== forward ==")
 for name, t in nodes.items():
     print(f"{name:14s} grad_fn={t.grad_fn!r:22s} value=\n{t.numpy()}\n")
 
-# Capture the graph before backward (backward frees each op's inputs), so it can be drawn after it too.
+# Capture the graph before backward, so it can be drawn after it with every value and intermediate gradient
+# (backward frees the intermediates' values; it keeps the structure, drawn at the end).
 graph = viz.Graph(L, params={"x": x, "W": W, "b": b, **{name.split(" ")[0]: t for name, t in nodes.items()}})
 before = viz.draw(graph, args.outdir / "backprop_graph_before.png", engine=args.engine)
 
@@ -61,6 +66,20 @@ print("== backward, node by node (the order of the drawing's 'backward #' number
 print(trace.table() + "\n")
 after = viz.draw(graph, args.outdir / "backprop_graph_after.png", engine=args.engine)
 print(f"drew the graph before and after backward: {before}, {after}\n")
+
+# What backward kept: the structure, as PyTorch's grad_fn.next_functions ((node, input_nr) per input; a leaf that
+# requires grad is an AccumulateGrad node whose .variable is the leaf; a constant, such as x here, is None).
+print("== after backward: L.grad_fn.next_functions, walked ==")
+node, depth = L.grad_fn, 0
+while node is not None:
+    print("  " * depth + repr(node), node.next_functions)
+    leaves = [n.variable.shape for n, _ in node.next_functions if isinstance(n, AccumulateGrad)]
+    if leaves:
+        print("  " * depth + f"  leaves that require grad, shapes {leaves}")
+    node = next((n for n, _ in node.next_functions if n is not None and not isinstance(n, AccumulateGrad)), None)
+    depth += 1
+freed = viz.draw(L, args.outdir / "backprop_graph_freed.png", params={"W": W, "b": b}, engine=args.engine)
+print(f"drew what backward kept: {freed}\n")
 
 print("== backward (dL/d node) ==")
 for name, t in reversed(list(nodes.items())):

@@ -5,8 +5,8 @@
 1. Subclass minigrad.Function: forward on raw arrays (numpy or cupy: get the
    module with get_array_module so the op runs on both), declare what backward
    reads with save_for_backward, and write backward with operators (and other
-   Functions' ``apply``) so the same formula runs on arrays and, under
-   create_graph=True, on Tensors.
+   Functions' ``forward_or_record``) so the same formula runs on arrays and,
+   under create_graph=True, on Tensors. Run it with ``Swish.apply(x, beta=...)``.
 2. Check it with minigrad.gradcheck (first order) and minigrad.gradgradcheck
    (second order) on float64 inputs.
 3. Let hypothesis draw the shapes and values (minigrad.testing strategies).
@@ -31,9 +31,9 @@ class Swish(mg.Function):
         return x * Sigmoid().forward(self.beta * x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors  # an array, or the input Tensor under create_graph
+        (x,) = self.saved_values  # an array, or the input Tensor under create_graph
         beta = self.beta
-        s = Sigmoid().apply(beta * x)  # on arrays: just sigmoid; on Tensors: recorded
+        s = Sigmoid().forward_or_record(beta * x)  # on arrays: just sigmoid; on Tensors: recorded
         return gy * (s + beta * x * s * (1 - s))
 
 
@@ -46,12 +46,12 @@ class BadHypot(mg.Function):
         return y
 
     def backward(self, gy):
-        a, b, y = self.saved_tensors
+        a, b, y = self.saved_values
         return sum_to(gy * a / y, a.shape), sum_to(gy * b, b.shape)  # bug: should be gy * b / y
 
 
 def swish(x, beta=1.0):
-    return Swish(beta)(x)
+    return Swish.apply(x, beta=beta)
 
 
 # 2. one gradcheck by hand

@@ -14,7 +14,8 @@ import time
 import numpy as np
 
 import minigrad
-from gan.data import BatchIterator, load_mnist, sha256_file
+from gan.batches import BatchIterator
+from gan.data import load_mnist, sha256_file
 from gan.evaluation.classifier import WEIGHTS_PATH, MNISTClassifier, classify
 from gan.pixels import uint8_to_signed_unit, uint8_to_unit
 from minigrad.nn import functional as F

@@ -15,7 +15,8 @@ import argparse
 import numpy as np
 
 import minigrad
-from gan.data import BatchIterator, load_dataset
+from gan.batches import BatchIterator
+from gan.data import load_dataset
 from gan.figures.grids import save_grid
 from gan.models import IMAGE_SIZES, build_models
 from gan.pixels import signed_unit_to_unit

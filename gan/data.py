@@ -1,12 +1,11 @@
-"""Training data for the GANs: MNIST from IDX files, image folders, preprocessing, minibatches.
+"""Training data for the GANs: MNIST from IDX files, image folders (resizing: gan.resize; minibatches:
+gan.batches).
 
 NumPy only: the training loop turns each batch into a minigrad tensor.
 
 * ``read_idx``        one IDX file (gzipped or raw) -> uint8 array, with structural checks.
 * ``load_mnist``      the bundled MNIST (SHA-256 verified) or the same files in a user folder.
 * ``load_image_folder`` / ``load_dataset``  PNG/JPEG folders, and one entry point for training.
-* ``resize``          bilinear resize of (N, C, H, W) batches (28 -> 64 for the 64x64 DCGAN).
-* ``BatchIterator``   seeded, resumable minibatches: epoch e always has the same order.
 
 IDX format (LeCun's MNIST page): 2 zero bytes, a dtype code, the number of dims, then one
 big-endian uint32 per dim, then the data in C order, big-endian.
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from gan.pixels import uint8_to_signed_unit, uint8_to_unit
-from minigrad.backend import get_array_module
+from gan.resize import image_hw, resize
 
 # Where the four MNIST files ship inside the package (a module attribute so tests can point it
 # at a folder of small fake files).
@@ -36,7 +35,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 _GZIP_MAGIC = b"\x1f\x8b"
 # IDX dtype code -> big-endian numpy dtype.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),
@@ -45,7 +44,6 @@ _IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 _MAX_PAYLOAD = 1 << 34  # 16 GiB: a bigger header size means a corrupt header, not a dataset
-_CHUNK = 4096  # images per resize chunk: bounds the temporaries of big batches
 
 # (resolved path, size, mtime_ns) of bundled files whose SHA-256 already matched in this process.
 _verified: set[tuple[str, int, int]] = set()
@@ -129,7 +127,7 @@ def read_idx(path) -> np.ndarray:
             if expected > _MAX_PAYLOAD:
                 raise DataError(f"read_idx: {path}: implausible IDX header: shape {shape} would need {expected} bytes")
             out = np.empty(shape, dtype=dtype)
-            got = _readinto_exact(f, memoryview(out.reshape(-1).view(np.uint8)))
+            got = _readinto_exact(f, out.reshape(-1).view(np.uint8).data)
             if got < expected:
                 raise DataError(
                     f"read_idx: {path}: truncated {kind} file: header shape {shape} needs "
@@ -251,12 +249,13 @@ def load_mnist(split: str = "train", data_dir=None, verify: bool = True) -> tupl
         directory = Path(data_dir)
         if not directory.is_dir():
             raise DataError(f"load_mnist: data directory {directory} does not exist")
-        paths = find_idx_files(directory, split)
-        if paths is None:
+        found = find_idx_files(directory, split)
+        if found is None:
             raise DataError(
                 f"load_mnist: no {split} images in {directory}; looked for "
                 + ", ".join(_candidate_names(split, "images"))
             )
+        paths = found
         sums = directory / CHECKSUM_FILE
         if verify and sums.is_file():
             listed = read_checksums(sums)
@@ -274,13 +273,6 @@ def load_mnist(split: str = "train", data_dir=None, verify: bool = True) -> tupl
 
 
 # --- image folders ------------------------------------------------------------------------------
-
-
-def _as_hw(size) -> tuple[int, int]:
-    h, w = (size, size) if np.isscalar(size) else tuple(size)
-    if int(h) < 1 or int(w) < 1:
-        raise ValueError(f"image size must be positive, got {size!r}")
-    return int(h), int(w)
 
 
 def load_image_folder(directory, image_size=None, channels: int = 1, limit=None) -> np.ndarray:
@@ -308,7 +300,7 @@ def load_image_folder(directory, image_size=None, channels: int = 1, limit=None)
         )
     files = files[:limit] if limit is not None else files
     mode = "L" if channels == 1 else "RGB"
-    out = None
+    out: np.ndarray | None = None
     for i, p in enumerate(files):
         try:
             with warnings.catch_warnings():  # Pillow warns from MAX_IMAGE_PIXELS and raises from twice that
@@ -317,7 +309,7 @@ def load_image_folder(directory, image_size=None, channels: int = 1, limit=None)
                     native = im.size
                     im = im.convert(mode)
                     if out is None:
-                        h, w = _as_hw(image_size) if image_size is not None else (im.height, im.width)
+                        h, w = image_hw(image_size) if image_size is not None else (im.height, im.width)
                         out, first = np.empty((len(files), channels, h, w), dtype=np.uint8), p
                     if im.size != (w, h):
                         if image_size is None:
@@ -333,6 +325,8 @@ def load_image_folder(directory, image_size=None, channels: int = 1, limit=None)
         except (UnidentifiedImageError, OSError) as e:
             raise DataError(f"load_image_folder: cannot read image {p}: {e}") from e
         out[i] = a[None] if channels == 1 else a.transpose(2, 0, 1)
+    if out is None:
+        raise DataError(f"load_image_folder: limit {limit} keeps none of the images under {directory}")
     return out
 
 
@@ -355,7 +349,7 @@ def load_dataset(
     if data_dir is None or find_idx_files(data_dir, split) is not None:
         images = load_mnist(split, data_dir)[0]
         x = scale(images[:limit] if limit is not None else images)[:, None]
-        if image_size is not None and x.shape[2:] != _as_hw(image_size):
+        if image_size is not None and x.shape[2:] != image_hw(image_size):
             x = resize(x, image_size)  # before the repeat: one channel's work, identical RGB channels
         return np.repeat(x, 3, axis=1) if channels == 3 else x
     folder = Path(data_dir) / split if (Path(data_dir) / split).is_dir() else Path(data_dir)
@@ -378,109 +372,3 @@ def load_labels(data_dir=None, split: str = "train", limit=None) -> np.ndarray:
         )
     labels = load_mnist(split, data_dir)[1]
     return (labels[:limit] if limit is not None else labels).astype(np.int64)
-
-
-# --- preprocessing ------------------------------------------------------------------------------
-
-
-def resize_weights(n_in: int, n_out: int, antialias: bool = True) -> np.ndarray:
-    """(n_out, n_in) matrix of 1-D linear-interpolation weights; each row sums to 1.
-
-    Pixel j has its centre at j + 0.5 and output pixel i samples the input at c_i = (i + 0.5) * s,
-    s = n_in / n_out (half-pixel centres, PyTorch's align_corners=False). The weight of j is the
-    triangle (1 - |j + 0.5 - c_i| / r)_+ with r = 1, or r = s when shrinking with antialias
-    (as Pillow does) so every input pixel contributes. Weights falling outside the image are
-    dropped and the row renormalised, which clamps to the edge pixel. Rows reproduce constants
-    exactly, and linear ramps (away from the edges) except when shrinking by a non-integer factor
-    with antialias, where the widened triangle's taps are not symmetric on the pixel grid.
-    """
-    scale = n_in / n_out
-    radius = max(scale, 1.0) if antialias else 1.0
-    centres = (np.arange(n_out) + 0.5) * scale
-    t = (np.arange(n_in)[None, :] + 0.5 - centres[:, None]) / radius
-    w = np.maximum(0.0, 1.0 - np.abs(t))
-    return w / w.sum(axis=1, keepdims=True)
-
-
-def resize(images, size, antialias: bool = True):
-    """Bilinear resize of the last two axes of (N, C, H, W) (or any (..., H, W)) to size x size.
-
-    size is an int or (h, w). Separable: out = Wh @ x @ Ww^T with the matrices of
-    ``resize_weights``, so the work is two large matrix products, done in chunks of images to
-    bound memory. Floating inputs keep their dtype; integer inputs become float32.
-    """
-    xp = get_array_module(images)
-    if images.ndim < 2:
-        raise ValueError(f"resize: expected images (..., H, W), got shape {images.shape}")
-    dtype = images.dtype if xp.issubdtype(images.dtype, xp.floating) else xp.float32
-    x = xp.asarray(images, dtype=dtype)
-    (h, w), (oh, ow) = x.shape[-2:], _as_hw(size)
-    if (h, w) == (oh, ow):
-        return x.copy()
-    wh = xp.asarray(resize_weights(h, oh, antialias), dtype=dtype)
-    wwt = xp.asarray(resize_weights(w, ow, antialias).T, dtype=dtype)  # (w, ow)
-    lead = x.shape[:-2]
-    flat = x.reshape(-1, h, w)
-    out = xp.empty((flat.shape[0], oh, ow), dtype=dtype)
-    for s in range(0, flat.shape[0], _CHUNK):
-        c = flat[s : s + _CHUNK]
-        t = (c.reshape(-1, w) @ wwt).reshape(len(c), h, ow)  # along W: one (n*h, w) @ (w, ow) product
-        xp.matmul(wh, t, out=out[s : s + _CHUNK])  # along H: (oh, h) @ (h, ow) per image
-    return out.reshape(lead + (oh, ow))
-
-
-# --- minibatches --------------------------------------------------------------------------------
-
-
-class BatchIterator:
-    """Seeded minibatches over the first axis of an array (or a tuple of equally long arrays).
-
-    Epoch e shuffles with its own generator, numpy.random.default_rng([seed, e]), so its order
-    depends only on (seed, e): resuming a run at epoch e (even mid-epoch, with ``start``)
-    reproduces the batches bit for bit without replaying earlier epochs.
-
-        it = BatchIterator(x, 64, seed=0)
-        for e in range(start_epoch, epochs):
-            for xb in it.epoch(e):
-                ...
-    """
-
-    def __init__(self, data, batch_size: int, seed: int, shuffle: bool = True, drop_last: bool = True):
-        self.is_tuple = isinstance(data, (tuple, list))
-        self.arrays = tuple(data) if self.is_tuple else (data,)
-        if not self.arrays:
-            raise ValueError("BatchIterator: no arrays given")
-        n = len(self.arrays[0])
-        if any(len(a) != n for a in self.arrays):
-            raise ValueError(f"BatchIterator: arrays differ in length: {[len(a) for a in self.arrays]}")
-        if int(batch_size) < 1:
-            raise ValueError(f"BatchIterator: batch_size must be >= 1, got {batch_size}")
-        if drop_last and n < batch_size:
-            raise ValueError(f"BatchIterator: {n} samples make no full batch of {batch_size} (drop_last=True)")
-        self.num_samples, self.batch_size = n, int(batch_size)
-        self.seed, self.shuffle, self.drop_last = int(seed), shuffle, drop_last
-        self.next_epoch = 0  # used by plain iteration: `for batch in it` runs one epoch and advances
-
-    def __len__(self) -> int:
-        """Batches per epoch."""
-        full, rest = divmod(self.num_samples, self.batch_size)
-        return full + (1 if rest and not self.drop_last else 0)
-
-    def order(self, epoch: int) -> np.ndarray:
-        """The sample indices of epoch `epoch`, in visiting order (all of them, even if drop_last)."""
-        if not self.shuffle:
-            return np.arange(self.num_samples)
-        return np.random.default_rng([self.seed, int(epoch)]).permutation(self.num_samples)
-
-    def epoch(self, epoch: int, start: int = 0):
-        """Iterator over epoch `epoch`'s batches, beginning at batch `start` (to resume mid-epoch)."""
-        idx = self.order(epoch)
-        for b in range(int(start), len(self)):
-            sel = idx[b * self.batch_size : (b + 1) * self.batch_size]
-            batch = tuple(a[sel] for a in self.arrays)
-            yield batch if self.is_tuple else batch[0]
-
-    def __iter__(self):
-        e = self.next_epoch
-        self.next_epoch += 1
-        return self.epoch(e)

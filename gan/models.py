@@ -83,7 +83,7 @@ def mlp_discriminator(channels=1, width=1.0, dropout=0.0, hidden=(512, 256, 32),
     ``label_inputs``: extra inputs of the first Linear, for a conditional D that appends one-hot labels after the
     Flatten (gan.conditional_models.ConcatDiscriminator)."""
     sizes = [channels * 28 * 28 + label_inputs] + [_scaled(h, width) for h in hidden]
-    layers = [nn.Flatten()]
+    layers: list[nn.Module] = [nn.Flatten()]
     for a, b in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
         if dropout > 0:

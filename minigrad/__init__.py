@@ -65,11 +65,11 @@ from minigrad.ops.shape_ops import (
     unsqueeze,
 )
 from minigrad.serialization import load, save
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, is_tensor
 from minigrad.threads import get_num_threads, set_num_threads
 
 clip = clamp
 divide = div
 multiply = mul
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -10,10 +10,11 @@ costs a training step: benchmarks/README.md).
 ``keep_freed_memory()`` raises both thresholds (``mallopt``) so freed memory stays
 in the process and is reused: this is what PyTorch's caching allocators do on
 the GPU. The resident size then stays at the high-water mark of the run instead
-of breathing with every step; peak memory is unchanged. It is opt-in, because it
-changes the whole host process: ``import minigrad`` leaves malloc alone, and
-``python -m gan`` and the benchmarks call it. It works on glibc only (elsewhere
-it does nothing); MINIGRAD_KEEP_FREED_MEMORY=0 in the environment switches it off.
+of breathing with every step; peak memory is unchanged. Because it changes the
+whole host process, ``import minigrad`` leaves malloc alone: the first
+optimizer step calls it (a process that trains wants it), and ``python -m gan``
+and the benchmarks call it up front. It works on glibc only (elsewhere it does
+nothing); MINIGRAD_KEEP_FREED_MEMORY=0 in the environment switches it off.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ _M_MMAP_THRESHOLD = -3
 _THRESHOLD = 1 << 30  # 1 GiB: blocks below this come from (and go back to) the heap
 
 _applied = None
+
+
+def decided() -> bool:
+    """True once ``keep_freed_memory`` has run (whether or not it took effect)."""
+    return _applied is not None
 
 
 def keep_freed_memory() -> bool:

@@ -21,6 +21,7 @@ def cupy_module():
 
 
 def gpu_available() -> bool:
+    """True when CuPy is installed and sees at least one GPU."""
     if _cupy is None:
         return False
     try:
@@ -128,6 +129,7 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
+    """Restore the CPU generator from ``get_rng_state()`` (resuming a checkpoint)."""
     global _seed
     _seed = state.get("seed")
     _generators.clear()

@@ -74,6 +74,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 
 def from_numpy(array) -> Tensor:
+    """A tensor sharing the NumPy array's memory and dtype, as ``torch.from_numpy``."""
     return Tensor(np.asarray(array))
 
 
@@ -93,16 +94,19 @@ def _dtype(dtype):
 
 
 def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     xp = backend.xp_for(backend.normalize_device(device))
     return _make(xp.zeros(_shape(shape, size), dtype=_dtype(dtype)), requires_grad)
 
 
 def ones(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
     xp = backend.xp_for(backend.normalize_device(device))
     return _make(xp.ones(_shape(shape, size), dtype=_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value``."""
     xp = backend.xp_for(backend.normalize_device(device))
     if dtype is None and isinstance(fill_value, bool):
         dtype = bool_
@@ -112,6 +116,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
 
 
 def empty(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor (its values are whatever the memory held)."""
     xp = backend.xp_for(backend.normalize_device(device))
     return _make(xp.empty(_shape(shape, size), dtype=_dtype(dtype)), requires_grad)
 
@@ -145,6 +150,7 @@ def randint(low, high=None, size=None, dtype=None, device=None) -> Tensor:
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; ``arange(n)`` is 0 .. n-1."""
     if end is None:
         start, end = 0, start
     xp = backend.xp_for(backend.normalize_device(device))
@@ -155,6 +161,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     xp = backend.xp_for(backend.normalize_device(device))
     return Tensor(xp.linspace(start, end, steps, dtype=_dtype(dtype)))
 
@@ -167,18 +174,22 @@ def _like(x, fill, dtype, device, requires_grad):
 
 
 def zeros_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros of ``x``'s shape (and dtype and device, unless given)."""
     return _like(x, 0, dtype, device, requires_grad)
 
 
 def ones_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones of ``x``'s shape (and dtype and device, unless given)."""
     return _like(x, 1, dtype, device, requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` in ``x``'s shape (and dtype and device, unless given)."""
     return _like(x, fill_value, dtype, device, requires_grad)
 
 
 def randn_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples in ``x``'s shape (and dtype and device, unless given)."""
     return randn(
         *x.shape,
         dtype=x.dtype if dtype is None else dtype,
@@ -188,6 +199,7 @@ def randn_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def rand_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform [0, 1) samples in ``x``'s shape (and dtype and device, unless given)."""
     return rand(
         *x.shape,
         dtype=x.dtype if dtype is None else dtype,

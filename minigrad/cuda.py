@@ -9,6 +9,7 @@ def is_available() -> bool:
 
 
 def device_count() -> int:
+    """The number of GPUs CuPy sees (0 without CuPy)."""
     if not is_available():
         return 0
     return backend.cupy_module().cuda.runtime.getDeviceCount()
@@ -21,4 +22,5 @@ def synchronize() -> None:
 
 
 def manual_seed(seed: int) -> None:
+    """Seed every random draw in minigrad, on both backends (as minigrad.manual_seed)."""
     backend.manual_seed(seed)

@@ -25,4 +25,5 @@ def set_default_dtype(dtype) -> None:
 
 
 def get_default_dtype():
+    """The dtype Python floats become (float32 unless ``set_default_dtype`` changed it)."""
     return _default_dtype

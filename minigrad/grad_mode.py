@@ -17,6 +17,7 @@ _grad_enabled = True
 
 
 def is_grad_enabled() -> bool:
+    """True when ops record the graph (not inside ``no_grad``)."""
     return _grad_enabled
 
 
@@ -78,5 +79,7 @@ class no_grad(_GradMode):
 
 
 class enable_grad(_GradMode):
+    """Context manager (or decorator) that turns graph recording on, e.g. inside ``no_grad``."""
+
     def __init__(self) -> None:
         super().__init__(True)

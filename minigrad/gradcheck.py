@@ -67,7 +67,7 @@ def gradcheck(
     ...         self.save_for_backward(x)
     ...         return x * x
     ...     def backward(self, gy):
-    ...         x, = self.saved_tensors
+    ...         x, = self.saved_values
     ...         return gy * x                    # the factor 2 is missing
     >>> minigrad.gradcheck(lambda x: BadSquare()(x), x)  # doctest: +ELLIPSIS
     Traceback (most recent call last):

@@ -39,8 +39,11 @@ def _check_can_require_grad(dtype: Any, op: str = "tensor") -> None:
 
 
 class Tensor:
+    """An array (``data``) plus what autograd needs: ``requires_grad``, ``grad`` and ``grad_fn``."""
+
     __array_priority__ = 1000  # so `ndarray + Tensor` calls Tensor.__radd__
     _version_counter: list[int] | None = None  # [count], shared by a tensor and its views; None until a write
+    _grad_accumulator: Any = None  # weak reference to a leaf's AccumulateGrad node (autograd.accumulate_grad)
 
     data: Any  # numpy.ndarray or cupy.ndarray
     grad: Tensor | None
@@ -82,26 +85,32 @@ class Tensor:
     # --- attributes ---------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The sizes of the dimensions, a tuple."""
         return tuple(self.data.shape)
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
+        """The NumPy dtype of the data."""
         return self.data.dtype
 
     @property
     def device(self) -> str:
+        """'cpu' or 'cuda'."""
         return backend.device_of(self.data)
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor no op made (``grad_fn`` is None): backward fills its ``.grad``."""
         return self.grad_fn is None
 
     @property
     def is_cuda(self) -> bool:
+        """True on the GPU."""
         return self.device == "cuda"
 
     @property
@@ -110,12 +119,15 @@ class Tensor:
         return backend.get_array_module(self.data)
 
     def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of dimension ``dim``."""
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
+        """The number of elements."""
         return int(self.data.size)
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self.ndim
 
     def __len__(self) -> int:
@@ -124,6 +136,7 @@ class Tensor:
         return self.shape[0]
 
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
         return self.data.reshape(()).item()
@@ -133,6 +146,7 @@ class Tensor:
         return backend.as_numpy(self.data)
 
     def tolist(self) -> Any:
+        """The data as (nested) Python lists."""
         return self.numpy().tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -152,6 +166,7 @@ class Tensor:
 
     # --- autograd -------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (floating-point tensors only); returns self."""
         if requires_grad:
             _check_can_require_grad(self.dtype, "requires_grad_")
         self.requires_grad = bool(requires_grad)
@@ -178,6 +193,7 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        """Cut self from the graph in place: no grad_fn, no requires_grad."""
         self.grad_fn = None
         self.requires_grad = False
         return self
@@ -214,18 +230,21 @@ class Tensor:
         self._version_counter[0] += 1
 
     def zero_(self) -> Tensor:
+        """Fill with zeros in place (outside the graph)."""
         self._check_writable("zero_")
         self.data[...] = 0
         self._bump_version()
         return self
 
     def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value`` in place (outside the graph)."""
         self._check_writable("fill_")
         self.data[...] = value
         self._bump_version()
         return self
 
     def copy_(self, src: Any) -> Tensor:
+        """Copy ``src``'s values into self in place, broadcast, across devices (outside the graph)."""
         self._check_writable("copy_")
         src = src.data if isinstance(src, Tensor) else src
         self.data[...] = backend.to_device(src, self.device) if self.device == "cpu" else self.xp.asarray(src)
@@ -264,9 +283,11 @@ class Tensor:
         return self._inplace("sub_", self.xp.subtract, other, alpha)
 
     def mul_(self, other: Operand) -> Tensor:
+        """self *= other, in place (outside the graph)."""
         return self._inplace("mul_", self.xp.multiply, other)
 
     def div_(self, other: Operand) -> Tensor:
+        """self /= other, in place (outside the graph)."""
         return self._inplace("div_", self.xp.true_divide, other)
 
     def __iadd__(self, other: Operand) -> Tensor:
@@ -325,6 +346,7 @@ class Tensor:
     def argmax(
         self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None, keepdim: bool | None = None
     ) -> Tensor:
+        """The indices of the largest values (of the flattened tensor when ``axis`` is None); no gradient."""
         axis = axis if dim is None else dim
         keep = keepdims if keepdim is None else keepdim
         return Tensor._from_op(self.data.argmax(axis=axis, keepdims=keep))
@@ -332,14 +354,16 @@ class Tensor:
     def argmin(
         self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None, keepdim: bool | None = None
     ) -> Tensor:
+        """The indices of the smallest values (of the flattened tensor when ``axis`` is None); no gradient."""
         axis = axis if dim is None else dim
         keep = keepdims if keepdim is None else keepdim
         return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keep))
 
     if TYPE_CHECKING:
         # The differentiable methods that minigrad/ops/tensor_methods.py attaches at import, declared here for type
-        # checkers and IDEs only (this block never runs, so tensor.py still imports no op). Keep it in step with
-        # tensor_methods._METHODS; tests/test_typing.py checks that every name here is attached.
+        # checkers, IDEs and the API reference (this block never runs, so tensor.py still imports no op): each with
+        # its own signature and a one-line contract, the formula for ops (gy: the gradient of the output). Keep it
+        # in step with tensor_methods._METHODS; tests/test_typing.py checks the names and parameters.
         def backward(
             self,
             gradient: Operand | None = None,
@@ -348,41 +372,146 @@ class Tensor:
             inputs: Tensor | list[Tensor] | None = None,
             *,
             grad: Operand | None = None,
-        ) -> None: ...
+        ) -> None:
+            """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``gradient``: d loss/d self, 1 for a scalar)."""
 
-        # one declaration per signature; the names that share it are aliases of it
-        def __add__(self, b: Operand) -> Tensor: ...
+        # operators (each also a method under PyTorch's name, declared below)
+        def __add__(self, b: Operand) -> Tensor:
+            """self + b, broadcast ;  d self = gy, db = gy (each summed back to its shape)."""
 
-        __sub__ = __mul__ = __truediv__ = __matmul__ = add = sub = mul = div = matmul = maximum = minimum = __add__
+        def __sub__(self, b: Operand) -> Tensor:
+            """self - b, broadcast ;  d self = gy, db = -gy."""
 
-        def __radd__(self, other: Operand) -> Tensor: ...
+        def __mul__(self, b: Operand) -> Tensor:
+            """self * b, elementwise and broadcast ;  d self = gy b, db = gy self."""
 
-        __rsub__ = __rmul__ = __rtruediv__ = __rmatmul__ = __radd__
+        def __truediv__(self, b: Operand) -> Tensor:
+            """self / b, broadcast ;  d self = gy / b, db = -gy self / b^2."""
 
-        def __pow__(self, exponent: Operand) -> Tensor: ...
+        def __matmul__(self, b: Operand) -> Tensor:
+            """self @ b (NumPy's matmul rules, batched) ;  d self = gy @ b^T, db = self^T @ gy."""
 
-        pow = __pow__
+        def __radd__(self, other: Operand) -> Tensor:
+            """other + self, for ``2 + t`` or ``ndarray + t``."""
 
-        def __rpow__(self, base: Operand) -> Tensor: ...
-        def __neg__(self) -> Tensor: ...
+        def __rsub__(self, other: Operand) -> Tensor:
+            """other - self."""
 
-        __pos__ = __abs__ = neg = exp = log = sqrt = abs = relu = sigmoid = tanh = softplus = __neg__
+        def __rmul__(self, other: Operand) -> Tensor:
+            """other * self."""
 
-        def __getitem__(self, key: Any) -> Tensor: ...
-        def clamp(self, min: float | None = None, max: float | None = None) -> Tensor: ...
+        def __rtruediv__(self, other: Operand) -> Tensor:
+            """other / self."""
 
-        clip = clamp
+        def __rmatmul__(self, other: Operand) -> Tensor:
+            """other @ self."""
 
-        def leaky_relu(self, negative_slope: float = 0.01) -> Tensor: ...
-        def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor: ...
+        def __pow__(self, exponent: Operand) -> Tensor:
+            """self ** exponent ;  d self = exponent self^(exponent-1) gy, d exponent = self^exponent log(self) gy."""
 
-        log_softmax = softmax
+        def __rpow__(self, base: Operand) -> Tensor:
+            """base ** self, e.g. ``2 ** t``."""
 
+        def __neg__(self) -> Tensor:
+            """-self ;  d self = -gy."""
+
+        def __pos__(self) -> Tensor:
+            """+self: self itself."""
+
+        def __abs__(self) -> Tensor:
+            """|self|, elementwise ;  d self = sign(self) gy (0 at 0)."""
+
+        def __getitem__(self, key: Any) -> Tensor:
+            """self[key], NumPy indexing (basic or advanced) ;  d self = zeros with gy added at ``key``."""
+
+        # arithmetic and pointwise methods
+        def add(self, b: Operand) -> Tensor:
+            """self + b (as ``+``)."""
+
+        def sub(self, b: Operand) -> Tensor:
+            """self - b (as ``-``)."""
+
+        def mul(self, b: Operand) -> Tensor:
+            """self * b (as ``*``)."""
+
+        def div(self, b: Operand) -> Tensor:
+            """self / b (as ``/``)."""
+
+        def pow(self, exponent: Operand) -> Tensor:
+            """self ** exponent (as ``**``)."""
+
+        def matmul(self, b: Operand) -> Tensor:
+            """self @ b (as ``@``)."""
+
+        def neg(self) -> Tensor:
+            """-self (as unary ``-``)."""
+
+        def exp(self) -> Tensor:
+            """e^self, elementwise ;  d self = e^self gy."""
+
+        def log(self) -> Tensor:
+            """ln(self), elementwise ;  d self = gy / self."""
+
+        def sqrt(self) -> Tensor:
+            """sqrt(self), elementwise ;  d self = gy / (2 sqrt(self))."""
+
+        def abs(self) -> Tensor:
+            """|self|, elementwise ;  d self = sign(self) gy (0 at 0, as PyTorch)."""
+
+        def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+            """min(max(self, min), max), elementwise ;  d self = gy where min <= self <= max, else 0."""
+
+        def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+            """NumPy's name for ``clamp``."""
+
+        def maximum(self, b: Operand) -> Tensor:
+            """max(self, b), elementwise ;  the gradient goes to the larger input (split evenly on ties)."""
+
+        def minimum(self, b: Operand) -> Tensor:
+            """min(self, b), elementwise ;  the gradient goes to the smaller input (split evenly on ties)."""
+
+        # activations
+        def relu(self) -> Tensor:
+            """max(self, 0) ;  d self = gy where self > 0."""
+
+        def leaky_relu(self, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+            """self where self > 0, else negative_slope * self ;  d self = gy or negative_slope gy."""
+
+        def sigmoid(self) -> Tensor:
+            """y = 1 / (1 + e^-self) ;  d self = y (1 - y) gy."""
+
+        def tanh(self) -> Tensor:
+            """y = tanh(self) ;  d self = (1 - y^2) gy."""
+
+        def softplus(self) -> Tensor:
+            """log(1 + e^self), computed without overflow ;  d self = sigmoid(self) gy."""
+
+        def softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+            """y_i = e^x_i / sum_j e^x_j along ``dim`` ;  dx = y (gy - sum_j gy_j y_j)."""
+
+        def log_softmax(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+            """x_i - log sum_j e^x_j along ``dim`` ;  dx = gy - softmax(x) sum_j gy_j."""
+
+        # reductions (``axis``/``keepdims`` as NumPy, ``dim``/``keepdim`` as PyTorch)
         def sum(
             self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
-        ) -> Tensor: ...
+        ) -> Tensor:
+            """sum of the elements over ``axis`` (all when None) ;  dx_i = gy."""
 
-        mean = amax = amin = sum
+        def mean(
+            self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+        ) -> Tensor:
+            """(1/n) sum of the elements over ``axis`` ;  dx_i = gy / n."""
+
+        def amax(
+            self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+        ) -> Tensor:
+            """The largest values over ``axis`` ;  dx_i = gy / (number of maxima) at the maxima, else 0."""
+
+        def amin(
+            self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+        ) -> Tensor:
+            """The smallest values over ``axis`` ;  dx_i = gy / (number of minima) at the minima, else 0."""
 
         # max/min: the reduction; (values, indices) along one int dim; elementwise with another tensor
         @overload
@@ -398,11 +527,24 @@ class Tensor:
             dim: tuple[int, ...] | None = None,
             keepdim: bool | None = None,
         ) -> Tensor: ...
-        def max(
-            self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None
-        ) -> Any: ...
+        def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
+            """max(): the largest value; max(dim): (values, indices) along dim; max(other): elementwise maximum."""
 
-        min = max
+        @overload
+        def min(self, axis: int, keepdims: bool = False, *, keepdim: bool | None = None) -> ReductionResult: ...
+        @overload
+        def min(self, *, dim: int, keepdim: bool | None = None) -> ReductionResult: ...
+        @overload
+        def min(
+            self,
+            axis: Tensor | tuple[int, ...] | None = None,
+            keepdims: bool = False,
+            *,
+            dim: tuple[int, ...] | None = None,
+            keepdim: bool | None = None,
+        ) -> Tensor: ...
+        def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
+            """min(): the smallest value; min(dim): (values, indices) along dim; min(other): elementwise minimum."""
 
         def var(
             self,
@@ -413,35 +555,98 @@ class Tensor:
             dim: Axis = None,
             keepdim: bool | None = None,
             correction: int | None = None,
-        ) -> Tensor: ...
+        ) -> Tensor:
+            """sum_i (x_i - m)^2 / (n - c), m the mean, c the correction (1) ;  dx_i = 2 (x_i - m) gy / (n - c)."""
 
-        std = var
+        def std(
+            self,
+            axis: Axis = None,
+            unbiased: bool = True,
+            keepdims: bool = False,
+            *,
+            dim: Axis = None,
+            keepdim: bool | None = None,
+            correction: int | None = None,
+        ) -> Tensor:
+            """sqrt(var(self)) ;  dx_i = (x_i - m) gy / ((n - c) std)."""
 
-        def reshape(self, *shape_args: Any, shape: tuple[int, ...] | None = None) -> Tensor: ...
-        def view(self, *shape_args: Any, size: tuple[int, ...] | None = None) -> Tensor: ...
-        def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor: ...
-        def transpose(self, *axes: int, dim0: int | None = None, dim1: int | None = None) -> Tensor: ...
-        def permute(self, *dims_args: Any, dims: tuple[int, ...] | None = None) -> Tensor: ...
+        # shapes: views of the same data where NumPy gives one; the gradient is gy reshaped/permuted back
+        def reshape(self, *shape_args: Any, shape: tuple[int, ...] | None = None) -> Tensor:
+            """The same elements in a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``; one -1 is inferred)."""
+
+        def view(self, *shape_args: Any, size: tuple[int, ...] | None = None) -> Tensor:
+            """PyTorch's name for ``reshape``."""
+
+        def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+            """The dims ``start_dim`` to ``end_dim`` merged into one."""
+
+        def transpose(self, *axes: int, dim0: int | None = None, dim1: int | None = None) -> Tensor:
+            """``transpose(d0, d1)`` swaps two dims (PyTorch); ``transpose()`` reverses them all (NumPy)."""
+
+        def permute(self, *dims_args: Any, dims: tuple[int, ...] | None = None) -> Tensor:
+            """The dims reordered: output dim i is input dim ``dims[i]``."""
+
         @property
-        def T(self) -> Tensor: ...
-        def squeeze(self, dim: Axis = None, *, axis: Axis = None) -> Tensor: ...
-        def unsqueeze(self, dim: int) -> Tensor: ...
-        def expand(self, *shape: Any) -> Tensor: ...
-        def broadcast_to(self, shape: tuple[int, ...]) -> Tensor: ...
-        def expand_as(self, other: Tensor) -> Tensor: ...
-        def view_as(self, other: Tensor) -> Tensor: ...
+        def T(self) -> Tensor:
+            """The dims reversed (a transpose for a matrix)."""
 
-        def to(self, device: Any = None, dtype: DTypeLike | None = None) -> Tensor: ...
-        def clone(self) -> Tensor: ...
-        def contiguous(self) -> Tensor: ...
-        def cpu(self) -> Tensor: ...
-        def cuda(self) -> Tensor: ...
-        def float(self) -> Tensor: ...
-        def double(self) -> Tensor: ...
-        def long(self) -> Tensor: ...
-        def int(self) -> Tensor: ...
-        def type(self, dtype: DTypeLike) -> Tensor: ...
-        def astype(self, dtype: DTypeLike) -> Tensor: ...
+        def squeeze(self, dim: Axis = None, *, axis: Axis = None) -> Tensor:
+            """Size-1 dims removed (all of them, or those in ``dim``)."""
+
+        def unsqueeze(self, dim: int) -> Tensor:
+            """A size-1 dim inserted at ``dim``."""
+
+        def expand(self, *shape: Any) -> Tensor:
+            """Broadcast to ``shape`` (-1 keeps a dim) ;  d self = gy summed over the broadcast dims."""
+
+        def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
+            """NumPy's name for ``expand``."""
+
+        def expand_as(self, other: Tensor) -> Tensor:
+            """``expand`` to ``other``'s shape."""
+
+        def view_as(self, other: Tensor) -> Tensor:
+            """``reshape`` to ``other``'s shape."""
+
+        # devices, dtypes, copies: differentiable (the gradient goes back to self's device and dtype)
+        def to(self, device: Any = None, dtype: DTypeLike | None = None) -> Tensor:
+            """A copy on ``device`` and/or as ``dtype`` (self when nothing changes)."""
+
+        def clone(self) -> Tensor:
+            """A copy of the data that stays in the graph ;  d self = gy."""
+
+        def contiguous(self) -> Tensor:
+            """self when its data is C-contiguous, else a contiguous copy."""
+
+        def cpu(self) -> Tensor:
+            """``to("cpu")``."""
+
+        def cuda(self) -> Tensor:
+            """``to("cuda")``."""
+
+        def float(self) -> Tensor:
+            """``to(dtype=float32)``."""
+
+        def double(self) -> Tensor:
+            """``to(dtype=float64)``."""
+
+        def long(self) -> Tensor:
+            """``to(dtype=int64)``."""
+
+        def int(self) -> Tensor:
+            """``to(dtype=int32)``."""
+
+        def type(self, dtype: DTypeLike) -> Tensor:
+            """``to(dtype=dtype)``."""
+
+        def astype(self, dtype: DTypeLike) -> Tensor:
+            """``to(dtype=dtype)`` (NumPy's name)."""
+
+
+def is_tensor(obj: Any) -> bool:
+    """True when ``obj`` is a minigrad Tensor (``torch.is_tensor``); backward formulas ask it to tell a
+    ``create_graph=True`` run (Tensors) from a first-order one (raw arrays)."""
+    return isinstance(obj, Tensor)
 
 
 class ReductionResult(NamedTuple):

@@ -38,9 +38,20 @@ def test_import_minigrad_changes_nothing_outside_the_library():
         "import os, numpy, threading; before = len(os.listdir('/proc/self/task')); "
         "import minigrad, minigrad.optim; "
         "print(minigrad.allocator._applied, len(os.listdir('/proc/self/task')) - before, "
-        "threading.active_count(), minigrad.optim.get_num_threads())"
+        "threading.active_count(), minigrad.optim.streaming._num_threads)"
     )
-    assert _run(code) == "None 0 1 1"
+    assert _run(code) == "None 0 1 None"
+
+
+@glibc_only
+def test_the_first_optimizer_step_keeps_freed_memory_unless_switched_off():
+    code = (
+        "import minigrad; p = minigrad.nn.Parameter(minigrad.zeros(3)); opt = minigrad.optim.SGD([p], lr=0.1)\n"
+        "before = minigrad.allocator._applied; p.grad = minigrad.ones(3); opt.step()\n"
+        "print(before, minigrad.allocator._applied)"
+    )
+    assert _run(code) == "None True"
+    assert _run(code, "0") == "None False"
 
 
 @glibc_only

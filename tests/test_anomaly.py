@@ -104,10 +104,10 @@ def test_check_nan_false_records_the_stack_but_raises_nothing():
 
 
 def test_gan_train_detect_anomaly_names_the_op(train_tiny, tmp_path, monkeypatch, capsys):
-    import gan.training.trainer as gan_train
+    from gan.training import steps
 
     calls = {"n": 0}
-    original = gan_train.d_loss_for
+    original = steps.d_loss_for
 
     def poisoned(*args):
         calls["n"] += 1
@@ -115,7 +115,7 @@ def test_gan_train_detect_anomaly_names_the_op(train_tiny, tmp_path, monkeypatch
             args = (args[0], args[1] * float("nan")) + args[2:]  # marker: poisoned logits
         return original(*args)
 
-    monkeypatch.setattr(gan_train, "d_loss_for", poisoned)
+    monkeypatch.setattr(steps, "d_loss_for", poisoned)
     code = train_tiny(tmp_path / "run", "--epochs", "2", "--detect-anomaly")
     assert code == 1
     err = capsys.readouterr().err

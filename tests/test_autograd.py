@@ -142,6 +142,63 @@ def test_custom_function_and_needs_input_grad(device):
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 12.0])
 
 
+# --- Function.apply, forward_or_record, saved_values: PyTorch's names and the deprecated 0.1 ones ---------------
+
+
+class _Scale(mg.Function):
+    """y = c x ; dx = c gy (c a setting of the op, given to its constructor)."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.c * x
+
+    def backward(self, gy):
+        return self.c * gy
+
+
+def test_function_apply_is_a_classmethod_that_runs_and_records_the_op(device):
+    x = leaf([1.0, -2.0], device)
+    y = _Scale.apply(x, c=3.0)  # settings as keywords, to the constructor
+    assert isinstance(y.grad_fn, _Scale) and y.grad_fn.c == 3.0
+    np.testing.assert_array_equal(y.numpy(), [3.0, -6.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_forward_or_record_runs_forward_on_arrays_and_records_on_tensors(device):
+    a = np.array([1.0, -2.0])
+    out = _Scale(2.0).forward_or_record(a)
+    assert isinstance(out, np.ndarray) and not isinstance(out, mg.Tensor)
+    np.testing.assert_array_equal(out, [2.0, -4.0])
+    t = _Scale(2.0).forward_or_record(leaf([1.0, -2.0], device))
+    assert isinstance(t, mg.Tensor) and isinstance(t.grad_fn, _Scale)
+
+
+def test_the_0_1_names_warn_and_keep_their_meaning(device):
+    a = np.array([1.0, -2.0])
+    with pytest.warns(DeprecationWarning, match="forward_or_record"):
+        out = _Scale(2.0).apply(a)  # 0.1: an instance's apply was forward_or_record
+    assert not isinstance(out, mg.Tensor)
+    np.testing.assert_array_equal(out, [2.0, -4.0])
+    x = leaf([1.0, -2.0], device)
+    y = _Scale.apply(x, c=2.0)
+    fn = y.grad_fn
+    fn.saved_values = (a,)
+    with pytest.warns(DeprecationWarning, match="saved_values"):
+        assert fn.saved_tensors == (a,)
+    from minigrad.autograd import is_graph
+
+    with pytest.warns(DeprecationWarning, match="is_tensor"):
+        assert is_graph(x) and not is_graph(a)
+
+
+def test_is_tensor_as_torch_is_tensor():
+    assert mg.is_tensor(mg.tensor([1.0])) and not mg.is_tensor(np.ones(1)) and not mg.is_tensor(1.0)
+
+
 # --- hooks and retain_grad ---------------------------------------------------------------------
 
 

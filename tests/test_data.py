@@ -1,4 +1,4 @@
-"""gan.data: IDX parsing, MNIST loading and checksums, image folders, resize, batching."""
+"""gan.data, gan.resize, gan.batches: IDX parsing, MNIST loading and checksums, image folders, resize, batching."""
 
 import gzip
 import hashlib
@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gan import data, pixels
-from gan.data import BatchIterator, DataError
+from gan.batches import BatchIterator
+from gan.data import DataError
+from gan.resize import resize
 
 IDX_CODES = {
     np.dtype("u1"): 0x08,
@@ -341,7 +343,7 @@ def bilinear_reference(img, oh, ow):
 def test_resize_upsampling_matches_naive_bilinear(hw, out):
     rng = np.random.default_rng(2)
     x = rng.random((2, 3) + hw).astype(np.float32)
-    got = data.resize(x, out)
+    got = resize(x, out)
     assert got.shape == (2, 3) + out and got.dtype == np.float32
     for n in range(2):
         for c in range(3):
@@ -353,7 +355,7 @@ def test_resize_upsampling_matches_naive_bilinear(hw, out):
 def test_resize_halving_without_antialias_averages_2x2_blocks():
     x = np.random.default_rng(3).random((1, 1, 8, 6)).astype(np.float32)
     ref = x.reshape(1, 1, 4, 2, 3, 2).mean(axis=(3, 5))
-    np.testing.assert_allclose(data.resize(x, (4, 3), antialias=False), ref, atol=1e-6)
+    np.testing.assert_allclose(resize(x, (4, 3), antialias=False), ref, atol=1e-6)
 
 
 @settings(max_examples=25, deadline=None)
@@ -369,7 +371,7 @@ def test_resize_halving_without_antialias_averages_2x2_blocks():
 )
 def test_resize_preserves_constants_and_linear_ramps(h, w, oh, ow, a, b, c, antialias):
     const = np.full((1, 2, h, w), c, np.float32)
-    np.testing.assert_allclose(data.resize(const, (oh, ow), antialias), c, atol=1e-5)
+    np.testing.assert_allclose(resize(const, (oh, ow), antialias), c, atol=1e-5)
     # f(y, x) = a*(y + 1/2) + b*(x + 1/2) sampled at pixel centres; output pixel (i, j) sits at
     # ((i + 1/2) h/oh, (j + 1/2) w/ow) in the same coordinates. Exact wherever the filter stays inside,
     # except when shrinking by a non-integer factor with antialias: the widened triangle then has
@@ -378,7 +380,7 @@ def test_resize_preserves_constants_and_linear_ramps(h, w, oh, ow, a, b, c, anti
     b = b if (not antialias or ow >= w or w % ow == 0) else 0.0
     yy, xx = np.meshgrid(np.arange(h) + 0.5, np.arange(w) + 0.5, indexing="ij")
     ramp = (a * yy + b * xx).astype(np.float32)[None, None]
-    got = data.resize(ramp, (oh, ow), antialias)[0, 0]
+    got = resize(ramp, (oh, ow), antialias)[0, 0]
     cy, cx = (np.arange(oh) + 0.5) * h / oh, (np.arange(ow) + 0.5) * w / ow
     ry = max(h / oh, 1.0) if antialias else 1.0
     rx = max(w / ow, 1.0) if antialias else 1.0
@@ -390,11 +392,11 @@ def test_resize_preserves_constants_and_linear_ramps(h, w, oh, ow, a, b, c, anti
 
 def test_resize_same_size_and_errors():
     x = np.random.default_rng(4).random((2, 1, 5, 5)).astype(np.float32)
-    y = data.resize(x, 5)
+    y = resize(x, 5)
     np.testing.assert_array_equal(y, x)
     assert y is not x
     with pytest.raises(ValueError, match="resize"):
-        data.resize(np.zeros(5, np.float32), 3)
+        resize(np.zeros(5, np.float32), 3)
 
 
 # --- BatchIterator ------------------------------------------------------------------------------

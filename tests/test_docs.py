@@ -1,11 +1,13 @@
-"""The documentation runs: README.md's ```python blocks, and the ``>>>`` examples of minigrad's docstrings.
+"""The documentation runs: the ```python blocks of README.md and of the site's pages (docs/), and the ``>>>``
+examples of minigrad's docstrings.
 
-README blocks run in order in one namespace (the README is read top to bottom: a later block may use what an
+A page's blocks run in order in one namespace (the README is read top to bottom: a later block may use what an
 earlier one defined), in a temporary directory (blocks that draw write their files there). A block preceded by
 ``<!-- docs-test: skip: REASON -->`` is illustrative and skipped; the reason is required. A ``test_*`` function
 a block defines is called, so the README's example test runs too.
 """
 
+import ast
 import doctest
 import importlib
 import re
@@ -17,6 +19,7 @@ import minigrad
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 PACKAGE = Path(minigrad.__file__).resolve().parent
 
 _BLOCK = re.compile(
@@ -24,9 +27,9 @@ _BLOCK = re.compile(
 )
 
 
-def readme_blocks():
-    """(line number, code, skip reason or None) for every ```python block of the README."""
-    text = README.read_text(encoding="utf-8")
+def readme_blocks(path=README):
+    """(line number, code, skip reason or None) for every ```python block of the README (or another page)."""
+    text = path.read_text(encoding="utf-8")
     blocks = []
     for m in _BLOCK.finditer(text):
         line = text.count("\n", 0, m.start("code"))  # the block's first code line, 1-based
@@ -67,6 +70,65 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     assert [r.op for r in ns["trace"].records] == ["Mean", "PowScalar", "Linear", "Tanh", "Linear"]
     assert ns["trace"].records[2].inputs[1].name == "2.weight"
     assert (tmp_path / "graph.svg").stat().st_size > 0 and (tmp_path / "D.svg").stat().st_size > 0
+
+
+DOC_PAGES = sorted(DOCS.rglob("*.md"))
+
+
+def test_docs_site_pages_exist():
+    names = {p.relative_to(DOCS).as_posix() for p in DOC_PAGES}
+    assert {"index.md", "quickstart.md", "concepts/engine.md", "guides/debugging.md", "api/tensor.md"} <= names
+
+
+@pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_docs_page_python_blocks_run(page, tmp_path, monkeypatch):
+    """Each page's blocks, in order, in one namespace of their own, in a temporary directory."""
+    monkeypatch.chdir(tmp_path)
+    ns = {"__name__": "docs_page"}
+    for line, code, skip in readme_blocks(page):
+        name = f"{page.relative_to(ROOT)}:{line}"
+        if skip is not None:
+            assert skip.strip(), f"{name}: a skipped block needs a reason"
+            continue
+        try:
+            exec(compile(code, name, "exec"), ns)
+        except Exception as e:
+            raise AssertionError(f"{name}: the block failed: {type(e).__name__}: {e}") from e
+
+
+_COVERED_BY_CLASS = ("forward", "backward", "extra_repr")  # a Function's or Module's: the class gives the formula
+
+
+def _public_in(body, rel, owner, found):
+    """Append (where, name, node) for each public class/function in ``body`` (recursing into classes and ifs)."""
+    for node in body:
+        if isinstance(node, ast.If):  # Tensor's TYPE_CHECKING declarations
+            _public_in(node.body, rel, owner, found)
+        elif isinstance(node, (ast.ClassDef, ast.FunctionDef)) and not node.name.startswith("_"):
+            if owner and node.name in _COVERED_BY_CLASS:
+                continue
+            if any(ast.unparse(d) == "overload" for d in node.decorator_list):
+                continue  # the implementation after the overloads carries the docstring
+            found.append((f"{rel}:{node.lineno}", f"{owner}{node.name}", node))
+            if isinstance(node, ast.ClassDef):
+                _public_in(node.body, rel, f"{owner}{node.name}.", found)
+
+
+def _public_definitions():
+    """(where, name, node) of every public class, function and method in minigrad's public modules."""
+    found: list = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent)
+        if not any(part.startswith("_") and part != "__init__.py" for part in rel.parts):
+            _public_in(ast.parse(path.read_text(encoding="utf-8")).body, rel, "", found)
+    return found
+
+
+def test_every_public_function_and_method_has_a_docstring():
+    definitions = _public_definitions()
+    assert len(definitions) > 400
+    missing = [f"{where} {name}" for where, name, node in definitions if not ast.get_docstring(node)]
+    assert not missing, "public definitions without a one-line contract:\n" + "\n".join(missing)
 
 
 def _modules_with_doctests():

@@ -26,8 +26,11 @@ def test_backprop_tour_prints_every_node_and_passes_gradcheck(tmp_path):
     r = _run("backprop_tour.py", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "grad" in r.stdout and "gradcheck" in r.stdout.lower()
-    for when in ("before", "after"):
+    for when in ("before", "after", "freed"):
         assert (tmp_path / f"backprop_graph_{when}.png").stat().st_size > 10_000
+    # the walk of L.grad_fn.next_functions after backward reaches the first op and both leaves' AccumulateGrad
+    assert "<MatMulBackward> ((None, 0), (<AccumulateGrad>, 0))" in r.stdout
+    assert "<AddBackward> ((<MatMulBackward>, 0), (<AccumulateGrad>, 0))" in r.stdout
 
 
 def test_higher_order_example_checks_its_three_results(tmp_path):

@@ -12,6 +12,7 @@ from PIL import Image
 
 import minigrad
 from gan import cli
+from gan.config import TrainConfig
 from gan.data import load_mnist
 from gan.run.checkpoint import load_checkpoint
 
@@ -357,11 +358,11 @@ def test_a_live_run_holds_its_folder_and_a_killed_one_does_not(train_tiny, tmp_p
 
 
 def test_two_default_runs_in_the_same_second_get_two_folders(tmp_path, monkeypatch):
-    from gan.training import trainer as gan_train
+    from gan.run import folder
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(gan_train.time, "strftime", lambda fmt: "20261130-204500")
-    a, b, c = (gan_train.default_outdir("mlp") for _ in range(3))
+    monkeypatch.setattr(folder.time, "strftime", lambda fmt: "20261130-204500")
+    a, b, c = (folder.default_outdir("mlp") for _ in range(3))
     assert a == str(Path("runs", "mlp-20261130-204500")) and b == a + "-2" and c == a + "-3"
     assert all(Path(x).is_dir() for x in (a, b, c))
 
@@ -511,3 +512,51 @@ def test_the_progress_bar_shows_the_whole_runs_remaining_time(mnist_dir, tmp_pat
     train(cfg, stdout=term)
     bars = [part for part in term.getvalue().split("\r") if part.startswith("epoch 1/2")]
     assert any(re.match(r"epoch 1/2, run \d+:\d\d:\d\d left", part) for part in bars), bars
+
+
+def _train_help():
+    """{dest: the help text of train's option, whitespace collapsed}."""
+    _, sub = cli.build_parser()
+    return {a.dest: " ".join(a.help.split()) for a in sub["train"]._actions if a.help}
+
+
+@pytest.mark.parametrize("key", ["batch_size", "k", "lr", "beta1", "beta2", "ema", "lr_g", "lr_d", "gp_lambda"])
+def test_help_defaults_by_model_and_loss_are_what_a_run_gets(key):
+    """'(default 128; 64 for dcgan28)', '(default 2e-4; 1e-4 with --loss wgan-gp)': each value the help names is
+    the one TrainConfig.fill_defaults gives that model and loss ('--lr': the run's lr)."""
+    text = _train_help()[key]
+    parts = re.search(r"\(default ([^)]*)\)", text).group(1).split("; ")
+    cases = {} if parts[0].endswith("with --loss wgan-gp") else {("mlp", "nonsaturating"): parts[0]}
+    for part in parts:
+        if " for " in part:
+            value, model = part.split(" for ")
+            cases[(model.split()[0], "nonsaturating")] = value
+        elif " with --loss " in part:
+            value, loss = part.split(" with --loss ")
+            cases[("mlp", loss)] = value
+    assert len(cases) >= 2 or key == "gp_lambda", (key, text)
+    for (model, loss), value in cases.items():
+        cfg = TrainConfig(model=model, loss=loss).fill_defaults()
+        expected = cfg.lr if value == "--lr" else float(value)
+        assert getattr(cfg, key) == expected, (key, model, loss, text)
+
+
+def test_help_d_norm_default_is_what_a_run_gets():
+    text = _train_help()["d_norm"]
+    when = re.search(r"default: (\w+) with --loss wgan-gp, (\w+) with --spectral-norm or --r1, else (\w+)\)", text)
+    wgan, penalised, plain = when.groups()
+    dcgan28 = dict(model="dcgan28")
+    assert TrainConfig(**dcgan28, loss="wgan-gp").fill_defaults().d_norm == wgan
+    assert TrainConfig(**dcgan28, spectral_norm=True).fill_defaults().d_norm == penalised
+    assert TrainConfig(**dcgan28, r1=1.0).fill_defaults().d_norm == penalised
+    assert TrainConfig(**dcgan28).fill_defaults().d_norm == plain
+
+
+def test_help_plain_defaults_are_the_configs():
+    defaults, checked = TrainConfig(), 0
+    for dest, text in _train_help().items():
+        m = re.search(r"\(default ([^\s;:)]+)", text)
+        if m and hasattr(defaults, dest) and getattr(defaults, dest) is not None:
+            assert m.group(1) == str(getattr(defaults, dest)), (dest, text)
+            checked += 1
+    assert checked >= 20

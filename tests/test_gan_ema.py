@@ -37,6 +37,31 @@ def test_update_is_the_warmed_up_exponential_average():
     assert not average.training
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_streamed_update_equals_the_whole_array_formula_bit_for_bit(threads):
+    """The update before it was streamed (a.data -= f(1 - d) * (a.data - p.data)), kept here as the reference."""
+    old = minigrad.optim.get_num_threads()
+    minigrad.optim.set_num_threads(threads)
+    try:
+        minigrad.manual_seed(1)
+        source = nn.Sequential(nn.Linear(300, 700), nn.Linear(700, 3))  # 210,000 weights: several chunks
+        average = nn.Sequential(nn.Linear(300, 700), nn.Linear(700, 3))
+        ema = GeneratorEMA(source, average, decay=0.999)
+        ref = [a.numpy().copy() for a in average.parameters()]
+        rng = np.random.default_rng(0)
+        for t in range(5):
+            for p in source.parameters():
+                p.data += rng.normal(size=p.shape).astype(np.float32)
+            d = min(0.999, (1.0 + t) / (10.0 + t))
+            for r, p in zip(ref, source.parameters()):
+                r -= r.dtype.type(1.0 - d) * (r - p.numpy())
+            ema.update()
+    finally:
+        minigrad.optim.set_num_threads(old)
+    for r, a in zip(ref, average.parameters()):
+        np.testing.assert_array_equal(a.numpy(), r)
+
+
 def test_decay_must_be_in_the_open_unit_interval():
     with pytest.raises(ValueError, match="decay"):
         GeneratorEMA(_tiny(), _tiny(), decay=1.0)

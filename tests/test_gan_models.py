@@ -106,19 +106,20 @@ def test_shapes_and_ranges(name, channels):
 
 def test_dcgan64_intermediate_sizes():
     G, D = build_models("dcgan64", width=1 / 16)
-    h = minigrad.randn(2, 100)
-    sizes = []
-    for layer in G:
-        h = layer(h)
-        if isinstance(layer, nn.ConvTranspose2d):
-            sizes.append(h.shape[1:])
-    assert sizes == [(64, 4, 4), (32, 8, 8), (16, 16, 16), (8, 32, 32), (1, 64, 64)]
-    sizes = []
-    for layer in D:
-        h = layer(h)
-        if isinstance(layer, nn.Conv2d):
-            sizes.append(h.shape[1:])
-    assert sizes == [(8, 32, 32), (16, 16, 16), (32, 8, 8), (64, 4, 4), (1, 1, 1)]
+
+    def sizes_after(model, kind, h):
+        """(the output, the shape after each layer of type ``kind``)."""
+        sizes = []
+        for layer in model:
+            h = layer(h)
+            if isinstance(layer, kind):
+                sizes.append(h.shape[1:])
+        return h, sizes
+
+    images, g_sizes = sizes_after(G, nn.ConvTranspose2d, minigrad.randn(2, 100))
+    assert g_sizes == [(64, 4, 4), (32, 8, 8), (16, 16, 16), (8, 32, 32), (1, 64, 64)]
+    _, d_sizes = sizes_after(D, nn.Conv2d, images)
+    assert d_sizes == [(8, 32, 32), (16, 16, 16), (32, 8, 8), (64, 4, 4), (1, 1, 1)]
 
 
 def test_mlp_discriminator_takes_flat_images():

@@ -2,14 +2,17 @@
 references: finite differences of a tiny smooth critic written again in NumPy, closed forms, and the schedule
 of lazy R1 in a tiny run."""
 
+import dataclasses
 import json
 import math
+import re
 
 import numpy as np
 import pytest
 
 import minigrad
 from gan import losses, penalties
+from gan.cli.shared import flag_spelling
 from gan.config import ConfigError, TrainConfig
 from gan.training.trainer import Trainer
 
@@ -372,9 +375,44 @@ def test_recipe_defaults_by_model_and_loss(given, expected):
         (dict(loss="wgan"), r"--loss must be one of"),
     ],
 )
-def test_config_errors_name_the_flag(given, message):
-    with pytest.raises(ConfigError, match=message):
+def test_config_errors_name_the_setting_and_the_cli_spells_it_as_its_flag(given, message):
+    with pytest.raises(ConfigError) as e:
         _cfg(**given)
+    assert re.search(message, e.value.message(flag_spelling)), e.value.message(flag_spelling)
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    assert e.value.fields and set(e.value.fields) <= fields
+    assert "--" not in str(e.value) and all(name in str(e.value) for name in e.value.fields), str(e.value)
+
+
+def test_config_errors_speak_python_to_python_callers():
+    with pytest.raises(ConfigError, match=r"^epochs must be at least 1, got 0$"):
+        TrainConfig(epochs=0).validate()
+    with pytest.raises(ConfigError, match=r"^d_norm is a setting of model='dcgan28', not of model='mlp'$"):
+        TrainConfig(d_norm="layer").validate()
+    with pytest.raises(ConfigError, match=r"^limit=10 images make no full iteration of k=1 batches of batch_size=128$"):
+        TrainConfig(limit=10).validate()
+
+
+def test_fill_defaults_only_fills_and_check_only_checks():
+    cfg = TrainConfig(model="dcgan28", loss="wgan-gp", lr_d=3e-4)
+    assert cfg.fill_defaults() is cfg
+    assert (cfg.lr, cfg.k, cfg.batch_size, cfg.lr_g, cfg.lr_d, cfg.gp_lambda, cfg.d_norm, cfg.image_size) == (
+        1e-4,
+        5,
+        64,
+        1e-4,
+        3e-4,
+        10.0,
+        "layer",
+        28,
+    )
+    bad = TrainConfig(epochs=0, lr=-1.0).fill_defaults()  # filling never raises, whatever the settings
+    assert bad.lr == bad.lr_g == -1.0
+    before = TrainConfig().fill_defaults().to_dict()
+    checked = TrainConfig().fill_defaults()
+    assert checked.check() is checked and checked.to_dict() == before  # checking changes nothing
+    with pytest.raises(ConfigError, match="fill_defaults"):
+        TrainConfig().check()  # the recipe's settings are still None
 
 
 @pytest.mark.parametrize(
@@ -495,7 +533,7 @@ def test_logged_gp_grad_norm_is_the_penaltys_norm(mnist_dir, tmp_path):
 
 
 def test_logged_gp_grad_norm_is_the_mean_over_the_k_critic_updates(mnist_dir, tmp_path, monkeypatch):
-    from gan.training import trainer as gan_train
+    from gan.training import steps as gan_steps
 
     norms = iter(range(1, 100))
 
@@ -503,7 +541,7 @@ def test_logged_gp_grad_norm_is_the_mean_over_the_k_critic_updates(mnist_dir, tm
         penalty, _ = penalties.gradient_penalty(D, real, fake, weight)
         return penalty, minigrad.tensor(float(next(norms)), dtype="float32")
 
-    monkeypatch.setattr(gan_train, "gradient_penalty", known_norm)
+    monkeypatch.setattr(gan_steps, "gradient_penalty", known_norm)
     steps = [r for r in _records_of_wgan_gp_run(mnist_dir, tmp_path / "k3", 4, 3) if r["kind"] == "step"]
     assert [r["gp_grad_norm"] for r in steps] == [2.0 + 3 * i for i in range(8)]  # (1+2+3)/3, (4+5+6)/3, ...
 

@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from gan import cli
-from gan.figures import grids
+from gan.figures import curves
 from gan.run.log import append_record, write_json
 
 
@@ -38,8 +38,8 @@ def drawn(monkeypatch):
         path.write_bytes(b"png")
         return path
 
-    monkeypatch.setattr(grids, "plot_losses", losses)
-    monkeypatch.setattr(grids, "plot_scores", scores)
+    monkeypatch.setattr(curves, "plot_losses", losses)
+    monkeypatch.setattr(curves, "plot_scores", scores)
     return calls
 
 

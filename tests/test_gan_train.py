@@ -14,8 +14,10 @@ from helpers import assert_same_arrays, run_arrays
 import minigrad
 from gan import cli, losses, sampling
 from gan.run.checkpoint import load_checkpoint
+from gan.training import steps
 from gan.training import trainer as gan_train
 from gan.training.step_statistics import STATISTICS
+from gan.training.steps import StepResult
 
 # --- a small MNIST folder: runs load it instantly ----------------------------------------------
 
@@ -149,7 +151,7 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, flags, train_tiny
     tiny = ("--epochs", "2", "--model", "dcgan28", "--width", "0.0625", "--log-every", "4", *flags)
     assert train_tiny(tmp_path / "full", *tiny) == 0
     calls = {"n": 0}
-    original = gan_train.d_loss_for
+    original = steps.d_loss_for
 
     def interrupting(*args):
         calls["n"] += 1
@@ -157,14 +159,14 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, flags, train_tiny
             os.kill(os.getpid(), sig)
         return original(*args)
 
-    monkeypatch.setattr(gan_train, "d_loss_for", interrupting)
+    monkeypatch.setattr(steps, "d_loss_for", interrupting)
     code = train_tiny(tmp_path / "cut", *tiny)
     assert code == 130
     err = capsys.readouterr().err
     assert "stopping after the current step" in err and "interrupted at step 6" in err
     state = load_checkpoint(tmp_path / "cut")
     assert (state["epoch"], state["batch"], state["step"]) == (1, 2, 6)
-    monkeypatch.setattr(gan_train, "d_loss_for", original)
+    monkeypatch.setattr(steps, "d_loss_for", original)
     assert cli.main(["train", "--resume", str(tmp_path / "cut"), "--quiet"]) == 0
     assert_same_arrays(run_arrays(tmp_path / "full"), run_arrays(tmp_path / "cut"))  # BatchNorm statistics too
     # the logged means too: step 8's record averages steps 5-8, across the cut at step 6
@@ -184,14 +186,14 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, flags, train_tiny
 
 def test_divergence_stops_and_keeps_last_good_checkpoint(train_tiny, tmp_path, monkeypatch, capsys):
     calls = {"n": 0}
-    original = gan_train.d_loss_for
+    original = steps.d_loss_for
 
     def diverging(*args):
         calls["n"] += 1
         loss = original(*args)
         return loss * float("nan") if calls["n"] == 7 else loss
 
-    monkeypatch.setattr(gan_train, "d_loss_for", diverging)
+    monkeypatch.setattr(steps, "d_loss_for", diverging)
     code = train_tiny(tmp_path / "run", "--epochs", "3", "--log-every", "100")
     assert code == 1
     err = capsys.readouterr().err
@@ -223,7 +225,9 @@ def test_the_log_holds_d_probabilities_or_the_critic_values(loss, mnist_dir, tmp
     D.load_state_dict({k: minigrad.tensor(v.numpy().copy()) for k, v in trainer.D.state_dict().items()})
     rng = minigrad.backend.get_rng_state()
     xb = next(trainer.batches.epoch(0))
-    _, _, d_real, d_fake, _, _ = trainer.train_step([xb])
+    result = trainer.train_step([xb])
+    assert isinstance(result, StepResult) and result._fields == STATISTICS
+    d_real, d_fake = result.d_real, result.d_fake
     minigrad.backend.set_rng_state(rng)
     with minigrad.no_grad():
         fake = G(sample_noise(32, cfg.latent_dim, cfg.noise, "cpu"))
@@ -348,3 +352,14 @@ def test_damaged_metrics_lines_are_skipped_with_a_warning_and_the_rest_survive(t
         ("step", 3),
         ("epoch", 3),
     ]
+
+
+@pytest.mark.parametrize("ema", [0.0, 0.9])
+def test_sampler_is_a_deprecated_alias_of_the_sample_generator(ema, mnist_dir, tmp_path):
+    cfg = gan_train.TrainConfig(
+        data_dir=str(mnist_dir), limit=64, batch_size=32, width=0.1, ema=ema, outdir=str(tmp_path / "run"), quiet=True
+    )
+    trainer = gan_train.Trainer(cfg)
+    assert trainer.sample_generator is (trainer.ema.average if ema else trainer.G)
+    with pytest.warns(DeprecationWarning, match="sample_generator"):
+        assert trainer.sampler is trainer.sample_generator

@@ -405,27 +405,27 @@ def test_batch_norm_running_statistics_bump_their_version(device):
 # --- gradgradcheck reports a wrong second derivative -----------------------------------------------------------
 
 
-class _CubeDetachedBackward(Function):
-    """y = x^3 with dx = 3 x^2 gy right at first order, but x read as a constant: its second derivative is lost."""
+class _Cube(Function):
+    """y = x^3; the subclasses' backward formulas are right at first order only."""
 
     def forward(self, x):
         self.save_for_backward(x)
         return x**3
 
+
+class _CubeDetachedBackward(_Cube):
+    """dx = 3 x^2 gy, but x read as a constant: its second derivative is lost."""
+
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         return gy * (3 * raw(x) ** 2)
 
 
-class _CubeDetachedGradOutput(Function):
-    """y = x^3 whose backward reads gy as a constant: wrong in the grad_output direction only."""
-
-    def forward(self, x):
-        self.save_for_backward(x)
-        return x**3
+class _CubeDetachedGradOutput(_Cube):
+    """A backward that reads gy as a constant: wrong in the grad_output direction only."""
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved_values
         return raw(gy) * (3 * x * x)
 
 

@@ -16,7 +16,17 @@ first gradients twice per element of every input and cotangent.
 
 import numpy as np
 import pytest
-from helpers import const, leaf, loss_case, second_order
+from helpers import (
+    bce_call,
+    bce_with_logits_call,
+    class_case,
+    const,
+    conv_case,
+    leaf,
+    linear_case,
+    loss_case,
+    second_order,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -353,8 +363,7 @@ def test_softmax_log_softmax(device, name, shape, data):
 @given(case=loss_case(low=0.05, high=0.95))
 def test_binary_cross_entropy(device, reduction, case):
     p, t, w = case
-    args = [leaf(p, device), leaf(t, device)] + ([leaf(w, device)] if w is not None else [])
-    second_order(lambda *a: F.binary_cross_entropy(a[0], a[1], a[2] if len(a) > 2 else None, reduction=reduction), args)
+    second_order(*bce_call(p, t, w, device, reduction))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -363,15 +372,7 @@ def test_binary_cross_entropy(device, reduction, case):
 def test_binary_cross_entropy_with_logits(device, reduction, case, pos_weight):
     x, t, w = case
     pw = None if pos_weight is None else np.broadcast_to(pos_weight, (x.shape[1],)) * np.linspace(1, 1.5, x.shape[1])
-    args = [leaf(x, device), leaf(t, device)]
-    args += [leaf(w, device)] if w is not None else []
-    args += [leaf(pw, device)] if pw is not None else []
-
-    def fn(*a):
-        rest = list(a[2:])
-        wt = rest.pop(0) if w is not None else None
-        pwt = rest.pop(0) if pw is not None else None
-        return F.binary_cross_entropy_with_logits(a[0], a[1], wt, reduction=reduction, pos_weight=pwt)
+    fn, args = bce_with_logits_call(x, t, w, pw, device, reduction)
 
     second_order(fn, args)
 
@@ -384,76 +385,34 @@ def test_mse_loss(device, reduction, case):
     second_order(lambda a, b: F.mse_loss(a, b, reduction=reduction), [leaf(x, device), leaf(t, device)])
 
 
-@st.composite
-def class_case(draw):
-    n, c = draw(st.integers(1, 3)), draw(st.integers(2, 3))
-    x = draw(arrays((n, c), low=-3, high=3))
-    t = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)), dtype=np.int64)
-    w = draw(arrays((c,), low=0.2, high=2.0)) if draw(st.booleans()) else None
-    if draw(st.booleans()) and n > 1:
-        t[0] = -100  # one ignored sample
-    return x, t, w
-
-
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @fewer
-@given(case=class_case())
-def test_cross_entropy(device, reduction, case):
+@given(case=class_case(max_n=3, max_classes=3))
+def test_class_losses(device, loss, reduction, case):
     x, t, w = case
     tt = mg.tensor(t, device=device)
     wt = None if w is None else const(w, device)
-    second_order(lambda a: F.cross_entropy(a, tt, weight=wt, reduction=reduction), [leaf(x, device)])
-
-
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@fewer
-@given(case=class_case())
-def test_nll_loss(device, reduction, case):
-    x, t, w = case
-    tt = mg.tensor(t, device=device)
-    wt = None if w is None else const(w, device)
-    # nll is linear in its input: through log_softmax its second derivative is softmax's
-    second_order(lambda a: F.nll_loss(a, tt, weight=wt, reduction=reduction), [leaf(x, device)])
-    second_order(lambda a: F.nll_loss(F.log_softmax(a, 1), tt, weight=wt, reduction=reduction), [leaf(x, device)])
+    fn = getattr(F, loss)
+    second_order(lambda a: fn(a, tt, weight=wt, reduction=reduction), [leaf(x, device)])
+    if loss == "nll_loss":  # nll is linear in its input: through log_softmax its second derivative is softmax's
+        second_order(lambda a: fn(F.log_softmax(a, 1), tt, weight=wt, reduction=reduction), [leaf(x, device)])
 
 
 # --- layers --------------------------------------------------------------------------------------------------------
 
 
 @few
-@given(
-    lead=st.lists(st.integers(1, 2), min_size=0, max_size=2),
-    n_in=st.integers(1, 3),
-    n_out=st.integers(1, 3),
-    bias=st.booleans(),
-    data=st.data(),
-)
-def test_linear(device, lead, n_in, n_out, bias, data):
-    x = data.draw(arrays(tuple(lead) + (n_in,)))
-    w = data.draw(arrays((n_out, n_in)))
-    args = [leaf(x, device), leaf(w, device)] + ([leaf(data.draw(arrays((n_out,))), device)] if bias else [])
+@given(case=linear_case(max_lead=2, max_features=3))
+def test_linear(device, case):
+    x, w, b = case
+    args = [leaf(x, device), leaf(w, device)] + ([leaf(b, device)] if b is not None else [])
     second_order(lambda *a: F.linear(*a), args)
 
 
-@st.composite
-def conv_case(draw, transpose=False):
-    """A tiny conv2d / conv_transpose2d: stride, padding, dilation and output_padding drawn; valid output size."""
-    k = draw(st.tuples(st.integers(1, 3), st.integers(1, 2)))
-    s = draw(st.tuples(st.integers(1, 2), st.integers(1, 2)))
-    d = draw(st.tuples(st.integers(1, 2), st.integers(1, 2)))
-    p = draw(st.tuples(st.integers(0, 1), st.integers(0, 1)))
-    op = (0, 0)
-    if transpose:
-        op = tuple(draw(st.integers(0, max(s[i], d[i]) - 1)) for i in range(2))  # op >= stride when d > s
-        lo = [max(1, -(-(2 * p[i] - d[i] * (k[i] - 1) - op[i]) // s[i]) + 1) for i in range(2)]
-    else:
-        lo = [max(1, d[i] * (k[i] - 1) + 1 - 2 * p[i]) for i in range(2)]
-    hw = tuple(draw(st.integers(lo[i], lo[i] + 2)) for i in range(2))
-    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    x = draw(arrays((n, c_in) + hw))
-    w = draw(arrays(((c_in, c_out) if transpose else (c_out, c_in)) + k))
-    b = draw(arrays((c_out,))) if draw(st.booleans()) else None
-    return x, w, b, s, p, op, d
+def small_conv_case(transpose=False):
+    """conv_case at second-order sizes: a kernel up to 3 x 2, stride and padding up to 2 and 1, 1-2 channels."""
+    return conv_case(transpose, kernel=(3, 2), stride=2, padding=1, spread=2, channels=2)
 
 
 def _conv_args(x, w, b, device):
@@ -461,7 +420,7 @@ def _conv_args(x, w, b, device):
 
 
 @few
-@given(case=conv_case())
+@given(case=small_conv_case())
 def test_conv2d(device, case):
     x, w, b, s, p, _, d = case
     second_order(
@@ -471,7 +430,7 @@ def test_conv2d(device, case):
 
 
 @few
-@given(case=conv_case(transpose=True))
+@given(case=small_conv_case(transpose=True))
 def test_conv_transpose2d(device, case):
     x, w, b, s, p, op, d = case
 

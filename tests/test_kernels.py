@@ -23,6 +23,7 @@ from minigrad.kernels import (
     conv_transpose_output_size,
     im2col,
 )
+from minigrad.kernels.im2col import phase_grid_to_nchw
 from minigrad.kernels.reference import conv2d_reference, conv_transpose2d_reference
 
 fixture_ok = settings(
@@ -249,14 +250,23 @@ def numeric_grad(f, a, eps=1e-6):
     return g
 
 
+def _with_bias(cfg, data):
+    """(x, w, b, stride, padding, dilation) of ``cfg`` with a bias."""
+    cfg["bias"] = True
+    return (*data(cfg), *hp(cfg))
+
+
+def _cotangent(cfg, shape):
+    """The seeded output gradient of a backward check: loss = <y, cotangent>."""
+    return np.random.default_rng(cfg["seed"] + 1).standard_normal(shape)
+
+
 @fixture_ok
 @given(cfg=conv_configs(max_side=5))
 def test_conv2d_backward_matches_finite_differences(cfg, device):
-    cfg["bias"] = True
-    x, w, b = conv_data(cfg)
-    s, p, d = hp(cfg)
+    x, w, b, s, p, d = _with_bias(cfg, conv_data)
     y, cols = conv2d_forward(dev(x, device), dev(w, device), dev(b, device), s, p, d)
-    cot = np.random.default_rng(cfg["seed"] + 1).standard_normal(y.shape)
+    cot = _cotangent(cfg, y.shape)
     gx, gw, gb = conv2d_backward(dev(cot, device), x.shape, dev(w, device), cols, s, p, d)
 
     def loss():  # <y, cot>, evaluated with the NumPy kernels
@@ -269,12 +279,10 @@ def test_conv2d_backward_matches_finite_differences(cfg, device):
 @fixture_ok
 @given(cfg=transpose_configs(max_side=4))
 def test_conv_transpose2d_backward_matches_finite_differences(cfg, device):
-    cfg["bias"] = True
-    x, w, b = transpose_data(cfg)
-    s, p, d = hp(cfg)
+    x, w, b, s, p, d = _with_bias(cfg, transpose_data)
     op = cfg["output_padding"]
     y = conv_transpose2d_forward(x, w, b, s, p, op, d)
-    cot = np.random.default_rng(cfg["seed"] + 1).standard_normal(y.shape)
+    cot = _cotangent(cfg, y.shape)
     gx, gw, gb = conv_transpose2d_backward(
         dev(cot, device), dev(x, device), dev(w, device), s, p, op, d, True, True, True
     )
@@ -384,3 +392,21 @@ def test_col2im_checks_its_cols():
     """col2im is called on its own (not behind F.conv2d's checks): it names a cols / x_shape mismatch."""
     with pytest.raises(ValueError, match="col2im"):
         col2im(np.zeros((8, 18)), (1, 2, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
+
+
+@pytest.mark.parametrize("stride,in_hw", [((2, 2), (14, 14)), ((2, 2), (13, 15)), ((3, 2), (7, 6)), ((1, 1), (4, 5))])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_phase_grid_to_nchw_is_the_pixel_interleave(stride, in_hw, with_bias, device):
+    """Pixel (m*sh + r, l*sw + t) of the image is acc[r, t, :, m, l] (+ bias), rows past the image cropped."""
+    rng = np.random.default_rng(sum(in_hw))
+    (sh, sw), (H, W), N, C = stride, in_hw, 2, 3
+    acc = rng.standard_normal((sh, sw, N, -(-H // sh), -(-W // sw), C)).astype(np.float32)
+    bias = rng.standard_normal(C).astype(np.float32) if with_bias else None
+    expected = np.empty((N, C, H, W), np.float32)
+    for h in range(H):
+        for v in range(W):
+            expected[:, :, h, v] = acc[h % sh, v % sw, :, h // sh, v // sw, :]
+            if with_bias:
+                expected[:, :, h, v] += bias
+    out = phase_grid_to_nchw(dev(acc, device), (H, W), dev(bias, device))
+    np.testing.assert_array_equal(as_numpy(out), expected)

@@ -3,7 +3,7 @@ hypothesis-drawn shapes (affine, weight only, none), the module's parameters and
 
 import numpy as np
 import pytest
-from helpers import leaf, second_order
+from helpers import leaf, second_order, with_affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,11 +25,7 @@ def ln_ref(x, k, w, b, eps=1e-5):
         mean = v.sum() / v.size
         var = ((v - mean) ** 2).sum() / v.size  # biased
         out[idx] = (v - mean) / np.sqrt(var + eps)
-    if w is not None:
-        out = out * w.reshape(norm)
-    if b is not None:
-        out = out + b.reshape(norm)
-    return out
+    return with_affine(out, w, b, norm)
 
 
 @st.composite

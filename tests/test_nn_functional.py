@@ -3,7 +3,7 @@ backward by finite differences (float64 gradcheck), and the error messages."""
 
 import numpy as np
 import pytest
-from helpers import leaf, loss_case
+from helpers import bce_call, bce_with_logits_call, class_case, conv_case, leaf, linear_case, loss_case, with_affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,17 +34,10 @@ def reduce_ref(l, reduction):
 
 
 @fixture_ok
-@given(
-    lead=st.lists(st.integers(1, 3), min_size=0, max_size=2),
-    n_in=st.integers(1, 4),
-    n_out=st.integers(1, 4),
-    bias=st.booleans(),
-    data=st.data(),
-)
-def test_linear_forward_and_gradcheck(device, lead, n_in, n_out, bias, data):
-    x = data.draw(arrays(tuple(lead) + (n_in,)))
-    w = data.draw(arrays((n_out, n_in)))
-    b = data.draw(arrays((n_out,))) if bias else None
+@given(case=linear_case())
+def test_linear_forward_and_gradcheck(device, case):
+    x, w, b = case
+    bias = b is not None
     ref = x @ w.T + (b if bias else 0)
     args = [leaf(x, device), leaf(w, device)] + ([leaf(b, device)] if bias else [])
     y = F.linear(*args)
@@ -81,30 +74,6 @@ def test_linear_errors_name_shapes():
 
 
 # --- conv2d / conv_transpose2d -----------------------------------------------------------
-
-
-pairs = st.tuples
-
-
-@st.composite
-def conv_case(draw, transpose=False):
-    k = draw(pairs(st.integers(1, 3), st.integers(1, 3)))
-    s = draw(pairs(st.integers(1, 3), st.integers(1, 3)))
-    d = draw(pairs(st.integers(1, 2), st.integers(1, 2)))
-    p = draw(pairs(st.integers(0, 2), st.integers(0, 2)))
-    op = (0, 0)
-    if transpose:
-        op = tuple(draw(st.integers(0, max(s[i], d[i]) - 1)) for i in range(2))
-        # output size (H-1)s - 2p + d(k-1) + op + 1 must be >= 1
-        lo = [max(1, -(-(2 * p[i] - d[i] * (k[i] - 1) - op[i]) // s[i]) + 1) for i in range(2)]
-    else:
-        lo = [max(1, d[i] * (k[i] - 1) + 1 - 2 * p[i]) for i in range(2)]
-    hw = tuple(draw(st.integers(lo[i], lo[i] + 3)) for i in range(2))
-    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    x = draw(arrays((n, c_in) + hw))
-    w = draw(arrays(((c_in, c_out) if transpose else (c_out, c_in)) + k))
-    b = draw(arrays((c_out,))) if draw(st.booleans()) else None
-    return x, w, b, s, p, op, d
 
 
 def _conv_arg(pair, as_int):
@@ -245,12 +214,7 @@ def bn_ref(x, w, b, eps, mean=None, var=None):
     shape = (1, -1) + (1,) * (x.ndim - 2)
     if mean is None:
         mean, var = x.mean(axis=axes), x.var(axis=axes)
-    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
-    if w is not None:
-        y = y * w.reshape(shape)
-    if b is not None:
-        y = y + b.reshape(shape)
-    return y
+    return with_affine((x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps), w, b, shape)
 
 
 @st.composite
@@ -427,10 +391,7 @@ def bce_logits_ref(x, t, w=None, pw=None):
 @given(case=loss_case(low=0.05, high=0.95))
 def test_binary_cross_entropy(device, reduction, case):
     p, t, w = case
-    args = [leaf(p, device), leaf(t, device)] + ([leaf(w, device)] if w is not None else [])
-
-    def fn(*a):
-        return F.binary_cross_entropy(a[0], a[1], a[2] if len(a) > 2 else None, reduction=reduction)
+    fn, args = bce_call(p, t, w, device, reduction)
 
     np.testing.assert_allclose(fn(*args).numpy(), reduce_ref(bce_ref(p, t, w), reduction), rtol=1e-10)
     assert fn(*args).grad_fn.name == "BinaryCrossEntropy"
@@ -443,15 +404,7 @@ def test_binary_cross_entropy(device, reduction, case):
 def test_binary_cross_entropy_with_logits(device, reduction, case, pos_weight):
     x, t, w = case
     pw = None if pos_weight is None else np.broadcast_to(pos_weight, (x.shape[1],)).copy()
-    args = [leaf(x, device), leaf(t, device)]
-    args += [leaf(w, device)] if w is not None else []
-    args += [leaf(pw, device)] if pw is not None else []
-
-    def fn(*a):
-        rest = list(a[2:])
-        wt = rest.pop(0) if w is not None else None
-        pwt = rest.pop(0) if pw is not None else None
-        return F.binary_cross_entropy_with_logits(a[0], a[1], wt, reduction=reduction, pos_weight=pwt)
+    fn, args = bce_with_logits_call(x, t, w, pw, device, reduction)
 
     ref = reduce_ref(bce_logits_ref(x, t, w, pw), reduction)
     np.testing.assert_allclose(fn(*args).numpy(), ref, rtol=1e-10, atol=1e-12)
@@ -502,17 +455,6 @@ def test_mse_loss(device, reduction, case):
 
     np.testing.assert_allclose(fn(*args).numpy(), reduce_ref((x - t) ** 2, reduction), rtol=1e-12)
     assert mg.gradcheck(fn, args)
-
-
-@st.composite
-def class_case(draw):
-    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 4))
-    x = draw(arrays((n, c), low=-3, high=3))
-    t = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)), dtype=np.int64)
-    w = draw(arrays((c,), low=0.2, high=2.0)) if draw(st.booleans()) else None
-    if draw(st.booleans()) and n > 1:
-        t[0] = -100  # one ignored sample
-    return x, t, w
 
 
 def nll_ref(logp, t, w, reduction):

@@ -1,10 +1,10 @@
-"""gan.figures.grids: image grids, PNG/GIF files, loss and score figures."""
+"""gan.figures: image grids, PNG/GIF files (grids), loss and score figures (curves)."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from gan.figures import grids
+from gan.figures import curves, grids
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -85,10 +85,10 @@ def test_plot_losses(tmp_path):
         dict(step=s, loss_d=1.3 + rng.normal(0, 0.1), loss_g=0.8 + rng.normal(0, 0.1), d_real=0.6, d_fake=0.4)
         for s in range(0, 2000, 10)
     ]
-    assert_png(grids.plot_losses(recs, tmp_path / "losses.png"))
-    assert_png(grids.plot_losses(recs[:5], tmp_path / "few.png", title="short"))
+    assert_png(curves.plot_losses(recs, tmp_path / "losses.png"))
+    assert_png(curves.plot_losses(recs[:5], tmp_path / "few.png", title="short"))
     with pytest.raises(ValueError, match="no records"):
-        grids.plot_losses([], tmp_path / "x.png")
+        curves.plot_losses([], tmp_path / "x.png")
 
 
 @pytest.mark.parametrize("critic", [False, True])
@@ -99,9 +99,9 @@ def test_plot_losses_labels_probabilities_or_critic_values(critic, tmp_path, mon
         seen["axes"] = fig.axes
         return path
 
-    monkeypatch.setattr(grids, "_save_figure", keep)
+    monkeypatch.setattr(curves, "save_figure", keep)
     recs = [dict(step=s, loss_d=1.0, loss_g=1.0, d_real=3.0 + s, d_fake=-2.0 - s) for s in range(5)]
-    grids.plot_losses(recs, tmp_path / "losses.png", critic=critic)
+    curves.plot_losses(recs, tmp_path / "losses.png", critic=critic)
     ax = seen["axes"][1]
     labels = ax.get_legend_handles_labels()[1]
     if critic:  # the values' own scale, no equilibrium line
@@ -114,19 +114,19 @@ def test_plot_losses_labels_probabilities_or_critic_values(critic, tmp_path, mon
 
 def test_plot_scores(tmp_path):
     recs = [dict(epoch=e, parzen_ll=100.0 + 10 * e, parzen_se=2.0, fid=50.0 / (e + 1)) for e in range(5)]
-    p = grids.plot_scores(recs, tmp_path / "scores.png", references={"parzen_ll": [(225.0, "paper")]})
+    p = curves.plot_scores(recs, tmp_path / "scores.png", references={"parzen_ll": [(225.0, "paper")]})
     assert_png(p)
     with Image.open(p) as im:  # two panels side by side: wider than tall
         assert im.size[0] > im.size[1]
-    assert_png(grids.plot_scores([dict(epoch=0, inception_score=8.1)], tmp_path / "one.png"))
+    assert_png(curves.plot_scores([dict(epoch=0, inception_score=8.1)], tmp_path / "one.png"))
     with pytest.raises(ValueError, match="none of the metrics"):
-        grids.plot_scores([dict(epoch=0)], tmp_path / "none.png")
+        curves.plot_scores([dict(epoch=0)], tmp_path / "none.png")
 
 
 def test_moving_average_matches_loop():
     y = np.random.default_rng(3).random(17)
     ref = [y[max(0, i - 4) : i + 1].mean() for i in range(17)]
-    np.testing.assert_allclose(grids.moving_average(y, 5), ref)
+    np.testing.assert_allclose(curves.moving_average(y, 5), ref)
 
 
 @pytest.mark.parametrize("n,k", [(100, 60), (61, 60), (60, 60), (5, 60), (7, 2), (9, 1)])

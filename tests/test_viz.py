@@ -1,5 +1,5 @@
 """minigrad.viz: the DOT text of a known graph (nodes, edges, labels, backward's order, names, values and
-gradients), the freed-graph error, the matplotlib drawing without Graphviz (files, tooltips, no overlapping
+gradients), drawing after backward, the matplotlib drawing without Graphviz (files, tooltips, no overlapping
 boxes, text inside its box) and grouping by module."""
 
 import re
@@ -107,14 +107,35 @@ def test_parameter_names_label_their_tensors():
         assert f"{tuple(p.shape)} float32" in node_of(nodes, name)
 
 
-def test_a_freed_graph_is_a_clear_error_and_retain_graph_or_graph_first_draw_it():
+def test_draw_after_backward_shows_leaves_with_grads_and_freed_intermediates():
     g = tour_graph()
+    full = viz.Graph(g["L"], params=dict(W=g["W"], b=g["b"]))  # before backward: the full picture
     g["L"].backward()
-    with pytest.raises(RuntimeError, match="freed by backward.*viz.Graph.*retain_graph=True"):
-        viz.to_dot(g["L"])
+    nodes_full, edges_full = parse_dot(viz.to_dot(full))
+    nodes, edges = parse_dot(viz.to_dot(g["L"], params=dict(W=g["W"], b=g["b"])))  # read from next_functions
+    assert len(nodes) == len(nodes_full) == 8 + 5 and sorted(edges) == sorted(edges_full)
+
+    def ops(nodes):  # "Name backward #k" of every op box
+        return sorted(lab.replace("\\n", " ") for attrs, lab in nodes.values() if "shape=box" in attrs)
+
+    assert ops(nodes) == ops(nodes_full) and len(ops(nodes)) == 5
+    for leaf in ("W", "b"):  # leaves: values and gradients, as before
+        np.testing.assert_allclose(section(node_of(nodes, leaf), "data"), g[leaf].numpy().ravel(), atol=1e-4)
+        np.testing.assert_allclose(section(node_of(nodes, leaf), "grad"), g[leaf].grad.numpy().ravel(), atol=1e-4)
+    records = [lab for attrs, lab in nodes.values() if "shape=record" in attrs]
+    freed = [lab for lab in records if "value freed by backward" in lab]
+    # z, a, h, s: shape and dtype only; x, a constant the graph no longer holds, likewise
+    assert sorted(re.match(r"\{(\([\d, ]*\) \w+)", lab).group(1) for lab in freed) == sorted(
+        [f"{tuple(g[n].shape)} float64" for n in ("z", "a", "h", "s", "x")]
+    )
+    assert sum("constant" in lab for lab in freed) == 1
+    assert [lab for lab in records if lab.startswith("{() float64\\l|data")]  # L, the output, keeps its value
+    # group_modules needs the forward's tensors: a clear error after backward
+    with pytest.raises(ValueError, match="before backward"):
+        viz.Graph(g["L"]).view(group_modules=True)
     g = tour_graph()
     g["L"].backward(retain_graph=True)
-    assert "grad" in viz.to_dot(g["L"], params=dict(W=g["W"]))
+    assert "freed" not in viz.to_dot(g["L"], params=dict(W=g["W"]))
 
 
 def no_dot(monkeypatch, tmp_path):

@@ -87,19 +87,9 @@ def run(p, args):
     )
     if args.checkpoint:
         G, cfg, state, averaged = load_generator(p, args.checkpoint, args.device, raw=args.raw)
-        evaluator = evaluate.make_evaluator(
-            cfg.latent_dim,
-            cfg.noise,
-            args.device,
-            n=args.n,
-            seed=args.seed,
-            trained_on=cfg.limit,
-            conditional=cfg.conditional,
-            **{k: v for k, v in kwargs.items() if k != "device"},
-        )
         name = f"{cfg.model}{' cond.' if cfg.conditional else ''}{' EMA' if averaged else ''} (epoch {state['epoch']})"
         try:
-            scores = evaluator(G, state["epoch"])
+            scores = evaluate.evaluate_generator(G, cfg, state["epoch"], n=args.n, seed=args.seed, **kwargs)
         except ValueError as e:  # e.g. a diverged generator's NaN images
             p.error(f"--checkpoint {args.checkpoint}: {e}")
         # the last iterate's scores must not overwrite the average's

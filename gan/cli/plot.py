@@ -46,7 +46,7 @@ def run(p, args):
         problem = None if isinstance(config, dict) else "not a JSON object"
     except (OSError, ValueError) as e:
         problem = getattr(e, "strerror", None) or str(e)
-    if problem:  # titles say "?", and D's outputs are drawn as probabilities
+    if problem:  # titles say "?", and D's outputs are plotted as probabilities
         warn(f"{run / CONFIG_FILE}: cannot read the run's settings ({problem}); drawing without them")
         config = {}
     records = read_metrics(run / METRICS_FILE, warn=warn)
@@ -71,10 +71,10 @@ def run(p, args):
         references = {
             key: [(real[key], f"real MNIST: {real[key]:.3g}")] for key in ("parzen_ll", "fid", "inception_score")
         }
-    losses, drawn = curves.draw(records, config, outputs["--losses"], outputs["--scores"], references)
+    losses, scores = curves.plot_run(records, config, outputs["--losses"], outputs["--scores"], references)
     print(f"wrote {losses}")
-    if drawn is None:
+    if scores is None:
         print(f"no scores from epoch {args.from_epoch} on (train with --eval-every N to score the run)")
     else:
-        print(f"wrote {drawn}")
+        print(f"wrote {scores}")
     return 0

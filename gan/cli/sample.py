@@ -7,17 +7,7 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
-from gan.cli.shared import (
-    add_label_arguments,
-    add_threads_argument,
-    load_generator,
-    non_negative_int,
-    positive_int,
-    requested_labels,
-    require_device,
-    require_writable,
-    use_threads,
-)
+from gan.cli import shared
 from gan.run.checkpoint import checkpoint_path
 
 SUMMARY = "draw images from a trained generator into a .npy file"
@@ -27,7 +17,7 @@ def add_arguments(p):
     p.add_argument(
         "--checkpoint", required=True, metavar="PATH", help="a checkpoint.npz, or a run directory holding one"
     )
-    p.add_argument("--n", type=positive_int, required=True, help="number of images")
+    p.add_argument("--n", type=shared.positive_int, required=True, help="number of images")
     p.add_argument(
         "--out",
         required=True,
@@ -40,29 +30,29 @@ def add_arguments(p):
         metavar="FILE.png",
         help="also save the first (up to 64) images as an 8x8 grid (a conditional run: one row of up to 8 per digit)",
     )
-    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the noise (default 0)")
+    p.add_argument("--seed", type=shared.non_negative_int, default=0, help="seed of the noise (default 0)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the generator (default cpu)")
-    p.add_argument("--batch-size", type=positive_int, default=500, help="images per forward pass (default 500)")
+    p.add_argument("--batch-size", type=shared.positive_int, default=500, help="images per forward pass (default 500)")
     p.add_argument("--raw", action="store_true", help="use the last generator iterate, not its --ema average")
-    add_label_arguments(p)
-    add_threads_argument(p)
+    shared.add_label_arguments(p)
+    shared.add_threads_argument(p)
 
 
 def run(p, args):
     from gan.figures import grids
     from gan.sampling import generate, sample_noise
 
-    require_device(p, args.device)
+    shared.require_device(p, args.device)
     if not str(args.out).endswith(".npy"):
         p.error(f"--out {args.out}: the file name must end in .npy")
-    require_writable(p, "--out", args.out, Path(args.out).parent)
+    shared.require_writable(p, "--out", args.out, Path(args.out).parent)
     if args.grid:
-        require_writable(p, "--grid", args.grid, Path(args.grid).parent)
-    use_threads(args.threads)
-    G, cfg, state, _ = load_generator(p, args.checkpoint, args.device, raw=args.raw)
+        shared.require_writable(p, "--grid", args.grid, Path(args.grid).parent)
+    shared.use_threads(args.threads)
+    G, cfg, state, _ = shared.load_generator(p, args.checkpoint, args.device, raw=args.raw)
     minigrad.manual_seed(args.seed)
     z = sample_noise(args.n, cfg.latent_dim, cfg.noise, args.device)
-    labels = requested_labels(p, args, G, args.n)
+    labels = shared.requested_labels(p, args, G, args.n)
     images = generate(G, z, args.batch_size, labels=labels)  # (N, C, H, W) float32 in [0, 1]
     out = Path(args.out)
     try:

@@ -9,9 +9,9 @@ import warnings
 import numpy as np
 
 import minigrad
-from gan.config import ConfigError, TrainConfig
-from gan.models import build_models
-from gan.run.checkpoint import CheckpointError, load_checkpoint, load_weights
+from gan.config import ConfigError
+from gan.run.checkpoint import CheckpointError
+from gan.run.checkpoint import load_generator as checkpoint_generator
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -21,6 +21,18 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def flag_spelling(field: str, *value) -> str:
+    """A TrainConfig setting as the command line spells it: ``--batch-size``, or with a value ``--model mlp``
+    (for ConfigError.message)."""
+    flag = "--" + field.replace("_", "-")
+    return f"{flag} {value[0]}" if value else flag
+
+
+def spoken(e: Exception) -> str:
+    """An error's message for the command line: the settings of a ConfigError or CheckpointError as flags."""
+    return e.message(flag_spelling) if isinstance(e, (ConfigError, CheckpointError)) else str(e)
 
 
 def int_at_least(low, what):
@@ -125,20 +137,8 @@ def requested_labels(p, args, G, n: int, per_block: bool = True):
 
 
 def load_generator(p, checkpoint, device, raw=False):
-    """(G, config, checkpoint state, averaged) from a checkpoint; a usage error if it cannot be read.
-
-    A run trained with --ema is represented by its averaged generator (averaged True) unless ``raw``.
-    """
+    """gan.run.checkpoint.load_generator for ``--checkpoint``: a usage error if it cannot be read."""
     try:
-        state = load_checkpoint(checkpoint, map_location=device)
-        cfg = TrainConfig.from_dict(state["config"])
+        return checkpoint_generator(checkpoint, device, raw)
     except (CheckpointError, ConfigError) as e:
-        p.error(f"--checkpoint {checkpoint}: {e}")
-    G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width, conditional=cfg.conditional)
-    G.to(device)
-    averaged = not raw and "generator_ema" in state
-    try:
-        load_weights(G, state, "generator_ema" if averaged else "generator")
-    except CheckpointError as e:
-        p.error(f"--checkpoint {checkpoint}: {e}")
-    return G, cfg, state, averaged
+        p.error(f"--checkpoint {checkpoint}: {spoken(e)}")

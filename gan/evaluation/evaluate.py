@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import time
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def as_28x28_gray(images):
             f"{first}): a diverged generator? scores need finite images in [0, 1]"
         )
     if x.shape[1:] != (28, 28):
-        from gan.data import resize
+        from gan.resize import resize
 
         x = resize(x[:, None], 28)[:, 0]
     if x.min() < -1e-6 or x.max() > 1 + 1e-6:
@@ -103,7 +104,7 @@ def evaluate_samples(
         if labels.shape != (len(x),):
             raise ValueError(f"evaluate: {labels.shape} labels for {len(x)} images")
     test, train = _test_and_valid()
-    out = {"n_samples": int(len(x))}
+    out: dict[str, Any] = {"n_samples": int(len(x))}
     if parzen:
         t0 = time.time()
         mu = x[:parzen_samples].reshape(min(len(x), parzen_samples), -1)
@@ -185,11 +186,11 @@ def make_evaluator(
 
     rng = np.random.default_rng(seed)
     if noise == "normal":
-        z = rng.standard_normal((n, latent_dim))
+        z_host = rng.standard_normal((n, latent_dim))
     else:
         half = 1.0 if noise == "uniform" else SQRT3
-        z = rng.uniform(-half, half, (n, latent_dim))
-    z = minigrad.tensor(z.astype(np.float32), device=device)
+        z_host = rng.uniform(-half, half, (n, latent_dim))
+    z = minigrad.tensor(z_host.astype(np.float32), device=device)
 
     def evaluate(G, epoch):
         log(f"evaluating epoch {epoch} on {n} samples ...")
@@ -202,6 +203,23 @@ def make_evaluator(
         return scores
 
     return evaluate
+
+
+def evaluate_generator(G, config, epoch, n=10000, seed=1234, device="cpu", log=print, **kwargs) -> dict:
+    """The scores of generator G of a run with TrainConfig ``config`` at ``epoch``: n samples from noise seeded
+    ``seed``; kwargs as evaluate_samples' (parzen, classifier, valid_size, parzen_samples)."""
+    evaluator = make_evaluator(
+        config.latent_dim,
+        config.noise,
+        device,
+        n=n,
+        seed=seed,
+        log=log,
+        trained_on=config.limit,
+        conditional=config.conditional,
+        **kwargs,
+    )
+    return evaluator(G, epoch)
 
 
 def reference_scores(n=10000, **kwargs) -> dict:
@@ -226,6 +244,6 @@ def format_table(rows) -> str:
             lines.append(
                 f"{name}: conditional accuracy {100 * s['conditional_accuracy']:.2f}%, FID per digit 0-9: {per_digit}"
             )
-    for name, ll, se in PAPER_TABLE_1:
-        lines.append(f"{'paper: ' + name:24s} {f'{ll} +- {se}':>16s} {'-':>8s} {'-':>6s} {'-':>6s}")
+    for paper_name, paper_ll, paper_se in PAPER_TABLE_1:
+        lines.append(f"{'paper: ' + paper_name:24s} {f'{paper_ll} +- {paper_se}':>16s} {'-':>8s} {'-':>6s} {'-':>6s}")
     return "\n".join(lines)

@@ -1,1 +1,2 @@
-"""Figures: image grids, PNG and GIF files (grids), and a run's loss and score curves (curves)."""
+"""Figures: image grids, PNG and GIF files (grids), loss and score curves and a run's two figures (curves), and
+the off-screen canvas and atomic writes they share (canvas)."""

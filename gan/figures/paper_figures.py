@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
-from gan.figures import grids
+from gan.figures.canvas import new_figure, save_figure
 from gan.figures.latent_paths import latent_path
 from gan.sampling import generate
 
@@ -66,7 +66,7 @@ def interpolation_images(G, z0, z1, steps: int, path: str = "linear", labels=Non
 def distance_histogram(check: dict, path, title: str | None = None) -> Path:
     """The memorisation check as two histograms: samples' and test images' distances to the nearest training
     image, with their medians."""
-    fig = grids._figure(figsize=(6.4, 3.6))
+    fig = new_figure(figsize=(6.4, 3.6))
     ax = fig.add_subplot(1, 1, 1)
     hi = max(check["samples"].max(), check["test"].max())
     bins = np.linspace(0.0, hi * 1.02, 50)
@@ -80,4 +80,4 @@ def distance_histogram(check: dict, path, title: str | None = None) -> Path:
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    return grids._save_figure(fig, path, dpi=100)
+    return save_figure(fig, path, dpi=100)

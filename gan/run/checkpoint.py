@@ -21,6 +21,7 @@ from pathlib import Path
 
 import minigrad
 from gan.config import ConfigError, TrainConfig
+from gan.models import build_models
 from minigrad.serialization import SerializationError
 
 FORMAT = "gan-checkpoint"
@@ -29,7 +30,15 @@ FILENAME = "checkpoint.npz"
 
 
 class CheckpointError(ValueError):
-    """A checkpoint is missing, unreadable, or not a GAN checkpoint."""
+    """A checkpoint is missing, unreadable, or not a GAN checkpoint; ``config_error``: the ConfigError of a
+    saved config that is not valid, whose settings ``message(spell)`` spells (see ConfigError.message)."""
+
+    def __init__(self, text: str, config_error: ConfigError | None = None):
+        self.text, self.config_error = text, config_error
+        super().__init__(self.message())
+
+    def message(self, spell=None) -> str:
+        return self.text if self.config_error is None else f"{self.text} ({self.config_error.message(spell)})"
 
 
 def checkpoint_path(path) -> Path:
@@ -110,7 +119,9 @@ def load_checkpoint(path, map_location=None) -> dict:
             raise CheckpointError(f"{path}: its '{key}' entry is not a JSON object")
     try:
         cfg = TrainConfig.from_dict(state["config"]).validate()
-    except (ConfigError, TypeError) as e:
+    except ConfigError as e:
+        raise CheckpointError(f"{path}: its config is not valid", config_error=e) from None
+    except TypeError as e:
         raise CheckpointError(f"{path}: its config is not valid ({e})") from None
     if tuple(state["fixed_noise"].shape) != (GRID_SIZE, cfg.latent_dim):
         raise CheckpointError(
@@ -121,7 +132,7 @@ def load_checkpoint(path, map_location=None) -> dict:
 
 
 GRID_SIZE = 64  # rows of fixed_noise: the 8 x 8 sample grid drawn each epoch
-_ENTRIES = {  # entry -> the type it must have
+_ENTRIES: dict[str, type | tuple[type, ...]] = {  # entry -> the type it must have
     "config": str,
     "rng_state": str,
     "generator": dict,
@@ -156,3 +167,18 @@ def load_weights(target, state: dict, key: str) -> None:
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
         detail = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
         raise CheckpointError(f"its '{key}' does not fit the model its config builds ({detail})") from None
+
+
+def load_generator(checkpoint, device: str = "cpu", raw: bool = False):
+    """(G, config, checkpoint state, averaged): the generator of a checkpoint (or run folder) on ``device``.
+
+    A run trained with an EMA is represented by its averaged generator (averaged True) unless ``raw``.
+    Raises CheckpointError when the checkpoint cannot be read or its weights do not fit its config's model.
+    """
+    state = load_checkpoint(checkpoint, map_location=device)
+    cfg = TrainConfig.from_dict(state["config"])
+    G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width, conditional=cfg.conditional)
+    G.to(device)
+    averaged = not raw and "generator_ema" in state
+    load_weights(G, state, "generator_ema" if averaged else "generator")
+    return G, cfg, state, averaged

@@ -1,9 +1,12 @@
-"""Can files be written in a folder? Asked before a run loads its data, so a bad --outdir fails at once."""
+"""A run's folder: a new one's default name, and whether files can be written in a folder (asked before a run
+loads its data, so a bad --outdir fails at once)."""
 
 from __future__ import annotations
 
 import errno
+import itertools
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -32,3 +35,18 @@ def unwritable_reason(folder) -> str | None:
     os.close(fd)
     os.unlink(probe)
     return None
+
+
+def default_outdir(model: str, root: str = "runs") -> str:
+    """A new folder root/<model>-<YYYYmmdd-HHMMSS>, created here: mkdir is atomic, so two runs started in
+    the same second get two folders (the second one's name ends in -2)."""
+    base = os.path.join(root, f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.makedirs(root, exist_ok=True)
+    for i in itertools.count(1):
+        path = base if i == 1 else f"{base}-{i}"
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable: itertools.count never ends")

@@ -37,7 +37,7 @@ def read_metrics(path, warn=None) -> list[dict]:
             record = json.loads(line)
             reason = None if _is_record(record) else "not a metrics record"
         except ValueError as e:
-            reason = f"not JSON ({e.msg})"
+            reason = f"not JSON ({e.msg if isinstance(e, json.JSONDecodeError) else e})"
         if reason is None:
             records.append(record)
         elif warn is not None:

@@ -14,6 +14,9 @@ unchanged: the average is read only for sample grids, evaluation and ``sample``.
 
 from __future__ import annotations
 
+from minigrad.backend import get_array_module
+from minigrad.optim.streaming import SCRATCH, stream
+
 
 class GeneratorEMA:
     """``average`` is a second generator (same architecture) holding the EMA of ``source``'s weights."""
@@ -34,9 +37,16 @@ class GeneratorEMA:
 
     def update(self) -> None:
         d = min(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
-        for a, p in self._pairs:
-            # a - (1 - d) (a - p) == d a + (1 - d) p, in place and in a's dtype
-            a.data -= a.data.dtype.type(1.0 - d) * (a.data - p.data)
+        # a - (1 - d) (a - p) == d a + (1 - d) p, in place and in a's dtype, streamed through the cache
+        stream(_ema_kernel, [((a.data, p.data, SCRATCH), (a.data.dtype.type(1.0 - d),)) for a, p in self._pairs])
         for a, b in self._buffers:
             a.data[...] = b.data
         self.updates += 1
+
+
+def _ema_kernel(a, p, s, one_minus_d):
+    """``a -= (1 - d) * (a - p)`` in place; ``s`` is scratch."""
+    xp = get_array_module(a)
+    xp.subtract(a, p, out=s)
+    xp.multiply(one_minus_d, s, out=s)
+    xp.subtract(a, s, out=a)

@@ -30,6 +30,8 @@ class DecayWithFloor:
 
 def build_optimizers(cfg, G, D):
     """(opt_g, opt_d, schedulers): schedulers is a list to step after every iteration (empty if none)."""
+    opt_g: minigrad.optim.Optimizer
+    opt_d: minigrad.optim.Optimizer
     if cfg.optimizer == "adam":
         betas = (cfg.beta1, cfg.beta2)
         opt_g = minigrad.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=betas)

@@ -1,15 +1,16 @@
 """The per-step statistics of a training run (loss_d, loss_g, mean D(x), mean D(G(z)), the gradient penalty
 included in loss_d, and WGAN-GP's mean ||grad D(x_hat)||): a buffer on the device, read back in chunks into the
-sums of the log interval and of the epoch."""
+sums of the log interval and of the epoch; and the per-parameter gradient norms of a logging step."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from gan.run.errors import TrainingDiverged
+from gan.training.steps import StepResult
 from minigrad import backend
 
-STATISTICS = ("loss_d", "loss_g", "d_real", "d_fake", "penalty", "gp_grad_norm")
+STATISTICS = StepResult._fields  # loss_d, loss_g, d_real, d_fake, penalty, gp_grad_norm: a step's result, in order
 
 
 class StepStatistics:
@@ -90,3 +91,13 @@ def means(sums: dict, skip=()) -> dict:
     """{statistic: its mean over the sums' n steps} (zeros before any step), without the statistics in ``skip``."""
     n = max(sums["n"], 1)
     return {key: sums[key] / n for key in STATISTICS if key not in skip}
+
+
+def grad_norms(module) -> dict:
+    """{parameter name: L2 norm of its gradient} (parameters without a gradient are left out)."""
+    out = {}
+    for name, p in module.named_parameters():
+        if p.grad is not None:
+            g = p.grad.data.ravel()
+            out[name] = float(p.xp.sqrt(p.xp.dot(g, g)))
+    return out

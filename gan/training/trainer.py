@@ -1,24 +1,9 @@
-"""The training loop: Algorithm 1 of Goodfellow et al. (2014), with minigrad.
+"""The training loop: a run of Algorithm 1 of Goodfellow et al. (2014) with minigrad (its step: gan.training.steps).
 
-For each iteration:
-
-    for k steps:                                         (k = --k, default 1)
-        x ~ data minibatch,  z ~ p_z (noise),  fake = G(z) without a graph
-        update D by descending  L_D = BCE(D(x), 1 - s) + BCE(D(fake), 0)
-                              = -[log D(x) + log(1 - D(G(z)))]  (s = 0: the paper's value V(D, G))
-    z ~ p_z;  update G by descending
-        nonsaturating (default): L_G = -log D(G(z))       (BCE(D(G(z)), 1); the paper's Sec. 3 advice)
-        minimax:                 L_G = log(1 - D(G(z)))   (-BCE(D(G(z)), 0); V(D, G) as written)
-
-D outputs logits l and D(x) = sigmoid(l); every loss works on logits, where it is stable.
 Both players use Adam (lr 2e-4, betas (0.5, 0.999), Radford et al.), or SGD with schedules
-(gan/optimizers.py). With ``--updates simultaneous`` (the released code of Goodfellow et al.)
-both losses come from one forward pass and both players step together (``simultaneous_step``).
-
-The step is kept lean: float32 throughout, D's parameters are frozen (requires_grad False)
-during the G step so no D weight gradients are computed there, per-step statistics stay on the
-device in a small buffer that is read back every few steps (not every step: on a GPU a read
-is a sync), and per-parameter gradient norms are computed only at logging steps.
+(gan.training.optimizers). Per-step statistics stay on the device in a small buffer that is read back every few
+steps (not every step: on a GPU a read is a sync), and per-parameter gradient norms are computed only at logging
+steps.
 
 A run writes config.json, metrics.jsonl, samples/epoch_NNN.png, progress.gif, losses.png and
 checkpoint.npz to its output directory (see README / ``python -m gan train --help``).
@@ -26,32 +11,31 @@ checkpoint.npz to its output directory (see README / ``python -m gan train --hel
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import itertools
-import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 import minigrad
+from gan.batches import BatchIterator
 from gan.config import CRITIC_LOSSES, ConfigError, TrainConfig
-from gan.data import BatchIterator, load_dataset, load_labels
+from gan.data import load_dataset, load_labels
 from gan.figures import curves, grids
-from gan.losses import d_loss_for, g_loss_for
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
-from gan.penalties import gradient_penalty, r1_penalty
 from gan.run.checkpoint import FILENAME as CHECKPOINT_FILE
 from gan.run.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
 from gan.run.errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
+from gan.run.folder import default_outdir
 from gan.run.log import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
 from gan.sampling import digit_rows, generate, sample_noise
 from gan.training.ema import GeneratorEMA
 from gan.training.optimizers import build_optimizers, momentum_at, set_momentum
 from gan.training.progress import EpochProgress
-from gan.training.step_statistics import StepStatistics
+from gan.training.step_statistics import StepStatistics, grad_norms
+from gan.training.steps import StepResult, alternating_step, simultaneous_step
 from gan.training.stop_signals import StopSignals
 from minigrad import backend
 from minigrad.atomic_write import remove_temp_files
@@ -80,25 +64,12 @@ def load_training_images(cfg: TrainConfig) -> np.ndarray:
         limit=cfg.limit,
         value_range=PIXEL_RANGES[cfg.model],
     )
-    if len(x) < cfg.batch_size * cfg.k:
+    batch_size, k = cfg.iteration()
+    if len(x) < batch_size * k:
         raise ConfigError(
-            f"the training set has {len(x)} images, fewer than one iteration needs "
-            f"({cfg.k} x batch size {cfg.batch_size})"
+            f"the training set has {len(x)} images, fewer than one iteration needs ({k} x batch size {batch_size})"
         )
     return x
-
-
-# --- bookkeeping --------------------------------------------------------------------------------
-
-
-def grad_norms(module) -> dict:
-    """{parameter name: L2 norm of its gradient} (parameters without a gradient are left out)."""
-    out = {}
-    for name, p in module.named_parameters():
-        if p.grad is not None:
-            g = p.grad.data.ravel()
-            out[name] = float(p.xp.sqrt(p.xp.dot(g, g)))
-    return out
 
 
 # --- the loop -----------------------------------------------------------------------------------
@@ -118,7 +89,7 @@ class Trainer:
         if cfg.outdir is None:
             cfg.outdir = default_outdir(cfg.model)
         if cfg.device == "cuda" and not minigrad.cuda.is_available():
-            raise ConfigError("--device cuda requested but CUDA is not available (CuPy missing or no GPU)")
+            raise ConfigError("{device=cuda} requested but CUDA is not available (CuPy missing or no GPU)", config=cfg)
         self.stdout = stdout or sys.stdout
         self.evaluator = evaluator
         self.outdir = Path(cfg.outdir)
@@ -128,11 +99,12 @@ class Trainer:
 
         minigrad.manual_seed(cfg.seed)
         self.data = load_training_images(cfg)
+        self.batch_size, self.k = cfg.iteration()
         # a conditional run's batches are (images, labels): the same shuffle draws both
         self.labels = load_labels(cfg.data_dir, "train", cfg.limit) if cfg.conditional else None
         data = self.data if self.labels is None else (self.data, self.labels)
-        self.batches = BatchIterator(data, cfg.batch_size, seed=cfg.seed)
-        self.iters_per_epoch = len(self.batches) // cfg.k
+        self.batches = BatchIterator(data, self.batch_size, seed=cfg.seed)
+        self.iters_per_epoch = len(self.batches) // self.k
         G, D = build_models(
             cfg.model,
             cfg.latent_dim,
@@ -147,7 +119,6 @@ class Trainer:
             init_output_bias_from_marginals_(G, self.data)
         self.G, self.D = G.to(cfg.device), D.to(cfg.device)
         self.opt_g, self.opt_d, self.schedulers = build_optimizers(cfg, G, D)
-        self.d_params = list(D.parameters())
         self.unlogged = () if cfg.loss == "wgan-gp" else ("gp_grad_norm",)  # no interpolates, no norm to log
         self.ema = None
         if cfg.ema:
@@ -155,8 +126,8 @@ class Trainer:
             self.ema = GeneratorEMA(self.G, copy.deepcopy(self.G), cfg.ema)
         self.fixed_noise = sample_noise(GRID_SIZE, cfg.latent_dim, cfg.noise, cfg.device)
         self.epoch, self.batch, self.step, self.seconds_before = 0, 0, 0, 0.0
-        self.epoch_sums = {}
-        self.saved_at = None  # (epoch, step) of the checkpoint on disk
+        self.epoch_sums: dict = {}
+        self.saved_at: tuple[int, int] | None = None  # (epoch, step) of the checkpoint on disk
         if resume is not None:
             self._restore(resume)
         else:
@@ -180,9 +151,15 @@ class Trainer:
         return Path(self.cfg.tensorboard) if self.cfg.tensorboard else self.outdir / "tb"
 
     @property
-    def sampler(self):
-        """The generator that draws grids and is scored: the weight average with --ema, else G."""
+    def sample_generator(self):
+        """The generator that draws the grids and is scored: the weight average with --ema, else G."""
         return self.G if self.ema is None else self.ema.average
+
+    @property
+    def sampler(self):
+        """Deprecated: ``sample_generator`` (the name said "a sampler" of a model that is a generator)."""
+        warnings.warn("Trainer.sampler is deprecated: use Trainer.sample_generator", DeprecationWarning, stacklevel=2)
+        return self.sample_generator
 
     # -- state ---------------------------------------------------------------------------------
     def _restore(self, state):
@@ -270,7 +247,7 @@ class Trainer:
         xb, yb = batch
         return xb, (yb if self.cfg.device == "cpu" else backend.to_device(yb, self.cfg.device))
 
-    def train_step(self, real_batches):
+    def train_step(self, real_batches) -> StepResult:
         """One iteration: ``alternating_step`` or ``simultaneous_step`` (--updates), then the schedules."""
         if self.cfg.updates == "simultaneous":
             out = self.simultaneous_step(real_batches[0])
@@ -280,96 +257,19 @@ class Trainer:
             sched.step()
         return out
 
-    def alternating_step(self, real_batches):
-        """k discriminator updates (one real batch each), then one generator update (Algorithm 1).
-
-        The D loss is ``--loss``'s (gan.losses.d_loss_for), plus WGAN-GP's gradient penalty on interpolates
-        and, with ``--r1``, R1 on the real batch every ``--r1-every`` D steps (scaled by that interval).
-        Returns (loss_d, loss_g, mean D(x), mean D(G(z)), penalty, gp_grad_norm) as 0-d device arrays, no host
-        sync; the D numbers are those of the last D update (D(.) = sigmoid of D's output, or the critic value
-        itself for hinge and wgan-gp), the penalty the mean over the k D updates of the penalty added to their
-        losses, gp_grad_norm the mean over them of WGAN-GP's mean ||grad D(x_hat)|| (0 without WGAN-GP).
-        """
-        cfg, G, D = self.cfg, self.G, self.D
-        real_target = 1.0 - cfg.label_smoothing
-        penalty_sum = None  # of the penalties added to the k D losses, for the log
-        norm_sum = None  # of WGAN-GP's mean gradient norms at the interpolates, for the log
-        for i, batch in enumerate(real_batches):
-            xb, y = self._split(batch)  # y: the labels of a conditional run (its fakes get the same), else None
-            x = self._real(xb)
-            with minigrad.no_grad():  # the D step needs no graph through G
-                fake = _call(G, sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device), y)
-            d_step = self.step * cfg.k + i  # D updates before this one
-            lazy_r1 = cfg.r1 > 0 and d_step % cfg.r1_every == 0
-            if lazy_r1:
-                x.requires_grad_()
-            real_logits, fake_logits = _call(D, x, y), _call(D, fake, y)
-            loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, real_target, cfg.d_loss)
-            penalty = None
-            if cfg.loss == "wgan-gp":
-                penalty, norm = gradient_penalty(_with_labels(D, y), x, fake, cfg.gp_lambda)
-                norm_sum = norm.data if norm_sum is None else norm_sum + norm.data
-            if lazy_r1:
-                r1 = r1_penalty(real_logits, x, cfg.r1 * cfg.r1_every)
-                penalty = r1 if penalty is None else penalty + r1
-            if penalty is not None:
-                loss_d = loss_d + penalty
-                penalty_sum = penalty.data if penalty_sum is None else penalty_sum + penalty.data
-            self.opt_d.zero_grad()
-            loss_d.backward()
-            self.opt_d.step()
-        with _frozen(self.d_params):  # the G step: backward computes gradients for G's weights only
-            xb, y = self._split(real_batches[-1])  # a conditional G draws the last real batch's labels
-            z = sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device)
-            loss_g = g_loss_for(cfg.loss, _call(D, _call(G, z, y), y))
-            self.opt_g.zero_grad()
-            loss_g.backward()
-            self.opt_g.step()
-            if self.ema is not None:
-                self.ema.update()
-        return (
-            loss_d.data,
-            loss_g.data,
-            _mean_output(cfg.loss, real_logits.data),
-            _mean_output(cfg.loss, fake_logits.data),
-            _zero_like(loss_d.data) if penalty_sum is None else penalty_sum / len(real_batches),
-            _zero_like(loss_d.data) if norm_sum is None else norm_sum / len(real_batches),
+    def alternating_step(self, real_batches) -> StepResult:
+        """k discriminator updates (one real batch each), then one generator update: steps.alternating_step."""
+        split = [self._split(batch) for batch in real_batches]
+        reals, d_updates_before = [self._real(xb) for xb, _ in split], self.step * self.k
+        labels = None if self.labels is None else [y for _, y in split]
+        return alternating_step(
+            self.cfg, self.G, self.D, self.opt_g, self.opt_d, reals, d_updates_before, self.ema, labels
         )
 
-    def simultaneous_step(self, batch):
-        """Both players' gradients from one forward pass, then both step (k = 1; the released code's update).
-
-        fake = G(z); l_r = D(x), l_f = D(fake) with one draw of D's dropout masks; L_D on (l_r, l_f) gives
-        D's gradient, L_G on the same l_f gives G's: backward of L_G stops at D's input (D frozen), and
-        that input gradient continues into G. Neither update sees the other's step.
-        """
-        cfg, G, D = self.cfg, self.G, self.D
+    def simultaneous_step(self, batch) -> StepResult:
+        """Both players' gradients from one forward pass, then both step: steps.simultaneous_step."""
         xb, y = self._split(batch)
-        x = self._real(xb)
-        fake = _call(G, sample_noise(len(xb), cfg.latent_dim, cfg.noise, cfg.device), y)
-        fake_in = fake.detach().requires_grad_()  # D's graph ends here; G's resumes from its gradient
-        real_logits, fake_logits = _call(D, x, y), _call(D, fake_in, y)
-        loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, 1.0 - cfg.label_smoothing, cfg.d_loss)
-        loss_g = g_loss_for(cfg.loss, fake_logits)
-        self.opt_d.zero_grad()
-        self.opt_g.zero_grad()
-        loss_d.backward(retain_graph=True)  # the fake pass is needed again for L_G
-        fake_in.grad = None  # dL_D/d fake: not G's gradient
-        with _frozen(self.d_params):
-            loss_g.backward()  # only to fake_in: D's gradients stay those of L_D
-        fake.backward(fake_in.grad)
-        self.opt_d.step()
-        self.opt_g.step()
-        if self.ema is not None:
-            self.ema.update()
-        return (
-            loss_d.data,
-            loss_g.data,
-            _mean_output(cfg.loss, real_logits.data),
-            _mean_output(cfg.loss, fake_logits.data),
-            _zero_like(loss_d.data),
-            _zero_like(loss_d.data),
-        )
+        return simultaneous_step(self.cfg, self.G, self.D, self.opt_g, self.opt_d, self._real(xb), self.ema, y)
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> dict:
@@ -420,7 +320,7 @@ class Trainer:
         )
 
     def _run_epoch(self, stop, show_bar):
-        cfg, k = self.cfg, self.cfg.k
+        cfg, k = self.cfg, self.k
         epoch = self.epoch + 1  # 1-based in files and messages
         stats = StepStatistics(backend.xp_for(cfg.device), min(cfg.log_every, _SYNC_EVERY))
         sums = self.epoch_sums or {}
@@ -442,7 +342,7 @@ class Trainer:
                 out = self.train_step([next(batches) for _ in range(k)])
                 self.step += 1
                 self.batch += k
-                progress.count(k * cfg.batch_size)
+                progress.count(k * self.batch_size)
                 full = stats.add(self.step, *out)
                 logging_step = self.step % cfg.log_every == 0
                 if full or logging_step or stop.requested:
@@ -453,18 +353,8 @@ class Trainer:
                     )
                 if logging_step:
                     now, images_per_sec = progress.end_interval()
-                    self._log(
-                        dict(
-                            kind="step",
-                            epoch=epoch,
-                            step=self.step,
-                            **stats.interval_means(self.unlogged),
-                            grad_norm_d=grad_norms(self.D),
-                            grad_norm_g=grad_norms(self.G),
-                            seconds=round(self.seconds_before + now - self.t_start, 3),
-                            images_per_sec=images_per_sec,
-                        )
-                    )
+                    means = stats.interval_means(self.unlogged)
+                    self._log(self._record("step", epoch, means, now, images_per_sec=images_per_sec))
                     stats.next_interval()
                 progress.tick()
                 if stop.requested:
@@ -473,20 +363,17 @@ class Trainer:
         now = time.perf_counter()
         seconds, images = progress.epoch_seconds(now), progress.images
         self.epoch, self.batch, self.epoch_sums = epoch, 0, {}
-        record = dict(
-            kind="epoch",
-            epoch=epoch,
-            step=self.step,
-            **stats.epoch_means(self.unlogged),
-            grad_norm_d=grad_norms(self.D),
-            grad_norm_g=grad_norms(self.G),
-            seconds=round(self.seconds_before + now - self.t_start, 3),
+        record = self._record(
+            "epoch",
+            epoch,
+            stats.epoch_means(self.unlogged),
+            now,
             epoch_seconds=round(seconds, 3),
             images_per_sec=round(images / max(seconds, 1e-9), 1),
         )
         if cfg.eval_every and self.evaluator is not None and epoch % cfg.eval_every == 0:
-            record.update(self.evaluator(self.sampler, epoch))
-        self._write_figures(epoch)
+            record.update(self.evaluator(self.sample_generator, epoch))
+        self._save_sample_grids(epoch)
         self._log(record)
         self._plot_curves()
         self.save()
@@ -497,6 +384,13 @@ class Trainer:
             f"{seconds:.1f} s ({record['images_per_sec']:.0f} img/s){self._run_left()}"
         )
         return record
+
+    def _record(self, kind: str, epoch: int, means: dict, now: float, **timing) -> dict:
+        """A metrics.jsonl record: the statistics' means, both players' gradient norms, the run's seconds at
+        ``now`` (a perf_counter reading), then ``timing``."""
+        grads = dict(grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G))
+        seconds = round(self.seconds_before + now - self.t_start, 3)
+        return dict(kind=kind, epoch=epoch, step=self.step, **means, **grads, seconds=seconds, **timing)
 
     def _run_left(self) -> str:
         """', run 0:12:34 left': the whole run's remaining time at this invocation's pace ('' before a step
@@ -518,13 +412,13 @@ class Trainer:
             f"written to {self.ckpt_path}; continue with --resume {self.outdir}"
         )
 
-    def _write_figures(self, epoch):
+    def _save_sample_grids(self, epoch):
         if self.labels is None:
-            images, title = generate(self.sampler, self.fixed_noise), f"epoch {epoch}"
+            images, title = generate(self.sample_generator, self.fixed_noise), f"epoch {epoch}"
         else:  # one row per digit; each column keeps its z, so a column shows one style across the digits
             labels = digit_rows(GRID_COLUMNS, self.G.num_classes)
             noise = minigrad.cat([self.fixed_noise[:GRID_COLUMNS]] * self.G.num_classes)
-            images, title = generate(self.sampler, noise, labels=labels), f"epoch {epoch}, rows: digits 0-9"
+            images, title = generate(self.sample_generator, noise, labels=labels), f"epoch {epoch}, rows: digits 0-9"
         grids.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=GRID_COLUMNS, title=title)
         if self.tb is not None:
             self.tb.image("samples", grids.image_grid(images, nrow=GRID_COLUMNS), self.step)
@@ -535,47 +429,7 @@ class Trainer:
         )  # hold the last frame
 
     def _plot_curves(self):
-        curves.draw(self.records, self.cfg.to_dict(), self.outdir / "losses.png", self.outdir / "scores.png")
-
-
-def _call(net, inputs, labels):
-    """net(inputs), or net(inputs, labels) for a conditional run's G or D."""
-    return net(inputs) if labels is None else net(inputs, labels)
-
-
-def _with_labels(D, labels):
-    """D itself, or x -> D(x, labels) for a conditional D (the penalties call D on images alone)."""
-    return D if labels is None else (lambda inputs: D(inputs, labels))
-
-
-@contextlib.contextmanager
-def _frozen(params):
-    """requires_grad False for ``params`` inside the block, so backward computes no gradients for them."""
-    for p in params:
-        p.requires_grad = False
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad = True
-
-
-def _mean_output(loss, out):
-    """The log's mean D output: mean sigmoid(l) for the BCE losses, the mean critic value f for hinge and wgan-gp
-    (a sigmoid of an unbounded critic value means nothing)."""
-    return out.mean() if loss in CRITIC_LOSSES else _mean_sigmoid(out)
-
-
-def _mean_sigmoid(logits):
-    """mean sigmoid(l) as a 0-d device array; sigmoid(l) = (1 + tanh(l / 2)) / 2 never overflows."""
-    xp = backend.get_array_module(logits)
-    half = logits.dtype.type(0.5)
-    return (xp.tanh(logits * half).mean() + 1) * half
-
-
-def _zero_like(scalar):
-    """A 0-d zero on scalar's device (the penalty of a step without one)."""
-    return backend.get_array_module(scalar).zeros((), dtype=scalar.dtype)
+        curves.plot_run(self.records, self.cfg.to_dict(), self.outdir / "losses.png", self.outdir / "scores.png")
 
 
 def train(cfg: TrainConfig, resume=None, evaluator=None, stdout=None) -> dict:
@@ -587,17 +441,3 @@ def train(cfg: TrainConfig, resume=None, evaluator=None, stdout=None) -> dict:
     if resume is not None and not isinstance(resume, dict):
         resume = load_checkpoint(resume, map_location=cfg.device)
     return Trainer(cfg, resume=resume, evaluator=evaluator, stdout=stdout).run()
-
-
-def default_outdir(model: str, root: str = "runs") -> str:
-    """A new folder root/<model>-<YYYYmmdd-HHMMSS>, created here: mkdir is atomic, so two runs started in
-    the same second get two folders (the second one's name ends in -2)."""
-    base = os.path.join(root, f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
-    os.makedirs(root, exist_ok=True)
-    for i in itertools.count(1):
-        path = base if i == 1 else f"{base}-{i}"
-        try:
-            os.mkdir(path)
-            return path
-        except FileExistsError:
-            continue

@@ -38,10 +38,12 @@ class AnomalyError(RuntimeError):
 
 
 def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()`` or after ``set_detect_anomaly(True)``."""
     return _enabled
 
 
 def is_anomaly_check_nan_enabled() -> bool:
+    """True when anomaly mode checks values for NaN/inf (``check_nan``, on by default)."""
     return _enabled and _check_nan
 
 

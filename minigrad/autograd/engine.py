@@ -191,14 +191,14 @@ def _walk(roots, seeds, retain_graph, create_graph, targets):
             if not retain_graph:
                 fn.release()
             else:
-                fn.saved_tensors = ()
+                fn.saved_values = ()
     return captured
 
 
 def _call_backward(fn, out, g, create_graph, needed):
     """fn.backward(g) with its saved values unpacked, restricted to the inputs this walk needs."""
     _check_versions(fn, out)
-    fn.saved_tensors = fn._unpack_saved(out, create_graph)
+    fn.saved_values = fn._unpack_saved(out, create_graph)
     needs = fn.needs_input_grad
     if needed is not None:
         fn.needs_input_grad = tuple(n and id(x) in needed for x, n in zip(fn.inputs, needs))

@@ -25,6 +25,8 @@ from minigrad.backend import get_array_module
 
 @dataclass
 class InputGrad:
+    """One input of a traced backward step: its index, name (when known), shape and the norm of its gradient."""
+
     index: int
     name: str | None
     shape: tuple[int, ...]
@@ -33,6 +35,8 @@ class InputGrad:
 
 @dataclass
 class BackwardStep:
+    """One backward call: its position, the op, the incoming gradient's shape and norm, and per input an InputGrad."""
+
     step: int  # 1 for the first node backward visits (as viz numbers them)
     op: str
     grad_shape: tuple[int, ...]

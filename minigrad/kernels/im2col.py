@@ -149,17 +149,21 @@ def phase_grid_to_nchw(acc, in_hw, bias=None):
     xp = get_array_module(acc)
     sh, sw, N, Hs, Ws, C = acc.shape
     H, W = in_hw
-    out = xp.empty((N, C, H, W), dtype=acc.dtype)
-    # One strided copy per phase: pixel (m*sh + r, l*sw + t) is acc[r, t, :, m, l]. (Not a single
-    # 6-D transposing copy: NumPy's inner loop would run over the tiny phase axes.)
+    # Pixel (m*sh + r, l*sw + t) is acc[r, t, :, m, l]. First interleave the phases into a channels-last
+    # image, one copy per phase whose inner loop runs over C contiguous values on both sides, then one
+    # transposing copy to NCHW (bias added there). Copying each phase straight into the NCHW image ran
+    # NumPy's inner loop over Ws values with a stride of sw: 1.2-2.5x slower (benchmarks/README.md).
+    nhwc = xp.empty((N, Hs, sh, Ws, sw, C), dtype=acc.dtype)
     for r in range(sh):
         for t in range(sw):
-            dst = out[:, :, r::sh, t::sw]  # rows past the image are cropped here
-            src = acc[r, t, :, : dst.shape[2], : dst.shape[3]].transpose(0, 3, 1, 2)
-            if bias is None:
-                dst[...] = src
-            else:
-                xp.add(src, bias.reshape(1, C, 1, 1), out=dst)
+            nhwc[:, :, r, :, t, :] = acc[r, t]
+    image = nhwc.reshape(N, Hs * sh, Ws * sw, C)[:, :H, :W]  # rows past the image are cropped here
+    out = xp.empty((N, C, H, W), dtype=acc.dtype)
+    src = image.transpose(0, 3, 1, 2)
+    if bias is None:
+        out[...] = src
+    else:
+        xp.add(src, bias.reshape(1, C, 1, 1), out=out)
     return out
 
 

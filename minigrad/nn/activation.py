@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from minigrad.nn.functional import activation as F
 from minigrad.nn.module import Module
+from minigrad.ops import activations as F
 from minigrad.tensor import Tensor
 
 
@@ -43,29 +43,32 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """tanh(x), elementwise."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
-class Softmax(Module):
+class _AlongDim(Module):
+    """An activation that normalises along one dimension ``dim``: Softmax, LogSoftmax."""
+
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """softmax along ``dim``: e^x_i / sum_j e^x_j."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
+class LogSoftmax(_AlongDim):
+    """log softmax along ``dim``: x_i - log sum_j e^x_j."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"

@@ -104,6 +104,7 @@ class ModuleList(_ModuleSequence):
         self._modules[str(_index(idx, len(self), "ModuleList"))] = module
 
     def insert(self, index, module):
+        """Insert ``module`` before position ``index``."""
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()

@@ -127,15 +127,18 @@ def normal_(tensor: _T, mean: float = 0.0, std: float = 1.0, generator: Any = No
 
 
 def constant_(tensor: _T, val: float) -> _T:
+    """Fill ``tensor`` with ``val`` in place (no gradient recorded)."""
     _array(tensor)[...] = val
     return _written(tensor)
 
 
 def zeros_(tensor: _T) -> _T:
+    """Fill ``tensor`` with zeros in place (no gradient recorded)."""
     return constant_(tensor, 0)
 
 
 def ones_(tensor: _T) -> _T:
+    """Fill ``tensor`` with ones in place (no gradient recorded)."""
     return constant_(tensor, 1)
 
 

@@ -27,6 +27,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """PyTorch's initialisation: weight and bias uniform in (-1/sqrt(in), 1/sqrt(in))."""
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:

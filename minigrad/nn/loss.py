@@ -52,6 +52,8 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
 
 class MSELoss(_Loss):
+    """Mean squared error: mean((input - target)^2) (or the sum, or per element, by ``reduction``)."""
+
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, self.reduction)
 

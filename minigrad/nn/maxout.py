@@ -33,6 +33,7 @@ class Maxout(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Initialise weight and bias as nn.Linear does (uniform in (-1/sqrt(in), 1/sqrt(in)))."""
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:

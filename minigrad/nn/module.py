@@ -55,6 +55,7 @@ class Module:
         object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation of the module; subclasses implement it (call the module, not forward, to run hooks)."""
         raise NotImplementedError(f"{type(self).__name__}: forward() is not implemented")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -97,6 +98,7 @@ class Module:
             )
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add ``param`` as a parameter under ``name`` (None registers an empty slot)."""
         self._check_init("parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
@@ -125,6 +127,7 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Add ``module`` as a child under ``name`` (None registers an empty slot)."""
         self._check_init("module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
@@ -211,10 +214,12 @@ class Module:
             yield from module.named_modules(memo, sub, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """This module and every submodule, depth first."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) of each direct child."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -222,6 +227,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator[Module]:
+        """The direct children."""
         for _, m in self.named_children():
             yield m
 
@@ -238,18 +244,22 @@ class Module:
     def named_parameters(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter) of every parameter, each once."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter (of submodules too when ``recurse``), each once."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, Tensor) of every buffer (running statistics and the like)."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer (of submodules too when ``recurse``)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -277,9 +287,11 @@ class Module:
         return self
 
     def eval(self: _M) -> _M:
+        """``train(False)``: dropout off, BatchNorm uses its running statistics."""
         return self.train(False)
 
     def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
+        """Set ``requires_grad`` on every parameter (e.g. to freeze a model)."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -338,15 +350,19 @@ class Module:
         return self._convert(convert)
 
     def cpu(self: _M) -> _M:
+        """Move every parameter and buffer to the CPU, in place."""
         return self.to("cpu")
 
     def cuda(self: _M) -> _M:
+        """Move every parameter and buffer to the GPU, in place."""
         return self.to("cuda")
 
     def float(self: _M) -> _M:
+        """Cast every floating parameter and buffer to float32, in place."""
         return self.to(dtype=np.float32)
 
     def double(self: _M) -> _M:
+        """Cast every floating parameter and buffer to float64, in place."""
         return self.to(dtype=np.float64)
 
     # --- state dict -----------------------------------------------------------------
@@ -438,6 +454,7 @@ class RemovableHandle:
         RemovableHandle._next_id += 1
 
     def remove(self) -> None:
+        """Unregister the hook (again: nothing happens)."""
         self._hooks.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:

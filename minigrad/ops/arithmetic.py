@@ -6,21 +6,29 @@ the sum of theirs). Every formula uses operators only, so it runs on arrays
 and, under ``create_graph=True``, on Tensors.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeGuard
+
 from minigrad.autograd import Function, raw, sum_to
+from minigrad.autograd.function import Array, Grad
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Log, Where
 from minigrad.ops.promotion import promote
 from minigrad.tensor import Tensor
 
+if TYPE_CHECKING:
+    from minigrad.tensor import Operand
+
 
 class Add(Function):
     """y = a + b ;  da = gy, db = gy."""
 
-    def forward(self, a, b):
+    def forward(self, a: Array, b: Array) -> Array:
         self.shapes = a.shape, b.shape
         return a + b
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         sa, sb = self.shapes
         return sum_to(gy, sa), sum_to(gy, sb)
 
@@ -28,11 +36,11 @@ class Add(Function):
 class Sub(Function):
     """y = a - b ;  da = gy, db = -gy."""
 
-    def forward(self, a, b):
+    def forward(self, a: Array, b: Array) -> Array:
         self.shapes = a.shape, b.shape
         return a - b
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         sa, sb = self.shapes
         gb = -sum_to(gy, sb) if self.needs_input_grad[1] else None
         return sum_to(gy, sa), gb
@@ -41,12 +49,12 @@ class Sub(Function):
 class Mul(Function):
     """y = a * b ;  da = gy * b, db = gy * a."""
 
-    def forward(self, a, b):
+    def forward(self, a: Array, b: Array) -> Array:
         self.save_for_backward(a, b)
         return a * b
 
-    def backward(self, gy):
-        a, b = self.saved_tensors
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        a, b = self.saved_values
         ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -55,12 +63,12 @@ class Mul(Function):
 class Div(Function):
     """y = a / b ;  da = gy / b, db = -gy * a / b^2."""
 
-    def forward(self, a, b):
+    def forward(self, a: Array, b: Array) -> Array:
         self.save_for_backward(a, b)
         return a / b
 
-    def backward(self, gy):
-        a, b = self.saved_tensors
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        a, b = self.saved_values
         ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -69,25 +77,25 @@ class Div(Function):
 class Neg(Function):
     """y = -x ;  dx = -gy."""
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         return -x
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> Grad:
         return -gy
 
 
 class PowScalar(Function):
     """y = x^c for a constant c ;  dx = c x^(c-1) gy."""
 
-    def __init__(self, c):
+    def __init__(self, c: float) -> None:
         self.c = c
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         self.save_for_backward(x)
         return x**self.c
 
-    def backward(self, gy):
-        (x,) = self.saved_tensors
+    def backward(self, gy: Grad) -> Grad:
+        (x,) = self.saved_values
         c = self.c
         if c == 1:
             return gy
@@ -97,48 +105,55 @@ class PowScalar(Function):
 class Pow(Function):
     """y = a^b, both tensors ;  da = b a^(b-1) gy,  db = a^b log(a) gy  (log a read as 0 where a <= 0)."""
 
-    def forward(self, a, b):
+    def forward(self, a: Array, b: Array) -> Array:
         self.save_for_backward(a, b)
         return a**b
 
-    def backward(self, gy):
-        a, b = self.saved_tensors
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        a, b = self.saved_values
         ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
         gb = None
         if self.needs_input_grad[1]:
             # a^b log a -> 0 as a -> 0 for b > 0; avoid 0 * -inf = nan there
             positive = raw(a) > 0
-            log_a = Log().apply(Where(positive).apply(a, get_array_module(positive).ones((), raw(a).dtype)))
+            log_a = Log().forward_or_record(
+                Where(positive).forward_or_record(a, get_array_module(positive).ones((), raw(a).dtype))
+            )
             gb = sum_to(gy * a**b * log_a, b.shape)
         return ga, gb
 
 
-def add(a, b):
+def add(a: Operand, b: Operand) -> Tensor:
+    """a + b, broadcast ;  da = gy, db = gy (each summed back to its input's shape)."""
     return Add()(*promote(a, b))
 
 
-def sub(a, b):
+def sub(a: Operand, b: Operand) -> Tensor:
+    """a - b, broadcast ;  da = gy, db = -gy."""
     return Sub()(*promote(a, b))
 
 
-def mul(a, b):
+def mul(a: Operand, b: Operand) -> Tensor:
+    """a * b, elementwise and broadcast ;  da = gy b, db = gy a."""
     return Mul()(*promote(a, b))
 
 
-def div(a, b):
+def div(a: Operand, b: Operand) -> Tensor:
+    """a / b, broadcast ;  da = gy / b, db = -gy a / b^2."""
     return Div()(*promote(a, b))
 
 
-def neg(x):
+def neg(x: Tensor) -> Tensor:
+    """-x ;  dx = -gy."""
     return Neg()(x)
 
 
-def pow(base, exponent):
+def pow(base: Operand, exponent: Operand) -> Tensor:
     """base ** exponent; a Python-number exponent uses the cheaper PowScalar."""
     if isinstance(base, Tensor) and not isinstance(exponent, Tensor) and _is_scalar(exponent):
         return PowScalar(exponent)(base)
     return Pow()(*promote(base, exponent))
 
 
-def _is_scalar(v):
+def _is_scalar(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)

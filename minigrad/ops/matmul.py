@@ -1,9 +1,18 @@
 """Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast) operands."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from minigrad.autograd import Function, sum_to
+from minigrad.autograd.function import Array, Grad
+from minigrad.tensor import Tensor
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Operand
 
 
-def _swap_last(a):
+def _swap_last(a: Grad) -> Grad:
     """a with its last two axes swapped (a view; arrays and Tensors alike)."""
     perm = list(range(a.ndim))
     perm[-1], perm[-2] = perm[-2], perm[-1]
@@ -18,7 +27,7 @@ class MatMul(Function):
     summed back with ``sum_to``.
     """
 
-    def forward(self, a, b):
+    def forward(self, a: Array, b: Array) -> Array:
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
         if a.dtype != b.dtype:  # as PyTorch: no silent float32 -> float64 widening of a GEMM
@@ -36,8 +45,8 @@ class MatMul(Function):
         self.save_for_backward(a, b)
         return a @ b
 
-    def backward(self, gy):
-        a, b = self.saved_tensors
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        a, b = self.saved_values
         a2 = a.reshape((1,) + tuple(a.shape)) if a.ndim == 1 else a  # (k,) -> (1, k)
         b2 = b.reshape(tuple(b.shape) + (1,)) if b.ndim == 1 else b  # (k,) -> (k, 1)
         g = gy  # (..., n, m) with the axes of 1-D operands put back; b first, so 1-D @ 1-D works
@@ -53,5 +62,6 @@ class MatMul(Function):
         return ga, gb
 
 
-def matmul(a, b):
+def matmul(a: Operand, b: Operand) -> Tensor:
+    """a @ b with NumPy's rules (1-D, 2-D, batched) ;  da = gy @ b^T, db = a^T @ gy."""
     return MatMul()(a, b)

@@ -8,17 +8,25 @@ Backward re-inserts the reduced axes into ``gy`` (so it broadcasts against x)
 and spreads it over the reduced elements.
 """
 
+from __future__ import annotations
+
 import builtins
 from collections import namedtuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from minigrad.autograd import Function, raw
+from minigrad.autograd.function import Array, Grad
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Where, maximum, minimum
 from minigrad.ops.shape_ops import Expand
 from minigrad.tensor import Tensor
 
+if TYPE_CHECKING:
+    from minigrad.tensor import Axis
 
-def _normalize_axis(axis, ndim, op):
+
+def _normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -31,20 +39,20 @@ def _normalize_axis(axis, ndim, op):
     return tuple(sorted(set(out)))
 
 
-def _resolve(axis, keepdims, dim, keepdim):
+def _resolve(axis: Any, keepdims: bool, dim: Any, keepdim: bool | None) -> tuple[Any, bool]:
     return (axis if dim is None else dim), bool(keepdims if keepdim is None else keepdim)
 
 
 class _Reduction(Function):
-    def __init__(self, axis=None, keepdims=False):
+    def __init__(self, axis: Axis = None, keepdims: bool = False) -> None:
         self.axis_arg, self.keepdims = axis, keepdims
 
-    def _setup(self, x):
+    def _setup(self, x: Array) -> tuple[int, ...] | None:
         self.axes = _normalize_axis(self.axis_arg, x.ndim, self.name.lower())
         self.in_shape = x.shape
         return self.axes if x.ndim else None
 
-    def _expand(self, gy):
+    def _expand(self, gy: Grad) -> Grad:
         """gy with the reduced axes put back as size-1 axes."""
         if self.keepdims or not self.axes:
             return gy
@@ -55,40 +63,40 @@ class _Reduction(Function):
 class Sum(_Reduction):
     """y = sum_i x_i ;  dx_i = gy."""
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         return x.sum(axis=self._setup(x), keepdims=self.keepdims)
 
-    def backward(self, gy):
-        return Expand(self.in_shape).apply(self._expand(gy))
+    def backward(self, gy: Grad) -> Grad:
+        return Expand(self.in_shape).forward_or_record(self._expand(gy))
 
 
 class Mean(_Reduction):
     """y = (1/n) sum_i x_i ;  dx_i = gy / n."""
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         return x.mean(axis=self._setup(x), keepdims=self.keepdims)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> Grad:
         n = 1
         for a in self.axes:
             n *= self.in_shape[a]
-        return Expand(self.in_shape).apply(self._expand(gy) / n)
+        return Expand(self.in_shape).forward_or_record(self._expand(gy) / n)
 
 
 class Max(_Reduction):
     """y = max_i x_i ;  dx_i = gy / (number of maxima) where x_i is a maximum, else 0."""
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         return self._extreme(x, x.max(axis=self._setup(x), keepdims=True))
 
-    def _extreme(self, x, y):
+    def _extreme(self, x: Array, y: Array) -> Array:
         if not self.keepdims:
             y = y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
         self.save_for_backward(x, y)
         return y
 
-    def backward(self, gy):
-        x, y = (raw(v) for v in self.saved_tensors)
+    def backward(self, gy: Grad) -> Grad:
+        x, y = (raw(v) for v in self.saved_values)
         mask = (x == self._expand(y)).astype(x.dtype)  # which elements are extreme: a constant of the graph
         mask /= mask.sum(axis=self.axes, keepdims=True)
         return self._expand(gy) * mask
@@ -97,7 +105,7 @@ class Max(_Reduction):
 class Min(Max):
     """y = min_i x_i ;  dx_i = gy / (number of minima) where x_i is a minimum, else 0."""
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         return self._extreme(x, x.min(axis=self._setup(x), keepdims=True))
 
 
@@ -107,27 +115,27 @@ class Var(_Reduction):
     dx_i = 2 (x_i - m) / (n - c) * gy (the m-dependence cancels since sum_i (x_i - m) = 0).
     """
 
-    def __init__(self, axis=None, keepdims=False, correction=1):
+    def __init__(self, axis: Axis = None, keepdims: bool = False, correction: int = 1) -> None:
         super().__init__(axis, keepdims)
         self.correction = correction
 
-    def _dof(self):
+    def _dof(self) -> int:
         n = 1
         for a in self.axes:
             n *= self.in_shape[a]
         return n - self.correction
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         axes = self._setup(x)
         self.save_for_backward(x)
         centered = x - x.mean(axis=axes, keepdims=True)
         return (centered**2).sum(axis=axes, keepdims=self.keepdims) / self._dof()
 
-    def _centered(self, x):
+    def _centered(self, x: Grad) -> Grad:
         return x - x.mean(axis=self.axes, keepdims=True)
 
-    def backward(self, gy):
-        (x,) = self.saved_tensors
+    def backward(self, gy: Grad) -> Grad:
+        (x,) = self.saved_values
         dof = self._dof()
         return self._expand(gy) * (2 / dof if dof else float("nan")) * self._centered(x)  # no dof: nan, as PyTorch
 
@@ -135,24 +143,30 @@ class Var(_Reduction):
 class Std(Var):
     """y = sqrt(var(x)) ;  dx_i = (x_i - m) / ((n - c) y) * gy."""
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         y = get_array_module(x).sqrt(super().forward(x))
         self.save_for_backward(x, y)
         return y
 
-    def backward(self, gy):
-        x, y = self.saved_tensors
+    def backward(self, gy: Grad) -> Grad:
+        x, y = self.saved_values
         y = self._expand(y)
         # zero spread: centered is 0 there, so dx = 0 (as PyTorch), not 0/0
-        y = Where(raw(y) == 0).apply(raw(y).dtype.type(1), y)
+        y = Where(raw(y) == 0).forward_or_record(raw(y).dtype.type(1), y)
         return self._expand(gy) / (self._dof() * y) * self._centered(x)
 
 
-def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def sum(
+    x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+) -> Tensor:
+    """The sum over ``axis`` (all elements when None) ;  dx_i = gy."""
     return Sum(*_resolve(axis, keepdims, dim, keepdim))(x)
 
 
-def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def mean(
+    x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+) -> Tensor:
+    """The mean over ``axis`` (all elements when None) ;  dx_i = gy / n."""
     return Mean(*_resolve(axis, keepdims, dim, keepdim))(x)
 
 
@@ -161,17 +175,21 @@ MaxResult = namedtuple("max", ["values", "indices"])  # type: ignore[name-match]
 MinResult = namedtuple("min", ["values", "indices"])  # type: ignore[name-match]
 
 
-def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def amax(
+    x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+) -> Tensor:
     """The largest values over ``axis`` (None, an int or a tuple)."""
     return Max(*_resolve(axis, keepdims, dim, keepdim))(x)
 
 
-def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def amin(
+    x: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+) -> Tensor:
     """The smallest values over ``axis`` (None, an int or a tuple)."""
     return Min(*_resolve(axis, keepdims, dim, keepdim))(x)
 
 
-def _with_indices(reduce, x, axis, keep, arg):
+def _with_indices(reduce: Callable[..., Tensor], x: Tensor, axis: Any, keep: bool, arg: str) -> Any:
     """(values, indices) for one int axis, the values alone otherwise."""
     values = reduce(x, axis, keep)
     if axis is None or isinstance(axis, (tuple, list)):
@@ -184,7 +202,7 @@ def _with_indices(reduce, x, axis, keep, arg):
     return (MaxResult if arg == "argmax" else MinResult)(values, Tensor._from_op(idx))
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def max(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
     """max(x): the largest value; max(x, dim): (values, indices) along dim; max(x, other): elementwise."""
     if isinstance(axis, Tensor):
         return maximum(x, axis)
@@ -192,7 +210,7 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _with_indices(amax, x, ax, keep, "argmax")
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def min(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
     """min(x): the smallest value; min(x, dim): (values, indices) along dim; min(x, other): elementwise."""
     if isinstance(axis, Tensor):
         return minimum(x, axis)
@@ -200,15 +218,35 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _with_indices(amin, x, ax, keep, "argmin")
 
 
-def _correction(unbiased, correction):
+def _correction(unbiased: bool, correction: int | None) -> int:
     return (1 if unbiased else 0) if correction is None else correction
 
 
-def var(x, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
+def var(
+    x: Tensor,
+    axis: Axis = None,
+    unbiased: bool = True,
+    keepdims: bool = False,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+    correction: int | None = None,
+) -> Tensor:
+    """sum_i (x_i - m)^2 / (n - c), m the mean, c the correction (1: unbiased) ;  dx_i = 2 (x_i - m) gy / (n - c)."""
     axis, keep = _resolve(axis, keepdims, dim, keepdim)
     return Var(axis, keep, _correction(unbiased, correction))(x)
 
 
-def std(x, axis=None, unbiased=True, keepdims=False, *, dim=None, keepdim=None, correction=None):
+def std(
+    x: Tensor,
+    axis: Axis = None,
+    unbiased: bool = True,
+    keepdims: bool = False,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+    correction: int | None = None,
+) -> Tensor:
+    """sqrt(var(x)) ;  dx_i = (x_i - m) gy / ((n - c) std)."""
     axis, keep = _resolve(axis, keepdims, dim, keepdim)
     return Std(axis, keep, _correction(unbiased, correction))(x)

@@ -4,14 +4,23 @@ them, so each backward moves the gradient back the same way (and, since
 each is linear, the backward of a backward is the forward again).
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from minigrad.autograd import Function, sum_to
+from minigrad.autograd.function import Array, Grad
 from minigrad.backend import get_array_module, scatter_add
 from minigrad.tensor import Tensor
 
+if TYPE_CHECKING:
+    from minigrad.tensor import Axis
 
-def wrap_dim(op, dim, ndim):
+
+def wrap_dim(op: str, dim: int, ndim: int) -> int:
     """dim in [-ndim, ndim) -> dim in [0, ndim), as PyTorch checks it; IndexError naming ``op`` otherwise."""
     n = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, like PyTorch
     if not -n <= dim < n:
@@ -19,7 +28,7 @@ def wrap_dim(op, dim, ndim):
     return dim % n
 
 
-def _shape_arg(shape):
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept f(2, 3) and f((2, 3)) alike."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
@@ -29,46 +38,46 @@ def _shape_arg(shape):
 class Reshape(Function):
     """y = x viewed with a new shape ;  dx = gy reshaped back."""
 
-    def __init__(self, shape):
+    def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         self.in_shape = x.shape
         try:
             return x.reshape(self.shape)
         except ValueError:
             raise ValueError(f"cannot reshape {tuple(x.shape)} ({x.size} elements) into {self.shape}") from None
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> Grad:
         return gy.reshape(self.in_shape)
 
 
 class Permute(Function):
     """y = x with axes reordered ;  dx = gy with the inverse order."""
 
-    def __init__(self, axes):
+    def __init__(self, axes: tuple[int, ...]) -> None:
         self.axes = axes
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         axes = tuple(wrap_dim("permute", a, x.ndim) for a in self.axes)
         if sorted(axes) != list(range(x.ndim)):
             raise ValueError(f"permute: {self.axes} is not a permutation of the {x.ndim} axes")
         self.axes = axes
         return x.transpose(axes)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> Grad:
         # as a Function, not gy.transpose(...): Tensor.transpose(d0, d1) swaps two dims (PyTorch), so the
         # identity permutation (0, 1) of a 2-D gradient would be read as a swap
-        return Permute(tuple(int(a) for a in np.argsort(self.axes))).apply(gy)
+        return Permute(tuple(int(a) for a in np.argsort(self.axes))).forward_or_record(gy)
 
 
 class Expand(Function):
     """y = x broadcast to ``shape`` ;  dx = gy summed back to x's shape."""
 
-    def __init__(self, shape):
+    def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         self.in_shape = x.shape
         shape = tuple(n if n != -1 else x.shape[i - (len(self.shape) - x.ndim)] for i, n in enumerate(self.shape))
         try:
@@ -76,11 +85,11 @@ class Expand(Function):
         except ValueError:
             raise ValueError(f"expand: cannot broadcast shape {tuple(x.shape)} to {shape}") from None
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> Grad:
         return sum_to(gy, self.in_shape)
 
 
-def _is_advanced(key):
+def _is_advanced(key: Any) -> bool:
     """True if ``key`` uses integer/bool arrays (NumPy advanced indexing)."""
     keys = key if isinstance(key, tuple) else (key,)
     return any(isinstance(k, (list, np.ndarray)) or hasattr(k, "__cuda_array_interface__") for k in keys)
@@ -89,16 +98,16 @@ def _is_advanced(key):
 class GetItem(Function):
     """y = x[key] ;  dx = IndexAdd(key)(gy): zeros with gy added into the selected places."""
 
-    def __init__(self, key):
+    def __init__(self, key: Any) -> None:
         self.key = key
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         self.in_shape = x.shape
         y = x[self.key]
         return y if isinstance(y, type(x)) else get_array_module(x).asarray(y)  # a full int index gives a scalar
 
-    def backward(self, gy):
-        return IndexAdd(self.key, self.in_shape).apply(gy)
+    def backward(self, gy: Grad) -> Grad:
+        return IndexAdd(self.key, self.in_shape).forward_or_record(gy)
 
 
 class IndexAdd(Function):
@@ -108,10 +117,10 @@ class IndexAdd(Function):
     scatter accumulates (``add.at``) instead of assigning.
     """
 
-    def __init__(self, key, shape):
+    def __init__(self, key: Any, shape: tuple[int, ...]) -> None:
         self.key, self.shape = key, shape
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         y = get_array_module(x).zeros(self.shape, dtype=x.dtype)
         if _is_advanced(self.key):
             scatter_add(y, self.key, x)
@@ -119,17 +128,17 @@ class IndexAdd(Function):
             y[self.key] = x
         return y
 
-    def backward(self, gy):
-        return GetItem(self.key).apply(gy)
+    def backward(self, gy: Grad) -> Grad:
+        return GetItem(self.key).forward_or_record(gy)
 
 
 class Cat(Function):
     """y = concatenate(xs, axis) ;  dx_i = the slice of gy that came from x_i."""
 
-    def __init__(self, axis):
+    def __init__(self, axis: int) -> None:
         self.axis = axis
 
-    def forward(self, *xs):
+    def forward(self, *xs: Array) -> Array:
         ref = xs[0]
         if ref.ndim == 0:
             raise ValueError("cat: zero-dimensional tensors cannot be concatenated")
@@ -141,28 +150,28 @@ class Cat(Function):
         self.ax = ax
         return get_array_module(ref).concatenate(xs, axis=ax)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         edges = np.cumsum([0] + self.sizes).tolist()
         lead = (slice(None),) * self.ax
-        return tuple(GetItem(lead + (slice(lo, hi),)).apply(gy) for lo, hi in zip(edges[:-1], edges[1:]))
+        return tuple(GetItem(lead + (slice(lo, hi),)).forward_or_record(gy) for lo, hi in zip(edges[:-1], edges[1:]))
 
 
 class Stack(Function):
     """y = stack(xs, axis) ;  dx_i = gy taken at index i along the new axis."""
 
-    def __init__(self, axis):
+    def __init__(self, axis: int) -> None:
         self.axis = axis
 
-    def forward(self, *xs):
+    def forward(self, *xs: Array) -> Array:
         for x in xs[1:]:
             if x.shape != xs[0].shape:
                 raise ValueError(f"stack: all shapes must be equal, got {tuple(xs[0].shape)} and {tuple(x.shape)}")
         self.n = len(xs)
         return get_array_module(xs[0]).stack(xs, axis=self.axis)
 
-    def backward(self, gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
         lead = (slice(None),) * (self.axis % gy.ndim)
-        return tuple(GetItem(lead + (i,)).apply(gy) for i in range(self.n))
+        return tuple(GetItem(lead + (i,)).forward_or_record(gy) for i in range(self.n))
 
 
 class Pad(Function):
@@ -172,12 +181,12 @@ class Pad(Function):
     for the one before it, and so on.
     """
 
-    def __init__(self, pad, value=0.0):
+    def __init__(self, pad: Sequence[int], value: float = 0.0) -> None:
         if len(pad) % 2:
             raise ValueError(f"pad: expected an even number of pad sizes, got {len(pad)}")
         self.pad, self.value = tuple(pad), value
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         n = len(self.pad) // 2
         if n > x.ndim:
             raise ValueError(f"pad: {n} axes of padding for a tensor of {x.ndim} dimensions")
@@ -187,15 +196,17 @@ class Pad(Function):
         self.slices = tuple(slice(lo, lo + s) for (lo, _), s in zip(width, x.shape))
         return get_array_module(x).pad(x, width, mode="constant", constant_values=self.value)
 
-    def backward(self, gy):
-        return GetItem(self.slices).apply(gy)
+    def backward(self, gy: Grad) -> Grad:
+        return GetItem(self.slices).forward_or_record(gy)
 
 
-def reshape(x, *shape):
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """The same elements in a new shape (``(2, 3)`` or ``2, 3``; one -1 is inferred) ;  dx = gy reshaped back."""
     return Reshape(_shape_arg(shape))(x)
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """The dims ``start_dim`` to ``end_dim`` merged into one ;  dx = gy reshaped back."""
     nd = x.ndim
     if nd == 0:
         return reshape(x, 1)
@@ -211,11 +222,12 @@ def flatten(x, start_dim=0, end_dim=-1):
     return Reshape(shape)(x)
 
 
-def permute(x, *dims):
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    """The dims reordered: output dim i is input dim ``dims[i]`` ;  dx = gy with the inverse order."""
     return Permute(_shape_arg(dims))(x)
 
 
-def transpose(x, *axes):
+def transpose(x: Tensor, *axes: int) -> Tensor:
     """``transpose(x, d0, d1)`` swaps two axes (PyTorch); ``transpose(x)`` reverses them all."""
     axes = _shape_arg(axes)
     if len(axes) == 0:
@@ -228,7 +240,8 @@ def transpose(x, *axes):
     return Permute(axes)(x)
 
 
-def squeeze(x, dim=None):
+def squeeze(x: Tensor, dim: Axis = None) -> Tensor:
+    """Size-1 dims removed (all, or those in ``dim``) ;  dx = gy reshaped back."""
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
@@ -237,19 +250,22 @@ def squeeze(x, dim=None):
     return Reshape(shape)(x)
 
 
-def unsqueeze(x, dim):
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """A size-1 dim inserted at ``dim`` ;  dx = gy reshaped back."""
     d = wrap_dim("unsqueeze", dim, x.ndim + 1)
     return Reshape(x.shape[:d] + (1,) + x.shape[d:])(x)
 
 
-def expand(x, *shape):
+def expand(x: Tensor, *shape: Any) -> Tensor:
+    """x broadcast to ``shape`` (-1 keeps a dim) ;  dx = gy summed over the broadcast dims."""
     return Expand(_shape_arg(shape))(x)
 
 
 broadcast_to = expand
 
 
-def getitem(x, key):
+def getitem(x: Tensor, key: Any) -> Tensor:
+    """x[key], NumPy indexing (basic or advanced) ;  dx = zeros with gy added at ``key``."""
     if isinstance(key, Tensor):
         key = key.data
     elif isinstance(key, tuple):
@@ -259,7 +275,8 @@ def getitem(x, key):
     return GetItem(key)(x)
 
 
-def cat(tensors, dim=0, *, axis=None):
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors joined along ``dim`` ;  each input's gradient is its slice of gy."""
     if len(tensors) == 0:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     return Cat(dim if axis is None else axis)(*tensors)
@@ -268,13 +285,15 @@ def cat(tensors, dim=0, *, axis=None):
 concatenate = cat
 
 
-def stack(tensors, dim=0, *, axis=None):
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors (of one shape) stacked along a new dim ``dim`` ;  each input's gradient is gy at its index."""
     if len(tensors) == 0:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     return Stack(dim if axis is None else axis)(*tensors)
 
 
-def pad(x, pad, mode="constant", value=0.0):
+def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Constant padding as ``F.pad`` (``pad``: (before, after) pairs from the last dim) ;  dx = gy's interior."""
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
     return Pad(pad, value)(x)

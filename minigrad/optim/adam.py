@@ -9,9 +9,9 @@ For each parameter p with gradient g, at step t = 1, 2, ...::
     p  = p - lr / (1 - b1^t) * m / (sqrt(v_hat) / sqrt(1 - b2^t) + eps)
 
 On the CPU the update runs in place on the raw arrays with ufunc ``out=``
-arguments: no full-size temporary is allocated per step, only one
-preallocated scratch buffer per parameter (two with weight decay or
-maximize). On a GPU it is one fused CuPy kernel per parameter.
+arguments, chunk by chunk through the cache (``minigrad.optim.streaming``):
+no full-size temporary, one chunk-sized scratch buffer per thread (two with
+weight decay or maximize). On a GPU it is one fused CuPy kernel per parameter.
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ import numpy as np
 
 from minigrad.backend import get_array_module
 from minigrad.optim.optimizer import Optimizer, Params
+from minigrad.optim.streaming import SCRATCH
 from minigrad.tensor import Tensor
 
 
 class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015), PyTorch's update rule; see the module docstring for the formula."""
+
     def __init__(
         self,
         params: Params,
@@ -79,7 +82,6 @@ class Adam(Optimizer):
                 t = state["step"]
                 needs_g2 = wd != 0 or maximize
                 on_cpu = p.device == "cpu"  # the GPU runs one fused kernel: no scratch
-                bufs = self._scratch_arrays(p, 2 if needs_g2 else 1) if on_cpu else [None, None]
                 # sqrt(v)/sqrt(bc2) + eps == (sqrt(v) + eps*sqrt(bc2)) / sqrt(bc2): fold the
                 # bias corrections into two scalars so the array work is one pass per op.
                 bc1 = 1.0 - b1**t
@@ -95,8 +97,9 @@ class Adam(Optimizer):
                     bool(maximize),
                 )
                 vmax = state["max_exp_avg_sq"].data if amsgrad else None
-                g2 = bufs[1] if needs_g2 else None
-                jobs.append(((p.data, g, state["exp_avg"].data, state["exp_avg_sq"].data, vmax, bufs[0], g2), args))
+                s = SCRATCH if on_cpu else None
+                g2 = s if needs_g2 else None
+                jobs.append(((p.data, g, state["exp_avg"].data, state["exp_avg_sq"].data, vmax, s, g2), args))
         self._apply(_adam_update, jobs)
         return loss
 

@@ -83,9 +83,11 @@ class LRScheduler:
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
+        """The scheduler's state (everything but the optimizer), for checkpoints."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a state from ``state_dict()``."""
         self.__dict__.update(state_dict)
 
     def __repr__(self) -> str:
@@ -128,6 +130,7 @@ class LambdaLR(_LambdaScheduler):
     """lr_t = base_lr * lr_lambda(t)  (one lambda, or a list with one per group)."""
 
     def get_lr(self) -> list[float]:
+        """base_lr * lr_lambda(epoch) for each group."""
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
@@ -135,6 +138,7 @@ class MultiplicativeLR(_LambdaScheduler):
     """lr_t = lr_{t-1} * lr_lambda(t) for t > 0;  lr_0 = the group's lr."""
 
     def get_lr(self) -> list[float]:
+        """lr * lr_lambda(epoch) for each group (the lr unchanged at epoch 0)."""
         if self.last_epoch > 0:
             return [g["lr"] * f(self.last_epoch) for f, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
         return [g["lr"] for g in self.optimizer.param_groups]
@@ -150,6 +154,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """lr * gamma every ``step_size`` epochs, else lr."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return [g["lr"] for g in self.optimizer.param_groups]
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
@@ -166,6 +171,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """lr * gamma each epoch (the lr unchanged at epoch 0)."""
         if self.last_epoch == 0:
             return [g["lr"] for g in self.optimizer.param_groups]
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]

@@ -12,82 +12,30 @@ replaced by their index in the order they appear across all groups::
     {'state': {0: {'step': 3, 'exp_avg': Tensor, ...}, ...},
      'param_groups': [{'lr': 0.001, ..., 'params': [0, 1, 2]}, ...]}
 
-Element-wise update kernels run through ``Optimizer._apply``: on the CPU a
-large parameter is cut into contiguous slices that worker threads update in
-parallel (NumPy releases the GIL inside ufunc loops, and an update is a
-handful of passes over memory, which splits evenly).
-The threads are opt-in: one thread (no pool) unless ``set_num_threads(n)`` (or
-``minigrad.set_num_threads``) is called, as ``python -m gan`` and the benchmarks
-do, or MINIGRAD_NUM_THREADS is set.
+Element-wise update kernels run through ``Optimizer._apply``, which is
+``minigrad.optim.streaming.stream``: on the CPU each parameter is streamed
+through the cache in chunks, shared out among a few threads (how many is
+decided at the first update, see ``streaming.default_num_threads``). The
+first update also asks glibc to keep freed memory for reuse
+(``minigrad.allocator``): both are what a training loop wants by default,
+and neither happens at import.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
-from minigrad import autograd, backend
+from minigrad import allocator, autograd, backend
+from minigrad.optim.streaming import get_num_threads, set_num_threads, stream
 from minigrad.tensor import Tensor
 
 # what an optimizer takes: tensors, or dicts (one per parameter group) with a 'params' entry
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
-
-# --- threads for element-wise updates -------------------------------------------
-
-# Below this many elements a parameter is updated in one piece: handing a
-# slice to another thread costs more than it saves.
-_MIN_SPLIT = 1 << 16
-
-
-_num_threads = max(1, int(os.environ.get("MINIGRAD_NUM_THREADS") or 1))
-_pool = None
-_pool_key = None  # (pid, workers) the pool was made for
-_pool_lock = threading.Lock()
-
-
-def get_num_threads() -> int:
-    """Threads used by optimizer updates on the CPU (env MINIGRAD_NUM_THREADS)."""
-    return _num_threads
-
-
-def set_num_threads(n: int) -> None:
-    """Use ``n`` threads for optimizer updates on the CPU (1 = no threads)."""
-    global _num_threads
-    if int(n) < 1:
-        raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
-    _num_threads = int(n)
-
-
-def _worker_pool(workers: int) -> ThreadPoolExecutor:
-    """A pool with ``workers`` threads, rebuilt after fork or a size change."""
-    global _pool, _pool_key
-    with _pool_lock:
-        # a forked child inherits the pool object but not its threads
-        if _pool is None or _pool_key != (os.getpid(), workers):
-            if _pool is not None and _pool_key[0] == os.getpid():
-                _pool.shutdown(wait=False)  # size changed: let the old threads exit
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minigrad-optim")
-            _pool_key = (os.getpid(), workers)
-        return _pool
-
-
-def _splittable(arrays: Sequence[Any]) -> bool:
-    first = arrays[0]
-    if not isinstance(first, np.ndarray) or first.size < _MIN_SPLIT:
-        return False
-    return all(
-        a is None or (isinstance(a, np.ndarray) and a.flags.c_contiguous and a.size == first.size) for a in arrays
-    )
-
-
-def _flat_slice(a, lo, hi):
-    return None if a is None else a.reshape(-1)[lo:hi]
+__all__ = ["Optimizer", "Params", "get_num_threads", "set_num_threads"]
 
 
 # --- the base class ------------------------------------------------------------------
@@ -105,7 +53,6 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
-        self._scratch: dict[Tensor, Any] = {}  # param -> scratch arrays of the update (not state: never saved)
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{type(self).__name__}: params should be an iterable of Tensors or dicts, "
@@ -174,14 +121,6 @@ class Optimizer:
     def _check_group(self, group: dict) -> None:
         """Subclasses validate hyper-parameters here (raise ValueError)."""
 
-    def _scratch_arrays(self, p, n):
-        """``n`` scratch arrays shaped like ``p``, allocated once (again when p's shape or dtype changes)."""
-        arrays = self._scratch.get(p)
-        if arrays is None or len(arrays) < n or arrays[0].shape != p.data.shape or arrays[0].dtype != p.dtype:
-            arrays = [p.xp.empty(p.data.shape, dtype=p.dtype) for _ in range(n)]
-            self._scratch[p] = arrays
-        return arrays
-
     # --- gradients ------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set ``p.grad`` to None, or fill it with zeros in place."""
@@ -197,6 +136,7 @@ class Optimizer:
                     p.grad.data.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter from its ``.grad``; ``closure`` (optional) re-evaluates the loss and is returned."""
         raise NotImplementedError
 
     def _eval_closure(self, closure: Callable[[], Any] | None) -> Any:
@@ -226,6 +166,8 @@ class Optimizer:
         Each p's version is bumped as it is handed out: the step updates it in place, so graphs built before
         the step are stale.
         """
+        if not allocator.decided():
+            allocator.keep_freed_memory()  # decided at the first step, never at import (see minigrad.allocator)
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -233,38 +175,8 @@ class Optimizer:
             p._bump_version()
             yield p, g
 
-    @staticmethod
-    def _apply(kernel: Callable[..., None], jobs: Iterable[Any]) -> None:
-        """Run ``kernel(*arrays, *args)`` for every ``(arrays, args)`` in ``jobs``.
-
-        ``kernel`` must be element-wise over ``arrays`` (same shape; None
-        entries allowed), so it may be run on matching slices of them. Large
-        contiguous NumPy jobs are split into one slice per thread.
-        """
-        threads = _num_threads
-        split: list[Any] = []
-        whole: list[Any] = []
-        for job in jobs:
-            (split if threads > 1 and _splittable(job[0]) else whole).append(job)
-        if not split:
-            for arrays, args in whole:
-                kernel(*arrays, *args)
-            return
-
-        def work(k):  # slice k of every split job
-            for arrays, args in split:
-                n = arrays[0].size
-                lo, hi = n * k // threads, n * (k + 1) // threads
-                kernel(*(_flat_slice(a, lo, hi) for a in arrays), *args)
-
-        futures = [_worker_pool(threads - 1).submit(work, k) for k in range(1, threads)]
-        try:
-            work(0)
-            for arrays, args in whole:
-                kernel(*arrays, *args)
-        finally:  # never return while a worker may still write
-            for f in futures:
-                f.result()
+    # the update kernels' runner (element-wise, chunked through the cache, threaded on the CPU)
+    _apply = staticmethod(stream)
 
     # --- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -10,7 +10,8 @@ For each parameter p with gradient g::
     p = p - lr * g
 
 Nesterov momentum needs momentum > 0 and dampening = 0. The update runs in
-place with one preallocated scratch buffer per parameter.
+place, chunk by chunk through the cache on the CPU (``minigrad.optim.streaming``),
+with one chunk-sized scratch buffer per thread.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from typing import Any
 
 from minigrad.backend import get_array_module
 from minigrad.optim.optimizer import Optimizer, Params
+from minigrad.optim.streaming import SCRATCH
 from minigrad.tensor import Tensor
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent with momentum, PyTorch's update rule; see the module docstring for the formula."""
+
     def __init__(
         self,
         params: Params,
@@ -67,7 +71,6 @@ class SGD(Optimizer):
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for p, g in self._grads_to_apply(group):
-                s = self._scratch_arrays(p, 1)[0]
                 buf, first = None, False
                 if momentum != 0:
                     state = self.state.setdefault(p, {})
@@ -77,7 +80,7 @@ class SGD(Optimizer):
                     buf = state["momentum_buffer"].data
                 f = p.dtype.type  # hyper-parameters in the parameter's dtype: no float64 upcast
                 args = (first, f(-lr), f(wd), f(momentum), f(1.0 - dampening), bool(nesterov), bool(maximize))
-                jobs.append(((p.data, g, buf, s), args))
+                jobs.append(((p.data, g, buf, SCRATCH), args))
         self._apply(_sgd_update, jobs)
         return loss
 

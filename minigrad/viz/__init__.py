@@ -3,11 +3,12 @@
     g = minigrad.viz.Graph(loss, params=dict(model.named_parameters()))   # before backward
     loss.backward()
     minigrad.viz.draw(g, "graph.svg")     # values and gradients, in backward's order
+    minigrad.viz.draw(loss, "kept.svg")   # what backward kept: ops, leaves, intermediates' shapes
 
 Tensors show shape, dtype, name, and ``data | grad`` (their values when small,
 mean / std / norm when large); ops show the Function and their position in
 the order backward visits them. ``draw(..., modules=calls, group_modules=True)``
-collapses each module call (recorded with :func:`record_modules`) into one box.
+collapses each module call (recorded with ``record_modules``) into one box.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _graph(output, params, modules):
 
 
 def to_dot(output, params=None, modules=None, group_modules=False, max_values: int = 6) -> str:
-    """Graphviz DOT text of the graph that produced ``output`` (a Tensor or a :class:`Graph`).
+    """Graphviz DOT text of the graph that produced ``output`` (a Tensor or a ``Graph``).
 
     ``params``: name -> Tensor (e.g. ``dict(model.named_parameters())``) to label
     tensors by name. Tensors with at most ``max_values`` elements show every
@@ -53,7 +54,7 @@ def draw(
     engine: str = "auto",
     dpi: int = 150,
 ) -> Path:
-    """Draw the graph that produced ``output`` (a Tensor or a :class:`Graph`) into ``path`` (.svg or .png).
+    """Draw the graph that produced ``output`` (a Tensor or a ``Graph``) into ``path`` (.svg or .png).
 
     ``engine``: 'dot' (Graphviz), 'matplotlib' (minigrad's own layered layout),
     or 'auto' (Graphviz when ``dot`` is on PATH). The SVG has a hover tooltip

@@ -49,6 +49,7 @@ def dot_source(nodes, edges, title: str = "minigrad") -> str:
 
 
 def dot_available() -> bool:
+    """True when Graphviz's ``dot`` is on PATH."""
     return shutil.which("dot") is not None
 
 

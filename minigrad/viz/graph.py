@@ -4,9 +4,13 @@ The structure is read once, when the Graph is made: tensors and the Functions
 (ops) that made them, in the order backward visits them (the reverse of
 ``minigrad.autograd.topological_order``). Values and gradients are read each
 time the graph is drawn, so a Graph made before ``backward()`` draws the
-gradients after it. Because backward frees each Function's inputs (unless
-``retain_graph=True``), make the Graph before backward if you want to draw the
-graph after it; drawing a tensor whose graph was freed raises a RuntimeError.
+gradients after it.
+
+A Graph made after ``backward()`` is read from what backward keeps (as
+PyTorch's ``grad_fn.next_functions``): every op, the leaves with their values
+and gradients, and for each intermediate tensor and constant only its shape
+and dtype ("value freed by backward"). Make the Graph before backward (or run
+``backward(retain_graph=True)``) to see every value and intermediate gradient.
 
 To see the gradient of every intermediate tensor (not only of leaves and of
 tensors with ``retain_grad()``) the Graph registers a tensor hook on each of
@@ -15,35 +19,81 @@ them that keeps the gradient backward hands it (``capture_grads=True``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from minigrad.autograd import topological_order
+from minigrad.autograd.accumulate_grad import AccumulateGrad
 from minigrad.viz import summary
+from minigrad.viz.modules import collapse
+from minigrad.viz.node import Node
 
-_FREED = (
-    "minigrad.viz: the graph of this tensor was freed by backward() (it drops every op's inputs); "
-    "make the Graph before backward, g = minigrad.viz.Graph(output), and draw g after it, "
-    "or run backward(retain_graph=True)"
-)
+FREED_TEXT = "value freed by backward"
 
 
-@dataclass
-class Node:
-    """One box of a drawing: ``sections`` are the label's parts (lines each), ``tooltip`` the full summary."""
+class FreedTensor:
+    """Stand-in for a tensor whose value backward freed: its shape, dtype and the op that made it (None: a constant)."""
 
-    id: str
-    kind: str  # 'op', 'module', or a tensor's role: 'param', 'input', 'output', 'tensor'
-    sections: list = field(default_factory=list)
-    tooltip: str = ""
+    data = None
+    grad = None
+
+    def __init__(self, shape, dtype, grad_fn):
+        self.shape, self.dtype, self.grad_fn = tuple(shape), dtype, grad_fn
+        self.requires_grad = grad_fn is not None
 
 
-def backward_order(output):
-    """The tensors of ``output``'s graph in the order backward visits them (output first, leaves last)."""
-    try:
-        order = topological_order(output)
-    except RuntimeError as e:
-        raise RuntimeError(_FREED) from e
+class _Reader:
+    """The tensors of a graph and each op's inputs, from live ops (their input tensors) or freed ones (their edges).
+
+    Every op's output appears once: the tensor itself where something still holds it, else a FreedTensor.
+    """
+
+    def __init__(self, output):
+        self.made_by = {} if output.grad_fn is None else {id(output.grad_fn): output}
+        self.inputs = {}  # id(fn) -> the op's inputs, each as drawn
+
+    def canonical(self, x):
+        fn = x.grad_fn
+        return x if fn is None else self.made_by.setdefault(id(fn), x)
+
+    def inputs_of(self, fn):
+        got = self.inputs.get(id(fn))
+        if got is None:
+            if not fn._freed:
+                got = tuple(self.canonical(x) for x in fn.inputs)
+            else:
+                got = tuple(self._stand_in(node, meta) for (node, _), meta in zip(fn.next_functions, fn.input_metadata))
+            self.inputs[id(fn)] = got
+        return got
+
+    def _stand_in(self, node, meta):
+        if isinstance(node, AccumulateGrad):
+            return node.variable
+        if node is None:
+            return FreedTensor(meta[0], meta[1], None)
+        return self.made_by.setdefault(id(node), FreedTensor(meta[0], meta[1], node))
+
+
+def backward_order(output, reader=None):
+    """The tensors of ``output``'s graph in the order backward visits them (output first, leaves last).
+
+    Works on a graph that backward freed too (then intermediates are FreedTensor stand-ins).
+    """
+    reader = reader or _Reader(output)
+    order: list[Any] = []
+    visited: set[int] = set()
+    stack = [(reader.canonical(output), False)]
+    while stack:
+        t, finished = stack.pop()
+        if finished:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        if t.grad_fn is not None:
+            for x in reader.inputs_of(t.grad_fn):
+                if x.requires_grad and id(x) not in visited:
+                    stack.append((x, False))
     return order[::-1]
 
 
@@ -52,7 +102,7 @@ class Graph:
 
     ``params``: name -> Tensor (e.g. ``dict(model.named_parameters())``); any
     tensor of the graph may be named this way. ``modules``: what
-    :func:`minigrad.viz.record_modules` recorded during the forward, for
+    ``record_modules`` recorded during the forward, for
     ``group_modules`` (and the parameter names of the recorded model).
     """
 
@@ -61,19 +111,20 @@ class Graph:
             raise TypeError(f"minigrad.viz: expected a Tensor, got {type(output).__name__}")
         self.output = output
         self.modules = modules
-        visit = backward_order(output) if output.requires_grad else [output]
-        self.tensors = {}  # id -> Tensor: every tensor of the graph, constants included
-        self.ops = {}  # id of an op's output tensor -> (Function, backward position from 1)
+        reader = _Reader(output)
+        visit = backward_order(output, reader) if output.requires_grad else [output]
+        self.tensors = {}  # id -> Tensor (or FreedTensor): every tensor of the graph, constants included
+        self.ops = {}  # id of an op's output tensor -> (Function name, backward position from 1, input shapes)
         self.edges = []  # (from id, to id): tensor -> op and op -> its output tensor, 'op:'-prefixed
+        self.freed = False  # True when backward had freed part of the graph before it was read
         position = 0
         for t in visit:
             self.tensors[id(t)] = t
             fn = t.grad_fn
             if fn is None:
                 continue
-            inputs = getattr(fn, "inputs", ())
-            if getattr(fn, "_freed", False) or not inputs:
-                raise RuntimeError(_FREED)
+            self.freed = self.freed or fn._freed
+            inputs = reader.inputs_of(fn)
             position += 1
             self.ops[id(t)] = (fn.name, position, tuple(tuple(x.shape) for x in inputs))
             self.edges.append((f"op{id(t)}", f"t{id(t)}"))
@@ -88,7 +139,7 @@ class Graph:
         self._handles = []
         if capture_grads:
             for t in visit:
-                if t.grad_fn is not None:
+                if t.grad_fn is not None and not isinstance(t, FreedTensor) and not t.grad_fn._freed:
                     self._handles.append(t.register_hook(self._keeper(id(t))))
 
     def _keeper(self, key):
@@ -99,6 +150,8 @@ class Graph:
 
     def grad(self, t):
         """The gradient of ``t`` from the last backward: its ``.grad``, or the one the hook kept."""
+        if isinstance(t, FreedTensor):
+            return None
         if t.grad is not None:
             return t.grad.data
         return self._grads.get(id(t))
@@ -124,13 +177,16 @@ class Graph:
         order = self._drawing_order()
         edges = self.edges
         if group_modules:
+            if self.freed:
+                raise ValueError(
+                    "minigrad.viz: group_modules needs the tensors of the forward, which backward freed; make the "
+                    "Graph before backward, g = minigrad.viz.Graph(loss, modules=calls), and draw g after it"
+                )
             if self.modules is None:
                 raise ValueError(
                     "minigrad.viz: group_modules needs the module calls: run the forward under "
                     "`with minigrad.viz.record_modules(model) as calls:` and pass modules=calls"
                 )
-            from minigrad.viz.modules import collapse
-
             depth = None if group_modules is True else int(group_modules)
             nodes, edges, order = collapse(self, nodes, edges, order, depth, max_values)
         # short ids in drawing order: n1, n2, ...
@@ -151,10 +207,13 @@ class Graph:
         return out
 
     def role(self, t):
+        """'output', 'tensor' (made by an op), 'param' (a leaf that requires grad) or 'input' (a constant)."""
         if t is self.output:
             return "output"
         if t.grad_fn is not None:
             return "tensor"
+        if isinstance(t, FreedTensor):
+            return "input"  # a constant of a freed graph
         return "param" if t.requires_grad else "input"
 
     def _tensor_node(self, t, max_values):
@@ -162,16 +221,19 @@ class Graph:
         grad = summary.as_numpy(self.grad(t))
         name = self.names.get(id(t))
         head = ([name] if name else []) + [summary.shape_text(t.shape, t.dtype)]
-        sections = [head, summary.array_lines("data", data, max_values)]
+        freed = FREED_TEXT if t.grad_fn is not None else f"constant, {FREED_TEXT}"
+        sections = [head, [freed] if data is None else summary.array_lines("data", data, max_values)]
         tip = [f"{name or self.role(t)}: tensor {summary.shape_text(t.shape, t.dtype)}"]
         if t.grad_fn is not None:
             name, pos, _ = self.ops[id(t)]
             tip.append(f"made by {name} (backward step {pos})")
-        tip += summary.full_summary("data", data)
+        tip += [freed] if data is None else summary.full_summary("data", data)
         if grad is not None:
             sections.append(summary.array_lines("grad", grad, max_values))
             tip += summary.full_summary("grad", grad)
-        elif t.requires_grad:
+        elif self.freed and t.grad_fn is not None and not isinstance(t, FreedTensor):
+            tip.append("grad: not kept by backward (call retain_grad() before it to keep it)")
+        elif t.requires_grad and not isinstance(t, FreedTensor):
             tip.append("grad: none yet (backward has not reached it)")
         return Node(f"t{id(t)}", self.role(t), sections, "\n".join(tip))
 

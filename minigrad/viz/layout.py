@@ -25,12 +25,15 @@ DUMMY_WIDTH = 4.0
 
 @dataclass
 class Box:
+    """A laid-out node: centre and size."""
+
     x: float  # centre
     y: float  # centre
     w: float
     h: float
 
     def overlaps(self, other, eps=1e-6) -> bool:
+        """True when the two boxes overlap by more than ``eps``."""
         return abs(self.x - other.x) * 2 < self.w + other.w - eps and abs(self.y - other.y) * 2 < self.h + other.h - eps
 
 

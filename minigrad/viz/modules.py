@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from minigrad.viz import summary
-from minigrad.viz.graph import Node
+from minigrad.viz.node import Node
 
 
 @dataclass
@@ -29,13 +29,14 @@ class Call:
 
 
 class ModuleCalls:
-    """What :func:`record_modules` records: the model and its submodule calls, in the order they returned."""
+    """What ``record_modules`` records: the model and its submodule calls, in the order they returned."""
 
     def __init__(self, model):
         self.model = model
         self.calls: list[Call] = []
 
     def named_parameters(self):
+        """The recorded model's named parameters (to name tensors in a drawing)."""
         return self.model.named_parameters()
 
 

@@ -13,6 +13,7 @@ from minigrad import backend
 
 
 def as_numpy(a):
+    """A NumPy copy of a NumPy or CuPy array (None stays None)."""
     return None if a is None else np.asarray(backend.as_numpy(a))
 
 
@@ -37,6 +38,7 @@ def stats(a) -> dict:
 
 
 def stats_line(a) -> str:
+    """'mean m  std s  norm n' of an array, on one line."""
     s = stats(a)
     if not s:
         return "(empty)"
@@ -53,6 +55,7 @@ def array_lines(label: str, a, max_values: int) -> list[str]:
 
 
 def shape_text(shape, dtype) -> str:
+    """'(2, 3) float32': a shape and a dtype name."""
     return f"{tuple(shape)} {np.dtype(dtype).name}"
 
 

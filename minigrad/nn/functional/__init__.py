@@ -1,23 +1,15 @@
 """``minigrad.nn.functional`` (import as F): stateless ops, each one Function with a fused backward.
 
+The activations are those of ``minigrad.ops.activations`` (their one home, as
+``minigrad.relu`` and ``Tensor.relu`` use them too); the rest live here.
+
 import minigrad.nn.functional as F
 y = F.leaky_relu(F.linear(x, w, b), 0.2)
 loss = F.binary_cross_entropy_with_logits(y, target)
 """
 
-from minigrad.nn.functional.activation import (
-    leaky_relu,
-    log_softmax,
-    logsigmoid,
-    relu,
-    sigmoid,
-    softmax,
-    softplus,
-    tanh,
-)
 from minigrad.nn.functional.conv import conv2d, conv_transpose2d
 from minigrad.nn.functional.dropout import dropout
-from minigrad.nn.functional.layer_norm import layer_norm
 from minigrad.nn.functional.linear import linear
 from minigrad.nn.functional.loss import (
     binary_cross_entropy,
@@ -26,8 +18,9 @@ from minigrad.nn.functional.loss import (
     mse_loss,
     nll_loss,
 )
-from minigrad.nn.functional.normalization import batch_norm
+from minigrad.nn.functional.normalization import batch_norm, layer_norm
 from minigrad.nn.functional.shape import flatten, unflatten
+from minigrad.ops.activations import leaky_relu, log_softmax, logsigmoid, relu, sigmoid, softmax, softplus, tanh
 
 __all__ = [
     "batch_norm",

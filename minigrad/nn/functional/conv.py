@@ -7,13 +7,18 @@ engine free the im2col buffer once backward has used it.
 
 from __future__ import annotations
 
-from minigrad.autograd import Function, is_graph
+from typing import Any, TypeAlias
+
+from minigrad.autograd import Function, is_tensor
+from minigrad.autograd.function import Array, Grad
 from minigrad.kernels import conv as _kernels
 from minigrad.kernels.im2col import conv_output_size, conv_transpose_output_size
 from minigrad.tensor import Tensor
 
+IntPair: TypeAlias = "int | tuple[int, ...]"  # a stride, padding or dilation: one int for both dims, or a pair
 
-def int_pair(value, name, op):
+
+def int_pair(value: Any, name: str, op: str) -> tuple[int, ...]:
     """An int or a pair of ints -> (int, int); ValueError naming ``op`` and ``name`` otherwise."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
@@ -27,7 +32,17 @@ def int_pair(value, name, op):
     return tuple(int(v) for v in pair)
 
 
-def _conv_arguments(op, input, weight, bias, stride, padding, dilation, groups, output_padding=None):
+def _conv_arguments(
+    op: str,
+    input: Any,
+    weight: Any,
+    bias: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+    output_padding: Any = None,
+) -> tuple[Any, ...]:
     """Every check of a conv2d (or, with ``output_padding``, conv_transpose2d) call, made once, here.
 
     Returns (input, weight, bias, stride, padding, dilation, output_padding) as Tensors and (int, int) pairs;
@@ -76,7 +91,7 @@ def _conv_arguments(op, input, weight, bias, stride, padding, dilation, groups, 
     return input, weight, bias, stride, padding, dilation, output_padding
 
 
-def _check_tensors(op, x, weight, bias, w_layout, in_dim):
+def _check_tensors(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, w_layout: str, in_dim: int) -> None:
     """4-D input and weight, matching channels (input C == weight.shape[in_dim]), bias of the right size."""
     if x.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
@@ -101,7 +116,7 @@ def _check_tensors(op, x, weight, bias, w_layout, in_dim):
         raise ValueError(f"{op}: kernel_size must be a pair of integers >= 1, got {tuple(weight.shape[2:])}")
 
 
-def _as_tensor(t):
+def _as_tensor(t: Any) -> Tensor | None:
     return t if isinstance(t, Tensor) or t is None else Tensor(t)
 
 
@@ -121,28 +136,23 @@ class Conv2d(Function):
     forward's im2col buffer; with ``create_graph=True`` they run as the recorded Functions.
     """
 
-    def __init__(self, stride, padding, dilation):
+    def __init__(self, stride: tuple[int, ...], padding: tuple[int, ...], dilation: tuple[int, ...]) -> None:
         self.stride, self.padding, self.dilation = stride, padding, dilation
 
-    def forward(self, x, w, b=None):
+    def forward(self, x: Array, w: Array, b: Array = None) -> Array:
         y, cols = _kernels.conv2d_forward(x, w, b, self.stride, self.padding, self.dilation)
         self.has_bias = b is not None
         self.save_for_backward(x, w, cols)  # cols: the im2col buffer, reused by the first-order kernel
         return y
 
-    def backward(self, gy):
-        x, w, cols = self.saved_tensors
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        x, w, cols = self.saved_values
         need = self.needs_input_grad
         need_b = self.has_bias and need[2]
-        if is_graph(gy):
-            gx = (
-                ConvTranspose2d(
-                    self.stride, self.padding, _output_padding(x.shape, gy.shape, w.shape, self), self.dilation
-                ).apply(gy, w)
-                if need[0]
-                else None
-            )
-            gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).apply(x, gy) if need[1] else None
+        if is_tensor(gy):
+            out_pad = _output_padding(x.shape, gy.shape, w.shape, self)
+            gx = ConvTranspose2d(self.stride, self.padding, out_pad, self.dilation)(gy, w) if need[0] else None
+            gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation)(x, gy) if need[1] else None
             gb = gy.sum(axis=(0, 2, 3)) if need_b else None
         else:
             gx, gw, gb = _kernels.conv2d_backward(
@@ -173,23 +183,29 @@ class ConvTranspose2d(Function):
     On raw arrays one kernel call computes all three, sharing im2col(gy).
     """
 
-    def __init__(self, stride, padding, output_padding, dilation):
+    def __init__(
+        self,
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        output_padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+    ) -> None:
         self.stride, self.padding, self.dilation = stride, padding, dilation
         self.output_padding = output_padding
 
-    def forward(self, x, w, b=None):
+    def forward(self, x: Array, w: Array, b: Array = None) -> Array:
         y = _kernels.conv_transpose2d_forward(x, w, b, self.stride, self.padding, self.output_padding, self.dilation)
         self.has_bias = b is not None
         self.save_for_backward(x, w)
         return y
 
-    def backward(self, gy):
-        x, w = self.saved_tensors
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        x, w = self.saved_values
         need = self.needs_input_grad
         need_b = self.has_bias and need[2]
-        if is_graph(gy):
-            gx = _crop(Conv2d(self.stride, self.padding, self.dilation).apply(gy, w), x.shape) if need[0] else None
-            gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation).apply(gy, x) if need[1] else None
+        if is_tensor(gy):
+            gx = _crop(Conv2d(self.stride, self.padding, self.dilation)(gy, w), x.shape) if need[0] else None
+            gw = Conv2dWeight(w.shape[2:], self.stride, self.padding, self.dilation)(gy, x) if need[1] else None
             gb = gy.sum(axis=(0, 2, 3)) if need_b else None
         else:
             gx, gw, gb = _kernels.conv_transpose2d_backward(
@@ -207,30 +223,38 @@ class Conv2dWeight(Function):
     It appears in a graph only under ``create_graph=True`` (gradient penalties, Hessian-vector products).
     """
 
-    def __init__(self, kernel_size, stride, padding, dilation):
+    def __init__(
+        self, kernel_size: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...], dilation: tuple[int, ...]
+    ) -> None:
         self.kernel_size = tuple(kernel_size)
         self.stride, self.padding, self.dilation = stride, padding, dilation
 
-    def forward(self, x, g):
+    def forward(self, x: Array, g: Array) -> Array:
         self.save_for_backward(x, g)
         return _kernels.conv2d_weight(x, g, self.kernel_size, self.stride, self.padding, self.dilation)
 
-    def backward(self, ggw):
-        x, g = self.saved_tensors
+    def backward(self, ggw: Grad) -> tuple[Grad | None, ...]:
+        x, g = self.saved_values
         need = self.needs_input_grad
         gx = (
             ConvTranspose2d(
                 self.stride, self.padding, _output_padding(x.shape, g.shape, ggw.shape, self), self.dilation
-            ).apply(g, ggw)
+            ).forward_or_record(g, ggw)
             if need[0]
             else None
         )
         # g may have fewer windows than conv2d(x) (conv_transpose2d's weight gradient with output_padding >= stride)
-        gg = _crop(Conv2d(self.stride, self.padding, self.dilation).apply(x, ggw), g.shape) if need[1] else None
+        gg = (
+            _crop(Conv2d(self.stride, self.padding, self.dilation).forward_or_record(x, ggw), g.shape)
+            if need[1]
+            else None
+        )
         return gx, gg
 
 
-def _output_padding(x_shape, y_shape, w_shape, conv):
+def _output_padding(
+    x_shape: tuple[int, ...], y_shape: tuple[int, ...], w_shape: tuple[int, ...], conv: Conv2d | Conv2dWeight
+) -> tuple[int, ...]:
     """The output_padding that makes conv_transpose2d of a (.., OH, OW) gradient come out at x's (H, W):
     the rows and columns conv2d's floor dropped."""
     return tuple(
@@ -239,32 +263,47 @@ def _output_padding(x_shape, y_shape, w_shape, conv):
     )
 
 
-def _crop(g, shape):
+def _crop(g: Grad, shape: tuple[int, ...]) -> Grad:
     """g cut to ``shape`` on its last two axes (conv2d of a transposed conv's gradient may see more windows)."""
     if tuple(g.shape) == tuple(shape):
         return g
     return g[:, :, : shape[2], : shape[3]]
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D cross-correlation as ``torch.nn.functional.conv2d`` (groups=1 only).
 
     Output size per spatial dim: floor((H + 2p - d (k - 1) - 1) / s) + 1.
     """
-    input, weight, bias, stride, padding, dilation, _ = _conv_arguments(
-        "conv2d", input, weight, bias, stride, padding, dilation, groups
-    )
+    input, weight, bias, s, p, d, _ = _conv_arguments("conv2d", input, weight, bias, stride, padding, dilation, groups)
     args = (input, weight) if bias is None else (input, weight, bias)
-    return Conv2d(stride, padding, dilation)(*args)
+    return Conv2d(s, p, d)(*args)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    output_padding: IntPair = 0,
+    groups: int = 1,
+    dilation: IntPair = 1,
+) -> Tensor:
     """Transposed 2-D convolution as ``torch.nn.functional.conv_transpose2d`` (groups=1 only).
 
     Output size per spatial dim: (H - 1) s - 2p + d (k - 1) + output_padding + 1.
     """
-    input, weight, bias, stride, padding, dilation, output_padding = _conv_arguments(
+    input, weight, bias, s, p, d, op = _conv_arguments(
         "conv_transpose2d", input, weight, bias, stride, padding, dilation, groups, output_padding
     )
     args = (input, weight) if bias is None else (input, weight, bias)
-    return ConvTranspose2d(stride, padding, output_padding, dilation)(*args)
+    return ConvTranspose2d(s, p, op, d)(*args)

@@ -6,6 +6,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.autograd import Function
+from minigrad.autograd.function import Array, Grad
 from minigrad.tensor import Tensor
 
 
@@ -17,10 +18,10 @@ class Dropout(Function):
     from minigrad's generator for x's device, so ``manual_seed`` reproduces it.
     """
 
-    def __init__(self, p):
+    def __init__(self, p: float) -> None:
         self.p = p
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         xp = backend.get_array_module(x)
         dt = x.dtype
         if self.p >= 1:
@@ -33,8 +34,8 @@ class Dropout(Function):
         self.save_for_backward(mask)  # a constant of the graph: dx = gy * m at every order
         return x * mask
 
-    def backward(self, gy):
-        (mask,) = self.saved_tensors
+    def backward(self, gy: Grad) -> Grad:
+        (mask,) = self.saved_values
         return gy * mask
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from minigrad.autograd import Function
+from minigrad.autograd.function import Array, Grad
 from minigrad.tensor import Tensor
 
 
@@ -18,7 +19,7 @@ class Linear(Function):
     bias is added in place into the GEMM's output.
     """
 
-    def forward(self, x, w, b=None):
+    def forward(self, x: Array, w: Array, b: Array = None) -> Array:
         if w.ndim != 2:
             raise ValueError(f"weight must be 2-D (out_features, in_features), got shape {tuple(w.shape)}")
         if x.ndim == 0 or x.shape[-1] != w.shape[1]:
@@ -42,8 +43,8 @@ class Linear(Function):
         self.save_for_backward(x, w)
         return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
 
-    def backward(self, gy):
-        x, w = self.saved_tensors
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        x, w = self.saved_values
         need = self.needs_input_grad
         g2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
         gx = gw = gb = None

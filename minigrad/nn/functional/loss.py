@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from minigrad import backend
-from minigrad.autograd import Function, is_graph, raw, sum_to
+from minigrad.autograd import Function, is_tensor, raw, sum_to
+from minigrad.autograd.function import Array, Grad
 from minigrad.ops.activations import LogSoftmax, Sigmoid, Softplus
 from minigrad.ops.pointwise import Exp, Log, Maximum
 from minigrad.ops.shape_ops import Expand
@@ -25,12 +26,12 @@ _REDUCTIONS = ("mean", "sum", "none")
 # --- argument checks -------------------------------------------------------------------
 
 
-def _check_reduction(op, reduction):
+def _check_reduction(op: str, reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _as_tensor(t, like):
+def _as_tensor(t: Any, like: Tensor) -> Tensor:
     """A Tensor on ``like``'s device (targets may be arrays or Python lists)."""
     if isinstance(t, Tensor):
         return t
@@ -41,7 +42,7 @@ def _as_tensor(t, like):
     return Tensor(arr)
 
 
-def _float_operand(op, name, t, x):
+def _float_operand(op: str, name: str, t: Any, x: Tensor) -> Tensor:
     """``t`` as a tensor of x's dtype: a constant is cast, a differentiable one must already match."""
     t = _as_tensor(t, x)
     if t.dtype != x.dtype:
@@ -51,7 +52,7 @@ def _float_operand(op, name, t, x):
     return t
 
 
-def _check_same_shape(op, x, target):
+def _check_same_shape(op: str, x: Tensor, target: Tensor) -> None:
     if tuple(x.shape) != tuple(target.shape):
         raise ValueError(
             f"{op}: target shape {tuple(target.shape)} differs from input shape {tuple(x.shape)}; "
@@ -59,14 +60,14 @@ def _check_same_shape(op, x, target):
         )
 
 
-def _weight_operand(op, name, w, x):
+def _weight_operand(op: str, name: str, w: Any, x: Tensor) -> Tensor:
     """A weight (``weight``, ``pos_weight``) as a tensor of x's dtype that broadcasts to x's shape."""
     w = _float_operand(op, name, w, x)
     _check_broadcasts(op, name, w, x)
     return w
 
 
-def _check_broadcasts(op, name, t, x):
+def _check_broadcasts(op: str, name: str, t: Tensor, x: Tensor) -> None:
     try:
         ok = np.broadcast_shapes(tuple(t.shape), tuple(x.shape)) == tuple(x.shape)
     except ValueError:
@@ -81,10 +82,10 @@ def _check_broadcasts(op, name, t, x):
 class _PointwiseLoss(Function):
     """Shared reduction logic: loss = reduce(l) over an elementwise l."""
 
-    def __init__(self, reduction):
+    def __init__(self, reduction: str) -> None:
         self.reduction = reduction
 
-    def _reduce(self, l, w=None):
+    def _reduce(self, l: Array, w: Array | None = None) -> Array:
         """reduce(w l): the elementwise loss, weighted by ``w`` when given (broadcast against l)."""
         if w is not None:
             l = l * w
@@ -97,22 +98,22 @@ class _PointwiseLoss(Function):
             s = s / l.dtype.type(l.size)
         return xp.asarray(s, dtype=l.dtype)
 
-    def _grad_scale(self, gy):
+    def _grad_scale(self, gy: Grad) -> Grad:
         """dL/dl_i: gy itself ('none'), gy ('sum') or gy / n ('mean'); broadcasts against l."""
         if self.reduction == "mean":
             return gy / gy.dtype.type(self.n)
         return gy
 
-    def _weight_grad(self, unweighted, g, w):
+    def _weight_grad(self, unweighted: Grad, g: Grad, w: Grad) -> Grad:
         """dL/dw = (what w multiplies) dL/dl, summed back to w's shape (w broadcast against l)."""
-        return sum_to(Expand(self.shape).apply(unweighted * g), w.shape)
+        return sum_to(Expand(self.shape).forward_or_record(unweighted * g), w.shape)
 
 
-def _clamped_logs(p):
+def _clamped_logs(p: Grad) -> tuple[Grad, Grad]:
     """(log p, log(1 - p)), each clamped at -100 as PyTorch's BCE (arrays or Tensors)."""
-    if is_graph(p):
+    if is_tensor(p):
         lo = p.dtype.type(-100)
-        return Maximum().apply(Log().apply(p), lo), Maximum().apply(Log().apply(1 - p), lo)
+        return Maximum.apply(Log.apply(p), lo), Maximum.apply(Log.apply(1 - p), lo)
     xp = backend.get_array_module(p)
     with np.errstate(divide="ignore"):  # log(0) = -inf, clamped here
         return xp.maximum(xp.log(p), p.dtype.type(-100)), xp.maximum(xp.log1p(-p), p.dtype.type(-100))
@@ -125,19 +126,19 @@ class BinaryCrossEntropy(_PointwiseLoss):
     dt = -w (log p - log(1 - p)),   dw = -[t log p + (1 - t) log(1 - p)]  (the unweighted loss).
     """
 
-    def forward(self, p, t, w=None):
+    def forward(self, p: Array, t: Array, w: Array = None) -> Array:
         self.save_for_backward(p, t, w)
         log_p, log_q = _clamped_logs(p)
         return self._reduce(-(log_q + t * (log_p - log_q)), w)
 
-    def backward(self, gy):
-        p, t, w = self.saved_tensors
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        p, t, w = self.saved_values
         need = self.needs_input_grad
         g = self._grad_scale(gy)
         gw_scale = g if w is None else g * w
         gp = gt = gw = None
         if need[0]:
-            gp = (p - t) / Maximum().apply(p * (1 - p), raw(p).dtype.type(1e-12)) * gw_scale
+            gp = (p - t) / Maximum().forward_or_record(p * (1 - p), raw(p).dtype.type(1e-12)) * gw_scale
         if need[1] or (w is not None and need[2]):
             log_p, log_q = _clamped_logs(p)
             if need[1]:
@@ -158,53 +159,53 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
     Nothing exponentiates a positive number, so |x| = 1e4 in float32 is exact.
     """
 
-    def __init__(self, reduction, has_weight, has_pos_weight):
+    def __init__(self, reduction: str, has_weight: bool, has_pos_weight: bool) -> None:
         super().__init__(reduction)
         self.has_weight, self.has_pos_weight = has_weight, has_pos_weight
 
-    def forward(self, x, t, *extra):
+    def forward(self, x: Array, t: Array, *extra: Array) -> Array:
         w = extra[0] if self.has_weight else None
         pw = extra[-1] if self.has_pos_weight else None
         self.save_for_backward(x, t, w, pw)
         return self._reduce(self._unweighted(x, t, pw), w)
 
     @staticmethod
-    def _unweighted(x, t, pw):
-        sp = Softplus().apply(-x)  # = -log sigmoid(x)
+    def _unweighted(x: Grad, t: Grad, pw: Grad | None) -> Grad:
+        sp = Softplus().forward_or_record(-x)  # = -log sigmoid(x)
         return (1 - t) * x + (sp if pw is None else (1 + (pw - 1) * t) * sp)
 
-    def backward(self, gy):
-        x, t, w, pw = self.saved_tensors
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        x, t, w, pw = self.saved_values
         need = self.needs_input_grad
         g = self._grad_scale(gy)
         gs = g if w is None else g * w
         grads = [None, None]
         if need[0]:
             if pw is None:
-                gx = Sigmoid().apply(x) - t
+                gx = Sigmoid().forward_or_record(x) - t
             else:
-                gx = (1 - t) - (1 + (pw - 1) * t) * (1 - Sigmoid().apply(x))
+                gx = (1 - t) - (1 + (pw - 1) * t) * (1 - Sigmoid().forward_or_record(x))
             grads[0] = gx * gs
         if need[1]:
-            gt = -x if pw is None else (pw - 1) * Softplus().apply(-x) - x
+            gt = -x if pw is None else (pw - 1) * Softplus().forward_or_record(-x) - x
             grads[1] = gt * gs
         if w is not None:
             grads.append(self._weight_grad(self._unweighted(x, t, pw), g, w) if need[2] else None)
         if pw is not None:
-            grads.append(self._weight_grad(t * Softplus().apply(-x), gs, pw) if need[-1] else None)
+            grads.append(self._weight_grad(t * Softplus().forward_or_record(-x), gs, pw) if need[-1] else None)
         return tuple(grads)
 
 
 class MSELoss(_PointwiseLoss):
     """l = (x - t)^2 ;  dx = 2 (x - t),  dt = -dx."""
 
-    def forward(self, x, t):
+    def forward(self, x: Array, t: Array) -> Array:
         self.save_for_backward(x, t)
         d = x - t
         return self._reduce(d * d)
 
-    def backward(self, gy):
-        x, t = self.saved_tensors
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        x, t = self.saved_values
         need = self.needs_input_grad
         gx = (2 * (x - t)) * self._grad_scale(gy)
         return (gx if need[0] else None), (-gx if need[1] else None)
@@ -219,10 +220,10 @@ class _ClassIndexLoss(Function):
     'mean' divides by sum_i c_i (PyTorch's weighted mean), not by N.
     """
 
-    def __init__(self, target, weight, ignore_index, reduction):
+    def __init__(self, target: Array, weight: Array | None, ignore_index: int, reduction: str) -> None:
         self.target, self.weight, self.ignore_index, self.reduction = target, weight, ignore_index, reduction
 
-    def _class_weights(self, dtype):
+    def _class_weights(self, dtype: Any) -> Array:
         xp = backend.get_array_module(self.target)
         valid = self.target != self.ignore_index
         self.safe_t = xp.where(valid, self.target, 0)  # ignored rows index class 0, then weigh 0
@@ -232,7 +233,7 @@ class _ClassIndexLoss(Function):
         self.c = c
         return c
 
-    def _reduce(self, picked_logp, dtype):
+    def _reduce(self, picked_logp: Array, dtype: Any) -> Array:
         xp = backend.get_array_module(picked_logp)
         l = -(picked_logp * self.c)
         if self.reduction == "none":
@@ -243,7 +244,7 @@ class _ClassIndexLoss(Function):
             s = s / self.denom
         return xp.asarray(s, dtype=dtype)
 
-    def _onehot(self, like):
+    def _onehot(self, like: Grad) -> Array:
         """(N, C) constant: 1 at [i, t_i], 0 elsewhere, in like's dtype."""
         a = raw(like)
         xp = backend.get_array_module(a)
@@ -251,7 +252,7 @@ class _ClassIndexLoss(Function):
         onehot[xp.arange(a.shape[0]), self.safe_t] = 1
         return onehot
 
-    def _row_scale(self, gy):
+    def _row_scale(self, gy: Grad) -> Grad:
         """dL/dlogp[i, t_i] = -c_i * (gy_i | gy | gy / sum c)."""
         g = gy / self.denom if self.reduction == "mean" else gy
         return -(self.c * g)
@@ -265,38 +266,38 @@ class CrossEntropy(_ClassIndexLoss):
 
     Fused, so softmax never under/overflows."""
 
-    def forward(self, x):
+    def forward(self, x: Array) -> Array:
         logp = LogSoftmax(axis=1).forward(x)
         self._class_weights(x.dtype)
         self.save_for_backward(x, logp)  # logp: the first-order cache, recomputed from x under create_graph
         return self._reduce(logp[backend.get_array_module(x).arange(x.shape[0]), self.safe_t], x.dtype)
 
-    def backward(self, gy):
-        x, logp = self.saved_tensors
-        if is_graph(gy):
-            logp = LogSoftmax(axis=1).apply(x)
+    def backward(self, gy: Grad) -> Grad:
+        x, logp = self.saved_values
+        if is_tensor(gy):
+            logp = LogSoftmax(axis=1).forward_or_record(x)
         s = self._row_scale(gy)  # (N,) = -c_i g_i
-        return (Exp().apply(logp) - self._onehot(logp)) * (-s).reshape(-1, 1)  # (softmax - onehot) c_i g_i
+        return (Exp().forward_or_record(logp) - self._onehot(logp)) * (-s).reshape(-1, 1)  # (softmax - onehot) c_i g_i
 
 
 class NLLLoss(_ClassIndexLoss):
     """l_i = -c_i logp[i, t_i] on log-probabilities ;  dlogp[i, t_i] = -c_i g_i, 0 elsewhere."""
 
-    def forward(self, logp):
+    def forward(self, logp: Array) -> Array:
         xp = backend.get_array_module(logp)
         self._class_weights(logp.dtype)
         self.save_for_backward(self._onehot(logp))
         return self._reduce(logp[xp.arange(logp.shape[0]), self.safe_t], logp.dtype)
 
-    def backward(self, gy):
-        (onehot,) = self.saved_tensors
+    def backward(self, gy: Grad) -> Grad:
+        (onehot,) = self.saved_values
         return onehot * self._row_scale(gy).reshape(-1, 1)
 
 
 # --- public functions ---------------------------------------------------------------------
 
 
-def _float_input(op, input):
+def _float_input(op: str, input: Any) -> Tensor:
     """``input`` as a Tensor; ValueError naming ``op`` unless it is floating point."""
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.dtype.kind != "f":
@@ -304,7 +305,7 @@ def _float_input(op, input):
     return x
 
 
-def _pointwise_args(op, input, target, reduction):
+def _pointwise_args(op: str, input: Any, target: Any, reduction: str) -> tuple[Tensor, Tensor]:
     _check_reduction(op, reduction)
     x = _float_input(op, input)
     t = _float_operand(op, "target", target, x)
@@ -312,7 +313,7 @@ def _pointwise_args(op, input, target, reduction):
     return x, t
 
 
-def _check_probability_target(op, t):
+def _check_probability_target(op: str, t: Tensor) -> None:
     """Targets are probabilities: ValueError naming ``op`` for values outside [0, 1] (or NaN).
 
     Checked on the CPU only, like BCE's input range (on the GPU it would stall the device queue).
@@ -366,7 +367,9 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return MSELoss(reduction)(x, t)
 
 
-def _class_index_args(op, input, target, weight, reduction):
+def _class_index_args(
+    op: str, input: Any, target: Any, weight: Any, reduction: str
+) -> tuple[Tensor, Array, Array | None]:
     _check_reduction(op, reduction)
     x = _float_input(op, input)
     if x.ndim != 2:
@@ -387,7 +390,7 @@ def _class_index_args(op, input, target, weight, reduction):
     return x, t, w
 
 
-def _check_class_range(op, t, n_classes, ignore_index):
+def _check_class_range(op: str, t: Array, n_classes: int, ignore_index: int) -> None:
     if backend.device_of(t) != "cpu" or t.size == 0:
         return  # a range check on the GPU would synchronise every step
     valid = t[t != ignore_index]
@@ -398,7 +401,9 @@ def _check_class_range(op, t, n_classes, ignore_index):
         )
 
 
-def _class_index_loss(op, fn, input, target, weight, ignore_index, reduction):
+def _class_index_loss(
+    op: str, fn: type[_ClassIndexLoss], input: Any, target: Any, weight: Any, ignore_index: int, reduction: str
+) -> Tensor:
     x, t, w = _class_index_args(op, input, target, weight, reduction)
     _check_class_range(op, t, x.shape[1], ignore_index)
     return fn(t, w, ignore_index, reduction)(x)

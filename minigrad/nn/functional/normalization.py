@@ -1,14 +1,20 @@
-"""batch_norm: normalise each channel over the batch (Ioffe & Szegedy 2015), as one Function."""
+"""Normalisation, each kind one Function: batch_norm normalises each channel over the batch (Ioffe & Szegedy
+2015), layer_norm each sample over its trailing dimensions (Ba, Kiros & Hinton 2016)."""
 
 from __future__ import annotations
 
-from minigrad.autograd import Function, is_graph, raw
+import math
+import numbers
+from collections.abc import Sequence
+
+from minigrad.autograd import Function, is_tensor, raw
+from minigrad.autograd.function import Array, Grad
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Sqrt
 from minigrad.tensor import Tensor
 
 
-def _per_channel_sum(a3):
+def _per_channel_sum(a3: Grad) -> Grad:
     """sum over n and l of a3 (N, C, L) -> (C,): a matrix-vector product, one fast pass (BLAS)."""
     xp = get_array_module(raw(a3))
     N, C, L = a3.shape
@@ -17,7 +23,7 @@ def _per_channel_sum(a3):
     return (a3.reshape(N * C, L) @ xp.ones(L, dtype=a3.dtype)).reshape(N, C).sum(axis=0)
 
 
-def _per_channel_dot(a3, b3):
+def _per_channel_dot(a3: Grad, b3: Grad) -> Grad:
     """sum over n and l of a3 * b3 (both (N, C, L)) -> (C,), without an (N, C, L) temporary."""
     N, C, L = a3.shape
     if L == 1:
@@ -25,9 +31,9 @@ def _per_channel_dot(a3, b3):
     return (a3.reshape(N * C, 1, L) @ b3.reshape(N * C, L, 1)).reshape(N, C).sum(axis=0)
 
 
-def _subtract(a, b):
+def _subtract(a: Grad, b: Grad) -> Grad:
     """a - b: in place into a's buffer on raw arrays (a is a temporary of backward), recorded on Tensors."""
-    if is_graph(a):
+    if is_tensor(a):
         return a - b
     a -= b
     return a
@@ -57,12 +63,21 @@ class BatchNorm(Function):
     per-channel factors are folded so that each full-size pass does one thing.
     """
 
-    def __init__(self, running_mean, running_var, training, momentum, eps, has_weight, has_bias):
+    def __init__(
+        self,
+        running_mean: Tensor | None,
+        running_var: Tensor | None,
+        training: bool,
+        momentum: float,
+        eps: float,
+        has_weight: bool,
+        has_bias: bool,
+    ) -> None:
         self.running_mean, self.running_var = running_mean, running_var
         self.training, self.momentum, self.eps = training, momentum, eps
         self.has_weight, self.has_bias = has_weight, has_bias
 
-    def forward(self, x, *params):
+    def forward(self, x: Array, *params: Array) -> Array:
         xp = get_array_module(x)
         N, c = x.shape[0], x.shape[1]
         x3 = x.reshape(N, c, -1)
@@ -91,7 +106,7 @@ class BatchNorm(Function):
             y += b.reshape(bshape)
         return y.reshape(x.shape)
 
-    def _update_running(self, mean, var, n):
+    def _update_running(self, mean: Array, var: Array, n: int) -> None:
         m = self.momentum
         rm, rv = self.running_mean, self.running_var
         if rm is not None:
@@ -99,7 +114,7 @@ class BatchNorm(Function):
         if rv is not None:
             rv.mul_(1 - m).add_((rv.dtype.type(m * n / (n - 1)) * var).astype(rv.dtype, copy=False))
 
-    def _statistics(self, x3, mean, inv_std):
+    def _statistics(self, x3: Grad, mean: Array, inv_std: Array) -> tuple[Grad, Grad]:
         """(xc, inv_std) of x3 (N, C, L) in the mode of the forward, written on Tensors for create_graph.
 
         Eval: the running statistics of the forward (``mean``, ``inv_std``) are constants."""
@@ -109,11 +124,11 @@ class BatchNorm(Function):
         n = x3.shape[0] * x3.shape[2]
         xc = x3 - (_per_channel_sum(x3) / n).reshape(bshape)
         var = _per_channel_dot(xc, xc) / n
-        return xc, 1 / Sqrt().apply(var + self.eps)
+        return xc, 1 / Sqrt().forward_or_record(var + self.eps)
 
-    def backward(self, gy):
-        x, w, xc, inv_std, mean = self.saved_tensors
-        if is_graph(gy):
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        x, w, xc, inv_std, mean = self.saved_values
+        if is_tensor(gy):
             xc, inv_std = self._statistics(x.reshape(x.shape[0], x.shape[1], -1), mean, inv_std)
         gy3 = gy.reshape(xc.shape)
         bshape = (1, xc.shape[1], 1)
@@ -173,11 +188,118 @@ def batch_norm(
         raise ValueError(
             f"{op}: expected more than 1 value per channel when training, got input of shape {tuple(x.shape)}"
         )
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != x.dtype:
-            raise ValueError(f"{op}: {name} dtype {t.dtype} differs from input dtype {x.dtype}")
+    _check_affine_dtypes(op, x, weight, bias)
     rm = rm if rm is None or isinstance(rm, Tensor) else Tensor(rm)
     rv = rv if rv is None or isinstance(rv, Tensor) else Tensor(rv)
     fn = BatchNorm(rm, rv, bool(training), float(momentum), float(eps), weight is not None, bias is not None)
     params = [t for t in (weight, bias) if t is not None]
     return fn(x, *params)
+
+
+def _row_statistics(x2: Grad, eps: float) -> tuple[Grad, Grad]:
+    """(xhat, inv_std) of the rows of x2 (M, N): xhat = (x - mean) inv_std, inv_std = 1 / sqrt(var + eps) with the
+    biased variance; the same code on raw arrays and on Tensors (create_graph)."""
+    xc = x2 - x2.mean(axis=1, keepdims=True)
+    var = (xc * xc).mean(axis=1, keepdims=True)
+    if is_tensor(x2):
+        inv_std = 1 / Sqrt().forward_or_record(var + eps)
+    else:
+        inv_std = 1 / get_array_module(x2).sqrt(var + x2.dtype.type(eps))
+    return xc * inv_std, inv_std
+
+
+class LayerNorm(Function):
+    """y = xhat * gamma + beta,  xhat = (x - mu) / sqrt(var + eps), mu and var (biased) over the trailing dims.
+
+    With the input viewed as M rows of N = prod(normalized_shape) values, each
+    row is normalised on its own (no batch statistics, no running state). With
+    dxhat = gamma gy, the closed-form gradient of one row is
+
+        dx     = inv_std (dxhat - mean(dxhat) - xhat mean(dxhat xhat)),
+        dgamma = sum over rows of gy xhat,   dbeta = sum over rows of gy.
+
+    First-order backward reads xhat and inv_std from the forward; under
+    create_graph both are recomputed from x on Tensors, so the gradient is
+    itself differentiable.
+    """
+
+    def __init__(self, normalized_shape: tuple[int, ...], eps: float, has_weight: bool, has_bias: bool) -> None:
+        self.normalized_shape, self.eps = normalized_shape, eps
+        self.n_features = math.prod(normalized_shape)
+        self.has_weight, self.has_bias = has_weight, has_bias
+
+    def forward(self, x: Array, *params: Array) -> Array:
+        w = params[0] if self.has_weight else None
+        b = params[-1] if self.has_bias else None
+        xhat, inv_std = _row_statistics(x.reshape(-1, self.n_features), self.eps)
+        self.save_for_backward(x, w, xhat, inv_std)
+        y = xhat * w.reshape(-1) if w is not None else xhat.copy()
+        if b is not None:
+            y += b.reshape(-1)
+        return y.reshape(x.shape)
+
+    def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        x, w, xhat, inv_std = self.saved_values
+        if is_tensor(gy):
+            xhat, inv_std = _row_statistics(x.reshape(-1, self.n_features), self.eps)
+        g = gy.reshape(xhat.shape)
+        need = self.needs_input_grad
+        dx = None
+        if need[0]:
+            dxhat = g * w.reshape(-1) if w is not None else g
+            mean_dxhat = dxhat.mean(axis=1, keepdims=True)
+            mean_dxhat_xhat = (dxhat * xhat).mean(axis=1, keepdims=True)
+            dx = ((dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * inv_std).reshape(gy.shape)
+        grads = [dx]
+        if self.has_weight:
+            grads.append((g * xhat).sum(axis=0).reshape(self.normalized_shape) if need[1] else None)
+        if self.has_bias:
+            grads.append(g.sum(axis=0).reshape(self.normalized_shape) if need[-1] else None)
+        return tuple(grads)
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Layer normalisation of ``input`` (..., *normalized_shape) over its trailing len(normalized_shape) dims.
+
+    y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias, with the mean and the
+    biased variance of each sample over those dims, as PyTorch's. ``weight``
+    and ``bias`` (shape normalized_shape) may be None.
+    """
+    op = "layer_norm"
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    shape = as_normalized_shape(normalized_shape, op)
+    k = len(shape)
+    if x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
+        star = ", ".join(["*"] + [str(d) for d in shape])
+        raise ValueError(
+            f"{op}: normalized_shape {shape} expects input of shape ({star}), got input of shape {tuple(x.shape)}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"{op}: {name} must have shape normalized_shape {shape}, got {tuple(t.shape)}")
+    _check_affine_dtypes(op, x, weight, bias)
+    fn = LayerNorm(shape, float(eps), weight is not None, bias is not None)
+    return fn(x, *[t for t in (weight, bias) if t is not None])
+
+
+def as_normalized_shape(normalized_shape: int | Sequence[int], op: str) -> tuple[int, ...]:
+    """normalized_shape as a tuple of ints (an int is a 1-tuple); empty, negative or non-integer sizes are errors."""
+    dims = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+    if not isinstance(dims, Sequence) or not all(isinstance(d, numbers.Integral) for d in dims):
+        raise TypeError(f"{op}: normalized_shape must be an int or a sequence of ints, got {normalized_shape!r}")
+    if not dims or any(d < 0 for d in dims):
+        raise ValueError(f"{op}: normalized_shape must be non-empty with non-negative sizes, got {normalized_shape!r}")
+    return tuple(int(d) for d in dims)
+
+
+def _check_affine_dtypes(op: str, x: Tensor, weight: Tensor | None, bias: Tensor | None) -> None:
+    """weight and bias (either may be None) must have the input's dtype."""
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise ValueError(f"{op}: {name} dtype {t.dtype} differs from input dtype {x.dtype}")

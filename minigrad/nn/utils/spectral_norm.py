@@ -58,6 +58,7 @@ class SpectralNorm:
         return weight.reshape(weight.shape[0], -1)
 
     def compute_weight(self, module: Module, do_power_iteration: bool) -> Tensor:
+        """W / sigma with sigma = u^T W v, after the power iteration's update of u and v when ``do_power_iteration``."""
         weight = getattr(module, self.name + "_orig")
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         w_mat = self.reshape_weight_to_matrix(weight)
@@ -85,6 +86,7 @@ class SpectralNorm:
 
     @staticmethod
     def apply(module: Module, name: str, n_power_iterations: int, dim: int, eps: float) -> SpectralNorm:
+        """Register spectral normalisation of ``module.name`` (what ``spectral_norm`` calls)."""
         op = f"spectral_norm ({type(module).__name__}.{name})"
         if not isinstance(module, Module):
             raise TypeError(f"spectral_norm: expected a Module, got {type(module).__name__}")
