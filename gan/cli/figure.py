@@ -95,13 +95,13 @@ def run(p, args):
     name = f"{cfg.model}{' cond.' if cfg.conditional else ''}{' EMA' if averaged else ''}, epoch {state['epoch']}"
     try:
         if args.figure == "nearest":
-            return _nearest(p, args, G, cfg, name)
-        return _interpolate(p, args, G, cfg, name)
+            return _nearest(p, args, G, cfg, name, state["epoch"])
+        return _interpolate(p, args, G, cfg, state["epoch"])
     except OSError as e:
         p.error(f"cannot write the figure: {e.strerror or e}")
 
 
-def _nearest(p, args, G, cfg, name):
+def _nearest(p, args, G, cfg, name, epoch):
     from gan.data import DataError, load_dataset
     from gan.evaluation.nearest_neighbours import memorisation_check, nearest_neighbours
     from gan.figures import grids, paper_figures
@@ -113,7 +113,7 @@ def _nearest(p, args, G, cfg, name):
     train = load_dataset(cfg.data_dir, "train", cfg.image_size, cfg.channels, (0, 1), cfg.limit)
     idx, dist = nearest_neighbours(samples[cols - 1 :: cols], train)
     images = paper_figures.nearest_figure_images(samples, train[idx], rows, cols)
-    grids.save_grid(images, args.out, nrow=cols + 1, title=name)
+    grids.save_grid(images, args.out, nrow=cols + 1, title=f"epoch {epoch}")
     print(
         f"wrote {args.out}: {rows} rows of {cols} samples, each ending with the nearest of {len(train):,} training "
         "images to the sample beside it"
@@ -143,7 +143,7 @@ def _nearest(p, args, G, cfg, name):
     return 0
 
 
-def _interpolate(p, args, G, cfg, name):
+def _interpolate(p, args, G, cfg, epoch):
     from gan.figures import grids, paper_figures
     from gan.sampling import sample_noise
 
@@ -152,7 +152,6 @@ def _interpolate(p, args, G, cfg, name):
     images = paper_figures.interpolation_images(
         G, z[: args.rows], z[args.rows :], args.steps, args.path, labels=labels, device=args.device
     )
-    title = f"{name}: {'great circles' if args.path == 'slerp' else 'straight lines'} through z"
-    grids.save_grid(images, args.out, nrow=args.steps, title=title)
+    grids.save_grid(images, args.out, nrow=args.steps, title=f"epoch {epoch}, {args.path}")
     print(f"wrote {args.out}: {args.rows} rows of {args.steps} images along {args.path} paths between pairs of z")
     return 0
