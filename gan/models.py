@@ -242,6 +242,16 @@ def dcgan64_discriminator(channels=1, width=1.0) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _conditional(name: str, G: nn.Sequential, D: nn.Sequential) -> tuple[nn.Module, nn.Module]:
+    """The conditional G(z, y), D(x, y) around the nets ``build_models`` made with label inputs."""
+    if name == "dcgan28":
+        features, psi = split_sequential(D, len(D) - 1)
+        head: nn.Module = ProjectionDiscriminator(features, psi[0], psi[0].in_features, NUM_CLASSES)
+    else:
+        head = ConcatDiscriminator(*split_sequential(D, 2 if name == "goodfellow2014" else 1), NUM_CLASSES)
+    return ConditionalGenerator(G, NUM_CLASSES), head
+
+
 # --- initialisation and the factory ----------------------------------------------------------
 
 
@@ -296,23 +306,17 @@ def build_models(
     latent_dim, channels = int(latent_dim), int(channels)
     labels = NUM_CLASSES if conditional else 0  # extra inputs taking one-hot labels
     if name == "mlp":
-        G = mlp_generator(latent_dim + labels, channels, width)
-        D = mlp_discriminator(channels, width, dropout, label_inputs=labels)
+        g_net = mlp_generator(latent_dim + labels, channels, width)
+        d_net = mlp_discriminator(channels, width, dropout, label_inputs=labels)
     elif name == "goodfellow2014":
-        G = goodfellow2014_generator(latent_dim + labels, channels, width)
-        D = goodfellow2014_discriminator(channels, width, label_inputs=labels)
+        g_net = goodfellow2014_generator(latent_dim + labels, channels, width)
+        d_net = goodfellow2014_discriminator(channels, width, label_inputs=labels)
     elif name == "dcgan28":
-        G = dcgan28_generator(latent_dim + labels, channels, width)
-        D = dcgan28_discriminator(channels, width, d_norm or "batch")
+        g_net = dcgan28_generator(latent_dim + labels, channels, width)
+        d_net = dcgan28_discriminator(channels, width, d_norm or "batch")
     else:
-        G, D = dcgan64_generator(latent_dim, channels, width), dcgan64_discriminator(channels, width)
-    if conditional:
-        G = ConditionalGenerator(G, NUM_CLASSES)
-        if name == "dcgan28":
-            features, psi = split_sequential(D, len(D) - 1)
-            D = ProjectionDiscriminator(features, psi[0], psi[0].in_features, NUM_CLASSES)
-        else:
-            D = ConcatDiscriminator(*split_sequential(D, 2 if name == "goodfellow2014" else 1), NUM_CLASSES)
+        g_net, d_net = dcgan64_generator(latent_dim, channels, width), dcgan64_discriminator(channels, width)
+    G, D = _conditional(name, g_net, d_net) if conditional else (g_net, d_net)
     if name in ("dcgan28", "dcgan64"):
         dcgan_init_(G)
         dcgan_init_(D)

@@ -97,7 +97,7 @@ def use_threads(requested, previous=None):
 
 def parse_labels(text: str) -> list[int]:
     """An argparse ``type`` for --labels: "0-9", "3,5,7" or "0-2,8" -> the digits in that order."""
-    out = []
+    out: list[int] = []
     try:
         for part in text.split(","):
             lo, _, hi = part.strip().partition("-")

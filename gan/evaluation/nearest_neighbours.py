@@ -14,6 +14,8 @@ images of the same distribution do; ``memorisation_check`` compares the two dist
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 CHUNK = 2048  # queries (and references) per matrix product: 2048 x 2048 float32 distances, 16 MiB
@@ -65,7 +67,7 @@ def memorisation_check(samples, train, test, chunk: int = CHUNK) -> dict:
     _, d_samples = nearest_neighbours(samples, train, chunk)
     _, d_test = nearest_neighbours(test, train, chunk)
     quantiles = (0.01, 0.05, 0.5)
-    out = dict(samples=d_samples, test=d_test)
+    out: dict[str, Any] = dict(samples=d_samples, test=d_test)
     for name, d in (("samples", d_samples), ("test", d_test)):
         for qtl in quantiles:
             out[f"{name}_q{int(qtl * 100):02d}"] = float(np.quantile(d, qtl))
