@@ -184,3 +184,14 @@ def test_interpolation_rows_start_at_g_of_z0_and_end_at_g_of_z1():
         np.testing.assert_allclose(rows[:, 0], generate(G, ends[0], labels=labels), atol=1e-6)
         np.testing.assert_allclose(rows[:, -1], generate(G, ends[1], labels=labels), atol=1e-6)
         assert not np.allclose(rows[:, 2], rows[:, 0], atol=1e-3)  # the middle is somewhere else
+
+
+def test_the_goodfellow2014_preset_trains_conditionally_with_simultaneous_updates(train_tiny, tmp_path):
+    """The preset's simultaneous step (both players from one forward pass) with labels; resume stays exact."""
+    flags = ("--preset", "goodfellow2014", "--conditional", "--log-every", "1")
+    assert train_tiny(tmp_path / "full", *flags, "--epochs", "2") == 0
+    assert train_tiny(tmp_path / "half", *flags, "--epochs", "1") == 0
+    assert cli.main(["train", "--resume", str(tmp_path / "half"), "--epochs", "2", "--quiet"]) == 0
+    assert_same_arrays(run_arrays(tmp_path / "full"), run_arrays(tmp_path / "half"))
+    config = load_checkpoint(tmp_path / "full")["config"]
+    assert config["updates"] == "simultaneous" and config["conditional"] and config["model"] == "goodfellow2014"
