@@ -10,7 +10,9 @@ framework functions, so minigrad and torch run literally the same code:
 both with Adam(lr=2e-4, betas=(0.5, 0.999)) and BCE on logits; as in
 gan.training.trainer's Trainer.train_step, D's parameters are frozen during the G step
 (no D weight gradients there). The torch models are twins of the minigrad
-ones (same layers, same initial weights).
+ones (same layers, same initial weights). With ``amp`` both frameworks run
+the forwards and losses under autocast (float16) and each player's update
+through its own GradScaler, as ``gan train --amp`` does.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Framework:
     zeros_like: object
     bce_with_logits: object
     device: object
+    autocast: object  # autocast(enabled) -> a context manager, float16 on the framework's device
+    grad_scaler: object  # grad_scaler() -> a GradScaler on that device
 
     @classmethod
     def of_minigrad(cls, device):
@@ -50,6 +54,8 @@ class Framework:
             minigrad.zeros_like,
             F.binary_cross_entropy_with_logits,
             device,
+            lambda enabled: minigrad.amp.autocast(device, enabled=enabled),
+            lambda: minigrad.amp.GradScaler(device),
         )
 
     @classmethod
@@ -61,32 +67,49 @@ class Framework:
             torch.zeros_like,
             torch.nn.functional.binary_cross_entropy_with_logits,
             torch.device(device),
+            lambda enabled: torch.autocast(device, dtype=torch.float16, enabled=enabled),
+            lambda: torch.amp.GradScaler(device),
         )
 
 
-def gan_step(fw: Framework, G, D, opt_g, opt_d, real, latent_dim=LATENT_DIM):
-    """One D step on real + fake, then one G step (non-saturating loss); returns (L_D, L_G) tensors."""
+def gan_step(fw: Framework, G, D, opt_g, opt_d, real, latent_dim=LATENT_DIM, scalers=None):
+    """One D step on real + fake, then one G step (non-saturating loss); returns (L_D, L_G) tensors.
+
+    ``scalers`` (D's, G's): run under autocast and step each player through its GradScaler.
+    """
     b = real.shape[0]
+    amp = scalers is not None
     # D step: maximise log D(x) + log(1 - D(G(z)))
-    with fw.no_grad():
+    with fw.no_grad(), fw.autocast(amp):
         fake = G(fw.randn(b, latent_dim, device=fw.device))
-    d_real, d_fake = D(real), D(fake)
-    loss_d = fw.bce_with_logits(d_real, fw.ones_like(d_real)) + fw.bce_with_logits(d_fake, fw.zeros_like(d_fake))
+    with fw.autocast(amp):
+        d_real, d_fake = D(real), D(fake)
+        loss_d = fw.bce_with_logits(d_real, fw.ones_like(d_real)) + fw.bce_with_logits(d_fake, fw.zeros_like(d_fake))
     opt_d.zero_grad()
-    loss_d.backward()
-    opt_d.step()
+    _update(loss_d, opt_d, scalers[0] if amp else None)
     # G step: maximise log D(G(z)), i.e. minimise BCE(D(G(z)), 1); D frozen
     d_params = list(D.parameters())
     for p in d_params:
         p.requires_grad = False
-    d_gen = D(G(fw.randn(b, latent_dim, device=fw.device)))
-    loss_g = fw.bce_with_logits(d_gen, fw.ones_like(d_gen))
+    with fw.autocast(amp):
+        d_gen = D(G(fw.randn(b, latent_dim, device=fw.device)))
+        loss_g = fw.bce_with_logits(d_gen, fw.ones_like(d_gen))
     opt_g.zero_grad()
-    loss_g.backward()
-    opt_g.step()
+    _update(loss_g, opt_g, scalers[1] if amp else None)
     for p in d_params:
         p.requires_grad = True
     return loss_d, loss_g
+
+
+def _update(loss, opt, scaler):
+    """backward and step, through ``scaler`` when given (scale, step, update)."""
+    if scaler is None:
+        loss.backward()
+        opt.step()
+        return
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
 
 
 def build_pair(ctx, model: str, width: float = 1.0):
@@ -128,8 +151,8 @@ def _real_batch(ctx, model, batch):
     return x, tx
 
 
-def training_step(ctx, model, batch, limit=None) -> Result:
-    """One full GAN training step (D step + G step) of ``model`` at ``batch``."""
+def training_step(ctx, model, batch, limit=None, amp=False) -> Result:
+    """One full GAN training step (D step + G step) of ``model`` at ``batch``; ``amp``: under autocast."""
     if model == "dcgan64" and batch > 16 and ctx.device != "cuda":
         raise CaseSkipped("dcgan64 at this batch runs on --device cuda only")
     width = 1.0
@@ -138,11 +161,13 @@ def training_step(ctx, model, batch, limit=None) -> Result:
     mg, th = build_pair(ctx, model, width)
     x, tx = _real_batch(ctx, model, batch)
     mg_fw = Framework.of_minigrad(ctx.device)
-    mg_fn = lambda: gan_step(mg_fw, *mg, x)  # noqa: E731
+    mg_scalers = (mg_fw.grad_scaler(), mg_fw.grad_scaler()) if amp else None
+    mg_fn = lambda: gan_step(mg_fw, *mg, x, scalers=mg_scalers)  # noqa: E731
     th_fn = None
     if th is not None:
         th_fw = Framework.of_torch(ctx.torch, ctx.device)
-        th_fn = lambda: gan_step(th_fw, *th, tx)  # noqa: E731
+        th_scalers = (th_fw.grad_scaler(), th_fw.grad_scaler()) if amp else None
+        th_fn = lambda: gan_step(th_fw, *th, tx, scalers=th_scalers)  # noqa: E731
     big = model == "dcgan64" and ctx.device == "cpu"
     r = ctx.compare(mg_fn, th_fn, repeat=5 if big else 10, budget_s=60 if big else 20)
     r.extra["images_per_s"] = batch / (r.minigrad * 1e-3)
@@ -217,5 +242,6 @@ CASES = [
     Case("GAN step dcgan28 b64 (D+G)", training_step, dict(model="dcgan28", batch=64, limit=1.0)),
     Case("GAN step dcgan64 b16 (D+G)", training_step, dict(model="dcgan64", batch=16)),
     Case("GAN step dcgan64 b64 (D+G, cuda)", training_step, dict(model="dcgan64", batch=64)),
+    Case("GAN step dcgan64 b64 (D+G, cuda, amp)", training_step, dict(model="dcgan64", batch=64, amp=True)),
     Case("gan train mlp b64, 200 steps", train_throughput, dict(model="mlp", steps=200, batch=64)),
 ]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from gan.config import TrainConfig
 from gan.evaluation.evaluate import evaluate_generator, make_evaluator
+from gan.evaluation.scores import PAPER_SIGMA_GRID
 from gan.run.checkpoint import load_generator
 from gan.run.folder import default_outdir
 from gan.run.resume import claim_run_folder, new_config, require_new_run_folder, resume_config
@@ -31,7 +32,8 @@ def train(config: TrainConfig | None = None, /, *, evaluator=None, stdout=None, 
 
     ``config``: a TrainConfig (not modified), or ``settings``: its fields as keywords, where ``preset`` fills the
     settings not given from gan.presets. Without ``outdir`` the run goes to runs/<model>-<date-time>.
-    ``evaluator``: callable(G, epoch) -> scores, called every ``eval_every`` epochs (default: the CLI's, Parzen
+    ``evaluator``: callable(G, epoch) -> scores, called every ``eval_every`` epochs and at the last with
+    ``final_scores`` (default: the CLI's, Parzen
     window, FID, Inception Score and modes). ``stdout``: where progress lines go (default sys.stdout).
     """
     if config is not None and settings:
@@ -73,21 +75,23 @@ def evaluate(
     parzen=True,
     classifier=True,
     valid_size=1000,
+    sigma_grid=PAPER_SIGMA_GRID,
     log=print,
 ) -> dict:
     """The scores of a checkpoint's (or run folder's) generator: n samples, the paper's Parzen-window
-    log-likelihood (sigma chosen on ``valid_size`` validation images) unless not ``parzen``, and the classifier's
+    log-likelihood (sigma chosen on ``valid_size`` validation images from ``sigma_grid``, "LO:HI:N", default the
+    paper's) unless not ``parzen``, and the classifier's
     FID, Inception Score and modes unless not ``classifier``. A run trained with an EMA is scored by its weight
     average unless ``raw``. ``python -m gan evaluate --checkpoint`` computes the same numbers.
     """
     G, cfg, state, _ = load_generator(checkpoint, device, raw)
-    scoring = dict(parzen=parzen, classifier=classifier, valid_size=valid_size, parzen_samples=n)
+    scoring = dict(parzen=parzen, classifier=classifier, valid_size=valid_size, parzen_samples=n, sigma_grid=sigma_grid)
     return evaluate_generator(G, cfg, state["epoch"], n=n, seed=seed, device=device, log=log, **scoring)
 
 
 def _run(cfg: TrainConfig, state: dict | None, evaluator, stdout) -> dict:
     """Train cfg (from the checkpoint ``state`` when resuming) in its folder, locked against a second run."""
-    if evaluator is None and cfg.eval_every:
+    if evaluator is None and (cfg.eval_every or cfg.final_scores):
         evaluator = make_evaluator(cfg.latent_dim, cfg.noise, cfg.device, trained_on=cfg.limit)
     lock = claim_run_folder(cfg.outdir, resuming=state is not None)
     try:

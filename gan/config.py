@@ -32,7 +32,17 @@ CHOICES = {
     "optimizer": OPTIMIZERS,
 }
 # Settings that may change when a run is resumed: they do not alter what the earlier epochs did.
-RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "ema", "detect_anomaly", "tensorboard")
+RESUMABLE = (
+    "epochs",
+    "device",
+    "quiet",
+    "log_every",
+    "eval_every",
+    "final_scores",
+    "ema",
+    "detect_anomaly",
+    "tensorboard",
+)
 
 
 def recipe_defaults(model: str, loss: str) -> dict:
@@ -148,6 +158,7 @@ class TrainConfig:
     log_every: int = 100
     quiet: bool = False
     eval_every: int = 0  # evaluate every N epochs (0: off); see gan.training.trainer.train's `evaluator`
+    final_scores: bool = False  # evaluate the last epoch too, and lead the end message with its scores
     detect_anomaly: bool = False  # run under minigrad.autograd.detect_anomaly: a nan/inf names the op that made it
     preset: str | None = None  # the --preset the settings came from (gan.presets), for the record
     updates: str = "alternating"  # Algorithm 1's D then G steps, or both from one forward pass (simultaneous)
@@ -163,6 +174,7 @@ class TrainConfig:
     r1: float = 0.0  # R1 penalty gamma (0: off)
     r1_every: int = 1  # apply R1 every N discriminator steps, scaled by N (lazy regularisation)
     spectral_norm: bool = False  # spectral normalisation of every conv and linear layer of D
+    amp: bool = False  # mixed precision: forwards under minigrad.amp.autocast, one GradScaler per player
     tensorboard: str | None = None  # TensorBoard event files: a folder, "" for the run's tb/, None: none
     conditional: bool = False  # p(x | digit): G(z, y) and D(x, y) with the data's labels (gan/conditional_models.py)
 
@@ -299,6 +311,10 @@ class TrainConfig:
             need(self.gp_lambda is None, "{gp_lambda} is a setting of {loss=wgan-gp}, not of {loss=}")
         need(self.r1 >= 0 and math.isfinite(self.r1), "{r1} (gamma) must be non-negative and finite, got {r1.value}")
         need(self.r1_every >= 1, "{r1_every} must be at least 1, got {r1_every.value}")
+        need(
+            self.r1 > 0 or self.r1_every == 1,
+            "{r1_every=} sets how often {r1} applies, but {r1} is off: give {r1=GAMMA} too",
+        )
         need(
             self.updates == "alternating" or (self.loss != "wgan-gp" and not self.r1),
             "{updates=simultaneous} takes no gradient penalty ({loss=wgan-gp}, {r1}): use {updates=alternating}",

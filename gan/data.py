@@ -275,6 +275,30 @@ def load_mnist(split: str = "train", data_dir=None, verify: bool = True) -> tupl
 # --- image folders ------------------------------------------------------------------------------
 
 
+# Pillow modes with more than 8 bits a sample, and their bit depth (PNG's 16-bit grey)
+_HIGH_BIT_DEPTHS = {"I;16": 16, "I;16L": 16, "I;16B": 16, "I;16N": 16}
+
+
+def _as_8_bit(im, path):
+    """``im`` with 8-bit samples: a 16-bit image scaled by 255 / 65535 (Pillow's convert would clip it at 255);
+    a 32-bit integer or float image, which has no fixed range, is a DataError."""
+    from PIL import Image
+
+    bits = _HIGH_BIT_DEPTHS.get(im.mode)
+    if im.mode == "I" and im.format == "PNG":  # older Pillow reads 16-bit grey PNGs as I
+        bits = 16
+    if bits is not None:
+        a = np.asarray(im, dtype=np.float64) * (255 / (2**bits - 1))
+        return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8))
+    if im.mode in ("I", "F"):
+        kind = "32-bit integers" if im.mode == "I" else "32-bit floats"
+        raise DataError(
+            f"load_image_folder: {path} is a mode {im.mode} image ({kind}), which has no fixed range to scale to "
+            f"0..255; save it as an 8- or 16-bit image"
+        )
+    return im
+
+
 def load_image_folder(directory, image_size=None, channels: int = 1, limit=None) -> np.ndarray:
     """Every *.png / *.jpg / *.jpeg under directory (recursively, sorted) -> uint8 (N, C, H, W).
 
@@ -282,7 +306,8 @@ def load_image_folder(directory, image_size=None, channels: int = 1, limit=None)
     its own (Pillow's bilinear, antialiased when shrinking) to image_size (int or (h, w)).
     image_size=None keeps their size, which must then be the same for all (else a DataError naming
     two files that differ). ``limit``: only the first N files. An image too large to decode safely
-    (over Pillow's MAX_IMAGE_PIXELS) is a DataError naming it.
+    (over Pillow's MAX_IMAGE_PIXELS) is a DataError naming it. A 16-bit image is scaled to 8 bits by its
+    bit depth (v * 255 / 65535, rounded); a 32-bit integer or float one, with no fixed range, is a DataError.
     """
     import warnings
 
@@ -307,7 +332,7 @@ def load_image_folder(directory, image_size=None, channels: int = 1, limit=None)
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 with Image.open(p) as im:
                     native = im.size
-                    im = im.convert(mode)
+                    im = _as_8_bit(im, p).convert(mode)
                     if out is None:
                         h, w = image_hw(image_size) if image_size is not None else (im.height, im.width)
                         out, first = np.empty((len(files), channels, h, w), dtype=np.uint8), p

@@ -8,7 +8,8 @@
 tensor([2., 4., 6.], dtype=float32)
 """
 
-from minigrad import allocator, autograd, backend, cuda, nn, ops, optim, viz
+from minigrad import allocator, amp, autograd, backend, cuda, nn, ops, optim, viz
+from minigrad.amp import autocast
 from minigrad.autograd import Function
 from minigrad.backend import get_array_module, manual_seed
 from minigrad.creation import (

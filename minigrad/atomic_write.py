@@ -8,7 +8,7 @@ an OSError is re-raised naming ``path`` (or its missing or unwritable folder), n
 temporary name. A process killed mid-write leaves its temporary file behind:
 ``remove_temp_files(folder)`` deletes those in a folder.
 
-minigrad.save writes through it, and so does every file of a gan run.
+minigrad.save and minigrad.viz.draw write through it, and so does every file of a gan run.
 """
 
 from __future__ import annotations

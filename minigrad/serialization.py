@@ -241,10 +241,25 @@ class _Decoder:
             return key_node[1]
         self.fail(where, f"bad dict key {key_node!r}")
 
+    def check_dtype(self, declared, kind, where):
+        """Refuse, before reading the array, a dtype no checkpoint holds: objects (only a pickle
+        could hold them) anywhere, and for a tensor anything but bool, integers and floats."""
+        try:
+            dtype = np.dtype(declared)
+        except (TypeError, ValueError):
+            self.fail(where, f"the index declares an unknown dtype {declared!r}")
+        if dtype.hasobject:
+            self.fail(where, f"the index declares dtype {dtype.str}, Python objects that only unpickling could read")
+        if kind == "tensor" and dtype.kind not in "biuf":
+            self.fail(
+                where, f"a tensor of dtype {dtype.str} (minigrad tensors hold bool, integer or floating point numbers)"
+            )
+
     def decode_array(self, node, kind, where):
         name = node.get("array")
         if not isinstance(name, str) or name not in self.npz.files:
             self.fail(where, f"array {name!r} is missing")
+        self.check_dtype(node.get("dtype"), kind, where)
         data = self.npz[name]
         if data.dtype.str != node.get("dtype") or list(data.shape) != node.get("shape"):
             self.fail(

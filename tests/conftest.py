@@ -80,13 +80,16 @@ def mnist_dir(tmp_path_factory):
 @pytest.fixture
 def train_tiny(mnist_dir):
     """``train_tiny(outdir, *flags)``: ``python -m gan train`` on ``mnist_dir`` with TINY_TRAIN_FLAGS and one
-    thread (runs compared bit for bit need the same thread count); returns the exit code."""
+    thread (runs compared bit for bit need the same thread count); returns the exit code. The run is the mlp
+    (Algorithm 1's settings) unless the flags name a --model or --preset."""
     from gan import cli
 
     def run(outdir, *extra):
+        model = [] if {"--model", "--preset"} & set(extra) else ["--model", "mlp"]
         return cli.main(
             [
                 "train",
+                *model,
                 "--data-dir",
                 str(mnist_dir),
                 *TINY_TRAIN_FLAGS,

@@ -60,3 +60,15 @@ def test_other_weights_load_without_the_shipped_checksum(tmp_path):
     model = load_classifier(other)
     assert not model.training
     np.testing.assert_allclose(model.state_dict()[key].numpy(), sd[key].numpy())
+
+
+def test_loading_the_classifier_leaves_minigrads_random_stream_alone():
+    # a run scored mid-training (--eval-every, --final-scores) must draw the same noise and dropout masks
+    # afterwards as a run that is not scored: building the net must not consume minigrad's generator
+    minigrad.manual_seed(7)
+    minigrad.randn(3)
+    expected = minigrad.randn(5).numpy()
+    minigrad.manual_seed(7)
+    minigrad.randn(3)
+    load_classifier()
+    np.testing.assert_array_equal(minigrad.randn(5).numpy(), expected)

@@ -449,3 +449,32 @@ def test_batch_iterator_tuples_and_no_shuffle():
     np.testing.assert_array_equal(np.concatenate(list(plain.epoch(7))), x)
     with pytest.raises(ValueError, match="differ in length"):
         BatchIterator((x, y[:5]), 2, seed=0)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_16_bit_pngs_are_scaled_by_their_bit_depth_not_clipped(tmp_path, channels):
+    """130 16-bit grey PNGs with 60 levels became 2 distinct images (Pillow's I;16 -> L clips at 255); each value v
+    of 0..65535 must read as round(v * 255 / 65535), so 16-bit white is 8-bit white."""
+    from PIL import Image
+
+    levels = np.linspace(0, 65535, 60).round().astype(np.uint16)
+    for i, level in enumerate(levels):
+        a = np.full((4, 4), level, dtype=np.uint16)
+        a[0, 0] = 65535 - level  # not flat: both ends of the range in every image
+        Image.fromarray(a).save(tmp_path / f"{i:03d}.png")
+        assert Image.open(tmp_path / f"{i:03d}.png").mode in ("I;16", "I")  # I: older Pillow
+    x = data.load_image_folder(tmp_path, channels=channels)
+    want = np.rint(levels.astype(np.float64) * 255 / 65535).astype(np.uint8)
+    assert x.shape == (60, channels, 4, 4)
+    np.testing.assert_array_equal(x[:, :, 1, 1], np.repeat(want[:, None], channels, axis=1))
+    np.testing.assert_array_equal(x[:, :, 0, 0], np.repeat(255 - want[:, None], channels, axis=1))
+    assert len({im.tobytes() for im in x}) == 60
+
+
+def test_an_image_without_a_fixed_bit_depth_is_refused(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.full((4, 4), 0.5, dtype=np.float32)).save(tmp_path / "a.tiff")
+    (tmp_path / "a.tiff").rename(tmp_path / "a.png")  # Pillow reads it by content: a float image
+    with pytest.raises(DataError, match=r"a\.png is a mode F image \(32-bit floats\).*8- or 16-bit"):
+        data.load_image_folder(tmp_path)

@@ -12,7 +12,7 @@ def scores():
     train, _ = load_mnist("train")
     real = train[:300] / 255.0
     noise = np.random.default_rng(0).random((300, 28, 28))
-    kw = dict(sigmas=np.logspace(-1, 0, 4), valid_size=200, log=lambda *_: None)
+    kw = dict(sigma_grid="0.1:1:4", valid_size=200, log=lambda *_: None)
     return evaluate.evaluate_samples(real, **kw), evaluate.evaluate_samples(noise, **kw)
 
 

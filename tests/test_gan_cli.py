@@ -17,7 +17,7 @@ from gan.data import load_mnist
 from gan.run.checkpoint import load_checkpoint
 
 RUNS = {  # tiny versions: seconds, not minutes
-    "mlp": ["--width", "0.1", "--limit", "128", "--batch-size", "32"],
+    "mlp": ["--model", "mlp", "--width", "0.1", "--limit", "128", "--batch-size", "32"],
     "dcgan28": ["--width", "0.0625", "--limit", "64", "--batch-size", "32"],
     "dcgan64": ["--width", "0.03125", "--limit", "32", "--batch-size", "16", "--channels", "3"],
 }
@@ -119,7 +119,7 @@ BAD = [
     (["train", "--ema", "1"], "--ema"),
     (["train", "--gp-lambda", "5"], "--gp-lambda is a setting of --loss wgan-gp"),
     (["train", "--loss", "wgan-gp", "--model", "dcgan28", "--d-norm", "batch"], "BatchNorm mixes the samples"),
-    (["train", "--d-norm", "layer"], "--d-norm is a setting of --model dcgan28"),
+    (["train", "--model", "mlp", "--d-norm", "layer"], "--d-norm is a setting of --model dcgan28"),
     (["train", "--r1", "-1"], "--r1"),
     (["train", "--r1", "1", "--r1-every", "0"], "--r1-every"),
     (["train", "--loss", "hinge", "--label-smoothing", "0.1"], "--label-smoothing applies to the BCE losses"),
@@ -512,6 +512,118 @@ def test_the_progress_bar_shows_the_whole_runs_remaining_time(mnist_dir, tmp_pat
     train(cfg, stdout=term)
     bars = [part for part in term.getvalue().split("\r") if part.startswith("epoch 1/2")]
     assert any(re.match(r"epoch 1/2, run \d+:\d\d:\d\d left", part) for part in bars), bars
+
+
+def test_threads_beyond_the_cpus_are_capped_with_a_note_and_recorded_as_run(train_tiny, tmp_path, capsys):
+    """--threads 100000 ran 30x slower and recorded 64; 2**70 hung (one optimizer future per thread)."""
+    from gan.cli.shared import use_threads
+    from minigrad import threads
+
+    cpus = len(threads.usable_cpus())
+    before = minigrad.get_num_threads()
+    try:
+        assert use_threads(2**70) == cpus  # returns at once
+        assert f"--threads {2**70} is more than the {cpus} CPUs" in capsys.readouterr().err
+        out = tmp_path / "run"
+        assert train_tiny(out, "--epochs", "1", "--threads", "100000") == 0  # the last --threads wins
+        assert json.loads((out / "config.json").read_text())["threads"] == cpus
+        assert f"using {cpus}" in capsys.readouterr().err
+    finally:
+        minigrad.set_num_threads(before)
+
+
+@pytest.mark.parametrize("name", ["config.json", "metrics.jsonl", "losses.png"])
+def test_a_run_file_replaced_by_a_folder_is_a_one_line_error(name, train_tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "1") == 0
+    (out / name).unlink()
+    (out / name).mkdir()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet", "--threads", "1"])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and len(err.splitlines()) == 1, err
+    assert f"--resume {out}: {out / name} is a folder, not a file" in err, err
+    (out / "checkpoint.npz").unlink()  # a run killed before its first checkpoint, started again
+    with pytest.raises(SystemExit) as e:
+        train_tiny(out, "--epochs", "1")
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and f"--outdir {out}: {out / name} is a folder, not a file" in err, err
+    if name == "metrics.jsonl":
+        with pytest.raises(SystemExit) as e:
+            cli.main(["plot", str(out)])
+        err = capsys.readouterr().err.strip()
+        assert e.value.code == 2 and f"RUN {out}: {out / name} is a folder, not a file" in err, err
+
+
+def test_sample_out_is_written_atomically(train_tiny, tmp_path, monkeypatch, capsys):
+    """On a full disk (or past ulimit -f) the previous good samples stay: before, a truncated file replaced them."""
+    import contextlib
+    import errno
+    import io
+
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "1") == 0
+    npy = tmp_path / "samples.npy"
+    argv = ["sample", "--checkpoint", str(out), "--out", str(npy), "--threads", "1", "--n"]
+    assert cli.main([*argv, "4"]) == 0
+    good = npy.read_bytes()
+    real_save = np.save
+
+    def save_on_a_full_disk(file, array, *args, **kwargs):
+        buf = io.BytesIO()
+        real_save(buf, array, *args, **kwargs)
+        with open(file, "wb") if isinstance(file, (str, Path)) else contextlib.nullcontext(file) as f:
+            f.write(buf.getvalue()[: len(buf.getvalue()) // 2])  # half of it fits
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", save_on_a_full_disk)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        cli.main([*argv, "8"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "No space left on device" in err and str(npy) in err, err
+    assert npy.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["samples.npy"]
+
+
+@pytest.mark.parametrize("hops", [1, 2])
+def test_a_data_dir_that_is_a_symlink_loop_is_a_one_line_data_error(hops, tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.symlink_to(a if hops == 1 else b)
+    if hops == 2:
+        b.symlink_to(a)
+    with pytest.raises(SystemExit) as e:  # found while the arguments are read: no folder is made
+        cli.main(["train", "--data-dir", str(a), "--outdir", str(tmp_path / "run"), "--quiet", "--threads", "1"])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 1 and len(err.splitlines()) == 1, err
+    assert f"error: --data-dir {a}: a loop of symbolic links" in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_r1_every_without_r1_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:  # (a missing --data-dir: were it accepted, nothing would train)
+        cli.main(["train", "--r1-every", "4", "--data-dir", str(tmp_path / "none"), "--outdir", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and len(err.splitlines()) == 1, err
+    assert "--r1-every 4 sets how often --r1 applies, but --r1 is off: give --r1 GAMMA too" in err, err
+
+
+@pytest.mark.parametrize(
+    "flags, note",
+    [
+        (["--loss", "wgan-gp"], "the preset goodfellow2014 sets --d-loss mean"),
+        (["--optimizer", "adam"], "the preset goodfellow2014 sets --momentum 0.5 and --final-momentum 0.7"),
+        (["--k", "2"], "the preset goodfellow2014 sets --updates simultaneous"),
+    ],
+)
+def test_a_preset_conflict_says_which_settings_the_preset_made(flags, note, capsys):
+    """The message named flags the user never gave; it now says the preset set them."""
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--preset", "goodfellow2014", *flags])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and len(err.splitlines()) == 1, err
+    assert f"({note}; a flag given explicitly overrides it)" in err, err
 
 
 def _train_help():

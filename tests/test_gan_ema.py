@@ -134,3 +134,21 @@ def test_evaluate_raw_writes_its_own_file(train_tiny, tmp_path):
 
     avg, raw = (json.loads((run / name).read_text()) for name in ("eval.json", "eval_raw.json"))
     assert "EMA" in avg["name"] and "EMA" not in raw["name"]
+
+
+def test_resume_with_ema_0_refuses_to_drop_the_average(train_tiny, tmp_path, capsys):
+    """--resume RUN --ema 0 silently dropped the accumulated average from the checkpoint; now it is refused and the
+    checkpoint keeps it (a changed decay still continues the same average)."""
+    run = tmp_path / "run"
+    assert train_tiny(run, "--epochs", "1", "--ema", "0.9") == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        cli.main(["train", "--resume", str(run), "--epochs", "2", "--ema", "0", "--quiet", "--threads", "1"])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and len(err.splitlines()) == 1, err
+    assert f"--ema 0: {run} keeps an average of its generator (--ema 0.9, 4 updates)" in err, err
+    assert "sample --raw" in err
+    state = load_checkpoint(run)
+    assert state["epoch"] == 1 and state["ema_updates"] == 4 and "generator_ema" in state
+    assert cli.main(["train", "--resume", str(run), "--epochs", "2", "--ema", "0.8", "--quiet", "--threads", "1"]) == 0
+    assert load_checkpoint(run)["ema_updates"] == 8

@@ -5,7 +5,7 @@ from PIL import Image
 
 from gan import cli
 from gan.figures import curves
-from gan.run.log import append_record, write_json
+from gan.run.log import append_record, read_metrics, write_json
 
 
 def _fake_run(folder, epochs=6, eval_every=2, config=None):
@@ -183,3 +183,14 @@ def test_the_trainer_draws_table_1s_line_and_titles_its_scores(mnist_dir, tmp_pa
     assert references["parzen_ll"] == [(225, "paper, Table 1: 225")]
     assert title == "mlp, last iterate, epochs 1-2"
     assert drawn["losses"][1:] == ("mlp, nonsaturating generator loss", False)
+
+
+def test_a_non_numeric_value_is_skipped_with_a_warning(tmp_path, drawn, capsys):
+    run = _fake_run(tmp_path / "run")
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"kind": "epoch", "epoch": 7, "step": 70, "loss_d": "abc", "loss_g": 2.0, "fid": "x"}\n')
+    assert cli.main(["plot", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert "line 13: loss_d is 'abc', not a number" in err and "line 13: fid is 'x', not a number" in err, err
+    assert read_metrics(run / "metrics.jsonl")[-1] == {"kind": "epoch", "epoch": 7, "step": 70, "loss_g": 2.0}
+    assert [r["epoch"] for r in drawn["scores"][0]] == [2, 4, 6]

@@ -354,6 +354,70 @@ def test_damaged_metrics_lines_are_skipped_with_a_warning_and_the_rest_survive(t
     ]
 
 
+def test_a_restart_after_a_death_before_the_first_checkpoint_logs_one_history(train_tiny, tmp_path):
+    """The same command run again in the folder of a run killed before its first checkpoint starts over: its
+    metrics.jsonl is that of a clean run, not the dead run's records followed by the new ones."""
+    import json
+
+    def history(folder):
+        lines = (folder / "metrics.jsonl").read_text().splitlines()
+        return [(r["kind"], r["epoch"], r["step"]) for r in map(json.loads, lines)]
+
+    clean, restarted = tmp_path / "clean", tmp_path / "restarted"
+    assert train_tiny(clean, "--epochs", "1", "--log-every", "1") == 0
+    assert train_tiny(restarted, "--epochs", "1", "--log-every", "1") == 0
+    (restarted / "checkpoint.npz").unlink()  # what a run killed before its first checkpoint leaves
+    assert train_tiny(restarted, "--epochs", "1", "--log-every", "1") == 0
+    assert history(restarted) == history(clean) and len(history(clean)) > 2
+
+
+def test_a_non_numeric_value_is_skipped_with_a_warning_and_the_resume_goes_on(train_tiny, tmp_path, capsys):
+    """A record with "loss_d": "abc" (or a bad fid, or a bad grad-norm entry) made every --resume crash after an
+    epoch of training, when the curves were drawn. The value is dropped with a warning naming the line and the key;
+    the rest of its record, and every other record, survive."""
+    out = tmp_path / "run"
+    assert train_tiny(out, "--epochs", "1", "--log-every", "2") == 0
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    records[0]["loss_d"] = "abc"
+    records[1]["grad_norm_d"] = dict(records[1]["grad_norm_d"], extra="y")
+    records[2]["fid"] = "x"
+    records[2]["parzen_valid_images"] = "50000..50999"  # a text field a run does write
+    (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert cli.main(["train", "--resume", str(out), "--epochs", "2", "--quiet", "--threads", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "metrics.jsonl line 1: loss_d is 'abc', not a number; that value is skipped" in err, err
+    assert "metrics.jsonl line 2: grad_norm_d['extra'] is 'y', not a number; that value is skipped" in err, err
+    assert "metrics.jsonl line 3: fid is 'x', not a number; that value is skipped" in err, err
+    kept = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert "loss_d" not in kept[0] and kept[0]["loss_g"] == records[0]["loss_g"]
+    assert kept[1]["grad_norm_d"] == {k: v for k, v in records[1]["grad_norm_d"].items() if k != "extra"}
+    assert "fid" not in kept[2] and kept[2]["parzen_valid_images"] == "50000..50999"
+    assert kept[2]["loss_d"] == records[2]["loss_d"] and [r["epoch"] for r in kept if r["kind"] == "epoch"] == [1, 2]
+
+
+def test_the_detect_anomaly_report_of_a_divergence_is_one_line(train_tiny, tmp_path, monkeypatch, capsys):
+    """It spanned 8 lines (the op's stack) and ended with a stray '; stopped, ...' line: now one line naming the
+    step, the op, the user's line that made the nan, and the checkpoint kept."""
+    calls = {"n": 0}
+    original = steps.d_loss_for
+
+    def diverging(*args):
+        calls["n"] += 1
+        loss = original(*args)
+        return loss * float("nan") if calls["n"] == 7 else loss
+
+    monkeypatch.setattr(steps, "d_loss_for", diverging)
+    assert train_tiny(tmp_path / "run", "--epochs", "3", "--detect-anomaly") == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "training diverged at step 7 (epoch 2): Function 'Mul' returned nan/inf values in its forward" in err
+    assert "created at " in err and "in diverging: return loss * float" in err, err
+    assert err.endswith(
+        f"stopped, the last good checkpoint (epoch 1, step 4) is kept in {tmp_path / 'run'}/checkpoint.npz"
+    )
+
+
 @pytest.mark.parametrize("ema", [0.0, 0.9])
 def test_sampler_is_a_deprecated_alias_of_the_sample_generator(ema, mnist_dir, tmp_path):
     cfg = gan_train.TrainConfig(

@@ -48,6 +48,18 @@ def test_allow_unused(device):
     assert gz is None
 
 
+def test_empty_inputs_are_refused_as_pytorch(device):
+    x = leaf([1.0, 2.0], device)
+    y = (x * x).sum()
+    with pytest.raises(RuntimeError, match=r"`inputs` argument to `grad\(\)` cannot be empty"):
+        grad(y, [])
+    with pytest.raises(RuntimeError, match=r"`inputs` argument to `backward\(\)` cannot be empty"):
+        y.backward(inputs=[])
+    assert x.grad is None  # refused before anything ran
+    y.backward(inputs=[x])  # the graph is still whole
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
 def test_no_accumulation_across_calls(device):
     x = leaf([1.0, -2.0], device)
     y = (x * x).sum()
@@ -178,6 +190,74 @@ def test_derivatives_up_to_fourth_order_match_closed_forms(device, name, x):
     got = derivatives(f, leaf(x, device), 4)
     for order, (g, want) in enumerate(zip(got, closed(x)), start=1):
         np.testing.assert_allclose(g, want, rtol=1e-9, atol=1e-9, err_msg=f"{name}: derivative of order {order}")
+
+
+# --- gradients constant in x: they stay in the graph with a zero derivative, as PyTorch's ------------------------
+
+AWAY_FROM_KINKS = [-1.3, -0.4, 0.7, 1.6]  # no zeros, no ties, none at the clamp bounds +-0.5
+PIECEWISE_LINEAR = {
+    # f (summed before differentiating) and its first derivative, elementwise, as a function of x
+    "relu": (F.relu, lambda x: (x > 0) * 1.0),
+    "leaky_relu": (lambda t: F.leaky_relu(t, 0.2), lambda x: np.where(x > 0, 1.0, 0.2)),
+    "leaky_relu_negative_slope": (lambda t: F.leaky_relu(t, -0.3), lambda x: np.where(x > 0, 1.0, -0.3)),
+    "abs": (lambda t: t.abs(), np.sign),
+    "clamp": (lambda t: t.clamp(-0.5, 0.5), lambda x: (np.abs(x) < 0.5) * 1.0),
+    "maximum": (lambda t: mg.maximum(t, t * 0.5), lambda x: np.where(x > 0, 1.0, 0.5)),
+    "minimum": (lambda t: mg.minimum(t, mg.tensor(0.0, dtype=t.dtype, device=t.device)), lambda x: (x < 0) * 1.0),
+    "amax": (lambda t: t.reshape(2, 2).amax(dim=1), lambda x: np.array([0.0, 1.0, 0.0, 1.0])),
+    "max_dim": (lambda t: t.reshape(2, 2).max(dim=0).values, lambda x: np.array([0.0, 0.0, 1.0, 1.0])),
+    "min_all": (lambda t: t.min(), lambda x: np.array([1.0, 0.0, 0.0, 0.0])),
+    "x**1": (lambda t: t**1, np.ones_like),
+}
+
+
+@pytest.mark.parametrize("name", list(PIECEWISE_LINEAR))
+def test_second_derivative_of_a_piecewise_linear_op_is_zero_not_an_error(device, name):
+    f, first = PIECEWISE_LINEAR[name]
+    x = leaf(AWAY_FROM_KINKS, device)
+    (g,) = grad(f(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), first(np.array(AWAY_FROM_KINKS)))
+    assert g.requires_grad  # as in PyTorch: the gradient reads x, so it is a function of x
+    (h,) = grad(g.sum(), x)
+    np.testing.assert_array_equal(h.numpy(), np.zeros(4))
+
+
+def test_derivatives_of_a_polynomial_past_its_degree_are_zero(device):
+    x = leaf(AWAY_FROM_KINKS + [0.0], device)
+    got = derivatives(lambda t: t**3, x, 4)
+    want = [3 * x.numpy() ** 2, 6 * x.numpy(), np.full(5, 6.0), np.zeros(5)]
+    for order, (g, w) in enumerate(zip(got, want), start=1):
+        np.testing.assert_allclose(g, w, rtol=1e-12, err_msg=f"x**3: derivative of order {order}")
+    (d,) = grad((x**0).sum(), x)  # x^0 = 1 everywhere: dx = 0, also at x = 0 (not 0 * 0^-1 = nan)
+    np.testing.assert_array_equal(d.numpy(), np.zeros(5))
+
+
+def test_the_input_hessian_of_a_relu_network_is_zero(device):
+    """f(x) = sum_i v . relu(W2 relu(W1 x_i + b1) + b2) and a Maxout layer on top: piecewise linear in x, so the
+    input Hessian is 0 at every x off the kinks, while its input gradient depends on the weights."""
+    rng = np.random.default_rng(4)
+    mg.manual_seed(4)
+    net = (
+        mg.nn.Sequential(
+            mg.nn.Linear(3, 5), mg.nn.ReLU(), mg.nn.Linear(5, 4), mg.nn.LeakyReLU(0.2), mg.nn.Maxout(4, 2, 3)
+        )
+        .double()
+        .to(device)
+    )
+    x = leaf(rng.standard_normal((6, 3)), device)
+    (g,) = grad(net(x).sum(), x, create_graph=True)
+    assert g.requires_grad
+    (hv,) = grad((g * const(rng.standard_normal((6, 3)), device)).sum(), x)  # a Hessian-vector product
+    np.testing.assert_array_equal(hv.numpy(), np.zeros((6, 3)))
+    eps = 1e-6  # the gradient itself against central differences
+    numeric = np.zeros((6, 3))
+    for i in np.ndindex(6, 3):
+        d = np.zeros((6, 3))
+        d[i] = eps
+        with mg.no_grad():
+            up, down = (net(const(x.numpy() + s * d, device)).sum().item() for s in (1, -1))
+        numeric[i] = (up - down) / (2 * eps)
+    np.testing.assert_allclose(g.detach().numpy(), numeric, rtol=1e-6, atol=1e-8)
 
 
 THIRD_ORDER = {
@@ -443,3 +523,32 @@ def test_gradgradcheck_names_the_op_the_input_and_the_indices():
     with pytest.raises(mg.GradcheckError, match=r"grad_output 0 \(shape \(3,\)\)"):
         mg.gradgradcheck(lambda t: _CubeDetachedGradOutput()(t), [x])
     assert mg.gradgradcheck(lambda t: t**3, [x])  # the library's own cube passes
+
+
+def test_a_penalty_backward_does_not_walk_the_forward_graph_with_zeros(device):
+    """The zero derivative of a piecewise-linear gradient goes where a grad() (or backward(inputs=...)) asks for it;
+    an all-leaves backward, as a WGAN-GP or R1 step's, skips it, so it never backpropagates zeros through D's
+    forward graph (2 extra conv backwards per step on a 2-conv critic)."""
+    from minigrad.autograd import engine
+
+    mg.manual_seed(0)
+    critic = (
+        mg.nn.Sequential(mg.nn.Conv2d(1, 2, 4, 2, 1), mg.nn.LeakyReLU(0.2), mg.nn.Conv2d(2, 1, 4), mg.nn.Flatten())
+        .double()
+        .to(device)
+    )
+    x = leaf(np.random.default_rng(0).standard_normal((3, 1, 8, 8)), device)
+    (g,) = grad(critic(x).sum(), x, create_graph=True)
+    penalty = (g * g).sum()
+    visited = []
+    engine._node_observers.append(lambda fn, out, gy, gxs: visited.append(fn.name))
+    try:
+        penalty.backward()
+    finally:
+        engine._node_observers.pop()
+    assert "Conv2d" not in visited and "LeakyReLU" not in visited, visited  # only the gradient's graph
+    assert all(p.grad is not None for p in critic.parameters() if p.ndim > 1)  # the weights got theirs
+    h = x.detach().requires_grad_()
+    (g,) = grad(F.leaky_relu(h, 0.2).sum(), h, create_graph=True)
+    g.sum().backward(inputs=[h])  # asked for: the zero arrives
+    np.testing.assert_array_equal(h.grad.numpy(), np.zeros(h.shape))

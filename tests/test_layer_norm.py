@@ -145,3 +145,28 @@ def test_errors():
         nn.LayerNorm(())
     with pytest.raises(TypeError, match=r"LayerNorm: normalized_shape must be an int or a sequence of ints, got 2.5"):
         nn.LayerNorm(2.5)
+
+
+def test_zero_size_normalized_shape_gives_an_empty_output_as_pytorch(device):
+    x = mg.randn(2, 0, device=device, requires_grad=True)
+    y = F.layer_norm(x, 0)
+    assert tuple(y.shape) == (2, 0)
+    y.sum().backward()
+    assert tuple(x.grad.shape) == (2, 0)
+    m = nn.LayerNorm([3, 0]).to(device)
+    x = mg.randn(4, 3, 0, device=device, requires_grad=True)
+    y = m(x)
+    assert tuple(y.shape) == (4, 3, 0) and y.dtype == mg.float32
+    y.sum().backward()
+    assert tuple(x.grad.shape) == (4, 3, 0) and tuple(m.weight.grad.shape) == (3, 0)
+    assert tuple(m.bias.grad.shape) == (3, 0)
+    assert tuple(F.layer_norm(mg.randn(0, 3, device=device), 3).shape) == (0, 3)  # no rows: fine too
+
+
+@pytest.mark.parametrize("dtype", [mg.int64, mg.int32, mg.uint8, mg.bool_])
+def test_non_floating_input_is_refused_as_pytorch(dtype):
+    x = mg.tensor([[1, 0, 1]], dtype=dtype)
+    with pytest.raises(ValueError, match=rf"layer_norm: input must be floating point, got dtype {np.dtype(dtype)}"):
+        F.layer_norm(x, 3)
+    with pytest.raises(ValueError, match="layer_norm: input must be floating point"):
+        nn.LayerNorm(3)(x)

@@ -358,6 +358,35 @@ def test_malformed_npz_raises(tmp_path, index, arrays, match):
         mg.load(path)
 
 
+@pytest.mark.parametrize(
+    "kind, array, match",
+    [
+        ("tensor", np.array(["ab", "cd"]), r"tensor of dtype <U2.*bool, integer or floating point"),
+        ("tensor", np.array([1 + 2j, 3j]), r"tensor of dtype <c16.*bool, integer or floating point"),
+        ("tensor", np.array([b"ab", b"cd"]), r"tensor of dtype \|S2"),
+        ("tensor", np.array([1, None], dtype=object), r"dtype \|O.*pickl"),
+        ("ndarray", np.array([1, None], dtype=object), r"dtype \|O.*pickl"),
+        ("scalar", np.array(None, dtype=object), r"dtype \|O.*pickl"),
+    ],
+)
+def test_a_dtype_a_tensor_cannot_hold_is_refused_naming_it(tmp_path, kind, array, match):
+    """The index is what a hostile file controls: a tensor loads only as bool, integer or float (as ``tensor``
+    accepts), and nothing declared as an object array is read (it could only be unpickled)."""
+    path = tmp_path / "bad.npz"
+    write_npz(path, tensor_index(type=kind, dtype=array.dtype.str, shape=list(array.shape)), a0=array)
+    with pytest.raises(SerializationError, match=f"bad.npz.*{match}"):
+        mg.load(path)
+
+
+def test_numeric_and_bool_tensors_still_load(tmp_path):
+    for dtype in ("<f2", "<f4", "<f8", "|b1", "|u1", "<i4", "<i8"):
+        array = np.arange(2).astype(dtype)
+        path = tmp_path / "ok.npz"
+        write_npz(path, tensor_index(dtype=dtype), a0=array)
+        t = mg.load(path)
+        assert t.dtype == np.dtype(dtype) and t.numpy().tolist() == array.tolist()
+
+
 def test_plain_zip_is_rejected(tmp_path):
     path = tmp_path / "archive.zip"
     with zipfile.ZipFile(path, "w") as z:

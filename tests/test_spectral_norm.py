@@ -230,3 +230,17 @@ def test_errors():
         remove_spectral_norm(nn.Linear(2, 2))
     with pytest.raises(TypeError, match="spectral_norm: expected a Module, got Tensor"):
         spectral_norm(mg.randn(2, 2))
+
+
+@pytest.mark.parametrize("features", [(3, 0), (0, 3)])
+def test_zero_size_weight_works_as_pytorch(device, features):
+    """A (0, 3) or (3, 0) weight has no singular value: PyTorch's sigma is 0 and the weight stays empty, so
+    Linear(3, 0) gives an empty output and Linear(0, 3) its bias."""
+    m = spectral_norm(nn.Linear(*features)).double().to(device)
+    x = leaf(np.ones((2, features[0])), device)
+    y = m(x)
+    assert tuple(y.shape) == (2, features[1])
+    np.testing.assert_array_equal(y.detach().numpy(), np.broadcast_to(m.bias.detach().numpy(), (2, features[1])))
+    y.sum().backward()
+    assert tuple(m.weight_orig.grad.shape) == (features[1], features[0])
+    assert tuple(x.grad.shape) == (2, features[0])

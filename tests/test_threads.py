@@ -100,7 +100,7 @@ def test_gan_train_records_its_thread_count(train_tiny, tmp_path, monkeypatch):
     # without --threads: the policy's count
     monkeypatch.setattr(threads, "recommended_num_threads", lambda interval=0.1: 2)
     data_dir = json.loads((tmp_path / "one" / "config.json").read_text())["data_dir"]
-    argv = ["train", "--data-dir", data_dir, *TINY_TRAIN_FLAGS, "--epochs", "1"]
+    argv = ["train", "--model", "mlp", "--data-dir", data_dir, *TINY_TRAIN_FLAGS, "--epochs", "1"]
     assert cli.main([*argv, "--outdir", str(tmp_path / "two")]) == 0
     expected = 2 if threads.blas_thread_control() else minigrad.optim.get_num_threads()
     assert json.loads((tmp_path / "two" / "config.json").read_text())["threads"] == expected

@@ -239,3 +239,37 @@ def test_a_module_called_twice_is_two_boxes_and_its_shared_parameters_stay_visib
     nodes, _ = viz.Graph(loss, modules=calls).view(group_modules=True)
     assert [n.sections[0][0] for n in nodes if n.kind == "module"] == ["lin: Linear (call 1)", "lin: Linear (call 2)"]
     assert sorted(n.sections[0][0] for n in nodes if n.kind == "param") == ["lin.bias", "lin.weight"]
+
+
+def test_draw_writes_through_the_one_atomic_writer(monkeypatch, tmp_path):
+    """A write whose flush to disk fails (a full disk can report it only then) keeps the previous drawing, leaves
+    no temporary file and names the path, as every other file minigrad writes."""
+    import errno
+    import os
+
+    no_dot(monkeypatch, tmp_path)
+    path = viz.draw(tour_graph()["L"], tmp_path / "g.svg")
+    before = path.read_bytes()
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match=r"cannot write .*g\.svg: No space left on device"):
+        viz.draw(tour_graph()["h"], path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["g.svg"]
+
+
+def test_a_huge_graph_is_refused_before_layout_naming_the_size_and_the_ways_out(monkeypatch, tmp_path):
+    no_dot(monkeypatch, tmp_path)
+    x = mg.randn(2, requires_grad=True)
+    y = x
+    for _ in range(600):  # 1,201 boxes: over the default
+        y = y.tanh()
+    with pytest.raises(ValueError, match=r"1201 boxes \(600 ops\), more than max_nodes=1000.*group_modules=True"):
+        viz.draw(y, tmp_path / "chain.svg")
+    with pytest.raises(ValueError, match=r"13 boxes \(5 ops\), more than max_nodes=10"):
+        viz.draw(tour_graph()["L"], tmp_path / "small.svg", max_nodes=10)
+    assert list(tmp_path.glob("*.svg")) == []  # nothing written
+    assert viz.draw(tour_graph()["L"], tmp_path / "small.svg", max_nodes=13).exists()

@@ -1,6 +1,7 @@
 """``python -m gan``: train a GAN on MNIST, and draw samples from a trained one.
 
-    python -m gan train                          # the paper's MLP GAN, default settings
+    python -m gan train                          # dcgan28, --preset quick: clean digits in minutes
+    python -m gan train --model mlp              # the paper's MLP GAN (Algorithm 1, Adam)
     python -m gan train --model dcgan28 --epochs 5 --outdir runs/dc
     python -m gan train --resume runs/dc --epochs 10
     python -m gan sample --checkpoint runs/dc --n 1000 --out samples.npy --grid samples.png

@@ -35,6 +35,8 @@ def run(p, args):
     from gan.run.log import CONFIG_FILE, METRICS_FILE, read_metrics
 
     run = Path(args.run)
+    if (run / METRICS_FILE).is_dir():
+        p.error(f"RUN {args.run}: {run / METRICS_FILE} is a folder, not a file")
     if not (run / METRICS_FILE).is_file():
         p.error(f"RUN {args.run}: no {METRICS_FILE} there (not a run directory?)")
 

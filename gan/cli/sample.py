@@ -9,6 +9,7 @@ import numpy as np
 import minigrad
 from gan.cli import shared
 from gan.run.checkpoint import checkpoint_path
+from minigrad.atomic_write import atomic_write
 
 SUMMARY = "draw images from a trained generator into a .npy file"
 
@@ -57,9 +58,9 @@ def run(p, args):
     out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        np.save(out, images[:, 0] if images.shape[1] == 1 else images)
+        atomic_write(out, lambda f: np.save(f, images[:, 0] if images.shape[1] == 1 else images))
         if labels is not None:
-            np.save(out.with_name(out.stem + "_labels.npy"), labels)
+            atomic_write(out.with_name(out.stem + "_labels.npy"), lambda f: np.save(f, labels))
     except OSError as e:
         p.error(f"--out {out}: {e.strerror or e}")
     if args.grid:

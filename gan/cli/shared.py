@@ -4,6 +4,7 @@ types, the checks every command makes (device, writable paths), the thread polic
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
 
 import numpy as np
@@ -75,16 +76,23 @@ def add_threads_argument(p, use="matrix products and optimizer updates"):
         type=positive_int,
         metavar="N",
         help=f"CPU threads for {use} (default: as many as the cores other processes leave idle, measured at "
-        "start; at least 1)",
+        "start; at least 1, and never more than the CPUs this process may use)",
     )
 
 
 def use_threads(requested, previous=None):
     """Set minigrad's CPU threads: --threads N, else the idle-core policy (and, when resuming, at most the
-    run's own count, so that on a quiet machine the continuation is the same bit for bit); returns the count."""
+    run's own count, so that on a quiet machine the continuation is the same bit for bit); returns the count.
+
+    N above the CPUs this process may use is capped there, with a note: more threads than CPUs only
+    queue (--threads 100000 ran 30x slower, and 2**70 hung building one optimizer task per thread)."""
     from minigrad import threads
 
     n = requested
+    cpus = len(threads.usable_cpus())
+    if n is not None and n > cpus:
+        print(f"note: --threads {n} is more than the {cpus} CPUs this process may use; using {cpus}", file=sys.stderr)
+        n = cpus
     if n is None:
         n = threads.recommended_num_threads()
         if isinstance(previous, int) and previous >= 1:

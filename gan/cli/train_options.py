@@ -3,12 +3,14 @@ defaults come from TrainConfig and config.recipe_defaults (so that they cannot d
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 
 from gan.cli.recipe_help import number, recipe_help
 from gan.cli.shared import add_threads_argument, flag_spelling
 from gan.config import CHOICES, LOSSES, RESUMABLE, TrainConfig, default_d_norm, recipe_defaults
 from gan.models import D_NORMS, IMAGE_SIZES, MODELS
+from gan.presets import DEFAULT as DEFAULT_PRESET
 from gan.presets import PRESETS
 from gan.presets import describe as describe_preset
 
@@ -38,15 +40,18 @@ def add_arguments(p):
         "--preset",
         choices=tuple(PRESETS),
         help="start from a named set of settings; any flag given "
-        "explicitly still wins, and the preset is recorded in config.json. "
-        + " ".join(describe_preset(name) for name in PRESETS),
+        f"explicitly still wins, and the preset is recorded in config.json (default {DEFAULT_PRESET} when "
+        "--model is not given either). " + " ".join(describe_preset(name) for name in PRESETS),
     )
     m = p.add_argument_group("model")
     option(
         m,
         "model",
-        help=f"architecture (default {d.model}): mlp = fully connected "
-        "nets (LeakyReLU, tanh), dcgan28 = a DCGAN for 28x28 (InfoGAN's MNIST nets at half width), "
+        help=f"architecture (without --model or --preset: {PRESETS[DEFAULT_PRESET]['model']}, through --preset "
+        f"{DEFAULT_PRESET}; with --model and no --preset every setting has its own default, as listed): "
+        "mlp = fully connected "
+        "nets (LeakyReLU, tanh; the paper's Algorithm 1 with Adam), dcgan28 = a DCGAN for 28x28 "
+        "(InfoGAN's MNIST nets at half width), "
         "dcgan64 = Radford et al.'s 64x64 DCGAN, goodfellow2014 = the paper's own nets "
         "(maxout D with dropout, sigmoid G, images in [0, 1])",
     )
@@ -94,7 +99,12 @@ def add_arguments(p):
         f"{', '.join(f'{k} {v}' for k, v in IMAGE_SIZES.items())} (default: the model's)",
     )
     t = p.add_argument_group("training (Algorithm 1 of Goodfellow et al. 2014)")
-    option(t, "epochs", help=f"total epochs to train (default {d.epochs}; with --resume, the new total)")
+    option(
+        t,
+        "epochs",
+        help=f"total epochs to train (default {d.epochs}; {PRESETS[DEFAULT_PRESET]['epochs']} with --preset "
+        f"{DEFAULT_PRESET}; with --resume, the new total)",
+    )
     for field, what in (("batch_size", "minibatch size m"), ("k", "discriminator steps per generator step, n_critic")):
         option(t, field, help=f"{what} ({recipe_help(field)})")
     option(
@@ -144,6 +154,15 @@ def add_arguments(p):
         "d_loss",
         help="discriminator cost: sum = BCE(D(x), 1) + BCE(D(G(z)), 0), "
         f"mean = half of it (the released code's) (default {d.d_loss})",
+    )
+    option(
+        t,
+        "amp",
+        action="store_true",
+        default=None,
+        help="mixed precision (minigrad.amp): forwards and losses under autocast (matmuls and convolutions in "
+        "float16), float32 master weights, one GradScaler per player; its scales and skipped steps go into "
+        "metrics.jsonl",
     )
     option(t, "optimizer", help=f"optimizer of both players (default {d.optimizer})")
     option(t, "lr", help=f"learning rate for both players ({recipe_help('lr')})")
@@ -195,6 +214,13 @@ def add_arguments(p):
     )
     option(io, "log_every", metavar="N", help=f"write a metrics record every N steps (default {d.log_every})")
     option(io, "eval_every", metavar="N", help=f"evaluate the generator every N epochs (default {d.eval_every} = off)")
+    option(
+        io,
+        "final_scores",
+        action=argparse.BooleanOptionalAction,
+        help="score the last epoch too (Parzen LL, FID, IS, modes on 10,000 samples) and start the end message "
+        f"with its scores beside Table 1's (off unless given; on with --preset {DEFAULT_PRESET})",
+    )
     option(io, "quiet", action="store_true", default=None, help="no progress bar and no per-epoch lines")
     option(
         io,

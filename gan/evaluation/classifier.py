@@ -15,7 +15,7 @@ import numpy as np
 import minigrad
 from gan.data import sha256_file
 from gan.pixels import unit_to_signed_unit
-from minigrad import nn
+from minigrad import backend, nn
 
 WEIGHTS_PATH = Path(__file__).parent.parent / "assets" / "mnist_classifier.npz"
 # SHA-256 of the shipped weights; examples/mnist_classifier.py prints it after training.
@@ -60,7 +60,13 @@ def load_classifier(path=None, device="cpu", verify=True) -> MNISTClassifier:
                 f"classifier weights {path} have SHA-256 {digest}, expected {WEIGHTS_SHA256}: "
                 f"the file is altered or truncated"
             )
-    model = MNISTClassifier()
+    # building the net draws initial weights from minigrad's generator; put its state back, so that scoring a
+    # run (--eval-every, --final-scores) leaves the run's random stream, and so the run itself, unchanged
+    state = backend.get_rng_state()
+    try:
+        model = MNISTClassifier()
+    finally:
+        backend.set_rng_state(state)
     model.load_state_dict(minigrad.load(path, map_location="cpu"))
     return model.to(device).eval()
 

@@ -7,7 +7,11 @@ numbers (what ``python -m gan evaluate`` prints and writes to eval.json):
   protocol: a Gaussian Parzen window on the samples, sigma chosen on MNIST
   train images 50,000..50,999 (the first 1,000 of the validation images
   50,000..59,999, as parzen_ll.py), mean log-likelihood of the 10,000 test
-  images; parzen_valid_images says which images chose sigma.
+  images; parzen_valid_images says which images chose sigma. parzen_sigma_grid
+  ("LO:HI:N", default the paper's 0.1:1:10), parzen_valid_ll (at sigma),
+  parzen_valid_ll_per_sigma ([sigma, LL] on the grid), parzen_neighbours (the
+  grid points beside sigma) and the optimum of a 4x finer grid between them:
+  parzen_fine_sigma, parzen_fine_valid_ll, parzen_fine_ll, parzen_fine_se.
 - fid: Frechet distance between classifier features of the samples and of
   the test images; inception_score: exp(E KL(p(y|x) || p(y))); modes_covered
   and kl_uniform from the predicted-class histogram.
@@ -27,7 +31,14 @@ import numpy as np
 import minigrad
 from gan.data import load_mnist
 from gan.evaluation.classifier import classify, load_classifier
-from gan.evaluation.scores import fid_from_features, inception_score, mode_coverage, parzen_evaluate
+from gan.evaluation.scores import (
+    PAPER_SIGMA_GRID,
+    fid_from_features,
+    inception_score,
+    mode_coverage,
+    parse_sigma_grid,
+    parzen_evaluate,
+)
 from gan.pixels import uint8_to_unit
 
 VALID_START = 50000  # MNIST train images 50,000..59,999: the validation set of the paper's code
@@ -92,12 +103,13 @@ def evaluate_samples(
     classifier=True,
     valid_size=1000,
     parzen_samples=10000,
-    sigmas=None,
+    sigma_grid=PAPER_SIGMA_GRID,
     device="cpu",
     log=print,
     labels=None,
 ) -> dict:
-    """All scores of one set of samples (see the module docstring); ``labels``: the digit each was drawn for."""
+    """All scores of one set of samples (see the module docstring); sigma_grid: "LO:HI:N" (parse_sigma_grid);
+    ``labels``: the digit each was drawn for."""
     x = as_28x28_gray(images)
     if labels is not None:
         labels = np.asarray(labels, dtype=np.int64)
@@ -109,17 +121,27 @@ def evaluate_samples(
         t0 = time.time()
         mu = x[:parzen_samples].reshape(min(len(x), parzen_samples), -1)
         valid = train[VALID_START : VALID_START + valid_size].reshape(valid_size, -1)
-        r = parzen_evaluate(mu, test.reshape(len(test), -1), valid, sigmas=sigmas)
+        r = parzen_evaluate(mu, test.reshape(len(test), -1), valid, sigmas=parse_sigma_grid(sigma_grid))
         out.update(
             parzen_ll=float(r["mean_ll"]),
             parzen_se=float(r["std_err"]),
             parzen_sigma=float(r["sigma"]),
             parzen_seconds=round(time.time() - t0, 1),
             parzen_valid_images=f"{VALID_START}..{VALID_START + valid_size - 1}",
+            parzen_sigma_grid=str(sigma_grid),
+            parzen_valid_ll=r["valid_ll"],
+            parzen_valid_ll_per_sigma=[[float(a), float(b)] for a, b in zip(r["sigmas"], r["valid_ll_per_sigma"])],
+            parzen_neighbours=[[a, b] for a, b in r["neighbours"]],
+            parzen_fine_sigma=r["fine_sigma"],
+            parzen_fine_valid_ll=r["fine_valid_ll"],
+            parzen_fine_ll=r["fine_mean_ll"],
+            parzen_fine_se=r["fine_std_err"],
         )
         log(
             f"parzen: {out['parzen_ll']:.1f} +- {out['parzen_se']:.1f} nats (sigma {out['parzen_sigma']:.3f} chosen "
-            f"on MNIST train images {VALID_START:,}..{VALID_START + valid_size - 1:,}, {out['parzen_seconds']} s)"
+            f"on MNIST train images {VALID_START:,}..{VALID_START + valid_size - 1:,} from the grid {sigma_grid}, "
+            f"{out['parzen_seconds']} s); a 4x finer grid: {out['parzen_fine_ll']:.1f} nats at sigma "
+            f"{out['parzen_fine_sigma']:.3f}"
         )
     if classifier:
         model, f_test = _classifier_and_test_features(device)
@@ -207,7 +229,7 @@ def make_evaluator(
 
 def evaluate_generator(G, config, epoch, n=10000, seed=1234, device="cpu", log=print, **kwargs) -> dict:
     """The scores of generator G of a run with TrainConfig ``config`` at ``epoch``: n samples from noise seeded
-    ``seed``; kwargs as evaluate_samples' (parzen, classifier, valid_size, parzen_samples)."""
+    ``seed``; kwargs as evaluate_samples' (parzen, classifier, valid_size, parzen_samples, sigma_grid)."""
     evaluator = make_evaluator(
         config.latent_dim,
         config.noise,

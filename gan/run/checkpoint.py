@@ -11,7 +11,8 @@ Layout (written with ``minigrad.save``, atomically, so a crash never leaves half
      'epoch': epochs completed, 'batch': next batch within that epoch (0 at epoch boundaries),
      'step': generator steps done, 'rng_state': JSON string of minigrad.backend.get_rng_state(),
      'fixed_noise': the (64, latent_dim) noise of the sample grids,
-     'epoch_sums': running sums of the unfinished epoch (for its summary), 'seconds': time trained}
+     'epoch_sums': running sums of the unfinished epoch (for its summary), 'seconds': time trained,
+     'scalers': {'d': GradScaler state_dict, 'g': ..., 'skipped_d': steps skipped, 'skipped_g': ...} (only with --amp)}
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def save_checkpoint(
     seconds: float,
     ema=None,
     schedulers=(),
+    scalers=None,
 ) -> Path:
     state = {
         "format": FORMAT,
@@ -83,6 +85,8 @@ def save_checkpoint(
     }
     if schedulers:
         state["schedulers"] = [s.state_dict() for s in schedulers]
+    if scalers is not None:  # --amp: gan.training.mixed_precision.MixedPrecision.state_dict()
+        state["scalers"] = scalers
     if ema is not None:  # a gan.training.ema.GeneratorEMA
         state["generator_ema"] = ema.average.state_dict()
         state["ema_updates"] = int(ema.updates)
@@ -150,6 +154,8 @@ _ENTRIES: dict[str, type | tuple[type, ...]] = {  # entry -> the type it must ha
 
 def _check_entries(path, state):
     entries = dict(_ENTRIES, **({"generator_ema": dict, "ema_updates": int} if "generator_ema" in state else {}))
+    if "scalers" in state:
+        entries["scalers"] = dict
     for key, kind in entries.items():
         if key not in state:
             raise CheckpointError(f"{path}: the checkpoint has no '{key}' entry")

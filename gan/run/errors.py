@@ -70,6 +70,23 @@ class ForeignCheckpoint(ResumeError):
         )
 
 
+class BlockedRunFile(RunFolderError):
+    """A file the run rewrites whole exists in its folder as a folder (or another non-file): no atomic rename
+    can replace it."""
+
+
+class AverageKept(ResumeError):
+    """ema=0 asked of a run that keeps an average of its generator (``decay``, ``updates``): it would be dropped."""
+
+    def __init__(self, folder, decay: float, updates: int):
+        self.decay, self.updates = decay, updates
+        super().__init__(
+            folder,
+            f"keeps an average of its generator (ema {decay}, {updates} updates) that ema=0 would drop from its "
+            f"checkpoint; resume without changing ema to keep it, or start a new run",
+        )
+
+
 class AlreadyTrained(ResumeError):
     """``epochs`` asked is not more than the ``trained`` epochs the run has done."""
 

@@ -1,5 +1,6 @@
-"""A run's folder: a new one's default name, and whether files can be written in a folder (asked before a run
-loads its data, so a bad --outdir fails at once)."""
+"""A run's folder: a new one's default name, whether files can be written in a folder, and whether the run's
+own files can be rewritten there (asked before a run loads its data, so a bad --outdir or a damaged run folder
+fails at once)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import os
 import time
 import uuid
 from pathlib import Path
+
+# the files a run rewrites whole (its checkpoint, log, settings and figures)
+RUN_FILES = ("checkpoint.npz", "config.json", "metrics.jsonl", "losses.png", "scores.png", "progress.gif")
 
 
 def unwritable_reason(folder) -> str | None:
@@ -50,3 +54,13 @@ def default_outdir(model: str, root: str = "runs") -> str:
         except FileExistsError:
             continue
     raise AssertionError("unreachable: itertools.count never ends")
+
+
+def blocked_run_file(folder) -> str | None:
+    """Why one of a run's files in ``folder`` cannot be rewritten: it exists as a folder (or another non-file,
+    which the atomic rename cannot replace), or None."""
+    for name in RUN_FILES:
+        path = Path(folder) / name
+        if (path.exists() or path.is_symlink()) and not path.is_file():
+            return f"{path} is {'a folder' if path.is_dir() else 'not a regular file'}, not a file; move it away"
+    return None

@@ -25,7 +25,9 @@ def append_record(path: Path, record: dict) -> None:
 
 def read_metrics(path, warn=None) -> list[dict]:
     """The records of a metrics.jsonl file. A damaged line (cut short by a crash, not JSON, not a record) is
-    skipped, and ``warn(message)`` told, when given; the records before and after it are kept."""
+    skipped, and ``warn(message)`` told, when given; the records before and after it are kept. A value that
+    is not what a run writes there (a number, or a {name: number} dict, but for the few text and flag
+    fields) is dropped from its record the same way, and the rest of the record kept."""
     path = Path(path)
     if not path.is_file():
         return []
@@ -39,6 +41,9 @@ def read_metrics(path, warn=None) -> list[dict]:
         except ValueError as e:
             reason = f"not JSON ({e.msg if isinstance(e, json.JSONDecodeError) else e})"
         if reason is None:
+            for where, value in _drop_bad_values(record):
+                if warn is not None:
+                    warn(f"{path} line {n}: {where} is {value!r}, not a number; that value is skipped")
             records.append(record)
         elif warn is not None:
             warn(f"{path} line {n} is damaged ({reason}); skipped")
@@ -54,6 +59,31 @@ def truncate_metrics(path, epoch: int, step: int, warn=None) -> None:
         if (r["kind"] == "step" and r["step"] <= step) or (r["kind"] == "epoch" and r["epoch"] <= epoch)
     ]
     atomic_write(path, lambda f: f.write("".join(json.dumps(r) + "\n" for r in kept)), text=True)
+
+
+# the fields a record holds that are not numbers (the evaluator's note on the Parzen sigma images)
+_NOT_NUMBERS = {"kind": str, "parzen_valid_images": str, "parzen_valid_held_out": bool}
+
+
+def _is_number(value) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _drop_bad_values(record) -> list[tuple[str, object]]:
+    """Remove from ``record`` each value that is not a number where a run writes one (a {name: number} dict's
+    bad entries one by one); returns (where, value) of each."""
+    dropped: list[tuple[str, object]] = []
+    for key, value in list(record.items()):
+        if key in _NOT_NUMBERS:
+            if not isinstance(value, _NOT_NUMBERS[key]):
+                dropped.append((key, record.pop(key)))
+        elif isinstance(value, dict):
+            for name, v in list(value.items()):
+                if not _is_number(v):
+                    dropped.append((f"{key}[{name!r}]", value.pop(name)))
+        elif not _is_number(value):
+            dropped.append((key, record.pop(key)))
+    return dropped
 
 
 def _is_record(r) -> bool:

@@ -14,7 +14,17 @@ from gan.config import RESUMABLE, ConfigError, TrainConfig
 from gan.presets import PRESETS
 from gan.run.checkpoint import FILENAME as CHECKPOINT_FILE
 from gan.run.checkpoint import CheckpointError, load_checkpoint
-from gan.run.errors import AlreadyTrained, ForeignCheckpoint, NotAFolder, RunExists, SettingsFixed, UnreadableCheckpoint
+from gan.run.errors import (
+    AlreadyTrained,
+    AverageKept,
+    BlockedRunFile,
+    ForeignCheckpoint,
+    NotAFolder,
+    RunExists,
+    SettingsFixed,
+    UnreadableCheckpoint,
+)
+from gan.run.folder import blocked_run_file
 from gan.run.lock import RunLock
 from gan.run.log import CONFIG_FILE
 
@@ -33,13 +43,15 @@ def new_config(settings: dict) -> TrainConfig:
 
 
 def require_new_run_folder(outdir) -> None:
-    """NotAFolder when ``outdir`` is a file, RunExists when it holds a run's checkpoint. (A folder with a
+    """NotAFolder when ``outdir`` is a file, RunExists when it holds a run's checkpoint, BlockedRunFile when a
+    file of the run there is a folder. (A folder with a
     config.json but no checkpoint is a run that stopped before its first one: it starts over.)"""
     out = Path(outdir)
     if out.exists() and not out.is_dir():
         raise NotAFolder(out, "exists and is not a directory")
     if (out / CHECKPOINT_FILE).exists():
         raise RunExists(out)
+    _require_run_files(out)
 
 
 def claim_run_folder(outdir, resuming: bool) -> RunLock:
@@ -57,12 +69,13 @@ def resume_config(folder, changes: dict | None = None) -> tuple[TrainConfig, dic
     RESUMABLE ones); the state is loaded onto ``changes['device']`` if given.
 
     ``quiet`` belongs to the invocation, not to the run: it is False unless given. The config is not yet
-    validated (the Trainer validates it). Raises NotAFolder, SettingsFixed, UnreadableCheckpoint,
-    ForeignCheckpoint or AlreadyTrained.
+    validated (the Trainer validates it). Raises NotAFolder, BlockedRunFile, SettingsFixed, UnreadableCheckpoint,
+    ForeignCheckpoint, AverageKept or AlreadyTrained.
     """
     changes = dict(changes or {})
     if not Path(folder).is_dir():
         raise NotAFolder(folder, "not a directory")
+    _require_run_files(folder)
     fixed = sorted(set(changes) - set(RESUMABLE))
     if fixed:
         raise SettingsFixed(folder, fixed, RESUMABLE)
@@ -72,6 +85,8 @@ def resume_config(folder, changes: dict | None = None) -> tuple[TrainConfig, dic
     except (CheckpointError, ConfigError, RuntimeError) as e:
         raise UnreadableCheckpoint(folder, e) from e
     require_same_run(folder, state["config"])
+    if changes.get("ema") == 0 and "generator_ema" in state:
+        raise AverageKept(folder, state["config"]["ema"], int(state["ema_updates"]))
     if "epochs" in changes and changes["epochs"] <= state["epoch"]:
         raise AlreadyTrained(folder, changes["epochs"], state["epoch"])
     for key, value in changes.items():
@@ -79,6 +94,13 @@ def resume_config(folder, changes: dict | None = None) -> tuple[TrainConfig, dic
     cfg.quiet = bool(changes.get("quiet"))
     cfg.outdir = str(folder)
     return cfg, state
+
+
+def _require_run_files(folder) -> None:
+    """BlockedRunFile when one of the run's files in ``folder`` is a folder (nothing could write it)."""
+    reason = blocked_run_file(folder)
+    if reason:
+        raise BlockedRunFile(folder, reason)
 
 
 def require_same_run(folder, config: dict) -> None:

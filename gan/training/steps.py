@@ -10,6 +10,9 @@
 
     simultaneous (the released code of Goodfellow et al.): both losses from one forward pass, both players step.
 
+With ``amp`` (gan.training.mixed_precision, ``--amp``) each forward and its loss run under autocast and each player
+backs up and steps through its own GradScaler; D's outputs are cast to float32 before the losses.
+
 D outputs logits l and D(x) = sigmoid(l); every loss works on logits, where it is stable. The step is kept lean:
 D's parameters are frozen (requires_grad False) during the G step, so no D weight gradients are computed there,
 and the statistics a step returns stay on the device (reading them is a sync on a GPU).
@@ -25,6 +28,7 @@ from gan.config import CRITIC_LOSSES
 from gan.losses import d_loss_for, g_loss_for
 from gan.penalties import gradient_penalty, r1_penalty
 from gan.sampling import sample_noise
+from gan.training.mixed_precision import MixedPrecision
 from minigrad import backend
 
 
@@ -59,74 +63,82 @@ class StepResult(NamedTuple):
         )
 
 
-def alternating_step(cfg, G, D, opt_g, opt_d, reals, d_updates_before: int = 0, ema=None, labels=None) -> StepResult:
+def alternating_step(
+    cfg, G, D, opt_g, opt_d, reals, d_updates_before: int = 0, ema=None, amp=None, labels=None
+) -> StepResult:
     """k = len(reals) discriminator updates (one real batch each), then one generator update (Algorithm 1).
 
     The D loss is ``cfg.loss``'s (gan.losses.d_loss_for), plus WGAN-GP's gradient penalty on interpolates and,
     with ``cfg.r1``, R1 on the real batch every ``cfg.r1_every`` D updates (counted from ``d_updates_before``,
     the D updates of the run before this step), scaled by that interval. ``ema``: updated after G's step.
+    ``amp``: a MixedPrecision (None: float32, plain backward and step).
     ``labels``: a conditional run's labels, one array per real batch: G(z, y) and D(x, y) see the real batch's,
     and the G step draws the last batch's.
     """
+    amp = amp or MixedPrecision(False, cfg.device)
     real_target = 1.0 - cfg.label_smoothing
     penalty_sum = None  # of the penalties added to the k D losses, for the log
     norm_sum = None  # of WGAN-GP's mean gradient norms at the interpolates, for the log
     for i, x in enumerate(reals):
         y = None if labels is None else labels[i]
-        with minigrad.no_grad():  # the D step needs no graph through G
+        with minigrad.no_grad(), amp.autocast():  # the D step needs no graph through G
             fake = _call(G, sample_noise(len(x), cfg.latent_dim, cfg.noise, cfg.device), y)
         lazy_r1 = cfg.r1 > 0 and (d_updates_before + i) % cfg.r1_every == 0
         if lazy_r1:
             x.requires_grad_()
-        real_logits, fake_logits = _call(D, x, y), _call(D, fake, y)
-        loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, real_target, cfg.d_loss)
-        penalty = None
-        if cfg.loss == "wgan-gp":
-            penalty, norm = gradient_penalty(_with_labels(D, y), x, fake, cfg.gp_lambda)
-            norm_sum = norm.data if norm_sum is None else norm_sum + norm.data
-        if lazy_r1:
-            r1 = r1_penalty(real_logits, x, cfg.r1 * cfg.r1_every)
-            penalty = r1 if penalty is None else penalty + r1
-        if penalty is not None:
-            loss_d = loss_d + penalty
-            penalty_sum = penalty.data if penalty_sum is None else penalty_sum + penalty.data
+        with amp.autocast():
+            real_logits, fake_logits = amp.float32(_call(D, x, y)), amp.float32(_call(D, fake, y))
+            loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, real_target, cfg.d_loss)
+            penalty = None
+            if cfg.loss == "wgan-gp":
+                penalty, norm = gradient_penalty(_with_labels(D, y), x, fake, cfg.gp_lambda)
+                norm_sum = norm.data if norm_sum is None else norm_sum + norm.data
+            if lazy_r1:
+                r1 = r1_penalty(real_logits, x, cfg.r1 * cfg.r1_every)
+                penalty = r1 if penalty is None else penalty + r1
+            if penalty is not None:
+                loss_d = loss_d + penalty
+                penalty_sum = penalty.data if penalty_sum is None else penalty_sum + penalty.data
         opt_d.zero_grad()
-        loss_d.backward()
-        opt_d.step()
+        amp.backward("d", loss_d)
+        amp.step("d", opt_d)
     with frozen(D.parameters()):  # the G step: backward computes gradients for G's weights only
         y = None if labels is None else labels[-1]
         z = sample_noise(len(reals[-1]), cfg.latent_dim, cfg.noise, cfg.device)
-        loss_g = g_loss_for(cfg.loss, _call(D, _call(G, z, y), y))
+        with amp.autocast():
+            loss_g = g_loss_for(cfg.loss, amp.float32(_call(D, _call(G, z, y), y)))
         opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
+        amp.backward("g", loss_g)
+        amp.step("g", opt_g)
         if ema is not None:
             ema.update()
     return StepResult.of(cfg.loss, loss_d, loss_g, real_logits, fake_logits, penalty_sum, norm_sum, len(reals))
 
 
-def simultaneous_step(cfg, G, D, opt_g, opt_d, x, ema=None, labels=None) -> StepResult:
+def simultaneous_step(cfg, G, D, opt_g, opt_d, x, ema=None, amp=None, labels=None) -> StepResult:
     """Both players' gradients from one forward pass, then both step (k = 1; the released code's update).
 
     fake = G(z); l_r = D(x), l_f = D(fake) with one draw of D's dropout masks; L_D on (l_r, l_f) gives
     D's gradient, L_G on the same l_f gives G's: backward of L_G stops at D's input (D frozen), and
-    that input gradient continues into G. Neither update sees the other's step. ``labels``: a conditional
-    run's labels of x, which the fakes get too.
+    that input gradient continues into G (scaled by G's scale under ``amp``). Neither update sees the other's step.
+    ``labels``: a conditional run's labels of x, which the fakes get too.
     """
-    fake = _call(G, sample_noise(len(x), cfg.latent_dim, cfg.noise, cfg.device), labels)
-    fake_in = fake.detach().requires_grad_()  # D's graph ends here; G's resumes from its gradient
-    real_logits, fake_logits = _call(D, x, labels), _call(D, fake_in, labels)
-    loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, 1.0 - cfg.label_smoothing, cfg.d_loss)
-    loss_g = g_loss_for(cfg.loss, fake_logits)
+    amp = amp or MixedPrecision(False, cfg.device)
+    with amp.autocast():
+        fake = _call(G, sample_noise(len(x), cfg.latent_dim, cfg.noise, cfg.device), labels)
+        fake_in = fake.detach().requires_grad_()  # D's graph ends here; G's resumes from its gradient
+        real_logits, fake_logits = amp.float32(_call(D, x, labels)), amp.float32(_call(D, fake_in, labels))
+        loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, 1.0 - cfg.label_smoothing, cfg.d_loss)
+        loss_g = g_loss_for(cfg.loss, fake_logits)
     opt_d.zero_grad()
     opt_g.zero_grad()
-    loss_d.backward(retain_graph=True)  # the fake pass is needed again for L_G
+    amp.backward("d", loss_d, retain_graph=True)  # the fake pass is needed again for L_G
     fake_in.grad = None  # dL_D/d fake: not G's gradient
     with frozen(D.parameters()):
-        loss_g.backward()  # only to fake_in: D's gradients stay those of L_D
+        amp.backward("g", loss_g)  # only to fake_in: D's gradients stay those of L_D
     fake.backward(fake_in.grad)
-    opt_d.step()
-    opt_g.step()
+    amp.step("d", opt_d)
+    amp.step("g", opt_g)
     if ema is not None:
         ema.update()
     return StepResult.of(cfg.loss, loss_d, loss_g, real_logits, fake_logits)

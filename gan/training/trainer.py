@@ -26,12 +26,13 @@ from gan.data import load_dataset, load_labels
 from gan.figures import curves, grids
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.run.checkpoint import FILENAME as CHECKPOINT_FILE
-from gan.run.checkpoint import GRID_SIZE, load_checkpoint, load_weights, save_checkpoint
+from gan.run.checkpoint import GRID_SIZE, CheckpointError, load_checkpoint, load_weights, save_checkpoint
 from gan.run.errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
 from gan.run.folder import default_outdir
 from gan.run.log import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
 from gan.sampling import digit_rows, generate, sample_noise
 from gan.training.ema import GeneratorEMA
+from gan.training.mixed_precision import MixedPrecision
 from gan.training.optimizers import build_optimizers, momentum_at, set_momentum
 from gan.training.progress import EpochProgress
 from gan.training.step_statistics import StepStatistics, grad_norms
@@ -75,13 +76,22 @@ def load_training_images(cfg: TrainConfig) -> np.ndarray:
 # --- the loop -----------------------------------------------------------------------------------
 
 
+def _one_line(anomaly: AnomalyError) -> str:
+    """An AnomalyError's report in one line: what the op did and the user's line that created it (its stack of
+    minigrad and gan frames is left out of a message that ends a run)."""
+    lines = [line.strip() for line in str(anomaly).splitlines() if line.strip()]
+    site = next((line for line in lines[1:] if line.lower().startswith(("created at", "forward created at"))), None)
+    return lines[0].rstrip(".") + (f"; {site[0].lower()}{site[1:]}" if site else "")
+
+
 class Trainer:
     """One GAN run: models, optimizers, data, output directory; ``run()`` trains to cfg.epochs.
 
     resume: a state from gan.run.checkpoint.load_checkpoint (models, optimizers, RNG, fixed noise and
     the position in the data are restored, so the continuation is the same as an uninterrupted
     run, bit for bit on the CPU). evaluator: optional callable(G, epoch) -> dict of scores, called
-    every cfg.eval_every epochs; its scores go into that epoch's record.
+    every cfg.eval_every epochs and, with cfg.final_scores, at the last epoch; its scores go into that
+    epoch's record.
     """
 
     def __init__(self, cfg: TrainConfig, resume: dict | None = None, evaluator=None, stdout=None):
@@ -119,6 +129,7 @@ class Trainer:
             init_output_bias_from_marginals_(G, self.data)
         self.G, self.D = G.to(cfg.device), D.to(cfg.device)
         self.opt_g, self.opt_d, self.schedulers = build_optimizers(cfg, G, D)
+        self.amp = MixedPrecision(cfg.amp, cfg.device)
         self.unlogged = () if cfg.loss == "wgan-gp" else ("gp_grad_norm",)  # no interpolates, no norm to log
         self.ema = None
         if cfg.ema:
@@ -132,6 +143,7 @@ class Trainer:
             self._restore(resume)
         else:
             self.outdir.mkdir(parents=True, exist_ok=True)
+            self._forget_after(0, 0)  # a run killed before its first checkpoint left records: this one starts over
         for folder in (self.outdir, self.samples_dir):  # left by a run killed mid-write (the CLI holds the lock)
             remove_temp_files(folder)
         self.records = read_metrics(self.metrics_path)
@@ -168,6 +180,10 @@ class Trainer:
         load_weights(self.D, state, "discriminator")
         load_weights(self.opt_g, state, "opt_g")
         load_weights(self.opt_d, state, "opt_d")
+        if self.amp.enabled:
+            if "scalers" not in state:
+                raise CheckpointError("the run's config has --amp but its checkpoint keeps no GradScaler state")
+            load_weights(self.amp, state, "scalers")
         for sched, saved in zip(self.schedulers, state.get("schedulers", [])):
             sched.load_state_dict(saved)
         if self.ema is not None:
@@ -182,9 +198,14 @@ class Trainer:
         self.seconds_before = state["seconds"]
         self.epoch_sums = dict(state["epoch_sums"])
         self.saved_at = (self.epoch, self.step)
-        truncate_metrics(self.metrics_path, self.epoch, self.step, warn=self._warn)  # the run died later
+        self._forget_after(self.epoch, self.step)  # the run died later
+
+    def _forget_after(self, epoch, step):
+        """Drop the records and grids written after (epoch, step): this run writes them again."""
+        if self.metrics_path.exists():
+            truncate_metrics(self.metrics_path, epoch, step, warn=self._warn)
         for png in self.samples_dir.glob("epoch_*.png"):  # grids of epochs the checkpoint has not seen
-            if int(png.stem.split("_")[1]) > self.epoch:
+            if int(png.stem.split("_")[1]) > epoch:
                 png.unlink()
 
     def _write_config(self):
@@ -215,6 +236,7 @@ class Trainer:
             seconds=self.seconds_before + time.perf_counter() - self.t_start,
             ema=self.ema,
             schedulers=self.schedulers,
+            scalers=self.amp.state_dict(),
         )
         self.saved_at = (self.epoch, self.step)
 
@@ -263,13 +285,15 @@ class Trainer:
         reals, d_updates_before = [self._real(xb) for xb, _ in split], self.step * self.k
         labels = None if self.labels is None else [y for _, y in split]
         return alternating_step(
-            self.cfg, self.G, self.D, self.opt_g, self.opt_d, reals, d_updates_before, self.ema, labels
+            self.cfg, self.G, self.D, self.opt_g, self.opt_d, reals, d_updates_before, self.ema, self.amp, labels
         )
 
     def simultaneous_step(self, batch) -> StepResult:
         """Both players' gradients from one forward pass, then both step: steps.simultaneous_step."""
         xb, y = self._split(batch)
-        return simultaneous_step(self.cfg, self.G, self.D, self.opt_g, self.opt_d, self._real(xb), self.ema, y)
+        return simultaneous_step(
+            self.cfg, self.G, self.D, self.opt_g, self.opt_d, self._real(xb), self.ema, self.amp, y
+        )
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> dict:
@@ -283,12 +307,14 @@ class Trainer:
             )
             return {}
         self._print(
-            f"training {cfg.model} on {len(self.data)} images of shape {tuple(self.data.shape[1:])}, "
+            f"training {cfg.model}{f' (--preset {cfg.preset})' if cfg.preset else ''} on {len(self.data)} images "
+            f"of shape {tuple(self.data.shape[1:])}, "
             f"{self.iters_per_epoch} iterations per epoch, device {cfg.device}; writing to {self.outdir}"
         )
         show_bar = not cfg.quiet and self.stdout.isatty()
-        if cfg.eval_every and self.evaluator is None:
-            self._print(f"note: --eval-every {cfg.eval_every} is set but no evaluator is wired in; not evaluating")
+        if (cfg.eval_every or cfg.final_scores) and self.evaluator is None:
+            flag = f"--eval-every {cfg.eval_every}" if cfg.eval_every else "--final-scores"
+            self._print(f"note: {flag} is set but no evaluator is wired in; not evaluating")
         last = {}
         with StopSignals() as stop, set_detect_anomaly(cfg.detect_anomaly):
             try:
@@ -297,7 +323,7 @@ class Trainer:
                         last = self._run_epoch(stop, show_bar)
                     except AnomalyError as e:  # raised at the op that made the nan/inf, before any loss shows it
                         raise TrainingDiverged(
-                            f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): {e}"
+                            f"training diverged at step {self.step + 1} (epoch {self.epoch + 1}): {_one_line(e)}"
                         ) from None
             except TrainingDiverged as e:
                 raise TrainingDiverged(f"{e}; stopped, {self._kept()}") from None
@@ -371,7 +397,8 @@ class Trainer:
             epoch_seconds=round(seconds, 3),
             images_per_sec=round(images / max(seconds, 1e-9), 1),
         )
-        if cfg.eval_every and self.evaluator is not None and epoch % cfg.eval_every == 0:
+        scored = (cfg.eval_every and epoch % cfg.eval_every == 0) or (cfg.final_scores and epoch == cfg.epochs)
+        if scored and self.evaluator is not None:
             record.update(self.evaluator(self.sample_generator, epoch))
         self._save_sample_grids(epoch)
         self._log(record)
@@ -386,9 +413,9 @@ class Trainer:
         return record
 
     def _record(self, kind: str, epoch: int, means: dict, now: float, **timing) -> dict:
-        """A metrics.jsonl record: the statistics' means, both players' gradient norms, the run's seconds at
-        ``now`` (a perf_counter reading), then ``timing``."""
-        grads = dict(grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G))
+        """A metrics.jsonl record: the statistics' means, both players' gradient norms (and, with --amp, their
+        loss scales and skipped steps), the run's seconds at ``now`` (a perf_counter reading), then ``timing``."""
+        grads = dict(grad_norm_d=grad_norms(self.D), grad_norm_g=grad_norms(self.G), **self.amp.record())
         seconds = round(self.seconds_before + now - self.t_start, 3)
         return dict(kind=kind, epoch=epoch, step=self.step, **means, **grads, seconds=seconds, **timing)
 

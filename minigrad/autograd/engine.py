@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from minigrad import backend
+from minigrad.amp import autocast_mode
 from minigrad.autograd import anomaly
 from minigrad.grad_mode import set_grad_enabled
 from minigrad.tensor import Tensor
@@ -45,10 +46,10 @@ def backward(
     ``create_graph``. ``inputs``, if given, limits accumulation to those tensors.
     """
     roots = _as_list(tensors)
+    targets = None if inputs is None else _nonempty_inputs("backward", inputs)
     seeds = _seeds("backward", roots, grad_tensors, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
-    targets = None if inputs is None else _as_list(inputs)
     captured = _walk(roots, seeds, retain_graph, create_graph, targets)
     if targets is not None:
         for t in targets:
@@ -82,7 +83,7 @@ def grad(
     tensor(18., dtype=float32)
     """
     roots = _as_list(outputs)
-    targets = _as_list(inputs)
+    targets = _nonempty_inputs("grad", inputs)
     for i, t in enumerate(targets):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs[{i}] is a {type(t).__name__}, expected a Tensor")
@@ -109,6 +110,14 @@ def grad(
 
 def _as_list(tensors: Any) -> list[Any]:
     return list(tensors) if isinstance(tensors, (tuple, list)) else [tensors]
+
+
+def _nonempty_inputs(op, inputs):
+    """``inputs`` as a list; an empty one is refused with PyTorch's message (it would differentiate nothing)."""
+    targets = _as_list(inputs)
+    if not targets:
+        raise RuntimeError(f"`inputs` argument to `{op}()` cannot be empty")
+    return targets
 
 
 def _seeds(op, roots, grads, create_graph):
@@ -156,7 +165,7 @@ def _walk(roots, seeds, retain_graph, create_graph, targets):
     if targets is not None:
         target_ids = {id(t) for t in targets}
         needed = _needed(order, target_ids)
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph), autocast_mode.suspended():  # backward runs in its forward's dtypes
         for t in reversed(order):
             g = grads.pop(id(t), None)
             if g is None:
@@ -202,6 +211,7 @@ def _call_backward(fn, out, g, create_graph, needed):
     needs = fn.needs_input_grad
     if needed is not None:
         fn.needs_input_grad = tuple(n and id(x) in needed for x, n in zip(fn.inputs, needs))
+    fn._to_inputs = needed is not None  # grad() or backward(inputs=...): see minigrad.autograd.piecewise
     try:
         gxs = fn.backward(g)
     finally:
@@ -256,13 +266,16 @@ def _raise_stale(fn, what, x):
     )
 
 
-def topological_order(roots: Tensors) -> list[Tensor]:
+def topological_order(roots: Tensors, inputs_of: Callable[[Any], Sequence[Any]] | None = None) -> list[Tensor]:
     """Tensors reachable from ``roots`` (a Tensor or a list), each after all of its inputs (iterative DFS).
 
     A node is marked when it is expanded, not when it is pushed: it may sit on
     the stack twice, and the second copy is skipped. Backward visits them in
-    reverse.
+    reverse. ``inputs_of(fn)`` gives the input tensors of the Function ``fn``
+    (default ``fn.inputs``, refused once backward freed ``fn``; minigrad.viz
+    reads freed graphs through its own).
     """
+    inputs_of = inputs_of or _live_inputs
     order: list[Tensor] = []
     visited: set[int] = set()
     stack = [(r, False) for r in reversed(_as_list(roots))]
@@ -275,15 +288,18 @@ def topological_order(roots: Tensors) -> list[Tensor]:
             continue
         visited.add(id(t))
         stack.append((t, True))
-        fn = t.grad_fn
-        if fn is None:
+        if t.grad_fn is None:
             continue
-        if fn._freed:
-            raise RuntimeError(_FREED_MSG.format(fn.name))
-        for x in fn.inputs:
+        for x in inputs_of(t.grad_fn):
             if x.requires_grad and id(x) not in visited:
                 stack.append((x, False))
     return order
+
+
+def _live_inputs(fn):
+    if fn._freed:
+        raise RuntimeError(_FREED_MSG.format(fn.name))
+    return fn.inputs
 
 
 def _run_hooks(t, g):

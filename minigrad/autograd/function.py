@@ -55,6 +55,7 @@ from typing import Any, TypeAlias
 import numpy as np
 
 from minigrad import backend, grad_mode
+from minigrad.amp import autocast_mode
 from minigrad.autograd import anomaly
 from minigrad.autograd.accumulate_grad import grad_accumulator
 from minigrad.tensor import Tensor, is_tensor
@@ -126,9 +127,13 @@ class Function:
     _freed = False
     _next_functions: tuple[tuple[Any, int], ...] = ()  # kept by release()
     _input_meta: tuple[tuple[tuple[int, ...], Any], ...] = ()  # (shape, dtype) of each input, kept by release()
+    # how autocast treats the inputs: "lower", "fp32", "promote", "banned" or None (minigrad.amp.autocast_mode)
+    autocast_policy: str | None = None
 
     def __call__(self, *inputs: Any) -> Tensor:
         tensors = as_tensor_args(self, inputs)
+        if autocast_mode.active:  # the only cost of autocast outside a region
+            tensors = autocast_mode.cast_inputs(self, tensors)
         needs = self.needs_input_grad = tuple([t.requires_grad for t in tensors])
         arrays = [t.data for t in tensors]
         try:

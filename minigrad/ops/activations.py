@@ -11,23 +11,31 @@ arrays or (``create_graph=True``) Tensors; masks are constants.
 
 from __future__ import annotations
 
-from minigrad.autograd import Function, is_tensor, raw
+from functools import partial
+
+from minigrad.autograd import Function
 from minigrad.autograd.function import Array, Grad
+from minigrad.autograd.piecewise import piecewise_scale
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Exp
 from minigrad.tensor import Tensor
 
 
 class ReLU(Function):
-    """y = max(x, 0) ;  dx = gy where x > 0."""
+    """y = max(x, 0) ;  dx = gy [y > 0] (y > 0 exactly where x > 0)."""
 
     def forward(self, x: Array) -> Array:
-        self.save_for_backward(x > 0)
-        return get_array_module(x).maximum(x, 0)
+        y = get_array_module(x).maximum(x, 0)
+        self.save_for_backward(y)  # the output, as PyTorch: the input may be overwritten
+        return y
 
     def backward(self, gy: Grad) -> Grad:
-        (mask,) = self.saved_values
-        return gy * mask
+        (y,) = self.saved_values
+        return piecewise_scale(gy, _positive, y)
+
+
+def _positive(y: Array) -> Array:
+    return y > 0
 
 
 class LeakyReLU(Function):
@@ -44,23 +52,24 @@ class LeakyReLU(Function):
     def forward(self, x: Array) -> Array:
         xp = get_array_module(x)
         a = x.dtype.type(self.slope)
-        mask = x > 0
-        self.save_for_backward(mask)
+        self.save_for_backward(x)
         y = xp.multiply(x, a, out=xp.empty_like(x))  # out=: an array even when x is 0-d
         if 0 <= self.slope <= 1:
             return xp.maximum(x, y, out=y)
-        return xp.where(mask, x, y)  # a > 1 or a < 0: max() is not the formula
+        return xp.where(x > 0, x, y)  # a > 1 or a < 0: max() is not the formula
 
     def backward(self, gy: Grad) -> Grad:
-        (mask,) = self.saved_values
-        a, dt = self.slope, raw(gy).dtype
-        s = mask.astype(dt)  # 1 where x > 0, else 0
-        s *= dt.type(1 - a)
-        s += dt.type(a)  # 1 where x > 0, else a: a constant of the graph
-        if is_tensor(gy):
-            return gy * s
-        s *= gy  # on arrays, in place: one buffer less
-        return s
+        (x,) = self.saved_values
+        return piecewise_scale(gy, partial(_leaky_slope, a=self.slope), x)
+
+
+def _leaky_slope(x: Array, a: float) -> Array:
+    """1 where x > 0, else a, in x's dtype: arithmetic only."""
+    dt = x.dtype
+    s = (x > 0).astype(dt)
+    s *= dt.type(1 - a)
+    s += dt.type(a)
+    return s
 
 
 def stable_sigmoid(x: Array) -> Array:
@@ -105,6 +114,8 @@ class Tanh(Function):
 class Softplus(Function):
     """y = log(1 + e^x) ;  dx = sigmoid(x) gy."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts softplus to float32
+
     def forward(self, x: Array) -> Array:
         self.save_for_backward(x)
         return stable_softplus(x)
@@ -129,6 +140,8 @@ class LogSigmoid(Function):
 class Softmax(Function):
     """y_i = e^(x_i - max) / sum_j e^(x_j - max) ;  dx = y (gy - sum_j gy_j y_j)."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts softmax to float32
+
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
 
@@ -146,6 +159,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """y = x - max - log sum_j e^(x_j - max) ;  dx = gy - softmax(x) sum_j gy_j."""
+
+    autocast_policy = "fp32"  # PyTorch autocasts log_softmax to float32
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis

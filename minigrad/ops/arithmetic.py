@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from minigrad.autograd import Function, raw, sum_to
 from minigrad.autograd.function import Array, Grad
+from minigrad.autograd.piecewise import piecewise_scale
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Log, Where
 from minigrad.ops.promotion import promote
@@ -74,6 +75,13 @@ class Div(Function):
         return ga, gb
 
 
+class RDiv(Div):
+    """y = c / x for a number or array c (``c / tensor``): Div, run in float32 under autocast as PyTorch's
+    __rtruediv__ (a reciprocal overflows float16 where x is small)."""
+
+    autocast_policy = "fp32"
+
+
 class Neg(Function):
     """y = -x ;  dx = -gy."""
 
@@ -87,6 +95,8 @@ class Neg(Function):
 class PowScalar(Function):
     """y = x^c for a constant c ;  dx = c x^(c-1) gy."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts pow, __pow__ to float32
+
     def __init__(self, c: float) -> None:
         self.c = c
 
@@ -97,13 +107,21 @@ class PowScalar(Function):
     def backward(self, gy: Grad) -> Grad:
         (x,) = self.saved_values
         c = self.c
-        if c == 1:
-            return gy
+        if c == 0:  # x^0 = 1: dx = 0, also at x = 0 (not 0 * x^-1), as PyTorch
+            return get_array_module(raw(gy)).zeros(x.shape, raw(gy).dtype)
+        if c == 1:  # dx = x^0 gy: constant in x, but a function of it (so d2x = 0, not an unused input)
+            return piecewise_scale(gy, _one, x)
         return gy * (c * x ** (c - 1))
+
+
+def _one(x: Array) -> Array:
+    return get_array_module(x).ones((), x.dtype)
 
 
 class Pow(Function):
     """y = a^b, both tensors ;  da = b a^(b-1) gy,  db = a^b log(a) gy  (log a read as 0 where a <= 0)."""
+
+    autocast_policy = "fp32"  # PyTorch autocasts pow, __pow__, __rpow__ to float32
 
     def forward(self, a: Array, b: Array) -> Array:
         self.save_for_backward(a, b)

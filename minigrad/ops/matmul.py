@@ -27,6 +27,8 @@ class MatMul(Function):
     summed back with ``sum_to``.
     """
 
+    autocast_policy = "lower"  # PyTorch autocasts matmul, mm, bmm, __matmul__ to float16
+
     def forward(self, a: Array, b: Array) -> Array:
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")

@@ -7,10 +7,12 @@ not move.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from minigrad.autograd import Function, raw, sum_to
 from minigrad.autograd.function import Array, Grad
+from minigrad.autograd.piecewise import piecewise_scale
 from minigrad.backend import get_array_module
 from minigrad.ops.promotion import promote
 from minigrad.tensor import Tensor
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 
 class Exp(Function):
     """y = e^x ;  dx = y gy."""
+
+    autocast_policy = "fp32"  # PyTorch autocasts exp to float32
 
     def forward(self, x: Array) -> Array:
         y = get_array_module(x).exp(x)
@@ -34,6 +38,8 @@ class Exp(Function):
 
 class Log(Function):
     """y = ln x ;  dx = gy / x."""
+
+    autocast_policy = "fp32"  # PyTorch autocasts log to float32
 
     def forward(self, x: Array) -> Array:
         self.save_for_backward(x)
@@ -66,7 +72,11 @@ class Abs(Function):
 
     def backward(self, gy: Grad) -> Grad:
         (x,) = self.saved_values
-        return gy * get_array_module(raw(x)).sign(raw(x))
+        return piecewise_scale(gy, _sign, x)
+
+
+def _sign(x: Array) -> Array:
+    return get_array_module(x).sign(x)
 
 
 class Maximum(Function):
@@ -77,8 +87,7 @@ class Maximum(Function):
         return get_array_module(a).maximum(a, b)
 
     def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
-        a, b = (raw(v) for v in self.saved_values)
-        return _split_by_winner(gy, _winner_weight(a > b, a == b), a.shape, b.shape)
+        return _split_by_winner(self, gy, larger=True)
 
 
 class Minimum(Function):
@@ -89,18 +98,24 @@ class Minimum(Function):
         return get_array_module(a).minimum(a, b)
 
     def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
-        a, b = (raw(v) for v in self.saved_values)
-        return _split_by_winner(gy, _winner_weight(a < b, a == b), a.shape, b.shape)
+        return _split_by_winner(self, gy, larger=False)
 
 
-def _winner_weight(a_wins: Array, tie: Array) -> Array:
-    """The weight of a in the gradient: 1 where it wins, 0.5 on ties, 0 otherwise (a constant)."""
-    return a_wins + 0.5 * tie
+def _share(a: Array, b: Array, larger: bool, of_a: bool) -> Array:
+    """a's share of the gradient: 1 where a wins, 0.5 on ties, 0 otherwise (b's: 1 minus that), in a's dtype."""
+    w = ((a > b) if larger else (a < b)).astype(a.dtype)
+    w += (a == b) * a.dtype.type(0.5)
+    return w if of_a else 1 - w
 
 
-def _split_by_winner(gy: Grad, w: Array, shape_a: tuple[int, ...], shape_b: tuple[int, ...]) -> tuple[Grad, Grad]:
-    w = w.astype(raw(gy).dtype)
-    return sum_to(gy * w, shape_a), sum_to(gy * (1 - w), shape_b)
+def _split_by_winner(fn: Function, gy: Grad, larger: bool) -> tuple[Grad | None, Grad | None]:
+    a, b = fn.saved_values
+    ga = gb = None
+    if fn.needs_input_grad[0]:
+        ga = sum_to(piecewise_scale(gy, partial(_share, larger=larger, of_a=True), a, b), a.shape)
+    if fn.needs_input_grad[1]:
+        gb = sum_to(piecewise_scale(gy, partial(_share, larger=larger, of_a=False), a, b), b.shape)
+    return ga, gb
 
 
 class Where(Function):
@@ -131,13 +146,18 @@ class Clamp(Function):
         return get_array_module(x).clip(x, self.lo, self.hi)
 
     def backward(self, gy: Grad) -> Grad:
-        x = raw(self.saved_values[0])
-        mask = True
-        if self.lo is not None:
-            mask = mask & (x >= self.lo)
-        if self.hi is not None:
-            mask = mask & (x <= self.hi)
-        return gy * mask
+        (x,) = self.saved_values
+        return piecewise_scale(gy, partial(_within, lo=self.lo, hi=self.hi), x)
+
+
+def _within(x: Array, lo: Any, hi: Any) -> Array:
+    """[lo <= x <= hi], a bound that is None left out."""
+    mask = get_array_module(x).ones(x.shape, dtype=bool)
+    if lo is not None:
+        mask &= x >= lo
+    if hi is not None:
+        mask &= x <= hi
+    return mask
 
 
 def exp(x: Tensor) -> Tensor:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import builtins
 from collections import namedtuple
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from minigrad.autograd import Function, raw
 from minigrad.autograd.function import Array, Grad
+from minigrad.autograd.piecewise import piecewise_scale
 from minigrad.backend import get_array_module
 from minigrad.ops.pointwise import Where, maximum, minimum
 from minigrad.ops.shape_ops import Expand
@@ -63,6 +65,8 @@ class _Reduction(Function):
 class Sum(_Reduction):
     """y = sum_i x_i ;  dx_i = gy."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts sum to float32
+
     def forward(self, x: Array) -> Array:
         return x.sum(axis=self._setup(x), keepdims=self.keepdims)
 
@@ -96,10 +100,16 @@ class Max(_Reduction):
         return y
 
     def backward(self, gy: Grad) -> Grad:
-        x, y = (raw(v) for v in self.saved_values)
-        mask = (x == self._expand(y)).astype(x.dtype)  # which elements are extreme: a constant of the graph
-        mask /= mask.sum(axis=self.axes, keepdims=True)
-        return self._expand(gy) * mask
+        x, y = self.saved_values
+        share = partial(_extreme_share, axes=self.axes, kept=self._expand(raw(y)).shape)
+        return piecewise_scale(self._expand(gy), share, x, y)
+
+
+def _extreme_share(x: Array, y: Array, axes: tuple[int, ...], kept: tuple[int, ...]) -> Array:
+    """1 / (number of extremes) where x is an extreme of its slice, else 0 (y the extremes, reshaped to kept)."""
+    mask = (x == y.reshape(kept)).astype(x.dtype)
+    mask /= mask.sum(axis=axes, keepdims=True)
+    return mask
 
 
 class Min(Max):

@@ -135,6 +135,8 @@ class IndexAdd(Function):
 class Cat(Function):
     """y = concatenate(xs, axis) ;  dx_i = the slice of gy that came from x_i."""
 
+    autocast_policy = "promote"  # PyTorch's CPU list promotes cat to the widest input type
+
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
@@ -158,6 +160,8 @@ class Cat(Function):
 
 class Stack(Function):
     """y = stack(xs, axis) ;  dx_i = gy taken at index i along the new axis."""
+
+    autocast_policy = "promote"  # PyTorch's CPU list promotes stack to the widest input type
 
     def __init__(self, axis: int) -> None:
         self.axis = axis

@@ -78,8 +78,8 @@ def _rmul(self: Tensor, other: Any) -> Tensor:
 
 
 def _rtruediv(self: Tensor, other: Any) -> Tensor:
-    """other / self."""
-    return arithmetic.div(other, self)
+    """other / self: RDiv, which autocast runs in float32 (PyTorch's __rtruediv__)."""
+    return arithmetic.RDiv()(other, self)
 
 
 def _rpow(self: Tensor, base: Any) -> Tensor:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigrad.autograd.accumulate_grad import AccumulateGrad
+from minigrad.autograd.engine import topological_order
 from minigrad.viz import summary
 from minigrad.viz.modules import collapse
 from minigrad.viz.node import Node
@@ -78,23 +79,7 @@ def backward_order(output, reader=None):
     Works on a graph that backward freed too (then intermediates are FreedTensor stand-ins).
     """
     reader = reader or _Reader(output)
-    order: list[Any] = []
-    visited: set[int] = set()
-    stack = [(reader.canonical(output), False)]
-    while stack:
-        t, finished = stack.pop()
-        if finished:
-            order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))
-        if t.grad_fn is not None:
-            for x in reader.inputs_of(t.grad_fn):
-                if x.requires_grad and id(x) not in visited:
-                    stack.append((x, False))
-    return order[::-1]
+    return topological_order(reader.canonical(output), reader.inputs_of)[::-1]
 
 
 class Graph:

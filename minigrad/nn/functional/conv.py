@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
+from minigrad.amp import autocast_mode
 from minigrad.autograd import Function, is_tensor
 from minigrad.autograd.function import Array, Grad
 from minigrad.kernels import conv as _kernels
@@ -105,7 +106,9 @@ def _check_tensors(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, w_la
     out_ch = weight.shape[1 - in_dim]
     if bias is not None and tuple(bias.shape) != (out_ch,):
         raise ValueError(f"{op}: bias must have shape ({out_ch},), got {tuple(bias.shape)}")
-    dtypes = {t.dtype for t in (x, weight, bias) if t is not None}
+    dtypes = {
+        autocast_mode.seen_dtype(t, "lower") for t in (x, weight, bias) if t is not None
+    }  # as the op will see them
     if len(dtypes) > 1:
         raise ValueError(
             f"{op}: dtypes differ (input {x.dtype}, weight {weight.dtype}"
@@ -135,6 +138,8 @@ class Conv2d(Function):
     formulas run as one kernel call (minigrad/kernels/conv.py) that shares gy's layout copy and reuses the
     forward's im2col buffer; with ``create_graph=True`` they run as the recorded Functions.
     """
+
+    autocast_policy = "lower"  # PyTorch autocasts conv2d to float16
 
     def __init__(self, stride: tuple[int, ...], padding: tuple[int, ...], dilation: tuple[int, ...]) -> None:
         self.stride, self.padding, self.dilation = stride, padding, dilation
@@ -182,6 +187,8 @@ class ConvTranspose2d(Function):
 
     On raw arrays one kernel call computes all three, sharing im2col(gy).
     """
+
+    autocast_policy = "lower"  # PyTorch autocasts conv_transpose2d to float16
 
     def __init__(
         self,

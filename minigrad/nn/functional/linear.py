@@ -19,6 +19,8 @@ class Linear(Function):
     bias is added in place into the GEMM's output.
     """
 
+    autocast_policy = "lower"  # PyTorch autocasts linear to float16
+
     def forward(self, x: Array, w: Array, b: Array = None) -> Array:
         if w.ndim != 2:
             raise ValueError(f"weight must be 2-D (out_features, in_features), got shape {tuple(w.shape)}")

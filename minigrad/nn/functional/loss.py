@@ -82,6 +82,8 @@ def _check_broadcasts(op: str, name: str, t: Tensor, x: Tensor) -> None:
 class _PointwiseLoss(Function):
     """Shared reduction logic: loss = reduce(l) over an elementwise l."""
 
+    autocast_policy = "fp32"  # PyTorch autocasts mse_loss, binary_cross_entropy_with_logits to float32
+
     def __init__(self, reduction: str) -> None:
         self.reduction = reduction
 
@@ -125,6 +127,8 @@ class BinaryCrossEntropy(_PointwiseLoss):
     dp = w (p - t) / max(p (1 - p), 1e-12)  (PyTorch's formula),
     dt = -w (log p - log(1 - p)),   dw = -[t log p + (1 - t) log(1 - p)]  (the unweighted loss).
     """
+
+    autocast_policy = "banned"  # PyTorch raises inside autocast: use binary_cross_entropy_with_logits
 
     def forward(self, p: Array, t: Array, w: Array = None) -> Array:
         self.save_for_backward(p, t, w)
@@ -219,6 +223,8 @@ class _ClassIndexLoss(Function):
 
     'mean' divides by sum_i c_i (PyTorch's weighted mean), not by N.
     """
+
+    autocast_policy = "fp32"  # PyTorch autocasts cross_entropy, nll_loss to float32
 
     def __init__(self, target: Array, weight: Array | None, ignore_index: int, reduction: str) -> None:
         self.target, self.weight, self.ignore_index, self.reduction = target, weight, ignore_index, reduction

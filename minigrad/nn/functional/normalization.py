@@ -7,6 +7,7 @@ import math
 import numbers
 from collections.abc import Sequence
 
+from minigrad.amp import autocast_mode
 from minigrad.autograd import Function, is_tensor, raw
 from minigrad.autograd.function import Array, Grad
 from minigrad.backend import get_array_module
@@ -62,6 +63,8 @@ class BatchNorm(Function):
     xhat is never stored: forward keeps xc = x - mu and inv_std, and the
     per-channel factors are folded so that each full-size pass does one thing.
     """
+
+    autocast_policy = "fp32"  # unlisted in PyTorch (cuDNN keeps its statistics in float32); float32 here
 
     def __init__(
         self,
@@ -223,12 +226,17 @@ class LayerNorm(Function):
     itself differentiable.
     """
 
+    autocast_policy = "fp32"  # PyTorch autocasts layer_norm to float32
+
     def __init__(self, normalized_shape: tuple[int, ...], eps: float, has_weight: bool, has_bias: bool) -> None:
         self.normalized_shape, self.eps = normalized_shape, eps
         self.n_features = math.prod(normalized_shape)
         self.has_weight, self.has_bias = has_weight, has_bias
 
     def forward(self, x: Array, *params: Array) -> Array:
+        self.shapes = [x.shape] + [p.shape for p in params]
+        if self.n_features == 0:  # nothing to normalise: an empty output, as PyTorch (and no mean of nothing)
+            return x.copy()
         w = params[0] if self.has_weight else None
         b = params[-1] if self.has_bias else None
         xhat, inv_std = _row_statistics(x.reshape(-1, self.n_features), self.eps)
@@ -239,6 +247,9 @@ class LayerNorm(Function):
         return y.reshape(x.shape)
 
     def backward(self, gy: Grad) -> tuple[Grad | None, ...]:
+        if self.n_features == 0:  # every input is empty, and so is its gradient
+            xp = get_array_module(raw(gy))
+            return tuple(xp.zeros(shape, raw(gy).dtype) for shape in self.shapes)
         x, w, xhat, inv_std = self.saved_values
         if is_tensor(gy):
             xhat, inv_std = _row_statistics(x.reshape(-1, self.n_features), self.eps)
@@ -273,6 +284,8 @@ def layer_norm(
     """
     op = "layer_norm"
     x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.dtype.kind != "f":  # as PyTorch: no integer mean and variance
+        raise ValueError(f"{op}: input must be floating point, got dtype {x.dtype}")
     shape = as_normalized_shape(normalized_shape, op)
     k = len(shape)
     if x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
@@ -299,7 +312,8 @@ def as_normalized_shape(normalized_shape: int | Sequence[int], op: str) -> tuple
 
 
 def _check_affine_dtypes(op: str, x: Tensor, weight: Tensor | None, bias: Tensor | None) -> None:
-    """weight and bias (either may be None) must have the input's dtype."""
+    """weight and bias (either may be None) must have the input's dtype (as the op will see them under autocast,
+    which runs both normalisations in float32)."""
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != x.dtype:
+        if t is not None and autocast_mode.seen_dtype(t, "fp32") != autocast_mode.seen_dtype(x, "fp32"):
             raise ValueError(f"{op}: {name} dtype {t.dtype} differs from input dtype {x.dtype}")

@@ -9,6 +9,7 @@ singular vectors (saved in ``state_dict``), and a forward pre-hook sets
 
 from __future__ import annotations
 
+import math
 from typing import Any, TypeVar
 
 from minigrad import creation, grad_mode
@@ -55,7 +56,7 @@ class SpectralNorm:
         """W with axis ``dim`` first, as a (W.shape[dim], -1) matrix (recorded in the graph)."""
         if self.dim != 0:
             weight = weight.permute(self.dim, *[d for d in range(weight.ndim) if d != self.dim])
-        return weight.reshape(weight.shape[0], -1)
+        return weight.reshape(weight.shape[0], math.prod(weight.shape[1:]))  # not -1: a (0, n) weight has 0 rows
 
     def compute_weight(self, module: Module, do_power_iteration: bool) -> Tensor:
         """W / sigma with sigma = u^T W v, after the power iteration's update of u and v when ``do_power_iteration``."""
