@@ -11,7 +11,7 @@ import math
 import string
 from dataclasses import dataclass
 
-from gan.models import D_NORMS, IMAGE_SIZES, MODELS
+from gan.models import CONDITIONAL_MODELS, D_NORMS, IMAGE_SIZES, MODELS
 
 # nonsaturating / minimax: the BCE game on logits; hinge and wgan-gp: an unbounded critic (gan/losses.py)
 LOSSES = ("nonsaturating", "minimax", "hinge", "wgan-gp")
@@ -32,7 +32,17 @@ CHOICES = {
     "optimizer": OPTIMIZERS,
 }
 # Settings that may change when a run is resumed: they do not alter what the earlier epochs did.
-RESUMABLE = ("epochs", "device", "quiet", "log_every", "eval_every", "final_scores", "ema", "detect_anomaly")
+RESUMABLE = (
+    "epochs",
+    "device",
+    "quiet",
+    "log_every",
+    "eval_every",
+    "final_scores",
+    "ema",
+    "detect_anomaly",
+    "tensorboard",
+)
 
 
 def recipe_defaults(model: str, loss: str) -> dict:
@@ -165,6 +175,8 @@ class TrainConfig:
     r1_every: int = 1  # apply R1 every N discriminator steps, scaled by N (lazy regularisation)
     spectral_norm: bool = False  # spectral normalisation of every conv and linear layer of D
     amp: bool = False  # mixed precision: forwards under minigrad.amp.autocast, one GradScaler per player
+    tensorboard: str | None = None  # TensorBoard event files: a folder, "" for the run's tb/, None: none
+    conditional: bool = False  # p(x | digit): G(z, y) and D(x, y) with the data's labels (gan/conditional_models.py)
 
     def validate(self) -> TrainConfig:
         """``fill_defaults()`` then ``check()``: a complete, consistent config (self), or ConfigError."""
@@ -237,6 +249,11 @@ class TrainConfig:
         need(self.ema == 0 or 0 < self.ema < 1, "{ema} must be 0 (off) or in (0, 1), got {ema.value}")
         need(0 < self.width <= 64, "{width} (a multiplier of every layer's size) must be in (0, 64], got {width.value}")
         need(self.seed >= 0, "{seed} must be a non-negative integer, got {seed.value}")
+        need(
+            not self.conditional or self.model in CONDITIONAL_MODELS,
+            "{conditional} is an option of {model} {0}, not of {model.value}",
+            ", ".join(CONDITIONAL_MODELS),
+        )
         need(self.channels in (1, 3), "{channels} must be 1 (gray) or 3 (RGB), got {channels.value}")
         size = IMAGE_SIZES[self.model]
         need(self.image_size == size, "{model=} makes {0}x{0} images; {image_size=} is not possible", size)

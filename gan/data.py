@@ -364,7 +364,7 @@ def load_dataset(
     an image folder (data_dir/split when that folder exists, else data_dir itself). image_size
     (int, (h, w) or None for the native size) resizes bilinearly, each image of a folder on its
     own; channels is 1 or 3 (gray images are repeated to RGB). ``limit``: only the first N images,
-    taken before anything is resized. Labels are not returned: the GANs are unconditional.
+    taken before anything is resized. The labels (for a conditional GAN) come from ``load_labels``.
     """
     if channels not in (1, 3):
         raise ValueError(f"load_dataset: channels must be 1 or 3, got {channels}")
@@ -385,3 +385,15 @@ def load_dataset(
             f"{e}; a data directory holds MNIST-style IDX files ({split}-images-idx3-ubyte[.gz] "
             f"and its labels) or a folder of images"
         ) from e
+
+
+def load_labels(data_dir=None, split: str = "train", limit=None) -> np.ndarray:
+    """The int64 labels (N,) of the images ``load_dataset`` returns for the same arguments: MNIST-style IDX
+    data only (bundled, or in data_dir); an image folder has none (DataError)."""
+    if data_dir is not None and find_idx_files(data_dir, split) is None:
+        raise DataError(
+            f"{data_dir}: a conditional GAN needs labelled images, MNIST-style IDX files ({split}-images-idx3-ubyte"
+            f"[.gz] and {split}-labels-idx1-ubyte[.gz]); an image folder has no labels"
+        )
+    labels = load_mnist(split, data_dir)[1]
+    return (labels[:limit] if limit is not None else labels).astype(np.int64)

@@ -17,6 +17,9 @@ Every generator maps noise (N, latent_dim) to images (N, C, H, W) in its PIXEL_R
   data's mean pixels by ``init_output_bias_from_marginals_``); D dropout(0.2) -> Maxout 240 x 5 ->
   dropout(0.5) -> Maxout 240 x 5 -> dropout(0.5) -> Linear 240 -> 1, weights U(-0.005, 0.005), biases 0.
 
+``build_models(..., conditional=True)`` builds the class-conditional G(z, y) and D(x, y) of mlp, dcgan28 and
+goodfellow2014 (gan/conditional_models.py).
+
 Every generator except goodfellow2014's maps to [-1, 1]; ``PIXEL_RANGES`` says which (and the data
 is scaled to match).
 
@@ -30,9 +33,17 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad
+from gan.conditional_models import (
+    NUM_CLASSES,
+    ConcatDiscriminator,
+    ConditionalGenerator,
+    ProjectionDiscriminator,
+    split_sequential,
+)
 from minigrad import nn
 
 MODELS = ("mlp", "dcgan28", "dcgan64", "goodfellow2014")
+CONDITIONAL_MODELS = ("mlp", "dcgan28", "goodfellow2014")  # the models --conditional builds
 IMAGE_SIZES = {"mlp": 28, "dcgan28": 28, "dcgan64": 64, "goodfellow2014": 28}
 # The range of the images a generator makes (tanh or sigmoid); the training data is scaled to it.
 PIXEL_RANGES = {"mlp": (-1, 1), "dcgan28": (-1, 1), "dcgan64": (-1, 1), "goodfellow2014": (0, 1)}
@@ -66,9 +77,12 @@ def mlp_generator(latent_dim=100, channels=1, width=1.0, hidden=(256, 512, 1024)
     return nn.Sequential(*layers)
 
 
-def mlp_discriminator(channels=1, width=1.0, dropout=0.0, hidden=(512, 256, 32)) -> nn.Sequential:
-    """(N, C, 28, 28) or (N, C*784) -> hidden... -> 1 logit, LeakyReLU(0.2) (and dropout) between."""
-    sizes = [channels * 28 * 28] + [_scaled(h, width) for h in hidden]
+def mlp_discriminator(channels=1, width=1.0, dropout=0.0, hidden=(512, 256, 32), label_inputs=0) -> nn.Sequential:
+    """(N, C, 28, 28) or (N, C*784) -> hidden... -> 1 logit, LeakyReLU(0.2) (and dropout) between.
+
+    ``label_inputs``: extra inputs of the first Linear, for a conditional D that appends one-hot labels after the
+    Flatten (gan.conditional_models.ConcatDiscriminator)."""
+    sizes = [channels * 28 * 28 + label_inputs] + [_scaled(h, width) for h in hidden]
     layers: list[nn.Module] = [nn.Flatten()]
     for a, b in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
@@ -97,14 +111,15 @@ def goodfellow2014_generator(latent_dim=100, channels=1, width=1.0) -> nn.Sequen
     return G
 
 
-def goodfellow2014_discriminator(channels=1, width=1.0) -> nn.Sequential:
+def goodfellow2014_discriminator(channels=1, width=1.0, label_inputs=0) -> nn.Sequential:
     """Dropout on every layer's input (kept with 0.8 for the image, 0.5 after; inverted, scaled 1/keep),
-    Maxout 240 x 5 twice, Linear 240 -> 1 logit; W ~ U(-0.005, 0.005), b = 0."""
+    Maxout 240 x 5 twice, Linear 240 -> 1 logit; W ~ U(-0.005, 0.005), b = 0. ``label_inputs``: extra inputs of
+    the first Maxout, for one-hot labels appended after the input dropout."""
     u = _scaled(240, width)
     D = nn.Sequential(
         nn.Flatten(),
         nn.Dropout(0.2),
-        nn.Maxout(channels * 28 * 28, u, 5),
+        nn.Maxout(channels * 28 * 28 + label_inputs, u, 5),
         nn.Dropout(0.5),
         nn.Maxout(u, u, 5),
         nn.Dropout(0.5),
@@ -227,6 +242,16 @@ def dcgan64_discriminator(channels=1, width=1.0) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _conditional(name: str, G: nn.Sequential, D: nn.Sequential) -> tuple[nn.Module, nn.Module]:
+    """The conditional G(z, y), D(x, y) around the nets ``build_models`` made with label inputs."""
+    if name == "dcgan28":
+        features, psi = split_sequential(D, len(D) - 1)
+        head: nn.Module = ProjectionDiscriminator(features, psi[0], psi[0].in_features, NUM_CLASSES)
+    else:
+        head = ConcatDiscriminator(*split_sequential(D, 2 if name == "goodfellow2014" else 1), NUM_CLASSES)
+    return ConditionalGenerator(G, NUM_CLASSES), head
+
+
 # --- initialisation and the factory ----------------------------------------------------------
 
 
@@ -250,6 +275,7 @@ def build_models(
     dropout: float = 0.0,
     d_norm: str | None = None,
     spectral_norm: bool = False,
+    conditional: bool = False,
 ):
     """(generator, discriminator) of model ``name`` (one of MODELS), on the CPU.
 
@@ -258,6 +284,10 @@ def build_models(
     is the drop probability after each hidden layer of the discriminator (goodfellow2014's dropout is
     built in). ``d_norm`` (dcgan28 only; None: "batch") is the discriminator's normalisation, and
     ``spectral_norm`` wraps every linear and conv layer of the discriminator in ``nn.utils.spectral_norm``.
+
+    ``conditional`` (mlp, dcgan28, goodfellow2014): G(z, y) and D(x, y) of gan.conditional_models, for labels y
+    in 0..9: G's first layer takes [z, onehot(y)]; the MLP discriminators append onehot(y) to the flattened
+    (for goodfellow2014: dropped-out) image, dcgan28's is a projection discriminator on its last features.
     """
     _check_name(name)
     if int(latent_dim) < 1 or int(channels) < 1 or not width > 0:
@@ -271,17 +301,22 @@ def build_models(
         raise ValueError(f"build_models: dropout is an option of the mlp discriminator, not of {name}")
     if d_norm is not None and name != "dcgan28":
         raise ValueError(f"build_models: d_norm is an option of the dcgan28 discriminator, not of {name}")
+    if conditional and name not in CONDITIONAL_MODELS:
+        raise ValueError(f"build_models: conditional is an option of {', '.join(CONDITIONAL_MODELS)}, not of {name}")
     latent_dim, channels = int(latent_dim), int(channels)
+    labels = NUM_CLASSES if conditional else 0  # extra inputs taking one-hot labels
     if name == "mlp":
-        G = mlp_generator(latent_dim, channels, width)
-        D = mlp_discriminator(channels, width, dropout)
+        g_net = mlp_generator(latent_dim + labels, channels, width)
+        d_net = mlp_discriminator(channels, width, dropout, label_inputs=labels)
     elif name == "goodfellow2014":
-        G = goodfellow2014_generator(latent_dim, channels, width)
-        D = goodfellow2014_discriminator(channels, width)
+        g_net = goodfellow2014_generator(latent_dim + labels, channels, width)
+        d_net = goodfellow2014_discriminator(channels, width, label_inputs=labels)
     elif name == "dcgan28":
-        G, D = dcgan28_generator(latent_dim, channels, width), dcgan28_discriminator(channels, width, d_norm or "batch")
+        g_net = dcgan28_generator(latent_dim + labels, channels, width)
+        d_net = dcgan28_discriminator(channels, width, d_norm or "batch")
     else:
-        G, D = dcgan64_generator(latent_dim, channels, width), dcgan64_discriminator(channels, width)
+        g_net, d_net = dcgan64_generator(latent_dim, channels, width), dcgan64_discriminator(channels, width)
+    G, D = _conditional(name, g_net, d_net) if conditional else (g_net, d_net)
     if name in ("dcgan28", "dcgan64"):
         dcgan_init_(G)
         dcgan_init_(D)
@@ -293,5 +328,6 @@ def build_models(
     G.latent_dim = latent_dim
     G.image_shape = image_shape(name, channels)
     G.pixel_range = PIXEL_RANGES[name]
+    G.num_classes = D.num_classes = NUM_CLASSES if conditional else 0  # 0: unconditional, G(z) and D(x)
     D.image_shape = G.image_shape
     return G, D

@@ -6,6 +6,7 @@
     python -m gan train --resume runs/dc --epochs 10
     python -m gan sample --checkpoint runs/dc --n 1000 --out samples.npy --grid samples.png
     python -m gan plot runs/dc --from-epoch 3
+    python -m gan figure nearest --checkpoint runs/dc --out fig2.png
 
 ``main(argv)`` returns the exit code: 0 success, 1 a failure at run time (bad data, divergence),
 2 bad command-line input, 130 interrupted by Ctrl-C (after writing a checkpoint).
@@ -14,11 +15,11 @@
 from __future__ import annotations
 
 import minigrad
-from gan.cli import evaluate, plot, sample, train
+from gan.cli import evaluate, figure, plot, sample, train
 from gan.cli.shared import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, Parser
 
 # name -> the module that adds its arguments (add_arguments) and runs it (run); its SUMMARY is the one-line help
-SUBCOMMANDS = {"train": train, "sample": sample, "evaluate": evaluate, "plot": plot}
+SUBCOMMANDS = {"train": train, "sample": sample, "evaluate": evaluate, "plot": plot, "figure": figure}
 
 
 def build_parser():

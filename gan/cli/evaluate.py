@@ -108,7 +108,7 @@ def run(p, args):
     )
     if args.checkpoint:
         G, cfg, state, averaged = load_generator(p, args.checkpoint, args.device, raw=args.raw)
-        name = f"{cfg.model}{' EMA' if averaged else ''} (epoch {state['epoch']})"
+        name = f"{cfg.model}{' cond.' if cfg.conditional else ''}{' EMA' if averaged else ''} (epoch {state['epoch']})"
         try:
             scores = evaluate.evaluate_generator(G, cfg, state["epoch"], n=args.n, seed=args.seed, **kwargs)
         except ValueError as e:  # e.g. a diverged generator's NaN images

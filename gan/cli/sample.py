@@ -23,13 +23,19 @@ def add_arguments(p):
         "--out",
         required=True,
         metavar="FILE.npy",
-        help="output: float32 images in [0, 1], shape (N, H, W) for gray, (N, C, H, W) for RGB",
+        help="output: float32 images in [0, 1], shape (N, H, W) for gray, (N, C, H, W) for RGB; a conditional "
+        "run also writes their digits to FILE_labels.npy",
     )
-    p.add_argument("--grid", metavar="FILE.png", help="also save the first (up to 64) images as an 8x8 grid")
+    p.add_argument(
+        "--grid",
+        metavar="FILE.png",
+        help="also save the first (up to 64) images as an 8x8 grid (a conditional run: one row of up to 8 per digit)",
+    )
     p.add_argument("--seed", type=shared.non_negative_int, default=0, help="seed of the noise (default 0)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run the generator (default cpu)")
     p.add_argument("--batch-size", type=shared.positive_int, default=500, help="images per forward pass (default 500)")
     p.add_argument("--raw", action="store_true", help="use the last generator iterate, not its --ema average")
+    shared.add_label_arguments(p)
     shared.add_threads_argument(p)
 
 
@@ -47,16 +53,23 @@ def run(p, args):
     G, cfg, state, _ = shared.load_generator(p, args.checkpoint, args.device, raw=args.raw)
     minigrad.manual_seed(args.seed)
     z = sample_noise(args.n, cfg.latent_dim, cfg.noise, args.device)
-    images = generate(G, z, args.batch_size)  # (N, C, H, W) float32 in [0, 1]
+    labels = shared.requested_labels(p, args, G, args.n)
+    images = generate(G, z, args.batch_size, labels=labels)  # (N, C, H, W) float32 in [0, 1]
     out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, lambda f: np.save(f, images[:, 0] if images.shape[1] == 1 else images))
+        if labels is not None:
+            atomic_write(out.with_name(out.stem + "_labels.npy"), lambda f: np.save(f, labels))
     except OSError as e:
         p.error(f"--out {out}: {e.strerror or e}")
     if args.grid:
+        grid, nrow = images[:64], 8
+        if labels is not None:  # one row per digit: the first up to 8 of each digit's block
+            nrow = min(8, int(np.sum(labels == labels[0])))
+            grid = np.concatenate([images[labels == d][:nrow] for d in dict.fromkeys(labels.tolist())])
         try:
-            grids.save_grid(images[:64], args.grid, nrow=8)
+            grids.save_grid(grid, args.grid, nrow=nrow)
         except OSError as e:
             p.error(f"--grid {args.grid}: {e.strerror or e}")
     print(

@@ -7,6 +7,8 @@ import argparse
 import sys
 import warnings
 
+import numpy as np
+
 import minigrad
 from gan.config import ConfigError
 from gan.run.checkpoint import CheckpointError
@@ -99,6 +101,47 @@ def use_threads(requested, previous=None):
         warnings.simplefilter("ignore", RuntimeWarning)
         threads.set_num_threads(n)
     return n
+
+
+def parse_labels(text: str) -> list[int]:
+    """An argparse ``type`` for --labels: "0-9", "3,5,7" or "0-2,8" -> the digits in that order."""
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            out.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
+    except ValueError:
+        out = []
+    if not out or any(not 0 <= d <= 9 for d in out):
+        raise argparse.ArgumentTypeError(f"expected digits 0-9 as a list or ranges, e.g. 0-9 or 3,5,7; got {text!r}")
+    return out
+
+
+def add_label_arguments(p, what="images"):
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--label", type=parse_labels, metavar="D", help=f"a conditional run: draw {what} of digit D")
+    g.add_argument(
+        "--labels",
+        type=parse_labels,
+        metavar="LIST",
+        help=f"a conditional run: draw {what} of these digits in turn, equally many of each (e.g. 0-9 or 3,5,7; "
+        "default 0-9)",
+    )
+
+
+def requested_labels(p, args, G, n: int, per_block: bool = True):
+    """The (n,) labels --label / --labels ask of a conditional G (default: 0-9), or None for an unconditional one
+    (a usage error if labels were asked of it). per_block: each digit's images together (digit-major), else the
+    digits in turn."""
+    asked = args.label or args.labels
+    if not getattr(G, "num_classes", 0):
+        if asked:
+            p.error(f"--label/--labels: {args.checkpoint} is not a conditional run (train it with --conditional)")
+        return None
+    digits = np.asarray(asked or list(range(10)), dtype=np.int64)
+    if per_block:
+        return np.repeat(digits, -(-n // len(digits)))[:n]
+    return np.resize(digits, n)
 
 
 def load_generator(p, checkpoint, device, raw=False):

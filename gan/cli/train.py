@@ -91,6 +91,13 @@ def _train_config(p, args):
                     "fully connected GAN)"
                 )
         p.error(message)
+    if cfg.tensorboard is not None:
+        from gan.training import tensorboard
+
+        if not tensorboard.available():
+            p.error(f"--tensorboard needs the optional package tensorboardX: {tensorboard.INSTALL_HINT}")
+        if cfg.tensorboard:  # stored in the run's config: must still work from another folder
+            cfg.tensorboard = str(Path(cfg.tensorboard).resolve())
     require_device(p, cfg.device)  # also a device that came from a resumed run's config
     if cfg.outdir is None:  # claimed last, so that a usage error leaves no empty folder behind
         require_writable(p, "--outdir", "(default runs/)", "runs")
@@ -228,7 +235,9 @@ def _train_locked(p, args, cfg, state):
     if cfg.eval_every or cfg.final_scores:
         from gan.evaluation.evaluate import make_evaluator
 
-        evaluator = make_evaluator(cfg.latent_dim, cfg.noise, cfg.device, trained_on=cfg.limit)
+        evaluator = make_evaluator(
+            cfg.latent_dim, cfg.noise, cfg.device, trained_on=cfg.limit, conditional=cfg.conditional
+        )
     try:
         record = train(cfg, resume=state, evaluator=evaluator)
         if not cfg.quiet:

@@ -80,6 +80,15 @@ def add_arguments(p):
         default=None,
         help="spectral normalisation (nn.utils.spectral_norm) of every conv and linear layer of the discriminator",
     )
+    option(
+        m,
+        "conditional",
+        action="store_true",
+        default=None,
+        help="learn p(x | digit): the label enters G (one-hot beside z) and D (one-hot beside the image for the "
+        "MLPs, a projection discriminator for dcgan28); grids show one row per digit (mlp, dcgan28, "
+        "goodfellow2014; MNIST-style data with labels)",
+    )
     t_ema = "decay of an exponential moving average of G's weights; grids, scores and `sample` use the average "
     option(m, "ema", help=t_ema + f"({recipe_help('ema')}; 0 = off; may be switched on when resuming)")
     option(m, "channels", choices=(1, 3), help=f"image channels: 1 gray, 3 RGB (default {d.channels})")
@@ -220,5 +229,15 @@ def add_arguments(p):
         default=None,
         help="check every op's output and gradient for nan/inf (minigrad.autograd.detect_anomaly): "
         "a divergence then names the op and the line that made it; slower",
+    )
+    option(
+        io,
+        "tensorboard",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="also log to TensorBoard event files in DIR (default: the run's tb/): every logged number, the epoch "
+        "grids, weight and gradient histograms, learning rates and the settings; needs the optional extra "
+        "(pip install -e '.[tensorboard]'); may be switched on when resuming. View: tensorboard --logdir DIR",
     )
     add_threads_argument(io)

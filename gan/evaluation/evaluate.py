@@ -15,6 +15,9 @@ numbers (what ``python -m gan evaluate`` prints and writes to eval.json):
 - fid: Frechet distance between classifier features of the samples and of
   the test images; inception_score: exp(E KL(p(y|x) || p(y))); modes_covered
   and kl_uniform from the predicted-class histogram.
+- with ``labels`` (a conditional generator's requested digits): conditional_accuracy, the fraction of samples
+  the classifier assigns to their requested digit, and fid_digit_0 .. fid_digit_9, the FID of each digit's
+  samples against the test images of that digit.
 """
 
 from __future__ import annotations
@@ -80,6 +83,11 @@ def _test_and_valid():
     return uint8_to_unit(test_x), uint8_to_unit(train_x)
 
 
+@functools.lru_cache(maxsize=1)
+def _test_labels():
+    return load_mnist("test")[1].astype(np.int64)
+
+
 @functools.lru_cache(maxsize=2)
 def _classifier_and_test_features(device):
     """The classifier and its features of the 10,000 test images: computed once per process and device,
@@ -98,9 +106,15 @@ def evaluate_samples(
     sigma_grid=PAPER_SIGMA_GRID,
     device="cpu",
     log=print,
+    labels=None,
 ) -> dict:
-    """All scores of one set of samples (see the module docstring); sigma_grid: "LO:HI:N" (parse_sigma_grid)."""
+    """All scores of one set of samples (see the module docstring); sigma_grid: "LO:HI:N" (parse_sigma_grid);
+    ``labels``: the digit each was drawn for."""
     x = as_28x28_gray(images)
+    if labels is not None:
+        labels = np.asarray(labels, dtype=np.int64)
+        if labels.shape != (len(x),):
+            raise ValueError(f"evaluate: {labels.shape} labels for {len(x)} images")
     test, train = _test_and_valid()
     out: dict[str, Any] = {"n_samples": int(len(x))}
     if parzen:
@@ -143,6 +157,22 @@ def evaluate_samples(
             f"classifier: FID {out['fid']:.2f}  IS {out['inception_score']:.2f}  "
             f"modes {out['modes_covered']}/10  KL(hist||uniform) {out['kl_uniform']:.3f}"
         )
+        if labels is not None:
+            out.update(conditional_scores(f_x, p_x, labels, f_test, _test_labels()))
+            per_digit = "  ".join(f"{d}: {out[f'fid_digit_{d}']:.1f}" for d in range(10) if f"fid_digit_{d}" in out)
+            log(f"conditional accuracy {100 * out['conditional_accuracy']:.2f}%  FID per digit {per_digit}")
+    return out
+
+
+def conditional_scores(f_x, p_x, labels, f_test, test_labels) -> dict:
+    """conditional_accuracy = mean [argmax p(y | x_i) = label_i]; fid_digit_d = FID between the features of the
+    samples drawn for digit d and those of the test images of digit d (digits with fewer than 2 samples are
+    left out: a covariance needs two)."""
+    out = {"conditional_accuracy": float(np.mean(p_x.argmax(axis=1) == labels))}
+    for d in range(10):
+        mine = labels == d
+        if mine.sum() >= 2:
+            out[f"fid_digit_{d}"] = float(fid_from_features(f_x[mine], f_test[test_labels == d]))
     return out
 
 
@@ -155,13 +185,24 @@ def held_out_note(trained_on, valid_size=1000) -> str:
     return f"not held out: the run trained on {seen}, so images {VALID_START:,}..{last:,} were seen in training"
 
 
-def make_evaluator(latent_dim, noise="normal", device="cpu", n=10000, seed=1234, log=print, trained_on=None, **kwargs):
+def make_evaluator(
+    latent_dim,
+    noise="normal",
+    device="cpu",
+    n=10000,
+    seed=1234,
+    log=print,
+    trained_on=None,
+    conditional=False,
+    **kwargs,
+):
     """A callable (G, epoch) -> scores for ``train(..., evaluator=...)``.
 
     The noise is drawn once from its own NumPy generator, so evaluating never
     touches minigrad's random stream: a run with --eval-every stays bit for bit
     the same run. ``trained_on``: the run's --limit (None: all training images),
-    to say whether the images that choose sigma were held out.
+    to say whether the images that choose sigma were held out. ``conditional``: sample i is drawn for digit
+    i mod 10 (n / 10 of each), and the conditional scores are added.
     """
     from gan.sampling import SQRT3, generate
 
@@ -175,7 +216,8 @@ def make_evaluator(latent_dim, noise="normal", device="cpu", n=10000, seed=1234,
 
     def evaluate(G, epoch):
         log(f"evaluating epoch {epoch} on {n} samples ...")
-        scores = evaluate_samples(generate(G, z), device=device, log=log, **kwargs)
+        labels = np.arange(n) % 10 if conditional else None
+        scores = evaluate_samples(generate(G, z, labels=labels), device=device, log=log, labels=labels, **kwargs)
         if "parzen_ll" in scores:
             note = held_out_note(trained_on, kwargs.get("valid_size", 1000))
             scores["parzen_valid_held_out"] = note.startswith("held out")
@@ -189,7 +231,15 @@ def evaluate_generator(G, config, epoch, n=10000, seed=1234, device="cpu", log=p
     """The scores of generator G of a run with TrainConfig ``config`` at ``epoch``: n samples from noise seeded
     ``seed``; kwargs as evaluate_samples' (parzen, classifier, valid_size, parzen_samples, sigma_grid)."""
     evaluator = make_evaluator(
-        config.latent_dim, config.noise, device, n=n, seed=seed, log=log, trained_on=config.limit, **kwargs
+        config.latent_dim,
+        config.noise,
+        device,
+        n=n,
+        seed=seed,
+        log=log,
+        trained_on=config.limit,
+        conditional=config.conditional,
+        **kwargs,
     )
     return evaluator(G, epoch)
 
@@ -210,6 +260,12 @@ def format_table(rows) -> str:
         is_ = f"{s['inception_score']:.2f}" if "inception_score" in s else "-"
         modes = f"{s['modes_covered']}/10" if "modes_covered" in s else "-"
         lines.append(f"{name:24s} {ll:>16s} {fid:>8s} {is_:>6s} {modes:>6s}")
+    for name, s in rows:
+        if "conditional_accuracy" in s:
+            per_digit = " ".join(f"{s[f'fid_digit_{d}']:.1f}" for d in range(10) if f"fid_digit_{d}" in s)
+            lines.append(
+                f"{name}: conditional accuracy {100 * s['conditional_accuracy']:.2f}%, FID per digit 0-9: {per_digit}"
+            )
     for paper_name, paper_ll, paper_se in PAPER_TABLE_1:
         lines.append(f"{'paper: ' + paper_name:24s} {f'{paper_ll} +- {paper_se}':>16s} {'-':>8s} {'-':>6s} {'-':>6s}")
     return "\n".join(lines)

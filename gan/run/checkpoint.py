@@ -183,7 +183,7 @@ def load_generator(checkpoint, device: str = "cpu", raw: bool = False):
     """
     state = load_checkpoint(checkpoint, map_location=device)
     cfg = TrainConfig.from_dict(state["config"])
-    G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width)
+    G, _ = build_models(cfg.model, cfg.latent_dim, cfg.channels, cfg.width, conditional=cfg.conditional)
     G.to(device)
     averaged = not raw and "generator_ema" in state
     load_weights(G, state, "generator_ema" if averaged else "generator")

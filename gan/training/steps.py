@@ -63,30 +63,35 @@ class StepResult(NamedTuple):
         )
 
 
-def alternating_step(cfg, G, D, opt_g, opt_d, reals, d_updates_before: int = 0, ema=None, amp=None) -> StepResult:
+def alternating_step(
+    cfg, G, D, opt_g, opt_d, reals, d_updates_before: int = 0, ema=None, amp=None, labels=None
+) -> StepResult:
     """k = len(reals) discriminator updates (one real batch each), then one generator update (Algorithm 1).
 
     The D loss is ``cfg.loss``'s (gan.losses.d_loss_for), plus WGAN-GP's gradient penalty on interpolates and,
     with ``cfg.r1``, R1 on the real batch every ``cfg.r1_every`` D updates (counted from ``d_updates_before``,
     the D updates of the run before this step), scaled by that interval. ``ema``: updated after G's step.
     ``amp``: a MixedPrecision (None: float32, plain backward and step).
+    ``labels``: a conditional run's labels, one array per real batch: G(z, y) and D(x, y) see the real batch's,
+    and the G step draws the last batch's.
     """
     amp = amp or MixedPrecision(False, cfg.device)
     real_target = 1.0 - cfg.label_smoothing
     penalty_sum = None  # of the penalties added to the k D losses, for the log
     norm_sum = None  # of WGAN-GP's mean gradient norms at the interpolates, for the log
     for i, x in enumerate(reals):
+        y = None if labels is None else labels[i]
         with minigrad.no_grad(), amp.autocast():  # the D step needs no graph through G
-            fake = G(sample_noise(len(x), cfg.latent_dim, cfg.noise, cfg.device))
+            fake = _call(G, sample_noise(len(x), cfg.latent_dim, cfg.noise, cfg.device), y)
         lazy_r1 = cfg.r1 > 0 and (d_updates_before + i) % cfg.r1_every == 0
         if lazy_r1:
             x.requires_grad_()
         with amp.autocast():
-            real_logits, fake_logits = amp.float32(D(x)), amp.float32(D(fake))
+            real_logits, fake_logits = amp.float32(_call(D, x, y)), amp.float32(_call(D, fake, y))
             loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, real_target, cfg.d_loss)
             penalty = None
             if cfg.loss == "wgan-gp":
-                penalty, norm = gradient_penalty(D, x, fake, cfg.gp_lambda)
+                penalty, norm = gradient_penalty(_with_labels(D, y), x, fake, cfg.gp_lambda)
                 norm_sum = norm.data if norm_sum is None else norm_sum + norm.data
             if lazy_r1:
                 r1 = r1_penalty(real_logits, x, cfg.r1 * cfg.r1_every)
@@ -98,9 +103,10 @@ def alternating_step(cfg, G, D, opt_g, opt_d, reals, d_updates_before: int = 0, 
         amp.backward("d", loss_d)
         amp.step("d", opt_d)
     with frozen(D.parameters()):  # the G step: backward computes gradients for G's weights only
+        y = None if labels is None else labels[-1]
         z = sample_noise(len(reals[-1]), cfg.latent_dim, cfg.noise, cfg.device)
         with amp.autocast():
-            loss_g = g_loss_for(cfg.loss, amp.float32(D(G(z))))
+            loss_g = g_loss_for(cfg.loss, amp.float32(_call(D, _call(G, z, y), y)))
         opt_g.zero_grad()
         amp.backward("g", loss_g)
         amp.step("g", opt_g)
@@ -109,18 +115,19 @@ def alternating_step(cfg, G, D, opt_g, opt_d, reals, d_updates_before: int = 0, 
     return StepResult.of(cfg.loss, loss_d, loss_g, real_logits, fake_logits, penalty_sum, norm_sum, len(reals))
 
 
-def simultaneous_step(cfg, G, D, opt_g, opt_d, x, ema=None, amp=None) -> StepResult:
+def simultaneous_step(cfg, G, D, opt_g, opt_d, x, ema=None, amp=None, labels=None) -> StepResult:
     """Both players' gradients from one forward pass, then both step (k = 1; the released code's update).
 
     fake = G(z); l_r = D(x), l_f = D(fake) with one draw of D's dropout masks; L_D on (l_r, l_f) gives
     D's gradient, L_G on the same l_f gives G's: backward of L_G stops at D's input (D frozen), and
     that input gradient continues into G (scaled by G's scale under ``amp``). Neither update sees the other's step.
+    ``labels``: a conditional run's labels of x, which the fakes get too.
     """
     amp = amp or MixedPrecision(False, cfg.device)
     with amp.autocast():
-        fake = G(sample_noise(len(x), cfg.latent_dim, cfg.noise, cfg.device))
+        fake = _call(G, sample_noise(len(x), cfg.latent_dim, cfg.noise, cfg.device), labels)
         fake_in = fake.detach().requires_grad_()  # D's graph ends here; G's resumes from its gradient
-        real_logits, fake_logits = amp.float32(D(x)), amp.float32(D(fake_in))
+        real_logits, fake_logits = amp.float32(_call(D, x, labels)), amp.float32(_call(D, fake_in, labels))
         loss_d = d_loss_for(cfg.loss, real_logits, fake_logits, 1.0 - cfg.label_smoothing, cfg.d_loss)
         loss_g = g_loss_for(cfg.loss, fake_logits)
     opt_d.zero_grad()
@@ -135,6 +142,16 @@ def simultaneous_step(cfg, G, D, opt_g, opt_d, x, ema=None, amp=None) -> StepRes
     if ema is not None:
         ema.update()
     return StepResult.of(cfg.loss, loss_d, loss_g, real_logits, fake_logits)
+
+
+def _call(net, inputs, labels):
+    """net(inputs), or net(inputs, labels) for a conditional run's G or D."""
+    return net(inputs) if labels is None else net(inputs, labels)
+
+
+def _with_labels(D, labels):
+    """D itself, or x -> D(x, labels) for a conditional D (the penalties call D on images alone)."""
+    return D if labels is None else (lambda inputs: D(inputs, labels))
 
 
 @contextlib.contextmanager

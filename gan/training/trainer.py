@@ -22,7 +22,7 @@ import numpy as np
 import minigrad
 from gan.batches import BatchIterator
 from gan.config import CRITIC_LOSSES, ConfigError, TrainConfig
-from gan.data import load_dataset
+from gan.data import load_dataset, load_labels
 from gan.figures import curves, grids
 from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
 from gan.run.checkpoint import FILENAME as CHECKPOINT_FILE
@@ -30,7 +30,7 @@ from gan.run.checkpoint import GRID_SIZE, CheckpointError, load_checkpoint, load
 from gan.run.errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
 from gan.run.folder import default_outdir
 from gan.run.log import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
-from gan.sampling import generate, sample_noise
+from gan.sampling import digit_rows, generate, sample_noise
 from gan.training.ema import GeneratorEMA
 from gan.training.mixed_precision import MixedPrecision
 from gan.training.optimizers import build_optimizers, momentum_at, set_momentum
@@ -42,6 +42,7 @@ from minigrad import backend
 from minigrad.atomic_write import remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
 
+GRID_COLUMNS = 8  # the epoch grids: 8 x 8 samples, or 8 per digit for a conditional run
 GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
 _SYNC_EVERY = 25  # read the per-step statistics back at least this often
 
@@ -109,10 +110,20 @@ class Trainer:
         minigrad.manual_seed(cfg.seed)
         self.data = load_training_images(cfg)
         self.batch_size, self.k = cfg.iteration()
-        self.batches = BatchIterator(self.data, self.batch_size, seed=cfg.seed)
+        # a conditional run's batches are (images, labels): the same shuffle draws both
+        self.labels = load_labels(cfg.data_dir, "train", cfg.limit) if cfg.conditional else None
+        data = self.data if self.labels is None else (self.data, self.labels)
+        self.batches = BatchIterator(data, self.batch_size, seed=cfg.seed)
         self.iters_per_epoch = len(self.batches) // self.k
         G, D = build_models(
-            cfg.model, cfg.latent_dim, cfg.channels, cfg.width, cfg.dropout, cfg.d_norm, cfg.spectral_norm
+            cfg.model,
+            cfg.latent_dim,
+            cfg.channels,
+            cfg.width,
+            cfg.dropout,
+            cfg.d_norm,
+            cfg.spectral_norm,
+            conditional=cfg.conditional,
         )
         if cfg.model == "goodfellow2014":  # G starts at the mean training image
             init_output_bias_from_marginals_(G, self.data)
@@ -137,6 +148,19 @@ class Trainer:
             remove_temp_files(folder)
         self.records = read_metrics(self.metrics_path)
         self._write_config()
+        self.tb = None
+        if cfg.tensorboard is not None:
+            from gan.training.tensorboard import TensorBoardWriter
+
+            # a resumed run drops what its earlier process wrote after the checkpoint
+            self.tb = TensorBoardWriter(self.tensorboard_dir, purge_step=self.step + 1 if resume else None)
+            if resume is None:
+                self.tb.settings(cfg.to_dict())
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        """Where --tensorboard writes: its folder, or the run's tb/."""
+        return Path(self.cfg.tensorboard) if self.cfg.tensorboard else self.outdir / "tb"
 
     @property
     def sample_generator(self):
@@ -219,6 +243,13 @@ class Trainer:
     def _log(self, record):
         self.records.append(record)
         append_record(self.metrics_path, record)
+        if self.tb is not None:
+            self.tb.record(record)
+            if record["kind"] == "step":  # every --log-every steps: learning rates, momentum, histograms
+                self.tb.optimizer_settings({"g": self.opt_g, "d": self.opt_d}, record["step"])
+                self.tb.histograms({"G": self.G, "D": self.D}, record["step"])
+            else:
+                self.tb.flush()
 
     def _warn(self, msg):
         print(f"warning: {msg}", file=sys.stderr, flush=True)
@@ -230,6 +261,13 @@ class Trainer:
     # -- one iteration -------------------------------------------------------------------------
     def _real(self, batch):
         return minigrad.Tensor(batch if self.cfg.device == "cpu" else backend.to_device(batch, self.cfg.device))
+
+    def _split(self, batch):
+        """(images, labels on the device) of a conditional run's batch; (images, None) otherwise."""
+        if self.labels is None:
+            return batch, None
+        xb, yb = batch
+        return xb, (yb if self.cfg.device == "cpu" else backend.to_device(yb, self.cfg.device))
 
     def train_step(self, real_batches) -> StepResult:
         """One iteration: ``alternating_step`` or ``simultaneous_step`` (--updates), then the schedules."""
@@ -243,14 +281,19 @@ class Trainer:
 
     def alternating_step(self, real_batches) -> StepResult:
         """k discriminator updates (one real batch each), then one generator update: steps.alternating_step."""
-        reals, d_updates_before = [self._real(xb) for xb in real_batches], self.step * self.k
+        split = [self._split(batch) for batch in real_batches]
+        reals, d_updates_before = [self._real(xb) for xb, _ in split], self.step * self.k
+        labels = None if self.labels is None else [y for _, y in split]
         return alternating_step(
-            self.cfg, self.G, self.D, self.opt_g, self.opt_d, reals, d_updates_before, self.ema, self.amp
+            self.cfg, self.G, self.D, self.opt_g, self.opt_d, reals, d_updates_before, self.ema, self.amp, labels
         )
 
-    def simultaneous_step(self, xb) -> StepResult:
+    def simultaneous_step(self, batch) -> StepResult:
         """Both players' gradients from one forward pass, then both step: steps.simultaneous_step."""
-        return simultaneous_step(self.cfg, self.G, self.D, self.opt_g, self.opt_d, self._real(xb), self.ema, self.amp)
+        xb, y = self._split(batch)
+        return simultaneous_step(
+            self.cfg, self.G, self.D, self.opt_g, self.opt_d, self._real(xb), self.ema, self.amp, y
+        )
 
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> dict:
@@ -289,6 +332,9 @@ class Trainer:
                     f"{e.strerror or e}; stopped, {self._kept()}"
                     + (f"; continue with --resume {self.outdir}" if self.saved_at else "")
                 ) from e
+            finally:
+                if self.tb is not None:
+                    self.tb.close()
         return last
 
     def _kept(self) -> str:
@@ -394,8 +440,15 @@ class Trainer:
         )
 
     def _save_sample_grids(self, epoch):
-        images = generate(self.sample_generator, self.fixed_noise)
-        grids.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=8, title=f"epoch {epoch}")
+        if self.labels is None:
+            images, title = generate(self.sample_generator, self.fixed_noise), f"epoch {epoch}"
+        else:  # one row per digit; each column keeps its z, so a column shows one style across the digits
+            labels = digit_rows(GRID_COLUMNS, self.G.num_classes)
+            noise = minigrad.cat([self.fixed_noise[:GRID_COLUMNS]] * self.G.num_classes)
+            images, title = generate(self.sample_generator, noise, labels=labels), f"epoch {epoch}, rows: digits 0-9"
+        grids.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=GRID_COLUMNS, title=title)
+        if self.tb is not None:
+            self.tb.image("samples", grids.image_grid(images, nrow=GRID_COLUMNS), self.step)
         frames = sorted(self.samples_dir.glob("epoch_*.png"))
         frames = grids.evenly_spaced(frames, GIF_MAX_FRAMES)
         grids.save_gif(
