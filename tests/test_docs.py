@@ -7,6 +7,7 @@ earlier one defined), in a temporary directory (blocks that draw write their fil
 a block defines is called, so the README's example test runs too.
 """
 
+import argparse
 import ast
 import doctest
 import importlib
@@ -169,7 +170,7 @@ def test_docstring_examples(module_name):
 
 
 GAN_GUIDE = DOCS / "gan" / "guide.md"
-_FLAGS_INTRO = "The tables below are `python -m gan COMMAND --help`, group by group"
+_FLAGS_INTRO = "The tables below are `python -m gan COMMAND --help`"
 
 
 def gan_flag_tables() -> str:
@@ -178,10 +179,15 @@ def gan_flag_tables() -> str:
 
     built = build_parser()
     subparsers = built[1] if isinstance(built, tuple) else built._subparsers._group_actions[0].choices
+    commands = list(subparsers.items())
     out = []
-    for name, sp in subparsers.items():
+    while commands:
+        name, sp = commands.pop(0)
         for group in sp._action_groups:
-            actions = [a for a in group._group_actions if a.dest != "help"]
+            nested = [a for a in group._group_actions if isinstance(a, argparse._SubParsersAction)]
+            for a in nested:  # `figure nearest`, `figure interpolate`: each command's own tables, after this one's
+                commands[:0] = [(f"{name} {sub}", p) for sub, p in a.choices.items()]
+            actions = [a for a in group._group_actions if a.dest != "help" and a not in nested]
             if not actions:
                 continue
             out += [f"### {name}: {group.title}", "", "| flag | what it does |", "|---|---|"]
