@@ -8,6 +8,7 @@ The Trainer owns one RunOutputs; a resumed run first drops what its earlier proc
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import minigrad
 from gan.config import TrainConfig
@@ -15,6 +16,9 @@ from gan.figures import curves, grids
 from gan.run.log import METRICS_FILE, append_record, read_metrics, truncate_metrics
 from gan.sampling import digit_rows, generate
 from minigrad.atomic_write import remove_temp_files
+
+if TYPE_CHECKING:
+    from gan.training.tensorboard import TensorBoardWriter
 
 GRID_COLUMNS = 8  # the epoch grids: 8 x 8 samples, or 8 per digit for a conditional run
 GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
@@ -28,7 +32,7 @@ class RunOutputs:
         self.metrics_path = outdir / METRICS_FILE
         self.samples_dir = outdir / "samples"
         self.records: list = []
-        self.tb = None
+        self.tb: TensorBoardWriter | None = None  # with --tensorboard, from open_tensorboard
 
     @property
     def tensorboard_dir(self) -> Path:
