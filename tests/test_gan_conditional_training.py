@@ -12,6 +12,7 @@ from gan.evaluation.scores import fid_from_features
 from gan.models import build_models
 from gan.run.checkpoint import load_checkpoint, load_weights
 from gan.sampling import generate, sample_noise
+from gan.training import run_outputs
 from gan.training import trainer as gan_train
 
 
@@ -33,13 +34,13 @@ def test_a_conditional_run_resumes_exactly(train_tiny, tmp_path):
 
 def test_the_epoch_grid_has_one_row_per_digit_and_one_z_per_column(train_tiny, tmp_path, monkeypatch):
     calls = []
-    real_generate = gan_train.generate
+    real_generate = run_outputs.generate
 
     def spy(G, noise, batch_size=500, labels=None):
         calls.append((noise.numpy().copy(), labels))
         return real_generate(G, noise, batch_size, labels=labels)
 
-    monkeypatch.setattr(gan_train, "generate", spy)
+    monkeypatch.setattr(run_outputs, "generate", spy)
     assert train_tiny(tmp_path / "run", "--conditional", "--epochs", "1") == 0
     noise, labels = calls[-1]
     np.testing.assert_array_equal(labels, np.repeat(np.arange(10), 8))

@@ -184,16 +184,21 @@ def test_ctrl_c_checkpoints_mid_epoch_and_resume_is_exact(sig, flags, train_tiny
         assert all(r["gp_grad_norm"] > 0 and r["penalty"] > 0 for r in logs[1])
 
 
-def test_divergence_stops_and_keeps_last_good_checkpoint(train_tiny, tmp_path, monkeypatch, capsys):
+def _diverge_at_call(n, monkeypatch):
+    """Make the n-th discriminator loss of the run nan (step n when k = 1)."""
     calls = {"n": 0}
     original = steps.d_loss_for
 
     def diverging(*args):
         calls["n"] += 1
         loss = original(*args)
-        return loss * float("nan") if calls["n"] == 7 else loss
+        return loss * float("nan") if calls["n"] == n else loss
 
     monkeypatch.setattr(steps, "d_loss_for", diverging)
+
+
+def test_divergence_stops_and_keeps_last_good_checkpoint(train_tiny, tmp_path, monkeypatch, capsys):
+    _diverge_at_call(7, monkeypatch)
     code = train_tiny(tmp_path / "run", "--epochs", "3", "--log-every", "100")
     assert code == 1
     err = capsys.readouterr().err
@@ -399,15 +404,7 @@ def test_a_non_numeric_value_is_skipped_with_a_warning_and_the_resume_goes_on(tr
 def test_the_detect_anomaly_report_of_a_divergence_is_one_line(train_tiny, tmp_path, monkeypatch, capsys):
     """It spanned 8 lines (the op's stack) and ended with a stray '; stopped, ...' line: now one line naming the
     step, the op, the user's line that made the nan, and the checkpoint kept."""
-    calls = {"n": 0}
-    original = steps.d_loss_for
-
-    def diverging(*args):
-        calls["n"] += 1
-        loss = original(*args)
-        return loss * float("nan") if calls["n"] == 7 else loss
-
-    monkeypatch.setattr(steps, "d_loss_for", diverging)
+    _diverge_at_call(7, monkeypatch)
     assert train_tiny(tmp_path / "run", "--epochs", "3", "--detect-anomaly") == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err

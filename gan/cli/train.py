@@ -133,10 +133,8 @@ def _usage_message(e, flag) -> str:
         return e.message(flag_spelling)
     where = f"{flag} {e.folder}"
     if isinstance(e, SettingsFixed):
-        return (
-            f"{', '.join(map(flag_spelling, e.fields))} cannot be changed when resuming: the run's settings come from "
-            f"its checkpoint (only {', '.join(map(flag_spelling, e.resumable))} may)"
-        )
+        fields, may = (", ".join(map(flag_spelling, names)) for names in (e.fields, e.resumable))
+        return f"{fields} cannot be changed when resuming: the run's settings come from its checkpoint (only {may} may)"
     if isinstance(e, AlreadyTrained):
         return (
             f"--epochs {e.epochs}: {e.folder} has already trained {e.trained} epochs; give a larger --epochs to "
@@ -147,9 +145,10 @@ def _usage_message(e, flag) -> str:
     if isinstance(e, UnreadableCheckpoint):
         return f"{where}: {spoken(e.cause)}"
     if isinstance(e, ForeignCheckpoint):
+        diffs = ", ".join(e.diffs)
         return (
-            f"{where}: its checkpoint's settings differ from its config.json ({', '.join(e.diffs)}): the checkpoint "
-            f"comes from another run"
+            f"{where}: its checkpoint's settings differ from its config.json ({diffs}): the checkpoint comes from "
+            f"another run"
         )
     if isinstance(e, AverageKept):
         return (

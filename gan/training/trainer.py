@@ -22,55 +22,27 @@ import numpy as np
 import minigrad
 from gan.batches import BatchIterator
 from gan.config import CRITIC_LOSSES, ConfigError, TrainConfig
-from gan.data import load_dataset, load_labels
-from gan.figures import curves, grids
-from gan.models import PIXEL_RANGES, build_models, init_output_bias_from_marginals_
+from gan.data import load_labels
+from gan.models import build_models, init_output_bias_from_marginals_
 from gan.run.checkpoint import FILENAME as CHECKPOINT_FILE
 from gan.run.checkpoint import GRID_SIZE, CheckpointError, load_checkpoint, load_weights, save_checkpoint
 from gan.run.errors import TrainingDiverged, TrainingInterrupted, TrainingWriteError
 from gan.run.folder import default_outdir
-from gan.run.log import CONFIG_FILE, METRICS_FILE, append_record, read_metrics, truncate_metrics, write_json
-from gan.sampling import digit_rows, generate, sample_noise
+from gan.run.log import CONFIG_FILE, write_json
+from gan.sampling import sample_noise
 from gan.training.ema import GeneratorEMA
 from gan.training.mixed_precision import MixedPrecision
 from gan.training.optimizers import build_optimizers, momentum_at, set_momentum
 from gan.training.progress import EpochProgress
+from gan.training.run_outputs import RunOutputs
 from gan.training.step_statistics import StepStatistics, grad_norms
 from gan.training.steps import StepResult, alternating_step, simultaneous_step
 from gan.training.stop_signals import StopSignals
+from gan.training.training_set import load_training_images
 from minigrad import backend
-from minigrad.atomic_write import remove_temp_files
 from minigrad.autograd import AnomalyError, set_detect_anomaly
 
-GRID_COLUMNS = 8  # the epoch grids: 8 x 8 samples, or 8 per digit for a conditional run
-GIF_MAX_FRAMES = 60  # progress.gif shows at most this many epochs (its size and memory stay bounded)
 _SYNC_EVERY = 25  # read the per-step statistics back at least this often
-
-
-# --- data ---------------------------------------------------------------------------------------
-
-
-def load_training_images(cfg: TrainConfig) -> np.ndarray:
-    """float32 (N, C, S, S) in the model's pixel range ([-1, 1], or [0, 1] for goodfellow2014): the first
-    cfg.limit images, resized to the model's size S.
-
-    The limit is applied before resizing, so a quick 64x64 run does not resize all of MNIST, and each
-    image of a folder is resized on its own.
-    """
-    x = load_dataset(
-        cfg.data_dir,
-        "train",
-        image_size=cfg.image_size,
-        channels=cfg.channels,
-        limit=cfg.limit,
-        value_range=PIXEL_RANGES[cfg.model],
-    )
-    batch_size, k = cfg.iteration()
-    if len(x) < batch_size * k:
-        raise ConfigError(
-            f"the training set has {len(x)} images, fewer than one iteration needs ({k} x batch size {batch_size})"
-        )
-    return x
 
 
 # --- the loop -----------------------------------------------------------------------------------
@@ -104,8 +76,8 @@ class Trainer:
         self.evaluator = evaluator
         self.outdir = Path(cfg.outdir)
         self.ckpt_path = self.outdir / CHECKPOINT_FILE
-        self.metrics_path = self.outdir / METRICS_FILE
-        self.samples_dir = self.outdir / "samples"
+        self.outputs = RunOutputs(cfg, self.outdir, self._warn)  # metrics.jsonl, figures, TensorBoard
+        self.metrics_path, self.samples_dir = self.outputs.metrics_path, self.outputs.samples_dir
 
         minigrad.manual_seed(cfg.seed)
         self.data = load_training_images(cfg)
@@ -143,24 +115,15 @@ class Trainer:
             self._restore(resume)
         else:
             self.outdir.mkdir(parents=True, exist_ok=True)
-            self._forget_after(0, 0)  # a run killed before its first checkpoint left records: this one starts over
-        for folder in (self.outdir, self.samples_dir):  # left by a run killed mid-write (the CLI holds the lock)
-            remove_temp_files(folder)
-        self.records = read_metrics(self.metrics_path)
+            self.outputs.forget_after(0, 0)  # a run killed before its first checkpoint left records: start over
+        self.outputs.read()
         self._write_config()
-        self.tb = None
-        if cfg.tensorboard is not None:
-            from gan.training.tensorboard import TensorBoardWriter
-
-            # a resumed run drops what its earlier process wrote after the checkpoint
-            self.tb = TensorBoardWriter(self.tensorboard_dir, purge_step=self.step + 1 if resume else None)
-            if resume is None:
-                self.tb.settings(cfg.to_dict())
+        self.outputs.open_tensorboard(self.step, resumed=resume is not None)
 
     @property
     def tensorboard_dir(self) -> Path:
         """Where --tensorboard writes: its folder, or the run's tb/."""
-        return Path(self.cfg.tensorboard) if self.cfg.tensorboard else self.outdir / "tb"
+        return self.outputs.tensorboard_dir
 
     @property
     def sample_generator(self):
@@ -198,15 +161,7 @@ class Trainer:
         self.seconds_before = state["seconds"]
         self.epoch_sums = dict(state["epoch_sums"])
         self.saved_at = (self.epoch, self.step)
-        self._forget_after(self.epoch, self.step)  # the run died later
-
-    def _forget_after(self, epoch, step):
-        """Drop the records and grids written after (epoch, step): this run writes them again."""
-        if self.metrics_path.exists():
-            truncate_metrics(self.metrics_path, epoch, step, warn=self._warn)
-        for png in self.samples_dir.glob("epoch_*.png"):  # grids of epochs the checkpoint has not seen
-            if int(png.stem.split("_")[1]) > epoch:
-                png.unlink()
+        self.outputs.forget_after(self.epoch, self.step)  # the run died later
 
     def _write_config(self):
         info = dict(
@@ -241,15 +196,7 @@ class Trainer:
         self.saved_at = (self.epoch, self.step)
 
     def _log(self, record):
-        self.records.append(record)
-        append_record(self.metrics_path, record)
-        if self.tb is not None:
-            self.tb.record(record)
-            if record["kind"] == "step":  # every --log-every steps: learning rates, momentum, histograms
-                self.tb.optimizer_settings({"g": self.opt_g, "d": self.opt_d}, record["step"])
-                self.tb.histograms({"G": self.G, "D": self.D}, record["step"])
-            else:
-                self.tb.flush()
+        self.outputs.log(record, {"g": self.opt_g, "d": self.opt_d}, {"G": self.G, "D": self.D})
 
     def _warn(self, msg):
         print(f"warning: {msg}", file=sys.stderr, flush=True)
@@ -333,8 +280,7 @@ class Trainer:
                     + (f"; continue with --resume {self.outdir}" if self.saved_at else "")
                 ) from e
             finally:
-                if self.tb is not None:
-                    self.tb.close()
+                self.outputs.close()
         return last
 
     def _kept(self) -> str:
@@ -400,9 +346,10 @@ class Trainer:
         scored = (cfg.eval_every and epoch % cfg.eval_every == 0) or (cfg.final_scores and epoch == cfg.epochs)
         if scored and self.evaluator is not None:
             record.update(self.evaluator(self.sample_generator, epoch))
-        self._save_sample_grids(epoch)
+        num_classes = None if self.labels is None else self.G.num_classes
+        self.outputs.save_sample_grids(self.sample_generator, self.fixed_noise, epoch, self.step, num_classes)
         self._log(record)
-        self._plot_curves()
+        self.outputs.plot_curves()
         self.save()
         d = "f" if cfg.loss in CRITIC_LOSSES else "D"  # the critic value itself, or a probability
         self._print(
@@ -438,25 +385,6 @@ class Trainer:
             f"interrupted at step {self.step} (epoch {self.epoch + 1}); checkpoint "
             f"written to {self.ckpt_path}; continue with --resume {self.outdir}"
         )
-
-    def _save_sample_grids(self, epoch):
-        if self.labels is None:
-            images, title = generate(self.sample_generator, self.fixed_noise), f"epoch {epoch}"
-        else:  # one row per digit; each column keeps its z, so a column shows one style across the digits
-            labels = digit_rows(GRID_COLUMNS, self.G.num_classes)
-            noise = minigrad.cat([self.fixed_noise[:GRID_COLUMNS]] * self.G.num_classes)
-            images, title = generate(self.sample_generator, noise, labels=labels), f"epoch {epoch}, rows: digits 0-9"
-        grids.save_grid(images, self.samples_dir / f"epoch_{epoch:03d}.png", nrow=GRID_COLUMNS, title=title)
-        if self.tb is not None:
-            self.tb.image("samples", grids.image_grid(images, nrow=GRID_COLUMNS), self.step)
-        frames = sorted(self.samples_dir.glob("epoch_*.png"))
-        frames = grids.evenly_spaced(frames, GIF_MAX_FRAMES)
-        grids.save_gif(
-            frames, self.outdir / "progress.gif", duration_ms=[300] * (len(frames) - 1) + [1500]
-        )  # hold the last frame
-
-    def _plot_curves(self):
-        curves.plot_run(self.records, self.cfg.to_dict(), self.outdir / "losses.png", self.outdir / "scores.png")
 
 
 def train(cfg: TrainConfig, resume=None, evaluator=None, stdout=None) -> dict:
