@@ -36,3 +36,14 @@ def test_pre_commit_runs_the_ruff_pyproject_pins():
     (pinned,) = re.findall(r'"(ruff==[^"]+)"', _pyproject_line("dev"))
     hooks = re.findall(r'additional_dependencies: \["(ruff[^"]*)"\]', (ROOT / ".pre-commit-config.yaml").read_text())
     assert hooks and set(hooks) == {pinned}, f"pre-commit runs {hooks}, pyproject pins {pinned}"
+
+
+def test_the_commit_msg_hook_refuses_a_subject_over_72_characters(tmp_path):
+    import subprocess
+    import sys
+
+    hook = Path(__file__).resolve().parents[1] / ".ci" / "commit_subject.py"
+    for subject, rc in (("x" * 72, 0), ("x" * 73, 1)):
+        msg = tmp_path / "COMMIT_EDITMSG"
+        msg.write_text(subject + "\n\n" + "a body line may be longer than the subject " * 3 + "\n")
+        assert subprocess.run([sys.executable, str(hook), str(msg)], capture_output=True).returncode == rc
