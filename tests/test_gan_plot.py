@@ -194,3 +194,90 @@ def test_a_non_numeric_value_is_skipped_with_a_warning(tmp_path, drawn, capsys):
     assert "line 13: loss_d is 'abc', not a number" in err and "line 13: fid is 'x', not a number" in err, err
     assert read_metrics(run / "metrics.jsonl")[-1] == {"kind": "epoch", "epoch": 7, "step": 70, "loss_g": 2.0}
     assert [r["epoch"] for r in drawn["scores"][0]] == [2, 4, 6]
+
+
+def test_several_runs_go_on_one_scores_figure_labelled_in_order(tmp_path, monkeypatch, capsys):
+    calls = {}
+
+    def compare(runs, path, references=None, title=None):
+        calls["runs"], calls["references"], calls["title"] = (
+            [(label, list(rows)) for label, rows in runs],
+            references,
+            title,
+        )
+        path.write_bytes(b"png")
+        return path
+
+    monkeypatch.setattr(curves, "compare_scores", compare)
+    config = {"model": "goodfellow2014", "preset": "goodfellow2014", "loss": "nonsaturating"}
+    a = _fake_run(tmp_path / "seed-a", epochs=6, eval_every=2, config=config)
+    b = _fake_run(tmp_path / "seed-b", epochs=9, eval_every=3, config=config)
+    out = tmp_path / "cmp.png"
+    assert (
+        cli.main(["plot", str(a), str(b), "--scores", str(out), "--from-epoch", "3", "--label", "A", "--label", "B"])
+        == 0
+    )
+    assert [(label, [r["epoch"] for r in rows]) for label, rows in calls["runs"]] == [("A", [4, 6]), ("B", [3, 6, 9])]
+    assert calls["references"]["parzen_ll"] == [(225, "paper, Table 1: 225")]
+    assert calls["title"] == "goodfellow2014: 2 runs"
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    assert not (a / "losses.png").exists() and not (b / "scores.png").exists()
+    assert cli.main(["plot", str(a), str(b), "--scores", str(out)]) == 0  # labels default to the folders' names
+    assert [label for label, _ in calls["runs"]] == ["seed-a", "seed-b"]
+
+
+def test_a_run_without_scores_is_left_out_of_the_comparison(tmp_path, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(curves, "compare_scores", lambda runs, path, **kw: drawn.append([l for l, _ in runs]) or path)
+    a, b = _fake_run(tmp_path / "a"), _fake_run(tmp_path / "b", eval_every=0)
+    assert cli.main(["plot", str(a), str(b), "--scores", str(tmp_path / "c.png")]) == 0
+    assert drawn == [["a"]]
+
+
+def test_the_comparison_draws_each_runs_values(tmp_path, monkeypatch):
+    """The lines on the Parzen panel hold each run's records, in order, against their epochs."""
+    from gan.figures import canvas
+
+    panels = []  # per axes: (its named lines' {label: points}, its legend's texts), read before the figure is freed
+    real_save = canvas.save_figure
+
+    def keep(fig, path, dpi):
+        for ax in fig.axes:
+            named = {c.get_label(): c.lines[0].get_xydata().tolist() for c in ax.containers}  # errorbar lines
+            named |= {line.get_label(): line.get_xydata().tolist() for line in ax.get_lines()}  # axhline
+            named = {label: xy for label, xy in named.items() if not label.startswith("_")}
+            panels.append((named, [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else []))
+        return real_save(fig, path, dpi)
+
+    monkeypatch.setattr(curves, "save_figure", keep)
+    runs = [
+        ("one", [dict(epoch=e, parzen_ll=float(e * e), parzen_se=1.0) for e in (1, 2, 3)]),
+        ("two", [dict(epoch=e, parzen_ll=-float(e), fid=9.0) for e in (2, 4)]),
+    ]
+    path = curves.compare_scores(runs, tmp_path / "c.png", references={"parzen_ll": [(225.0, "paper")]})
+    with Image.open(path) as im:
+        assert im.format == "PNG" and im.size[0] > im.size[1]
+    (parzen, parzen_legend), (fid, _) = panels
+    assert parzen["one"] == [[1, 1], [2, 4], [3, 9]] and parzen["two"] == [[2, -2], [4, -4]]
+    assert parzen["paper"][0][1] == 225.0 and sorted(parzen_legend) == ["one", "paper", "two"]
+    assert list(fid) == ["two"] and fid["two"] == [[2, 9], [4, 9]]
+    with pytest.raises(ValueError, match="no runs"):
+        curves.compare_scores([], tmp_path / "none.png")
+
+
+@pytest.mark.parametrize(
+    "args,mention",
+    [
+        (["{run}", "{run}"], "--scores FILE.png: needed with several RUNs (2 given)"),
+        (["{run}", "{run}", "--scores", "{tmp}/c.png", "--losses", "{tmp}/l.png"], "--losses: draws one run's losses"),
+        (["{run}", "{run}", "--scores", "{tmp}/c.png", "--label", "x"], "--label: given 1 times for 2 RUNs"),
+        (["{run}", "{tmp}/nowhere", "--scores", "{tmp}/c.png"], "RUN {tmp}/nowhere: no metrics.jsonl there"),
+    ],
+)
+def test_comparison_usage_errors(args, mention, tmp_path, capsys):
+    run = _fake_run(tmp_path / "run")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["plot", *(a.format(tmp=tmp_path, run=run) for a in args)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert mention.format(tmp=tmp_path) in err and len(err.strip().splitlines()) == 1, err

@@ -1,7 +1,8 @@
 """Curves: the losses and D's mean outputs over steps (plot_losses), the evaluation scores over epochs
-(plot_scores), and a run's two figures from its metrics.jsonl records (plot_run): losses.png, and scores.png
-with Table 1's line for adversarial nets on the Parzen panel. The trainer plots them after every epoch;
-``python -m gan plot`` plots them again, e.g. from a later epoch on."""
+(plot_scores, or several runs' on one figure with compare_scores), and a run's two figures from its metrics.jsonl
+records (plot_run): losses.png, and scores.png with Table 1's line for adversarial nets on the Parzen panel. The
+trainer plots them after every epoch; ``python -m gan plot`` plots them again, e.g. from a later epoch on, or
+several runs' scores side by side."""
 
 from __future__ import annotations
 
@@ -93,21 +94,37 @@ def plot_scores(records, path, references=None, title=None) -> Path:
     'inception_score', 'modes_covered'. references: optional {metric: [(value, label), ...]}
     drawn as dashed lines, e.g. {'parzen_ll': [(225, 'paper: adversarial nets')]}.
     """
-    records = list(records)
-    if any("epoch" not in r for r in records):
-        raise ValueError("plot_scores: every record needs an 'epoch' key")
-    present = [k for k in SCORE_PANELS if any(r.get(k) is not None for r in records)]
+    return compare_scores([("model", records)], path, references=references, title=title)
+
+
+def compare_scores(runs, path, references=None, title=None) -> Path:
+    """Several runs' evaluation scores over epochs -> PNG: one panel per metric present in any run, one line
+    (with error bars where the records have them) per run, in the order given.
+
+    runs: [(label, records), ...], records as ``plot_scores`` takes them; references as there.
+    """
+    runs = [(label, list(records)) for label, records in runs]
+    if not runs:
+        raise ValueError("compare_scores: no runs")
+    for label, records in runs:
+        if any("epoch" not in r for r in records):
+            raise ValueError(f"compare_scores: every record needs an 'epoch' key ({label})")
+    present = [k for k in SCORE_PANELS if any(r.get(k) is not None for _, records in runs for r in records)]
     if not present:
-        raise ValueError(f"plot_scores: the records hold none of the metrics {list(SCORE_PANELS)}")
+        raise ValueError(f"compare_scores: the records hold none of the metrics {list(SCORE_PANELS)}")
     references = references or {}
-    fig = new_figure(figsize=(4.2 * len(present), 3.6))
+    fig = new_figure(figsize=(4.2 * len(present), 3.6 + 0.25 * max(0, len(runs) - 3)))
     axes = np.atleast_1d(fig.subplots(1, len(present)))
     for ax, key in zip(axes, present):
         name, err_key, better = SCORE_PANELS[key]
-        rows = [r for r in records if r.get(key) is not None]
-        x, y = _column(rows, "epoch"), _column(rows, key)
-        err = _column(rows, err_key) if err_key and any(r.get(err_key) is not None for r in rows) else None
-        ax.errorbar(x, y, yerr=err, marker="o", markersize=4, capsize=3, linewidth=1.5, label="model")
+        for label, records in runs:
+            rows = [r for r in records if r.get(key) is not None]
+            if not rows:
+                continue
+            x, y = _column(rows, "epoch"), _column(rows, key)
+            has_err = err_key and any(r.get(err_key) is not None for r in rows)
+            err = _column(rows, err_key) if has_err else None
+            ax.errorbar(x, y, yerr=err, marker="o", markersize=4, capsize=3, linewidth=1.5, label=label)
         for value, label in references.get(key, ()):
             ax.axhline(value, color="gray", linestyle="--", linewidth=1, label=label)
         if key == "modes_covered":
@@ -149,6 +166,16 @@ def plot_run_scores(records, path, title=None, references=None) -> Path | None:
         return None
     lines = {key: list(TABLE_1_LINES.get(key, [])) + list((references or {}).get(key, [])) for key in SCORE_PANELS}
     return plot_scores(rows, path, references=lines, title=title)
+
+
+def plot_runs_scores(runs, path, title=None, references=None) -> Path | None:
+    """One scores figure of several runs ([(label, records), ...], each run's scored epoch records drawn as a
+    line), with Table 1's line and any ``references``; None, and no file, when no run has scores."""
+    runs = [(label, scored(records)) for label, records in runs]
+    if not any(rows for _, rows in runs):
+        return None
+    lines = {key: list(TABLE_1_LINES.get(key, [])) + list((references or {}).get(key, [])) for key in SCORE_PANELS}
+    return compare_scores([(label, rows) for label, rows in runs if rows], path, references=lines, title=title)
 
 
 def plot_run(records, config: dict, losses_path, scores_path, references=None) -> tuple[Path, Path | None]:
