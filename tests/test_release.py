@@ -21,7 +21,9 @@ def _pyproject_line(key: str) -> str:
 def test_the_version_has_a_changelog_section():
     headings = re.findall(r"^## \[([^\]]+)\]", (ROOT / "CHANGELOG.md").read_text(), flags=re.M)
     assert minigrad.__version__ in headings, f"CHANGELOG.md has no section for {minigrad.__version__}: {headings}"
-    assert headings[0] == minigrad.__version__, "the newest CHANGELOG section is the current version"
+    released = headings[1:] if headings[0] == "Unreleased" else headings  # Keep a Changelog's section for main
+    assert released[0] == minigrad.__version__, "the newest released CHANGELOG section is the current version"
+    assert "Unreleased" not in released, "only the first section may be [Unreleased]"
 
 
 def test_the_license_is_an_spdx_expression_with_its_file():
