@@ -144,6 +144,11 @@ PAPER_PARZEN = next(ll for name, ll, _ in PAPER_TABLE_1 if name == "Adversarial 
 TABLE_1_LINES = {"parzen_ll": [(PAPER_PARZEN, f"paper, Table 1: {PAPER_PARZEN}")]}
 
 
+def _with_table_1(references) -> dict:
+    """{metric: [(value, label), ...]} for every score panel: Table 1's line first, then ``references``'."""
+    return {key: list(TABLE_1_LINES.get(key, [])) + list((references or {}).get(key, [])) for key in SCORE_PANELS}
+
+
 def scored(records) -> list[dict]:
     """The epoch records that hold at least one score."""
     return [r for r in records if r["kind"] == "epoch" and any(r.get(key) is not None for key in SCORE_PANELS)]
@@ -164,7 +169,7 @@ def plot_run_scores(records, path, title=None, references=None) -> Path | None:
     rows = scored(records)
     if not rows:
         return None
-    lines = {key: list(TABLE_1_LINES.get(key, [])) + list((references or {}).get(key, [])) for key in SCORE_PANELS}
+    lines = _with_table_1(references)
     return plot_scores(rows, path, references=lines, title=title)
 
 
@@ -174,7 +179,7 @@ def plot_runs_scores(runs, path, title=None, references=None) -> Path | None:
     runs = [(label, scored(records)) for label, records in runs]
     if not any(rows for _, rows in runs):
         return None
-    lines = {key: list(TABLE_1_LINES.get(key, [])) + list((references or {}).get(key, [])) for key in SCORE_PANELS}
+    lines = _with_table_1(references)
     return compare_scores([(label, rows) for label, rows in runs if rows], path, references=lines, title=title)
 
 
